@@ -1,0 +1,1 @@
+"""marketsim: an agent-based market simulator for marketing and sales strategy."""

@@ -1,0 +1,119 @@
+"""Counter-based random numbers: every draw is a hash of who, when and why.
+
+A draw never depends on how many draws came before it, so results are identical
+whatever the thread count, the order of loops or the engine (kernel or reference).
+The key of a draw is (seed, replicate, step, entity, purpose); `stream_key` folds the
+first three into one 64-bit word once per step and the kernels mix in the rest.
+The mixer is SplitMix64's finaliser, which passes BigCrush as a counter-based generator.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from marketsim.kernels.config import jit
+
+_MASK = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_PURPOSE = 0xD1B54A32D192ED03
+_M1 = 0xBF58476D1CE4E5B9
+_M2 = 0x94D049BB133111EB
+_INV_2_53 = 1.0 / 9007199254740992.0
+
+# Purposes: one constant per kind of draw, so no two decisions share a stream.
+P_NETWORK = 1
+P_INITIAL = 2
+P_AWARE = 3
+P_INTEREST = 4
+P_BUY = 5
+P_SEARCH = 6
+P_DECAY = 7
+P_CHURN = 8
+P_REPEAT = 9
+P_PUBLICITY = 10
+P_BURST = 11
+P_POTENTIAL = 12
+P_EXPOSURE = 1 << 10  # + channel index: one exposure stream per channel
+P_FIND = 2 << 10  # + channel index: whether a search finds the company through it
+P_PLUGIN = 1 << 20  # plugins draw from P_PLUGIN + their own small integers
+
+
+def _mix_py(z: int) -> int:
+    z &= _MASK
+    z = ((z ^ (z >> 30)) * _M1) & _MASK
+    z = ((z ^ (z >> 27)) * _M2) & _MASK
+    return z ^ (z >> 31)
+
+
+def stream_key(seed: int, replicate: int, step: int) -> np.uint64:
+    """Fold (seed, replicate, step) into the key kernels receive for one step.
+
+    Args:
+        seed: scenario seed (non-negative).
+        replicate: replicate index; replicate r of every strategy shares streams.
+        step: step index; -1 for set-up draws made before the first step.
+
+    """
+    h = _mix_py(seed + _GOLDEN)
+    h = _mix_py(h ^ ((replicate + 1) * _GOLDEN & _MASK))
+    h = _mix_py(h ^ ((step + 2) * _PURPOSE & _MASK))
+    return np.uint64(h)
+
+
+def uniform_py(key: int, entity: int, purpose: int) -> float:
+    """Reference (plain Python) uniform in [0, 1) for one draw."""
+    z = _mix_py(int(key) ^ ((entity + 1) * _GOLDEN & _MASK))
+    z = _mix_py(z + purpose * _PURPOSE)
+    return (z >> 11) * _INV_2_53
+
+
+@jit
+def _mix(z: np.uint64) -> np.uint64:
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
+    return z ^ (z >> np.uint64(31))
+
+
+@jit
+def uniform(key: np.uint64, entity: np.int64, purpose: np.int64) -> float:
+    """Kernel uniform in [0, 1) for one draw; bit-identical to `uniform_py`."""
+    z = _mix(key ^ (np.uint64(entity + 1) * np.uint64(_GOLDEN)))
+    z = _mix(z + np.uint64(purpose) * np.uint64(_PURPOSE))
+    return float(z >> np.uint64(11)) * _INV_2_53
+
+
+@jit
+def poisson(key: np.uint64, entity: np.int64, purpose: np.int64, lam: float) -> int:
+    """Poisson draw by inversion of one uniform; exact for any rate below 700."""
+    if lam <= 0.0:
+        return 0
+    u = uniform(key, entity, purpose)
+    k = 0
+    p = np.exp(-lam)
+    c = p
+    while u >= c and k < 10_000:
+        k += 1
+        p *= lam / k
+        c += p
+        if p == 0.0 and c < u:
+            break
+    return k
+
+
+def poisson_py(key: int, entity: int, purpose: int, lam: float) -> int:
+    """Reference Poisson draw; the same arithmetic as `poisson`."""
+    if lam <= 0.0:
+        return 0
+    u = uniform_py(key, entity, purpose)
+    k = 0
+    p = math.exp(-lam)
+    c = p
+    while u >= c and k < 10_000:
+        k += 1
+        p *= lam / k
+        c += p
+        if p == 0.0 and c < u:
+            break
+    return k

@@ -1,0 +1,166 @@
+"""MarketModel: the Mesa model that steps the market.
+
+One step runs phases in a fixed order: channels set their effect, the segments'
+effective parameters are computed, the customer kernel moves every person, and the
+ledger books money and units. Stepping it by hand is like any Mesa model:
+
+    model = MarketModel(load_scenario("scenarios/b2c_launch.yaml"))
+    while model.running:
+        model.step()
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import mesa
+import numpy as np
+
+from marketsim import reference
+from marketsim.agents.customer import Customer
+from marketsim.channels import MarketState, StepInputs, build_channels
+from marketsim.channels.promotion import PromotionChannel
+from marketsim.kernels import layout as L
+from marketsim.kernels.customer_step import _advance, _count_talkers
+from marketsim.kernels.rng import stream_key
+from marketsim.ledger import Ledger
+from marketsim.population import SETUP_STEP, Population
+from marketsim.scenario.schema import Scenario
+from marketsim.segments import SegmentParameters
+
+MATERIALIZE_UP_TO = 10_000  # populations this small get a Customer agent per person
+Engine = Literal["kernel", "reference"]
+ENGINES: tuple[str, ...] = ("kernel", "reference")
+
+
+class MarketModel(mesa.Model):
+    """A market of customers, channels and (later) sales agents over `horizon` steps.
+
+    Args:
+        scenario: the validated scenario.
+        seed: overrides the scenario's seed.
+        replicate: replicate index; replicate r of any scenario uses the same streams.
+        materialize_customers: create a `Customer` agent per person; by default only
+            when the population has at most `MATERIALIZE_UP_TO` people.
+        engine: "kernel" (numba) or "reference" (plain Python, slow); both give
+            bit-identical results.
+
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int | None = None,
+        replicate: int = 0,
+        materialize_customers: bool | None = None,
+        engine: Engine = "kernel",
+    ) -> None:
+        seed = scenario.seed if seed is None else seed
+        if seed < 0:
+            raise ValueError(f"`seed >= 0` must hold, but got {seed=}")
+        if engine not in ENGINES:
+            raise ValueError(f"`engine` must be one of {ENGINES}, but got {engine=}")
+        if replicate < 0:
+            raise ValueError(f"`replicate >= 0` must hold, but got {replicate=}")
+        super().__init__(seed=int(stream_key(seed, replicate, -2)) >> 1)
+        self.scenario = scenario
+        self.seed = seed
+        self.replicate = replicate
+        self.engine = engine
+        self.setup_key = stream_key(seed, replicate, SETUP_STEP)
+        self.population = Population.build(scenario, seed, replicate)
+        self.channels = build_channels(scenario)
+        self.segment_parameters = SegmentParameters(scenario)
+        self.ledger = Ledger(scenario, replicate)
+        people = np.diff(self.population.offsets).astype(np.float64)
+        self.market = MarketState(
+            people=people,
+            stage_counts=_stage_counts(self.population, len(scenario.segments)),
+            reputation=np.array([s.reputation for s in scenario.segments]),
+            search=np.array([s.search for s in scenario.segments]),
+        )
+        self._customers: dict[int, Customer] = {}
+        if materialize_customers is None:
+            materialize_customers = self.population.size <= MATERIALIZE_UP_TO
+        if materialize_customers:
+            for row in range(self.population.size):
+                self.customer(row)
+
+    def customer(self, row: int) -> Customer:
+        """The `Customer` agent of person `row`, created on first use."""
+        if not 0 <= row < self.population.size:
+            raise IndexError(f"`0 <= row < {self.population.size}` must hold, but got {row=}")
+        if row not in self._customers:
+            self._customers[row] = Customer(self, row)
+        return self._customers[row]
+
+    def step(self) -> None:
+        """Advance the market one step."""
+        t = self.steps - 1
+        key = stream_key(self.seed, self.replicate, t)
+        n_channels = len(self.channels)
+        inputs = StepInputs.empty(n_channels, len(self.scenario.segments))
+        for channel in self.channels:
+            channel.apply(t, key, self.market, inputs)
+        seg = self.segment_parameters.for_step(self.market, inputs)
+        counts = self._advance_customers(key, seg, inputs)
+        spend = np.array([c.plan[t] for c in self.channels])
+        promotions = [
+            (c.index, c.targets)
+            for c in self.channels
+            if isinstance(c, PromotionChannel) and c.active(t)
+        ]
+        self.ledger.record(t, counts, spend, inputs.price, promotions)
+        self.market.stage_counts = counts[:, : L.N_STAGES].astype(np.float64)
+        if self.steps >= self.scenario.horizon:
+            self.running = False
+
+    def _advance_customers(self, key: np.uint64, seg: np.ndarray, inputs: StepInputs) -> np.ndarray:
+        pop = self.population
+        if self.engine == "reference":
+            return reference.customer_step(
+                key,
+                self.setup_key,
+                pop.segment,
+                pop.stage,
+                pop.ad_memory,
+                pop.first_touch,
+                pop.last_touch,
+                pop.indptr,
+                pop.indices,
+                seg,
+                inputs.exposure,
+                inputs.bernoulli,
+                inputs.impact,
+                inputs.find,
+            )
+        _count_talkers(pop.stage, pop.segment, seg, pop.indptr, pop.indices, pop.talk)
+        nblocks = max(1, -(-pop.size // L.BLOCK))
+        counts = np.zeros(
+            (nblocks, len(self.scenario.segments), L.n_count_columns(len(self.channels))),
+            dtype=np.int64,
+        )
+        _advance(
+            key,
+            self.setup_key,
+            pop.segment,
+            pop.stage,
+            pop.ad_memory,
+            pop.first_touch,
+            pop.last_touch,
+            pop.talk,
+            seg,
+            inputs.exposure,
+            inputs.bernoulli,
+            inputs.impact,
+            inputs.find,
+            counts,
+        )
+        return counts.sum(axis=0)
+
+
+def _stage_counts(pop: Population, n_segments: int) -> np.ndarray:
+    counts = np.zeros((n_segments, L.N_STAGES))
+    np.add.at(counts, (pop.segment, pop.stage), 1.0)
+    return counts

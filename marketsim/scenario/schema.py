@@ -1,0 +1,286 @@
+"""Typed, immutable scenario: what a strategist writes in YAML.
+
+Every behavioural parameter has a default, a unit (given in its description) and a
+range. Probabilities are per step; money is in the scenario's currency; counts of
+people are people. `docs/model.md` gives the equation each parameter enters.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Id = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$",
+        max_length=64,
+        description="identifier: a letter, then letters, digits, '_' or '-'",
+    ),
+]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+StepIndex = Annotated[int, Field(ge=0)]
+
+
+class Frozen(BaseModel):
+    """Base of every scenario section: immutable, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Product(Frozen):
+    """Something the company sells."""
+
+    id: Id
+    price: NonNegative = Field(description="list price per unit (currency)")
+    unit_cost: NonNegative = Field(0.0, description="cost of goods per unit (currency)")
+    repurchase_every: NonNegative = Field(
+        0.0,
+        description="mean steps between repeat purchases by a customer; 0 = bought once",
+    )
+
+
+class Network(Frozen):
+    """Who talks to whom inside a segment (word of mouth)."""
+
+    type: Literal["random", "small_world", "scale_free", "well_mixed"] = Field(
+        "small_world", description="contact network model"
+    )
+    degree: Annotated[int, Field(ge=0, le=1000)] = Field(
+        6, description="mean number of contacts per person"
+    )
+    rewire: Probability = Field(
+        0.1, description="small world only: chance each lattice tie is rewired"
+    )
+
+    @model_validator(mode="after")
+    def _even_degree(self) -> Network:
+        if self.type in ("small_world", "scale_free") and self.degree % 2:
+            raise ValueError(
+                f"a {self.type} network needs an even degree, but got degree={self.degree}"
+            )
+        return self
+
+
+class Segment(Frozen):
+    """A group of buyers with shared behaviour: consumers (b2c) or accounts (b2b)."""
+
+    id: Id
+    kind: Literal["b2c", "b2b"] = "b2c"
+    size: Annotated[int, Field(ge=1)] = Field(
+        description="people (b2c) or accounts (b2b) in the segment"
+    )
+    buying_center: Annotated[int, Field(ge=1, le=64)] | None = Field(
+        None, description="b2b only: decision makers per account (default 3)"
+    )
+    product: Id | None = Field(None, description="product bought (default: the first)")
+    network: Network = Field(default_factory=Network)
+    potential: Probability = Field(
+        0.5, description="share of people who could ever become interested (Bass market m)"
+    )
+    initial_awareness: Probability = Field(0.0, description="share aware at step 0")
+    reputation: Probability = Field(0.5, description="initial trust in the company; 0.5 is neutral")
+    innovation: Probability = Field(
+        0.002, description="chance per step of becoming aware unprompted (Bass p)"
+    )
+    attention: NonNegative = Field(
+        0.02, description="awareness hazard added by one exposure (per exposure)"
+    )
+    ad_memory_retention: Probability = Field(
+        0.7, description="share of ad memory carried to the next step (adstock rate)"
+    )
+    persuasion: NonNegative = Field(
+        0.02, description="interest hazard per unit of saturated ad memory"
+    )
+    interest: Probability = Field(
+        0.003, description="chance per step an aware person becomes interested unprompted"
+    )
+    word_of_mouth: NonNegative = Field(
+        0.01, description="hazard per step per talking contact (Bass q = degree x this)"
+    )
+    purchase: Probability = Field(
+        0.03, description="chance per step an interested person buys at the reference price"
+    )
+    search: Probability = Field(0.3, description="chance per step an interested person searches")
+    lead_conversion: Probability = Field(
+        0.25, description="chance per step a lead buys at the reference price"
+    )
+    interest_decay: Probability = Field(
+        0.1, description="chance per step an interested person or lead loses interest"
+    )
+    churn: Probability = Field(0.0, description="chance per step a customer lapses")
+    price_sensitivity: NonNegative = Field(
+        1.5, description="price elasticity of purchase probability"
+    )
+    reference_price: Positive | None = Field(
+        None, description="price the segment expects (default: the product's price)"
+    )
+
+    @model_validator(mode="after")
+    def _buying_center_kind(self) -> Segment:
+        if self.kind == "b2c" and self.buying_center is not None:
+            raise ValueError(
+                f"buying_center applies to b2b segments only, but kind is {self.kind!r}"
+            )
+        return self
+
+    @property
+    def people_per_unit(self) -> int:
+        """People per counted unit of `size`: the buying centre for b2b, else one."""
+        return (self.buying_center or 3) if self.kind == "b2b" else 1
+
+    @property
+    def people(self) -> int:
+        """Number of people in the population for this segment."""
+        return self.size * self.people_per_unit
+
+
+class ChannelBase(Frozen):
+    """What every channel of the promotional mix has: money, targets and timing."""
+
+    id: Id
+    budget: NonNegative = Field(0.0, description="total spend over the horizon (currency)")
+    targets: list[Id] | None = Field(None, description="segment ids reached (default: all)")
+    start: StepIndex = Field(0, description="first step the channel is active")
+    end: StepIndex | None = Field(None, description="step after the last active one")
+    schedule: list[NonNegative] | None = Field(
+        None,
+        description="relative spend weight per step, one per step of the horizon "
+        "(default: even over the active window)",
+    )
+
+    @model_validator(mode="after")
+    def _window(self) -> ChannelBase:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(
+                f"`start < end` must hold, but got (start={self.start}, end={self.end})"
+            )
+        return self
+
+
+class Advertising(ChannelBase):
+    """Paid media that buys contacts; exposures build awareness and ad memory."""
+
+    type: Literal["advertising"]
+    cost_per_contact: Positive = Field(description="price of one exposure (currency)")
+    impact: NonNegative = Field(1.0, description="ad memory added by one exposure")
+
+
+class Inbound(ChannelBase):
+    """Pull: interested people search; spend decides whether they find the company."""
+
+    type: Literal["inbound"]
+    cost_per_contact: Positive = Field(description="price of one visit (currency)")
+
+
+class Promotion(ChannelBase):
+    """Sales promotion: a discount window that trades margin for volume."""
+
+    type: Literal["promotion"]
+    discount: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        0.2, description="share off the list price"
+    )
+    product: Id | None = Field(None, description="product discounted (default: all)")
+    post_dip: Probability = Field(
+        0.3, description="relative drop in purchase chance right after the promotion"
+    )
+    dip_steps: Annotated[int, Field(ge=0)] = Field(
+        4, description="steps over which the post-promotion dip fades"
+    )
+
+    @model_validator(mode="after")
+    def _needs_end(self) -> Promotion:
+        if self.end is None:
+            raise ValueError("a promotion needs an `end` step (the window is start <= t < end)")
+        return self
+
+
+class Publicity(ChannelBase):
+    """Earned media: random bursts of coverage, larger with reputation."""
+
+    type: Literal["publicity"]
+    cost_per_burst: Positive = Field(
+        20000.0, description="spend per step that makes a burst likely (currency)"
+    )
+    reach: Probability = Field(0.2, description="share of targets a burst reaches at neutral trust")
+    impact: NonNegative = Field(2.0, description="ad memory added by a burst exposure")
+
+
+class PublicRelations(ChannelBase):
+    """Slow build of reputation and trust, which scale conversion and word of mouth."""
+
+    type: Literal["public_relations"]
+    cost_scale: Positive = Field(
+        500000.0,
+        description="spend in one step that would close 63% of the gap to full trust "
+        "(currency); spend well below it builds trust slowly",
+    )
+    decay: Probability = Field(
+        0.02, description="share of the gap to the initial reputation closed each step"
+    )
+
+
+Channel = Annotated[
+    Advertising | Inbound | Promotion | Publicity | PublicRelations,
+    Field(discriminator="type"),
+]
+
+
+class InsideSales(Frozen):
+    """Inside sales reps: qualify leads and book appointments for outside reps."""
+
+    count: Annotated[int, Field(ge=0)] = 0
+    calls_per_step: Annotated[int, Field(ge=0)] = Field(40, description="calls per rep per step")
+    cost_per_step: NonNegative = Field(0.0, description="cost per rep per step (currency)")
+    commission: Probability = Field(0.0, description="share of won revenue paid to the rep")
+
+
+class OutsideSales(Frozen):
+    """Outside (field) reps: meet qualified accounts and close deals."""
+
+    count: Annotated[int, Field(ge=0)] = 0
+    meetings_per_step: Annotated[int, Field(ge=0)] = Field(
+        8, description="meetings per rep per step"
+    )
+    cost_per_step: NonNegative = Field(0.0, description="cost per rep per step (currency)")
+    commission: Probability = Field(0.0, description="share of won revenue paid to the rep")
+
+
+class Sales(Frozen):
+    """The sales organisation."""
+
+    inside: InsideSales = Field(default_factory=InsideSales)
+    outside: OutsideSales = Field(default_factory=OutsideSales)
+
+
+class Broker(Frozen):
+    """Agents in the market: buyer's brokers or seller's agents."""
+
+    id: Id
+    represents: Literal["buyer", "seller"]
+    count: Annotated[int, Field(ge=0)] = 1
+    targets: list[Id] | None = Field(None, description="segment ids served (default: all)")
+    commission: Probability = Field(0.0, description="share of the deal value paid")
+
+
+class Scenario(Frozen):
+    """A market and a promotional mix, simulated over `horizon` steps."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: str = ""
+    horizon: Annotated[int, Field(ge=1, le=100_000)] = Field(description="steps to simulate")
+    step: Literal["day", "week", "month", "quarter", "year"] = "week"
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    products: Annotated[list[Product], Field(min_length=1)]
+    segments: Annotated[list[Segment], Field(min_length=1)]
+    channels: Annotated[list[Channel], Field(max_length=100)] = Field(default_factory=list)
+    sales: Sales | None = None
+    brokers: list[Broker] = Field(default_factory=list)
+
+    @property
+    def people(self) -> int:
+        """Number of people in the population."""
+        return sum(s.people for s in self.segments)
