@@ -81,7 +81,7 @@ def customer_step(
             else:
                 k = poisson_py(key, i, P_EXPOSURE + c, lam)
             if k > 0:
-                exposures += k
+                exposures += float(impact[c]) * k
                 memory += float(impact[c]) * k
                 touch = c
         ad_memory[i] = np.float32(memory)

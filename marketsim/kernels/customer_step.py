@@ -91,7 +91,7 @@ def _advance(
                 else:
                     k = poisson(key, i, P_EXPOSURE + c, lam)
                 if k > 0:
-                    exposures += k
+                    exposures += impact[c] * k
                     memory += impact[c] * k
                     touch = c
             ad_memory[i] = memory

@@ -87,7 +87,7 @@ class Segment(Frozen):
         0.002, description="chance per step of becoming aware unprompted (Bass p)"
     )
     attention: NonNegative = Field(
-        0.02, description="awareness hazard added by one exposure (per exposure)"
+        0.02, description="awareness hazard per unit of exposure impact (one ad exposure = 1)"
     )
     ad_memory_retention: Probability = Field(
         0.7, description="share of ad memory carried to the next step (adstock rate)"
@@ -166,7 +166,9 @@ class Advertising(ChannelBase):
 
     type: Literal["advertising"]
     cost_per_contact: Positive = Field(description="price of one exposure (currency)")
-    impact: NonNegative = Field(1.0, description="ad memory added by one exposure")
+    impact: NonNegative = Field(
+        1.0, description="weight of one exposure: ad memory added and awareness pull"
+    )
 
 
 class Inbound(ChannelBase):
@@ -206,7 +208,9 @@ class Publicity(ChannelBase):
         20000.0, description="spend per step that makes a burst likely (currency)"
     )
     reach: Probability = Field(0.2, description="share of targets a burst reaches at neutral trust")
-    impact: NonNegative = Field(2.0, description="ad memory added by a burst exposure")
+    impact: NonNegative = Field(
+        2.0, description="weight of a burst exposure: ad memory added and awareness pull"
+    )
 
 
 class PublicRelations(ChannelBase):
