@@ -25,6 +25,8 @@ from marketsim.kernels.customer_step import _advance, _count_talkers
 from marketsim.kernels.rng import stream_key
 from marketsim.ledger import Ledger
 from marketsim.population import SETUP_STEP, Population
+from marketsim.products import ProductRange, split_units
+from marketsim.sales import SalesOrganisation
 from marketsim.scenario.schema import Scenario
 from marketsim.segments import SegmentParameters
 
@@ -71,8 +73,10 @@ class MarketModel(mesa.Model):
         self.setup_key = stream_key(seed, replicate, SETUP_STEP)
         self.population = Population.build(scenario, seed, replicate)
         self.channels = build_channels(scenario)
-        self.segment_parameters = SegmentParameters(scenario)
-        self.ledger = Ledger(scenario, replicate)
+        self.products = ProductRange(scenario)
+        self.segment_parameters = SegmentParameters(scenario, self.products)
+        self.ledger = Ledger(scenario, replicate, self.products)
+        self.sales = SalesOrganisation(self, scenario, self.population, self.products)
         people = np.diff(self.population.offsets).astype(np.float64)
         self.market = MarketState(
             people=people,
@@ -99,19 +103,25 @@ class MarketModel(mesa.Model):
         """Advance the market one step."""
         t = self.steps - 1
         key = stream_key(self.seed, self.replicate, t)
-        n_channels = len(self.channels)
-        inputs = StepInputs.empty(n_channels, len(self.scenario.segments))
+        scenario = self.scenario
+        inputs = StepInputs.empty(
+            len(self.channels), len(scenario.segments), len(scenario.products)
+        )
         for channel in self.channels:
             channel.apply(t, key, self.market, inputs)
-        seg = self.segment_parameters.for_step(self.market, inputs)
+        seg, pull, shares = self.segment_parameters.for_step(t, self.market, inputs)
         counts = self._advance_customers(key, seg, inputs)
+        units = split_units(key, counts[:, L.UNITS], shares)
+        trust = 2.0 * self.market.reputation
+        book, moved = self.sales.step(t, key, trust, pull, shares, inputs.price)
+        counts[:, : L.N_STAGES] += moved
         spend = np.array([c.plan[t] for c in self.channels])
         promotions = [
-            (c.index, c.targets)
+            (c.index, c.targets, c.products)
             for c in self.channels
             if isinstance(c, PromotionChannel) and c.active(t)
         ]
-        self.ledger.record(t, counts, spend, inputs.price, promotions)
+        self.ledger.record(t, counts, units, spend, inputs.price, promotions, book)
         self.market.stage_counts = counts[:, : L.N_STAGES].astype(np.float64)
         if self.steps >= self.scenario.horizon:
             self.running = False

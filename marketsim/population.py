@@ -30,6 +30,7 @@ class Population:
         ad_memory: adstock, in effective exposures.
         first_touch / last_touch: touch code of the first and latest contact.
         talk: scratch for word-of-mouth input, reused each step.
+        detractor: 1 for people who were let down (mis-sold) and warn their contacts.
         indptr / indices: symmetric CSR contact network (ties stay within a segment).
         offsets: first person of each segment, plus the total at the end.
 
@@ -41,6 +42,7 @@ class Population:
     first_touch: np.ndarray
     last_touch: np.ndarray
     talk: np.ndarray
+    detractor: np.ndarray
     indptr: np.ndarray
     indices: np.ndarray
     offsets: np.ndarray
@@ -74,6 +76,7 @@ class Population:
             first_touch=np.full(n, TOUCH_NONE, dtype=np.int8),
             last_touch=np.full(n, TOUCH_NONE, dtype=np.int8),
             talk=np.zeros(n, dtype=np.float32),
+            detractor=np.zeros(n, dtype=np.int8),
             indptr=indptr,
             indices=indices,
             offsets=offsets,

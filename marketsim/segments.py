@@ -1,8 +1,8 @@
 """Each segment's effective parameters for one step, after prices, trust and promotions.
 
 The customer kernel sees one row per segment; everything that is the same for a whole
-segment in a step (price response, trust, the mean field of a well-mixed network) is
-computed here once, not per person.
+segment in a step (the product range's pull, trust, the mean field of a well-mixed
+network) is computed here once, not per person.
 """
 
 from __future__ import annotations
@@ -14,37 +14,16 @@ import numpy as np
 from marketsim.channels import MarketState, StepInputs
 from marketsim.funnel import CUSTOMER
 from marketsim.kernels import layout as L
+from marketsim.products import ProductRange
 from marketsim.scenario.schema import Scenario
-
-
-def list_prices(scenario: Scenario) -> np.ndarray:
-    """List price of the product each segment buys."""
-    products = {p.id: p for p in scenario.products}
-    first = scenario.products[0].id
-    return np.array([products[s.product or first].price for s in scenario.segments])
-
-
-def unit_costs(scenario: Scenario) -> np.ndarray:
-    """Unit cost of the product each segment buys."""
-    products = {p.id: p for p in scenario.products}
-    first = scenario.products[0].id
-    return np.array([products[s.product or first].unit_cost for s in scenario.segments])
 
 
 class SegmentParameters:
     """Builds the kernel's per-segment parameter matrix for each step."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, products: ProductRange) -> None:
         segs = scenario.segments
-        products = {p.id: p for p in scenario.products}
-        first = scenario.products[0].id
-        self.list_price = list_prices(scenario)
-        self.reference_price = np.array(
-            [s.reference_price or products[s.product or first].price or 1.0 for s in segs]
-        )
-        self.elasticity = np.array([s.price_sensitivity for s in segs])
-        every = np.array([products[s.product or first].repurchase_every for s in segs])
-        self.repeat = np.divide(1.0, every, out=np.zeros(len(segs)), where=every > 0)
+        self.products = products
         self.self_service = np.array([s.kind == "b2c" for s in segs])
         self.well_mixed_degree = np.array(
             [s.network.degree if s.network.type == "well_mixed" else -1.0 for s in segs]
@@ -61,23 +40,24 @@ class SegmentParameters:
             row[L.SEARCH] = s.search
             row[L.LEAD_CONVERSION] = s.lead_conversion
             row[L.INTEREST_DECAY] = s.interest_decay
-            row[L.CHURN] = s.churn
+            row[L.CHURN] = s.churn if s.kind == "b2c" else 0.0
             row[L.POTENTIAL] = s.potential
         self.base = base
 
-    def for_step(self, market: MarketState, inputs: StepInputs) -> np.ndarray:
-        """The matrix seg[segment, column] for the coming step."""
+    def for_step(
+        self, step: int, market: MarketState, inputs: StepInputs
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The matrix seg[segment, column], the range's pull and choice shares at `step`."""
+        pull, shares = self.products.choice(step, inputs.price)
         seg = self.base.copy()
         trust = 2.0 * market.reputation
-        relative = self.list_price * inputs.price / self.reference_price
-        price_factor = np.where(relative > 0, relative, 1.0) ** -self.elasticity
-        buy = price_factor * trust * inputs.purchase * self.self_service
+        buy = pull * trust * inputs.purchase * self.self_service
         seg[:, L.WORD_OF_MOUTH] *= trust
         seg[:, L.PURCHASE] = np.minimum(1.0, seg[:, L.PURCHASE] * buy)
         seg[:, L.LEAD_CONVERSION] = np.minimum(1.0, seg[:, L.LEAD_CONVERSION] * buy)
-        seg[:, L.REPEAT] = np.minimum(1.0, self.repeat * buy)
+        seg[:, L.REPEAT] = np.minimum(1.0, (shares @ self.products.repeat_rate) * buy)
         share = market.stage_counts[:, CUSTOMER] / market.people
         seg[:, L.MEAN_FIELD_TALKERS] = np.where(
             self.well_mixed_degree >= 0, self.well_mixed_degree * share, -1.0
         )
-        return seg
+        return seg, pull, shares

@@ -33,7 +33,7 @@ EVERYTHING: dict[str, Any] = {
             "id": "families",
             "size": 700,
             "network": {"type": "random", "degree": 5},
-            "product": "gizmo",
+            "products": ["gizmo"],
             "reference_price": 100.0,
         },
         {"id": "hubs", "size": 600, "network": {"type": "scale_free", "degree": 4}},

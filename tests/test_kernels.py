@@ -84,7 +84,7 @@ def test_talker_counts_match_reference(everything):
     for _ in range(8):
         model.step()
     pop = model.population
-    seg = model.segment_parameters.for_step(model.market, StepInputs.empty(6, 4))
+    seg, _, _ = model.segment_parameters.for_step(8, model.market, StepInputs.empty(6, 4, 2))
     _count_talkers(pop.stage, pop.segment, seg, pop.indptr, pop.indices, pop.talk)
     expected = [
         talkers(i, pop.stage, pop.segment, seg, pop.indptr, pop.indices) for i in range(pop.size)

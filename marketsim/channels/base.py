@@ -46,7 +46,7 @@ class StepInputs:
         bernoulli: [channel] whether exposures are at most one per person.
         impact: [channel] ad memory added by one exposure.
         find: [channel, segment] chance a searching person finds the company.
-        price: [segment] price paid as a share of the list price.
+        price: [segment, product] price paid as a share of the list price.
         purchase: [segment] multiplier on purchase chances beyond price (e.g. a dip).
 
     """
@@ -59,14 +59,14 @@ class StepInputs:
     purchase: np.ndarray
 
     @classmethod
-    def empty(cls, n_channels: int, n_segments: int) -> StepInputs:
+    def empty(cls, n_channels: int, n_segments: int, n_products: int) -> StepInputs:
         """Inputs of a step in which no channel acts."""
         return cls(
             exposure=np.zeros((n_channels, n_segments)),
             bernoulli=np.zeros(n_channels, dtype=np.bool_),
             impact=np.zeros(n_channels),
             find=np.zeros((n_channels, n_segments)),
-            price=np.ones(n_segments),
+            price=np.ones((n_segments, n_products)),
             purchase=np.ones(n_segments),
         )
 

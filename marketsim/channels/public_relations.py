@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from marketsim.channels.base import ChannelModel, MarketState, StepInputs
-from marketsim.scenario.schema import Scenario
+from marketsim.scenario.schema import PublicRelations, Scenario
 
 
 class PublicRelationsChannel(ChannelModel):
@@ -21,7 +21,7 @@ class PublicRelationsChannel(ChannelModel):
 
     type = "public_relations"
 
-    def __init__(self, spec, index: int, scenario: Scenario) -> None:
+    def __init__(self, spec: PublicRelations, index: int, scenario: Scenario) -> None:
         super().__init__(spec, index, scenario)
         self.baseline = np.array([s.reputation for s in scenario.segments])[self.targets]
 

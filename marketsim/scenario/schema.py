@@ -41,6 +41,10 @@ class Product(Frozen):
         0.0,
         description="mean steps between repeat purchases by a customer; 0 = bought once",
     )
+    launch_step: StepIndex = Field(0, description="first step the product can be bought")
+    appeal: Positive = Field(
+        1.0, description="attractiveness relative to the segment's other products at equal price"
+    )
 
 
 class Network(Frozen):
@@ -76,7 +80,23 @@ class Segment(Frozen):
     buying_center: Annotated[int, Field(ge=1, le=64)] | None = Field(
         None, description="b2b only: decision makers per account (default 3)"
     )
-    product: Id | None = Field(None, description="product bought (default: the first)")
+    products: list[Id] | None = Field(
+        None, description="products the segment considers (default: all)"
+    )
+    substitution: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.5,
+        description="how much a segment's products substitute for each other: near 0 they "
+        "only cannibalise, 1 = each adds its own demand",
+    )
+    deal_size: Annotated[int, Field(ge=1)] = Field(
+        1, description="b2b only: units (contracts, seats) per deal"
+    )
+    contract_length: Annotated[int, Field(ge=0)] = Field(
+        52, description="b2b only: steps until a contract renews; 0 = one-off purchase"
+    )
+    renewal: Probability = Field(
+        0.8, description="b2b only: chance a contract renews at the end of its term"
+    )
     network: Network = Field(default_factory=Network)
     potential: Probability = Field(
         0.5, description="share of people who could ever become interested (Bass market m)"
@@ -234,16 +254,25 @@ Channel = Annotated[
 
 
 class InsideSales(Frozen):
-    """Inside sales reps: qualify leads and book appointments for outside reps."""
+    """Inside sales reps: call leads, qualify them and book appointments for outside reps."""
 
     count: Annotated[int, Field(ge=0)] = 0
     calls_per_step: Annotated[int, Field(ge=0)] = Field(40, description="calls per rep per step")
     cost_per_step: NonNegative = Field(0.0, description="cost per rep per step (currency)")
-    commission: Probability = Field(0.0, description="share of won revenue paid to the rep")
+    commission: Probability = Field(
+        0.0, description="share of won revenue paid to the rep who booked the meeting"
+    )
+    qualify_rate: Probability = Field(
+        0.6, description="chance a call qualifies a lead whose whole buying centre is engaged"
+    )
+    cold_qualify_rate: Probability = Field(
+        0.03, description="chance a cold outbound call qualifies an account"
+    )
+    start: StepIndex = Field(0, description="first step the team works")
 
 
 class OutsideSales(Frozen):
-    """Outside (field) reps: meet qualified accounts and close deals."""
+    """Outside (field) reps: meet qualified accounts, persuade buying centres, close deals."""
 
     count: Annotated[int, Field(ge=0)] = 0
     meetings_per_step: Annotated[int, Field(ge=0)] = Field(
@@ -251,6 +280,30 @@ class OutsideSales(Frozen):
     )
     cost_per_step: NonNegative = Field(0.0, description="cost per rep per step (currency)")
     commission: Probability = Field(0.0, description="share of won revenue paid to the rep")
+    skill: Probability = Field(
+        0.35, description="chance a meeting wins over one undecided decision maker"
+    )
+    max_cycle: Annotated[int, Field(ge=1)] = Field(
+        12, description="steps an opportunity may stay open before it is lost"
+    )
+    start: StepIndex = Field(0, description="first step the team works")
+
+
+class Routing(Frozen):
+    """How marketing hands leads to sales: where misalignment costs revenue."""
+
+    score_threshold: Probability = Field(
+        0.0,
+        description="lowest lead score (share of the buying centre engaged) marketing "
+        "passes to sales",
+    )
+    handoff_delay: Annotated[int, Field(ge=0)] = Field(
+        1, description="steps a passed lead takes to reach inside sales"
+    )
+    handoff_loss: Probability = Field(0.0, description="chance a passed lead is lost on the way")
+    lead_expiry: Annotated[int, Field(ge=1)] = Field(
+        6, description="steps a lead may wait for a call before it goes cold"
+    )
 
 
 class Sales(Frozen):
@@ -258,16 +311,45 @@ class Sales(Frozen):
 
     inside: InsideSales = Field(default_factory=InsideSales)
     outside: OutsideSales = Field(default_factory=OutsideSales)
+    routing: Routing = Field(default_factory=Routing)
 
 
 class Broker(Frozen):
-    """Agents in the market: buyer's brokers or seller's agents."""
+    """Agents in the market: buyer's brokers or seller's agents (resellers)."""
 
     id: Id
-    represents: Literal["buyer", "seller"]
+    represents: Literal["buyer", "seller"] = Field(
+        description="'seller': the company's agents; 'buyer': brokers hired by customers"
+    )
     count: Annotated[int, Field(ge=0)] = 1
     targets: list[Id] | None = Field(None, description="segment ids served (default: all)")
-    commission: Probability = Field(0.0, description="share of the deal value paid")
+    commission: Probability = Field(
+        0.0,
+        description="share of the deal value paid (by the company for sellers' agents, "
+        "by the client for buyer's brokers)",
+    )
+    clients_per_step: Annotated[int, Field(ge=0)] = Field(
+        10, description="prospects each agent works per step"
+    )
+    close_rate: Probability = Field(
+        0.15, description="chance a worked prospect buys at the reference price"
+    )
+    negotiation: Probability = Field(
+        0.05, description="buyer's brokers: share they negotiate off the price"
+    )
+    oversell: Probability = Field(
+        0.0, description="sellers' agents: share of sales mis-sold when unsupervised"
+    )
+    oversight_budget: NonNegative = Field(
+        0.0, description="sellers' agents: spend on supervising them over the horizon"
+    )
+    oversight_scale: Positive = Field(
+        1000.0, description="oversight spend per step that cuts overselling by 63%"
+    )
+    refund_after: Annotated[int, Field(ge=1)] = Field(
+        4, description="steps until a mis-sold customer asks for a refund"
+    )
+    start: StepIndex = Field(0, description="step the agents start working (a new channel)")
 
 
 class Scenario(Frozen):

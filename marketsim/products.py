@@ -1,0 +1,104 @@
+"""Which product a buyer picks, and how a product range adds to demand.
+
+Segment s weighs each product p it considers and that has launched by its
+attractiveness a = appeal_p * (price paid / reference price)^-elasticity. The range's
+pull is the nested-logit inclusive value V = (sum_p a^(1/l))^l, with l the segment's
+`substitution`: near 0 a new product mostly cannibalises the others, at 1 it adds its
+own demand. Purchase chances scale with V; a buyer picks product p with chance
+a^(1/l) / sum a^(1/l).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from marketsim.kernels.config import jit
+from marketsim.kernels.rng import P_CHOICE, uniform, uniform_py
+from marketsim.scenario.schema import Scenario
+
+
+class ProductRange:
+    """Per-segment product choice, recomputed each step from prices and launches."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        ids = [p.id for p in scenario.products]
+        self.ids = ids
+        self.list_price = np.array([p.price for p in scenario.products])
+        self.unit_cost = np.array([p.unit_cost for p in scenario.products])
+        self.launch = np.array([p.launch_step for p in scenario.products])
+        self.appeal = np.array([p.appeal for p in scenario.products])
+        every = np.array([p.repurchase_every for p in scenario.products])
+        self.repeat_rate = np.divide(1.0, every, out=np.zeros(len(ids)), where=every > 0)
+        segs = scenario.segments
+        self.considers = np.zeros((len(segs), len(ids)), dtype=np.bool_)
+        for s, seg in enumerate(segs):
+            self.considers[s, [ids.index(p) for p in (seg.products or ids)]] = True
+        first = self.considers.argmax(axis=1)
+        self.reference_price = np.array(
+            [
+                seg.reference_price or self.list_price[f] or 1.0
+                for seg, f in zip(segs, first, strict=True)
+            ]
+        )
+        self.elasticity = np.array([s.price_sensitivity for s in segs])
+        self.substitution = np.array([s.substitution for s in segs])
+
+    def choice(self, step: int, price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pull V per segment and choice shares [segment, product] at `step`.
+
+        Args:
+            step: the step, for launches.
+            price: [segment, product] price paid as a share of list price.
+        """
+        available = self.considers & (self.launch <= step)
+        relative = self.list_price * price / self.reference_price[:, None]
+        relative = np.where(relative > 0, relative, 1.0)
+        attract = self.appeal * relative ** -self.elasticity[:, None]
+        weight = np.where(available, attract ** (1.0 / self.substitution[:, None]), 0.0)
+        total = weight.sum(axis=1)
+        pull = total**self.substitution
+        shares = np.divide(
+            weight, total[:, None], out=np.zeros_like(weight), where=total[:, None] > 0
+        )
+        return pull, shares
+
+
+@jit
+def _split_units(key, units, shares, out):
+    """Give each unit sold in a segment a product, one draw per unit."""
+    n_products = shares.shape[1]
+    for s in range(units.shape[0]):
+        for u in range(units[s]):
+            x = uniform(key, (s << 32) + u, P_CHOICE)
+            c = 0.0
+            pick = n_products - 1
+            for p in range(n_products):
+                c += shares[s, p]
+                if x < c:
+                    pick = p
+                    break
+            out[s, pick] += 1
+
+
+def split_units(key: np.uint64, units: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Units [segment] split into units [segment, product] by choice shares."""
+    out = np.zeros(shares.shape, dtype=np.int64)
+    _split_units(key, units.astype(np.int64), shares, out)
+    return out
+
+
+def split_units_py(key: int, units: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Reference of `split_units`, one unit at a time."""
+    out = np.zeros(shares.shape, dtype=np.int64)
+    n_products = shares.shape[1]
+    for s, count in enumerate(units):
+        for u in range(int(count)):
+            x = uniform_py(key, (s << 32) + u, P_CHOICE)
+            c, pick = 0.0, n_products - 1
+            for p in range(n_products):
+                c += float(shares[s, p])
+                if x < c:
+                    pick = p
+                    break
+            out[s, pick] += 1
+    return out
