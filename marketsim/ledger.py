@@ -87,6 +87,7 @@ class Ledger:
         self.segment_units = np.zeros(len(scenario.segments), dtype=np.int64)
         self.product_units = np.zeros(len(scenario.products), dtype=np.int64)
         self.involvement = dict.fromkeys(INVOLVEMENT, 0.0)
+        self.agents: list[dict[str, object]] = []
 
     def record(
         self,

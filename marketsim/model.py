@@ -125,6 +125,7 @@ class MarketModel(mesa.Model):
         self.market.stage_counts = counts[:, : L.N_STAGES].astype(np.float64)
         if self.steps >= self.scenario.horizon:
             self.running = False
+            self.ledger.agents = self.sales.agent_rows(self.replicate)
 
     def _advance_customers(self, key: np.uint64, seg: np.ndarray, inputs: StepInputs) -> np.ndarray:
         pop = self.population

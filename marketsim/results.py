@@ -7,11 +7,21 @@ from typing import Any
 
 import pandas as pd
 
-from marketsim.ledger import Ledger
+from marketsim.ledger import INVOLVEMENT, PIPELINE, Ledger
 from marketsim.scenario.schema import Scenario
 from marketsim.stats import describe
 
 HEADLINE = ("revenue", "profit", "spend", "units", "customers", "roi")
+SUMMED = (
+    "new_customers",
+    "new_leads",
+    "marketing_spend",
+    "sales_cost",
+    "commissions",
+    "refunds",
+    "cost_of_goods",
+    *PIPELINE,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +33,7 @@ class Result:
         seed: the seed used.
         timeseries: one row per replicate and step.
         summary: headline metrics with 95% intervals, per channel and per segment.
+        agents: one row per replicate and rep or broker (empty without a sales side).
 
     """
 
@@ -30,6 +41,7 @@ class Result:
     seed: int
     timeseries: pd.DataFrame
     summary: dict[str, Any] = field(repr=False)
+    agents: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
     @property
     def replicates(self) -> int:
@@ -43,17 +55,17 @@ def replicate_totals(ledger: Ledger) -> dict[str, float]:
     revenue = float(frame["revenue"].sum())
     spend = float(frame["spend"].sum())
     profit = float(frame["profit"].sum())
-    return {
+    totals = {
         "revenue": revenue,
         "profit": profit,
         "spend": spend,
-        "cost_of_goods": float(frame["cost_of_goods"].sum()),
         "units": float(frame["units"].sum()),
         "customers": float(frame["customers"].iloc[-1]),
-        "new_customers": float(frame["new_customers"].sum()),
-        "new_leads": float(frame["new_leads"].sum()),
         "roi": profit / spend if spend > 0 else float("nan"),
     }
+    for column in SUMMED:
+        totals[column] = float(frame[column].sum())
+    return totals
 
 
 def summarize(scenario: Scenario, seed: int, ledgers: list[Ledger]) -> dict[str, Any]:
@@ -83,6 +95,11 @@ def summarize(scenario: Scenario, seed: int, ledgers: list[Ledger]) -> dict[str,
         }
         for s, seg in enumerate(scenario.segments)
     }
+    by_product = {
+        product.id: {"units": describe([float(led.product_units[p]) for led in ledgers])}
+        for p, product in enumerate(scenario.products)
+    }
+    closed_by = {who: describe([led.involvement[who] for led in ledgers]) for who in INVOLVEMENT}
     return {
         "scenario": scenario.name,
         "seed": seed,
@@ -93,7 +110,14 @@ def summarize(scenario: Scenario, seed: int, ledgers: list[Ledger]) -> dict[str,
         "by_channel": by_channel,
         "unattributed_revenue": unattributed,
         "by_segment": by_segment,
+        "by_product": by_product,
+        "revenue_by_closer": closed_by,
     }
+
+
+def agents(ledgers: list[Ledger]) -> pd.DataFrame:
+    """Every replicate's rep and broker rows."""
+    return pd.DataFrame([row for led in ledgers for row in led.agents])
 
 
 def timeseries(ledgers: list[Ledger]) -> pd.DataFrame:

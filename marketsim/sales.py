@@ -102,6 +102,28 @@ class SalesOrganisation:
         """Every rep and broker agent, in a fixed order."""
         return [*self.inside, *self.outside, *(b for group in self.brokers for b in group)]
 
+    def agent_rows(self, replicate: int) -> list[dict[str, object]]:
+        """One row per rep and broker for agents.csv."""
+        rows = []
+        for agent in self.agents:
+            stats = agent.stats
+            rows.append(
+                {
+                    "replicate": replicate,
+                    "agent": agent.name,
+                    "role": agent.role,
+                    "calls": stats.get("calls", 0),
+                    "meetings": stats.get("meetings", 0),
+                    "clients": stats.get("clients", 0),
+                    "deals": stats["deals"],
+                    "revenue": stats["revenue"],
+                    "commission": stats["commission"],
+                    "refunds": stats.get("refunds", 0),
+                    "utilisation": agent.utilisation(),
+                }
+            )
+        return rows
+
     def step(
         self,
         t: int,
@@ -290,7 +312,7 @@ class SalesOrganisation:
             rep.capacity_used += mine
         self.book.counts |= {
             "meetings": len(accounts),
-            "deals_won": len(won),
+            "deals_won": self.book.counts.get("deals_won", 0) + len(won),
             "deals_lost": int(lost),
         }
 
@@ -392,6 +414,7 @@ class SalesOrganisation:
             pop.stage[entity] = CUSTOMER
             person = entity
         self._book(deal)
+        self.book.counts["deals_won"] = self.book.counts.get("deals_won", 0) + 1
         fee = deal.value * agent.spec.commission
         agent.stats["deals"] += 1
         agent.stats["revenue"] += deal.value

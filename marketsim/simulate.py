@@ -8,7 +8,7 @@ from functools import partial
 from marketsim.execution import Executor, LocalExecutor
 from marketsim.ledger import Ledger
 from marketsim.model import Engine, MarketModel
-from marketsim.results import Result, summarize, timeseries
+from marketsim.results import Result, agents, summarize, timeseries
 from marketsim.scenario.schema import Scenario
 
 Progress = Callable[[int], None]
@@ -70,4 +70,5 @@ def simulate(
         seed=seed,
         timeseries=timeseries(ledgers),
         summary=summarize(scenario, seed, ledgers),
+        agents=agents(ledgers),
     )

@@ -332,7 +332,7 @@ class Broker(Frozen):
         10, description="prospects each agent works per step"
     )
     close_rate: Probability = Field(
-        0.15, description="chance a worked prospect buys at the reference price"
+        0.05, description="chance a worked prospect buys at the reference price"
     )
     negotiation: Probability = Field(
         0.05, description="buyer's brokers: share they negotiate off the price"
