@@ -212,7 +212,7 @@ class SalesOrganisation:
             spare += rep.capacity - len(picks)
         if spare:
             candidates = np.flatnonzero(acc.stage == K.WITH_MARKETING)
-            cold_calls = K.shuffle_order(self.key, candidates, P_COLD)[:spare]
+            cold_calls = K.random_first(self.key, candidates, spare, P_COLD)
             owners = np.repeat(
                 np.arange(len(reps)),
                 [rep.capacity - len(w) for rep, w in zip(reps, worked, strict=False)],
@@ -363,7 +363,8 @@ class SalesOrganisation:
         )
         # Accounts and people share one ordering; accounts are offset past the people.
         pool = np.concatenate([consumers, companies + pop.size])
-        order = K.shuffle_order(self.key, pool, P_BROKER + 2 * g)
+        capacity = spec.clients_per_step * len(group)
+        order = K.random_first(self.key, pool, capacity, P_BROKER + 2 * g)
         buyer = spec.represents == "buyer"
         factor = (1.0 - spec.negotiation) if buyer else 1.0
         paid_price = price * factor

@@ -163,12 +163,22 @@ def close(accounts, outcome, acc, approvals, stage, first, size, seg, delta):
 
 
 @jit
-def shuffle_order(key, candidates, purpose):
-    """Candidates sorted by a counter-based draw: a random order no loop order can change."""
-    draws = np.empty(candidates.shape[0])
+def draws(key, candidates, purpose):
+    """One counter-based uniform per candidate."""
+    out = np.empty(candidates.shape[0])
     for i in range(candidates.shape[0]):
-        draws[i] = uniform(key, candidates[i], purpose)
-    return candidates[np.argsort(draws, kind="mergesort")]
+        out[i] = uniform(key, candidates[i], purpose)
+    return out
+
+
+def random_first(key, candidates: np.ndarray, k: int, purpose: int) -> np.ndarray:
+    """The first `k` candidates of a random order that no loop order can change."""
+    k = min(k, len(candidates))
+    if k == 0:
+        return candidates[:0]
+    u = draws(key, candidates, purpose)
+    chosen = np.argpartition(u, k - 1)[:k] if k < len(candidates) else np.arange(k)
+    return candidates[chosen[np.argsort(u[chosen], kind="stable")]]
 
 
 @jit
