@@ -1,0 +1,75 @@
+"""Checks that need the whole scenario: unique ids, references between sections, timing.
+
+pydantic validates each value on its own; whether `targets: [consumer]` names a defined
+segment, or a schedule fits the horizon, is only known once everything is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from marketsim.scenario.errors import Problem, did_you_mean, quoted, show
+from marketsim.scenario.schema import Channel, Promotion, Scenario
+from marketsim.scenario.source import Path
+
+Locate = Callable[[Path, str], Problem]
+"""Makes a problem at a data path, located where that value was written."""
+
+_SECTIONS = ("products", "segments", "channels", "brokers")
+
+
+def check_references(scenario: Scenario, locate: Locate) -> list[Problem]:
+    """Every cross-reference problem in a schema-valid scenario."""
+    problems = _duplicate_ids(scenario, locate)
+    products = [p.id for p in scenario.products]
+    segments = [s.id for s in scenario.segments]
+
+    def refer(path: Path, found: str | None, kind: str, ids: Sequence[str]) -> None:
+        if found is not None and found not in ids:
+            message = f"expected a {kind} id, one of {quoted(ids)}, found {show(found)}"
+            problems.append(locate(path, message + did_you_mean(found, ids)))
+
+    for i, segment in enumerate(scenario.segments):
+        for j, product in enumerate(segment.products or ()):
+            refer(("segments", i, "products", j), product, "product", products)
+    for section in ("channels", "brokers"):
+        for i, item in enumerate(getattr(scenario, section)):
+            for j, target in enumerate(item.targets or ()):
+                refer((section, i, "targets", j), target, "segment", segments)
+    for i, channel in enumerate(scenario.channels):
+        if isinstance(channel, Promotion):
+            refer(("channels", i, "product"), channel.product, "product", products)
+        problems += _timing(channel, ("channels", i), scenario.horizon, locate)
+    return problems
+
+
+def _duplicate_ids(scenario: Scenario, locate: Locate) -> list[Problem]:
+    problems = []
+    for section in _SECTIONS:
+        first: dict[str, int] = {}
+        for i, item in enumerate(getattr(scenario, section)):
+            if item.id in first:
+                line = locate((section, first[item.id], "id"), "").line  # where it was first
+                message = f"expected a unique id, found {show(item.id)} again (first: line {line})"
+                problems.append(locate((section, i, "id"), message))
+            first.setdefault(item.id, i)
+    return problems
+
+
+def _timing(channel: Channel, path: Path, horizon: int, locate: Locate) -> list[Problem]:
+    """The active window and schedule must fit the horizon, and money must go somewhere."""
+    problems = []
+    if channel.start >= horizon:
+        message = f"expected a step < horizon ({horizon}), found {channel.start}"
+        problems.append(locate((*path, "start"), message))
+    if channel.end is not None and channel.end > horizon:
+        message = f"expected a step <= horizon ({horizon}), found {channel.end}"
+        problems.append(locate((*path, "end"), message))
+    schedule = channel.schedule
+    if schedule is not None and len(schedule) != horizon:
+        message = f"expected {horizon} weights (one per step), found {len(schedule)}"
+        problems.append(locate((*path, "schedule"), message))
+    elif schedule is not None and channel.budget > 0 and not any(schedule):
+        message = "expected a positive weight somewhere as budget > 0, found all zeros"
+        problems.append(locate((*path, "schedule"), message))
+    return problems

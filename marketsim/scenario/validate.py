@@ -1,0 +1,155 @@
+"""Turn plain data into a `Scenario`, translating pydantic's errors into located problems.
+
+pydantic knows what went wrong but speaks Python (`Input should be greater than or equal
+to 0`) and locates errors by its own path (with union tags in it). Strategists need the
+file position, the dotted path and what was expected, so each error is rewritten from
+the schema annotation at its location.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+
+from marketsim.scenario.errors import Problem, ScenarioError, did_you_mean, quoted, show
+from marketsim.scenario.references import check_references
+from marketsim.scenario.schema import Scenario
+from marketsim.scenario.source import Document, Path
+
+Option = tuple[Any, tuple[Any, ...]]
+"""One type a value may have, with the constraints and field infos annotating it."""
+
+_BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
+_LENGTHS = (("min_length", "at least"), ("max_length", "at most"))
+_NOUNS = {int: "an integer", float: "a number", bool: "true or false"}
+
+
+def validate(doc: Document) -> Scenario:
+    """The scenario in `doc`, or a `ScenarioError` with every schema or reference problem."""
+    try:
+        scenario = Scenario.model_validate(doc.data)
+    except ValidationError as e:
+        raise ScenarioError(_problem(doc, err) for err in e.errors(include_url=False)) from None
+    problems = check_references(scenario, doc.problem)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _problem(doc: Document, err: ErrorDetails) -> Problem:
+    path, options = _walk(err["loc"])
+    kind, found = err["type"], err.get("input")
+    expected = _expected(options) or err["msg"].removeprefix("Input should be ")
+    if kind == "missing":
+        return doc.problem(path, f"missing required key '{path[-1]}', expected {expected}")
+    if kind == "extra_forbidden":
+        fields = [name for tp, _ in _walk(err["loc"][:-1])[1] for name in tp.model_fields]
+        hint = did_you_mean(path[-1], fields) or f", expected one of {quoted(fields)}"
+        return doc.problem(path, f"unknown key {show(path[-1])}{hint}", key=True)
+    if kind in ("union_tag_not_found", "union_tag_invalid"):
+        tags = [tag for tp, _ in options for tag in _tags(tp)]
+        if kind == "union_tag_not_found":
+            message = f"missing required key 'type', expected one of {quoted(tags)}"
+        else:
+            found = found["type"]
+            message = f"expected one of {quoted(tags)}, found {show(found)}"
+            message += did_you_mean(found, tags)
+        return doc.problem((*path, "type"), message)
+    if kind == "value_error":  # a model validator's own message, already explicit
+        return doc.problem(path, err["msg"].removeprefix("Value error, "))
+    hint = did_you_mean(found, get_args(options[0][0])) if kind == "literal_error" else ""
+    return doc.problem(path, f"expected {expected}, found {show(found)}{hint}")
+
+
+def _walk(loc: tuple[str | int, ...]) -> tuple[Path, list[Option]]:
+    """The data path of a pydantic location, and the schema's options for the value there.
+
+    pydantic puts the tag of a discriminated union (`advertising`) in the location; it
+    names no key in the data, so it only narrows the options.
+    """
+    path: list[str | int] = []
+    options: list[Option] = [(Scenario, ())]
+    for part in loc:
+        models = [tp for tp, _ in options if _is_model(tp)]
+        tagged = [m for m in models if part in _tags(m)]
+        if len(options) > 1 and tagged:
+            options = [(m, ()) for m in tagged]
+            continue
+        path.append(part)
+        following: list[Option] = []
+        for tp, _ in options:
+            if get_origin(tp) is list and isinstance(part, int):
+                following += _options(get_args(tp)[0])
+            elif tp in models and part in tp.model_fields:
+                field = tp.model_fields[part]
+                following += _options(field.annotation, (field, *field.metadata))
+        options = following
+    return tuple(path), options
+
+
+def _options(tp: Any, meta: tuple[Any, ...] = ()) -> Iterator[Option]:
+    """The types an annotation allows, `Annotated` and unions unwrapped, null left out."""
+    if get_origin(tp) is Annotated:
+        base, *extra = get_args(tp)
+        for m in extra:
+            meta += (m, *getattr(m, "metadata", ()))
+        yield from _options(base, meta)
+    elif get_origin(tp) in (Union, UnionType):
+        for arg in get_args(tp):
+            yield from _options(arg, meta)
+    elif tp is not NoneType:
+        yield tp, meta
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def _tags(tp: Any) -> tuple[Any, ...]:
+    """Values of a model's `type` literal: the tags that select it in a union."""
+    field = tp.model_fields.get("type") if _is_model(tp) else None
+    return get_args(field.annotation) if field and get_origin(field.annotation) is Literal else ()
+
+
+def _expected(options: list[Option]) -> str | None:
+    """What the schema wants here, in words (`a number >= 0`), if it can be said simply."""
+    if not options:
+        return None
+    tp, meta = options[0]
+    constraints = [m for m in meta if not isinstance(m, FieldInfo)]
+    described = [m.description for m in meta if isinstance(m, FieldInfo) and m.description]
+    if get_origin(tp) is Literal:
+        return f"one of {quoted(get_args(tp))}"
+    if get_origin(tp) is list:
+        least = [m.min_length for m in constraints if hasattr(m, "min_length")]
+        return f"a list of at least {least[0]} item" + "s" * (least[0] != 1) if least else "a list"
+    if _is_model(tp):
+        return "a mapping"
+    if tp is str and described and any(hasattr(m, "pattern") for m in constraints):
+        return described[-1]  # the pattern's meaning in words, e.g. what an id looks like
+    if tp is str:
+        lengths = [f"{word} {value}" for word, value in _constraints(constraints, _LENGTHS)]
+        return f"a string of {' and '.join(lengths)} characters" if lengths else "a string"
+    if tp not in _NOUNS:
+        return None
+    bounds = [f"{symbol} {_number(value)}" for symbol, value in _constraints(constraints, _BOUNDS)]
+    return " ".join([_NOUNS[tp], " and ".join(bounds)]).strip()
+
+
+def _constraints(
+    constraints: list[Any], names: tuple[tuple[str, str], ...]
+) -> Iterator[tuple[str, Any]]:
+    """(word, limit) of each named constraint present, e.g. `(">=", 0)` for `Ge(ge=0)`."""
+    for m in constraints:
+        for attr, word in names:
+            if getattr(m, attr, None) is not None:
+                yield word, getattr(m, attr)
+
+
+def _number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)

@@ -1,0 +1,89 @@
+"""Good scenarios: the contract files load, resolve and round-trip; the schema describes them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from marketsim.scenario import (
+    Scenario,
+    dump_resolved,
+    estimate_population_bytes,
+    load_scenario,
+    scenario_from_text,
+    scenario_json_schema,
+)
+from marketsim.scenario.resources import MEMORY_LIMIT_ENV, human_bytes
+
+CONTRACT = sorted((Path(__file__).parent / "contract").glob("*.yaml"))
+
+
+@pytest.fixture(params=CONTRACT, ids=lambda p: p.stem)
+def contract(request: pytest.FixtureRequest) -> Path:
+    return request.param
+
+
+def test_contract_files_exist():
+    assert {p.stem for p in CONTRACT} >= {"minimal-b2c", "minimal-b2b", "two-segments"}
+
+
+def test_contract_scenario_loads(contract):
+    scenario = load_scenario(contract)
+    assert isinstance(scenario, Scenario)
+    assert scenario.name == contract.stem
+    assert scenario == scenario_from_text(contract.read_text(), name=str(contract))
+
+
+def test_resolved_yaml_round_trips(contract):
+    scenario = load_scenario(contract)
+    text = dump_resolved(scenario, seed=123)
+    again = scenario_from_text(text)
+    assert again == scenario.model_copy(update={"seed": 123})
+    assert dump_resolved(again, seed=123) == text
+
+
+def test_resolved_yaml_fills_every_default():
+    scenario = load_scenario(Path(__file__).parent / "contract" / "minimal-b2c.yaml")
+    data = yaml.safe_load(dump_resolved(scenario, seed=7))
+    assert data["seed"] == 7
+    assert data["segments"][0]["network"] == scenario.segments[0].network.model_dump()
+    assert data["channels"][0].keys() == type(scenario.channels[0]).model_fields.keys()
+    assert data.keys() == Scenario.model_fields.keys()
+
+
+def test_json_schema_describes_scenarios():
+    schema = scenario_json_schema()
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert schema["title"] == "marketsim scenario"
+    assert schema["description"]
+    assert {"name", "horizon", "products", "segments"} <= set(schema["required"])
+    assert schema["additionalProperties"] is False
+    json.dumps(schema)
+
+
+def test_population_estimate():
+    scenario = load_scenario(Path(__file__).parent / "contract" / "minimal-b2b.yaml")
+    people = 2000 * 4  # accounts x buying centre, small world of degree 6 by default
+    assert estimate_population_bytes(scenario) == 50_000_000 + people * (64 + 12 * 6)
+    mixed = scenario_from_text(
+        "name: m\nhorizon: 1\nproducts: [{id: p, price: 1}]\n"
+        "segments: [{id: s, size: 1000, network: {type: well_mixed, degree: 8}}]\n"
+    )
+    assert estimate_population_bytes(mixed) == 50_000_000 + 1000 * 64
+
+
+def test_memory_limit_allows_what_fits(monkeypatch):
+    path = Path(__file__).parent / "contract" / "two-segments.yaml"
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, str(estimate_population_bytes(load_scenario(path))))
+    load_scenario(path)
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(999, "999 B"), (1500, "1.5 kB"), (612_400_000_000, "612.4 GB"), (3 * 10**15, "3000.0 TB")],
+)
+def test_human_bytes(n, text):
+    assert human_bytes(n) == text
