@@ -40,6 +40,19 @@ def check_references(scenario: Scenario, locate: Locate) -> list[Problem]:
         if isinstance(channel, Promotion):
             refer(("channels", i, "product"), channel.product, "product", products)
         problems += _timing(channel, ("channels", i), scenario.horizon, locate)
+    starts: list[tuple[Path, int]] = [
+        *((("products", i, "launch_step"), p.launch_step) for i, p in enumerate(scenario.products)),
+        *((("brokers", i, "start"), b.start) for i, b in enumerate(scenario.brokers)),
+    ]
+    if scenario.sales is not None:
+        starts += [
+            (("sales", "inside", "start"), scenario.sales.inside.start),
+            (("sales", "outside", "start"), scenario.sales.outside.start),
+        ]
+    for path, start in starts:
+        if start >= scenario.horizon:
+            message = f"expected a step < horizon ({scenario.horizon}), found {start}"
+            problems.append(locate(path, message))
     return problems
 
 

@@ -9,26 +9,36 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
+
+
+def _not_bool(value: object) -> object:
+    """Refuse YAML's yes/no/true/false where a number is meant (pydantic would take 1/0)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, found {str(value).lower()}")
+    return value
+
 
 Id = Annotated[
     str,
     Field(
         pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$",
         max_length=64,
-        description="identifier: a letter, then letters, digits, '_' or '-'",
+        description="an id: a letter, then letters, digits, '_' or '-'",
     ),
 ]
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
-StepIndex = Annotated[int, Field(ge=0)]
+Number = Annotated[float, BeforeValidator(_not_bool)]
+Probability = Annotated[Number, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[Number, Field(ge=0.0)]
+Positive = Annotated[Number, Field(gt=0.0)]
+Int = Annotated[int, Strict()]
+StepIndex = Annotated[Int, Field(ge=0)]
 
 
 class Frozen(BaseModel):
-    """Base of every scenario section: immutable, unknown keys refused."""
+    """Base of every scenario section: immutable, unknown keys and infinities refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
 class Product(Frozen):
@@ -53,7 +63,7 @@ class Network(Frozen):
     type: Literal["random", "small_world", "scale_free", "well_mixed"] = Field(
         "small_world", description="contact network model"
     )
-    degree: Annotated[int, Field(ge=0, le=1000)] = Field(
+    degree: Annotated[Int, Field(ge=0, le=1000)] = Field(
         6, description="mean number of contacts per person"
     )
     rewire: Probability = Field(
@@ -74,24 +84,24 @@ class Segment(Frozen):
 
     id: Id
     kind: Literal["b2c", "b2b"] = "b2c"
-    size: Annotated[int, Field(ge=1)] = Field(
+    size: Annotated[Int, Field(ge=1)] = Field(
         description="people (b2c) or accounts (b2b) in the segment"
     )
-    buying_center: Annotated[int, Field(ge=1, le=64)] | None = Field(
+    buying_center: Annotated[Int, Field(ge=1, le=64)] | None = Field(
         None, description="b2b only: decision makers per account (default 3)"
     )
     products: list[Id] | None = Field(
         None, description="products the segment considers (default: all)"
     )
-    substitution: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+    substitution: Annotated[Number, Field(gt=0.0, le=1.0)] = Field(
         0.5,
         description="how much a segment's products substitute for each other: near 0 they "
         "only cannibalise, 1 = each adds its own demand",
     )
-    deal_size: Annotated[int, Field(ge=1)] = Field(
+    deal_size: Annotated[Int, Field(ge=1)] = Field(
         1, description="b2b only: units (contracts, seats) per deal"
     )
-    contract_length: Annotated[int, Field(ge=0)] = Field(
+    contract_length: Annotated[Int, Field(ge=0)] = Field(
         52, description="b2b only: steps until a contract renews; 0 = one-off purchase"
     )
     renewal: Probability = Field(
@@ -202,14 +212,14 @@ class Promotion(ChannelBase):
     """Sales promotion: a discount window that trades margin for volume."""
 
     type: Literal["promotion"]
-    discount: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+    discount: Annotated[Number, Field(gt=0.0, lt=1.0)] = Field(
         0.2, description="share off the list price"
     )
     product: Id | None = Field(None, description="product discounted (default: all)")
     post_dip: Probability = Field(
         0.3, description="relative drop in purchase chance right after the promotion"
     )
-    dip_steps: Annotated[int, Field(ge=0)] = Field(
+    dip_steps: Annotated[Int, Field(ge=0)] = Field(
         4, description="steps over which the post-promotion dip fades"
     )
 
@@ -256,8 +266,8 @@ Channel = Annotated[
 class InsideSales(Frozen):
     """Inside sales reps: call leads, qualify them and book appointments for outside reps."""
 
-    count: Annotated[int, Field(ge=0)] = 0
-    calls_per_step: Annotated[int, Field(ge=0)] = Field(40, description="calls per rep per step")
+    count: Annotated[Int, Field(ge=0)] = 0
+    calls_per_step: Annotated[Int, Field(ge=0)] = Field(40, description="calls per rep per step")
     cost_per_step: NonNegative = Field(0.0, description="cost per rep per step (currency)")
     commission: Probability = Field(
         0.0, description="share of won revenue paid to the rep who booked the meeting"
@@ -274,8 +284,8 @@ class InsideSales(Frozen):
 class OutsideSales(Frozen):
     """Outside (field) reps: meet qualified accounts, persuade buying centres, close deals."""
 
-    count: Annotated[int, Field(ge=0)] = 0
-    meetings_per_step: Annotated[int, Field(ge=0)] = Field(
+    count: Annotated[Int, Field(ge=0)] = 0
+    meetings_per_step: Annotated[Int, Field(ge=0)] = Field(
         8, description="meetings per rep per step"
     )
     cost_per_step: NonNegative = Field(0.0, description="cost per rep per step (currency)")
@@ -283,7 +293,7 @@ class OutsideSales(Frozen):
     skill: Probability = Field(
         0.35, description="chance a meeting wins over one undecided decision maker"
     )
-    max_cycle: Annotated[int, Field(ge=1)] = Field(
+    max_cycle: Annotated[Int, Field(ge=1)] = Field(
         12, description="steps an opportunity may stay open before it is lost"
     )
     start: StepIndex = Field(0, description="first step the team works")
@@ -297,11 +307,11 @@ class Routing(Frozen):
         description="lowest lead score (share of the buying centre engaged) marketing "
         "passes to sales",
     )
-    handoff_delay: Annotated[int, Field(ge=0)] = Field(
+    handoff_delay: Annotated[Int, Field(ge=0)] = Field(
         1, description="steps a passed lead takes to reach inside sales"
     )
     handoff_loss: Probability = Field(0.0, description="chance a passed lead is lost on the way")
-    lead_expiry: Annotated[int, Field(ge=1)] = Field(
+    lead_expiry: Annotated[Int, Field(ge=1)] = Field(
         6, description="steps a lead may wait for a call before it goes cold"
     )
 
@@ -321,14 +331,14 @@ class Broker(Frozen):
     represents: Literal["buyer", "seller"] = Field(
         description="'seller': the company's agents; 'buyer': brokers hired by customers"
     )
-    count: Annotated[int, Field(ge=0)] = 1
+    count: Annotated[Int, Field(ge=0)] = 1
     targets: list[Id] | None = Field(None, description="segment ids served (default: all)")
     commission: Probability = Field(
         0.0,
         description="share of the deal value paid (by the company for sellers' agents, "
         "by the client for buyer's brokers)",
     )
-    clients_per_step: Annotated[int, Field(ge=0)] = Field(
+    clients_per_step: Annotated[Int, Field(ge=0)] = Field(
         10, description="prospects each agent works per step"
     )
     close_rate: Probability = Field(
@@ -346,7 +356,7 @@ class Broker(Frozen):
     oversight_scale: Positive = Field(
         1000.0, description="oversight spend per step that cuts overselling by 63%"
     )
-    refund_after: Annotated[int, Field(ge=1)] = Field(
+    refund_after: Annotated[Int, Field(ge=1)] = Field(
         4, description="steps until a mis-sold customer asks for a refund"
     )
     start: StepIndex = Field(0, description="step the agents start working (a new channel)")
@@ -357,9 +367,9 @@ class Scenario(Frozen):
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
     description: str = ""
-    horizon: Annotated[int, Field(ge=1, le=100_000)] = Field(description="steps to simulate")
+    horizon: Annotated[Int, Field(ge=1, le=100_000)] = Field(description="steps to simulate")
     step: Literal["day", "week", "month", "quarter", "year"] = "week"
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    seed: Annotated[Int, Field(ge=0, lt=2**63)] = 0
     products: Annotated[list[Product], Field(min_length=1)]
     segments: Annotated[list[Segment], Field(min_length=1)]
     channels: Annotated[list[Channel], Field(max_length=100)] = Field(default_factory=list)
