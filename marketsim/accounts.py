@@ -31,7 +31,8 @@ class AccountBook:
     Attributes:
         segment / first / size: where the buying centre lives in the population.
         stage: with marketing (0), lead, qualified, opportunity or customer.
-        since: step the account entered its stage; ready: step a routed lead reaches
+        since: step the account entered its pipeline stage (lead, qualified or
+            opportunity); ready: step a routed lead reaches
             sales; renew_at: step the contract comes up for renewal (-1: none).
         value: revenue per contract term; booker / owner / broker: the inside rep,
             outside rep or broker group that worked it (-1: none).

@@ -59,12 +59,12 @@ def engagement(a, stage, first, size) -> tuple[int, int]:
     return leads, engaged
 
 
-def back_to_marketing_cold(a, acc, approvals, stage, first, size, seg, delta) -> None:
-    """Account `a` returns to marketing: engaged members fall back to aware, approvals go."""
+def back_to_marketing_cold(a, acc, approvals, stage, first, size, seg, delta, top=CUSTOMER) -> None:
+    """Account `a` returns to marketing: members interested..`top` fall back to aware."""
     s = int(seg[a])
     acc[a] = WITH_MARKETING
     for row in rows(a, first, size):
-        if int(stage[row]) >= INTERESTED:
+        if INTERESTED <= int(stage[row]) <= top:
             set_stage(row, AWARE, stage, s, delta)
         approvals[row] = 0
 
@@ -106,7 +106,7 @@ def expire(t, at_stage, patience, clock, acc, approvals, stage, first, size, seg
         waited = t - int(clock[a])
         if int(acc[a]) == at_stage and waited >= patience:
             expired += 1
-            back_to_marketing_cold(a, acc, approvals, stage, first, size, seg, delta)
+            back_to_marketing_cold(a, acc, approvals, stage, first, size, seg, delta, OPPORTUNITY)
     return expired
 
 

@@ -57,7 +57,7 @@ def route_leads(key, t, threshold, delay, loss, acc, since, ready, stage, first,
         if acc[a] != WITH_MARKETING:
             continue
         leads, engaged = engagement(a, stage, first, size)
-        if leads == 0 or engaged < threshold * size[a]:
+        if leads == 0 or engaged / size[a] < threshold:
             continue
         if uniform(key, a, P_HANDOFF) < loss:
             lost += 1
@@ -74,8 +74,8 @@ def route_leads(key, t, threshold, delay, loss, acc, since, ready, stage, first,
 def expire(t, at_stage, patience, clock, acc, approvals, stage, first, size, seg, delta):
     """Accounts left at `at_stage` for `patience` steps go back to marketing, cold.
 
-    Members who were engaged fall back to aware; approvals are forgotten. Returns how
-    many accounts expired.
+    Members in the pipeline (interested to opportunity) fall back to aware; approvals
+    are forgotten. Returns how many accounts expired.
     """
     expired = 0
     for a in range(acc.shape[0]):
@@ -112,12 +112,13 @@ def calls(key, t, accounts, cold, rates, trust, acc, since, stage, first, size, 
             move_members(a, UNAWARE, LEAD, QUALIFIED, stage, first, size, seg, delta)
         else:
             qualified[i] = 0
-            if cold[i]:
-                acc[a] = WITH_MARKETING
-                move_members(a, UNAWARE, UNAWARE, AWARE, stage, first, size, seg, delta)
-            else:
-                acc[a] = WITH_MARKETING
+            acc[a] = WITH_MARKETING
+            if not cold[i]:
                 move_members(a, LEAD, LEAD, INTERESTED, stage, first, size, seg, delta)
+            elif stage[first[a]] == UNAWARE:
+                delta[s, UNAWARE] -= 1
+                delta[s, AWARE] += 1
+                stage[first[a]] = AWARE
     return qualified
 
 
