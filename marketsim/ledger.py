@@ -2,7 +2,8 @@
 
 Every row satisfies profit = revenue - cost_of_goods - spend - commissions exactly;
 spend is marketing spend plus the sales organisation's costs. Revenue is recognised
-at the price actually paid, net of refunds.
+at the price actually paid, net of refunds. A customer is a consumer or a b2b account
+(not each member of its buying centre); the `stage_*` columns count people.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ class SalesBook:
         involvement: revenue by who closed it: reps, brokers, or a renewal.
         cost: team and oversight costs; commissions: paid by the company.
         refunds: revenue handed back for mis-sold deals.
-        new_customers: people who became customers through a deal.
+        new_customers: customers won through a deal (an account counts once).
+        customer_accounts: b2b accounts under contract at the end of the step.
         counts: pipeline counts for the timeseries (leads, meetings, deals_won, ...).
     """
 
@@ -41,6 +43,7 @@ class SalesBook:
     commissions: float = 0.0
     refunds: float = 0.0
     new_customers: int = 0
+    customer_accounts: int = 0
     counts: dict[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -76,6 +79,7 @@ class Ledger:
     def __init__(self, scenario: Scenario, replicate: int, products: ProductRange) -> None:
         self.replicate = replicate
         self.channel_ids = [c.id for c in scenario.channels]
+        self.consumer = np.array([s.kind == "b2c" for s in scenario.segments])
         self.products = products
         n = len(self.channel_ids)
         self.rows: list[dict[str, float | int]] = []
@@ -152,7 +156,7 @@ class Ledger:
             "units": int(all_units.sum()),
             "spend": total_spend,
             "new_customers": int(counts[:, L.NEW_CUSTOMERS].sum()) + sales.new_customers,
-            "customers": int(stage_counts[CUSTOMER]),
+            "customers": int(counts[self.consumer, CUSTOMER].sum()) + sales.customer_accounts,
         }
         for name, value in zip(STAGES, stage_counts, strict=True):
             row[f"stage_{name}"] = int(value)

@@ -158,6 +158,7 @@ class SalesOrganisation:
         for group in self.brokers:
             self._brokers(group, trust, price, shares)
         self.book.cost += self._team_cost()
+        self.book.customer_accounts = int(np.count_nonzero(self.accounts.stage == CUSTOMER))
         return self.book, self.delta
 
     # ----------------------------------------------------------------- phases
@@ -468,7 +469,7 @@ class SalesOrganisation:
         acc.value[a] = value
         length = self.contract_length[s]
         acc.renew_at[a] = self.t + length if length > 0 else -1
-        return Deal(s, product, units, value, int(acc.first[a]), int(acc.size[a]))
+        return Deal(s, product, units, value, int(acc.first[a]), 1)
 
     def _book(self, deal: Deal) -> None:
         pop = self.population
