@@ -21,7 +21,7 @@ from marketsim.agents.customer import Customer
 from marketsim.channels import MarketState, StepInputs, build_channels
 from marketsim.channels.promotion import PromotionChannel
 from marketsim.kernels import layout as L
-from marketsim.kernels.customer_step import _advance, _count_talkers
+from marketsim.kernels.customer_step import _advance, _sync_contacts
 from marketsim.kernels.rng import stream_key
 from marketsim.ledger import Ledger
 from marketsim.population import SETUP_STEP, Population
@@ -146,7 +146,7 @@ class MarketModel(mesa.Model):
                 inputs.impact,
                 inputs.find,
             )
-        _count_talkers(pop.stage, pop.segment, seg, pop.indptr, pop.indices, pop.talk)
+        _sync_contacts(pop.stage, pop.counted, pop.indptr, pop.indices, pop.contacts)
         nblocks = max(1, -(-pop.size // L.BLOCK))
         counts = np.zeros(
             (nblocks, len(self.scenario.segments), L.n_count_columns(len(self.channels))),
@@ -160,7 +160,7 @@ class MarketModel(mesa.Model):
             pop.ad_memory,
             pop.first_touch,
             pop.last_touch,
-            pop.talk,
+            pop.contacts,
             seg,
             inputs.exposure,
             inputs.bernoulli,

@@ -6,7 +6,7 @@ A million customers are a handful of arrays, not a million Python objects; Mesa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,10 +29,13 @@ class Population:
         stage: funnel stage index (see `marketsim.funnel`).
         ad_memory: adstock, in effective exposures.
         first_touch / last_touch: touch code of the first and latest contact.
-        talk: scratch for word-of-mouth input, reused each step.
+        talk: scratch for a full recount of word-of-mouth input (`_count_talkers`).
         detractor: 1 for people who were let down (mis-sold) and warn their contacts.
         indptr / indices: symmetric CSR contact network (ties stay within a segment).
         offsets: first person of each segment, plus the total at the end.
+        contacts / counted: the kernel engine's running tally of customers among each
+            person's contacts, and whether each person was a customer when last
+            tallied; brought up to date from `stage` before every step.
 
     """
 
@@ -46,6 +49,15 @@ class Population:
     indptr: np.ndarray
     indices: np.ndarray
     offsets: np.ndarray
+    contacts: np.ndarray = field(default=None)  # type: ignore[assignment]
+    counted: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        n = self.stage.shape[0]
+        if self.contacts is None:
+            self.contacts = np.zeros(n, dtype=np.int32)
+        if self.counted is None:
+            self.counted = np.zeros(n, dtype=np.bool_)
 
     @property
     def size(self) -> int:

@@ -12,7 +12,7 @@ import numpy as np
 
 from marketsim.funnel import AWARE, CUSTOMER, INTERESTED, LEAD, UNAWARE
 from marketsim.kernels import layout as L
-from marketsim.kernels.config import parallel_jit
+from marketsim.kernels.config import jit, parallel_jit
 from marketsim.kernels.rng import (
     P_AWARE,
     P_BUY,
@@ -24,14 +24,25 @@ from marketsim.kernels.rng import (
     P_POTENTIAL,
     P_REPEAT,
     P_SEARCH,
-    poisson,
+    draw,
+    entity_hash,
+    poisson_inverse,
     uniform,
 )
+
+# Slack in the early exits below. A skipped comparison `u < p` is one whose answer is
+# known to be False: u >= bound, where bound exceeds every value the exact formula can
+# produce by far more than its rounding error (a few units of 1e-16; libm's exp is
+# accurate to under one ulp). Rare people near the bound take the exact path.
+SLACK = 1e-9
 
 
 @parallel_jit
 def _count_talkers(stage, seg_of, seg, indptr, indices, talk):
-    """Word-of-mouth input per person: customers among contacts, read before any update."""
+    """Word-of-mouth input per person, recounted from the network (as the reference does).
+
+    The model keeps a running tally instead (`_sync_contacts`); tests hold the two equal.
+    """
     n = stage.shape[0]
     nblocks = (n + L.BLOCK - 1) // L.BLOCK
     for b in numba.prange(nblocks):
@@ -50,6 +61,25 @@ def _count_talkers(stage, seg_of, seg, indptr, indices, talk):
             talk[i] = c
 
 
+@jit
+def _sync_contacts(stage, counted, indptr, indices, contacts):
+    """Bring `contacts[i]` (customers among i's contacts) up to date with `stage`.
+
+    `counted[i]` says whether i was a customer when last counted. Only people whose
+    customer status changed since (in the kernel or by anyone writing `stage`) touch
+    their contacts' tallies, so a step costs a scan of `stage`, not of the network.
+    Integer increments commute: the result does not depend on order.
+    """
+    n = stage.shape[0]
+    for i in range(n):
+        now = stage[i] == CUSTOMER
+        if now != counted[i]:
+            d = 1 if now else -1
+            for k in range(indptr[i], indptr[i + 1]):
+                contacts[indices[k]] += d
+            counted[i] = now
+
+
 @parallel_jit
 def _advance(
     key,
@@ -59,7 +89,7 @@ def _advance(
     ad_memory,
     first_touch,
     last_touch,
-    talk,
+    contacts,
     seg,
     exposure,
     bernoulli,
@@ -67,18 +97,32 @@ def _advance(
     find,
     counts,
 ):
-    """Move every person through exposure, awareness, interest, search and purchase."""
+    """Move every person through exposure, awareness, interest, search and purchase.
+
+    The same equations, draws and arithmetic as `marketsim.reference.customer_step`;
+    only work whose outcome is already known is skipped (see `SLACK`). `contacts` must
+    be current (`_sync_contacts`): it is the word-of-mouth input read before any update.
+    """
     n = stage.shape[0]
     n_channels = exposure.shape[0]
+    n_segments = seg.shape[0]
+    n_cols = counts.shape[2]
     wom_code = n_channels
     organic_code = n_channels + 1
     first_col = L.UNITS_LAST_TOUCH + n_channels + 2
+    # exp(-rate) of each Poisson exposure stream: the same for a whole segment.
+    p0 = np.empty((n_channels, n_segments))
+    for c in range(n_channels):
+        for s in range(n_segments):
+            p0[c, s] = np.exp(-exposure[c, s])
     nblocks = (n + L.BLOCK - 1) // L.BLOCK
     for b in numba.prange(nblocks):
+        tally = np.zeros((n_segments, n_cols), dtype=np.int64)
         for i in range(b * L.BLOCK, min(n, (b + 1) * L.BLOCK)):
             s = seg_of[i]
             was = stage[i]
             st = was
+            h = entity_hash(key, i)
             memory = seg[s, L.RETENTION] * np.float64(ad_memory[i])
             exposures = 0.0
             touch = -1
@@ -86,10 +130,13 @@ def _advance(
                 lam = exposure[c, s]
                 if lam <= 0.0:
                     continue
+                u = draw(h, P_EXPOSURE + c)
                 if bernoulli[c]:
-                    k = 1 if uniform(key, i, P_EXPOSURE + c) < lam else 0
+                    k = 1 if u < lam else 0
+                elif u < p0[c, s]:
+                    k = 0  # what `poisson_inverse` returns here, without its loop
                 else:
-                    k = poisson(key, i, P_EXPOSURE + c, lam)
+                    k = poisson_inverse(u, lam, p0[c, s])
                 if k > 0:
                     exposures += impact[c] * k
                     memory += impact[c] * k
@@ -99,66 +146,88 @@ def _advance(
                 last_touch[i] = touch
                 if first_touch[i] < 0:
                     first_touch[i] = touch
-            wom = talk[i] * seg[s, L.WORD_OF_MOUTH]
+            talk = 0.0
+            if was <= AWARE:
+                mean_field = seg[s, L.MEAN_FIELD_TALKERS]
+                if mean_field >= 0.0:
+                    talk = np.float64(np.float32(mean_field))
+                else:
+                    talk = np.float64(contacts[i])
+            wom = talk * seg[s, L.WORD_OF_MOUTH]
             units = 0
             if st == UNAWARE:
                 ad = seg[s, L.ATTENTION] * exposures
                 hazard = seg[s, L.INNOVATION_HAZARD] + ad + wom
                 if hazard > 0.0:
-                    p = 1.0 - np.exp(-hazard)
-                    u = uniform(key, i, P_AWARE)
+                    u = draw(h, P_AWARE)
+                    # 1 - exp(-hazard) <= hazard: far above it, u < p is False.
+                    if u < hazard + SLACK:
+                        p = 1.0 - np.exp(-hazard)
+                        if u < p:
+                            st = AWARE
+                            # The same draw names the source, in proportion to its hazard.
+                            share = u / p * hazard
+                            if share >= ad:
+                                source = wom_code if share < ad + wom else organic_code
+                                last_touch[i] = source
+                                if first_touch[i] < 0:
+                                    first_touch[i] = source
+            if st == AWARE:
+                u = draw(h, P_INTEREST)
+                persuasion = seg[s, L.PERSUASION]
+                interest = seg[s, L.INTEREST]
+                # With persuasion, wom, interest >= 0: p <= interest + pressure
+                # <= interest + persuasion + wom, as 1 - exp(-x) <= x.
+                known_no = (
+                    persuasion >= 0.0
+                    and wom >= 0.0
+                    and interest >= 0.0
+                    and u >= interest + persuasion + wom + SLACK
+                )
+                if not known_no and uniform(setup_key, i, P_POTENTIAL) < seg[s, L.POTENTIAL]:
+                    pressure = persuasion * (1.0 - np.exp(-memory)) + wom
+                    p = 1.0 - (1.0 - interest) * np.exp(-pressure)
                     if u < p:
-                        st = AWARE
-                        # The same draw names the source, in proportion to its hazard.
-                        share = u / p * hazard
-                        if share >= ad:
-                            source = wom_code if share < ad + wom else organic_code
-                            last_touch[i] = source
-                            if first_touch[i] < 0:
-                                first_touch[i] = source
-            if st == AWARE and uniform(setup_key, i, P_POTENTIAL) < seg[s, L.POTENTIAL]:
-                pressure = seg[s, L.PERSUASION] * (1.0 - np.exp(-memory)) + wom
-                p = 1.0 - (1.0 - seg[s, L.INTEREST]) * np.exp(-pressure)
-                if uniform(key, i, P_INTEREST) < p:
-                    st = INTERESTED
+                        st = INTERESTED
             if st == INTERESTED:
-                if uniform(key, i, P_BUY) < seg[s, L.PURCHASE]:
+                if draw(h, P_BUY) < seg[s, L.PURCHASE]:
                     st = CUSTOMER
                     units = 1
                 else:
                     found = -1
-                    if uniform(key, i, P_SEARCH) < seg[s, L.SEARCH]:
+                    if draw(h, P_SEARCH) < seg[s, L.SEARCH]:
                         for c in range(n_channels):
                             f = find[c, s]
-                            if f > 0.0 and uniform(key, i, P_FIND + c) < f:
+                            if f > 0.0 and draw(h, P_FIND + c) < f:
                                 found = c
                                 break
                     if found >= 0:
                         st = LEAD
-                        counts[b, s, L.NEW_LEADS] += 1
+                        tally[s, L.NEW_LEADS] += 1
                         last_touch[i] = found
                         if first_touch[i] < 0:
                             first_touch[i] = found
-                    elif was == INTERESTED and uniform(key, i, P_DECAY) < seg[s, L.INTEREST_DECAY]:
+                    elif was == INTERESTED and draw(h, P_DECAY) < seg[s, L.INTEREST_DECAY]:
                         st = AWARE
             elif st == LEAD and was == LEAD:
-                if uniform(key, i, P_BUY) < seg[s, L.LEAD_CONVERSION]:
+                if draw(h, P_BUY) < seg[s, L.LEAD_CONVERSION]:
                     st = CUSTOMER
                     units = 1
-                elif uniform(key, i, P_DECAY) < seg[s, L.INTEREST_DECAY]:
+                elif draw(h, P_DECAY) < seg[s, L.INTEREST_DECAY]:
                     st = AWARE
             elif st == CUSTOMER and was == CUSTOMER:
-                if uniform(key, i, P_CHURN) < seg[s, L.CHURN]:
+                if draw(h, P_CHURN) < seg[s, L.CHURN]:
                     st = AWARE
-                elif uniform(key, i, P_REPEAT) < seg[s, L.REPEAT]:
+                elif draw(h, P_REPEAT) < seg[s, L.REPEAT]:
                     units = 1
             stage[i] = st
-            counts[b, s, st] += 1
+            tally[s, st] += 1
             if st == CUSTOMER and was != CUSTOMER:
-                counts[b, s, L.NEW_CUSTOMERS] += 1
+                tally[s, L.NEW_CUSTOMERS] += 1
             if units > 0:
-                counts[b, s, L.UNITS] += units
+                tally[s, L.UNITS] += units
                 lt = last_touch[i] if last_touch[i] >= 0 else organic_code
                 ft = first_touch[i] if first_touch[i] >= 0 else organic_code
-                counts[b, s, L.UNITS_LAST_TOUCH + lt] += units
-                counts[b, s, first_col + ft] += units
+                tally[s, L.UNITS_LAST_TOUCH + lt] += units
+                tally[s, first_col + ft] += units
+        counts[b] = tally

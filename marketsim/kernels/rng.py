@@ -86,11 +86,27 @@ def _mix(z: np.uint64) -> np.uint64:
 
 
 @jit
+def entity_hash(key: np.uint64, entity: np.int64) -> np.uint64:
+    """The part of a draw that depends on (key, entity) only.
+
+    A kernel making several draws for one entity computes this once and passes it to
+    `draw` per purpose: `draw(entity_hash(k, e), p) == uniform(k, e, p)` bit for bit.
+    """
+    return _mix(key ^ (np.uint64(entity + 1) * np.uint64(_GOLDEN)))
+
+
+@jit
+def draw(entity_h: np.uint64, purpose: np.int64) -> float:
+    """Uniform in [0, 1) for one purpose of the entity whose `entity_hash` is given."""
+    # The cast keeps the arithmetic unsigned when a caller passes the hash as an int.
+    z = _mix(np.uint64(entity_h) + np.uint64(purpose) * np.uint64(_PURPOSE))
+    return float(z >> np.uint64(11)) * _INV_2_53
+
+
+@jit
 def uniform(key: np.uint64, entity: np.int64, purpose: np.int64) -> float:
     """Kernel uniform in [0, 1) for one draw; bit-identical to `uniform_py`."""
-    z = _mix(key ^ (np.uint64(entity + 1) * np.uint64(_GOLDEN)))
-    z = _mix(z + np.uint64(purpose) * np.uint64(_PURPOSE))
-    return float(z >> np.uint64(11)) * _INV_2_53
+    return draw(entity_hash(key, entity), purpose)
 
 
 @jit
@@ -98,9 +114,18 @@ def poisson(key: np.uint64, entity: np.int64, purpose: np.int64, lam: float) -> 
     """Poisson draw by inversion of one uniform; exact for any rate below 700."""
     if lam <= 0.0:
         return 0
-    u = uniform(key, entity, purpose)
+    return poisson_inverse(uniform(key, entity, purpose), lam, np.exp(-lam))
+
+
+@jit
+def poisson_inverse(u: float, lam: float, p0: float) -> int:
+    """Invert the Poisson(`lam`) distribution at `u`, given `p0 = np.exp(-lam)`.
+
+    Kernels drawing many variates of one rate compute `p0` once; the arithmetic is
+    exactly that of `poisson` and `poisson_py`.
+    """
     k = 0
-    p = np.exp(-lam)
+    p = p0
     c = p
     while u >= c and k < 10_000:
         k += 1
