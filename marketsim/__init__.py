@@ -1,11 +1,36 @@
-"""marketsim: an agent-based market simulator for marketing and sales strategy."""
+"""marketsim: an agent-based market simulator for marketing and sales strategy.
+
+The public names load on first use, so `marketsim validate` and `--help` do not pay
+for numba, Mesa and SciPy.
+"""
 
 from __future__ import annotations
 
-from marketsim.model import MarketModel
-from marketsim.results import Result
-from marketsim.scenario import Scenario, ScenarioError, load_scenario
-from marketsim.simulate import simulate
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from marketsim.model import MarketModel
+    from marketsim.results import Result
+    from marketsim.scenario import Scenario, ScenarioError, load_scenario
+    from marketsim.simulation import simulate
 
 __version__ = "0.1.0"
 __all__ = ["MarketModel", "Result", "Scenario", "ScenarioError", "load_scenario", "simulate"]
+
+_HOMES = {
+    "MarketModel": "marketsim.model",
+    "Result": "marketsim.results",
+    "Scenario": "marketsim.scenario",
+    "ScenarioError": "marketsim.scenario",
+    "load_scenario": "marketsim.scenario",
+    "simulate": "marketsim.simulation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'marketsim' has no attribute {name!r}")
+    value = getattr(import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value

@@ -15,23 +15,23 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from marketsim.execution import LocalExecutor
 from marketsim.output import (
     OutputError,
     check_destination,
     default_out_dir,
     write_run,
 )
-from marketsim.results import HEADLINE, Result
 from marketsim.scenario import ScenarioError, load_scenario, scenario_json_schema
-from marketsim.simulate import simulate
+
+if TYPE_CHECKING:
+    from marketsim.results import Result
 
 MAX_SEED = 2**63 - 1
 PROGRESS_DELAY = 1.0
@@ -150,6 +150,14 @@ def run(
             "--quiet", "-q", help="No progress bar or tables; print only the output path."
         ),
     ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help="Run replicates on a Dask cluster, e.g. tcp://scheduler:8786.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Simulate a scenario and write summary.json, timeseries.csv, scenario.resolved.yaml.
 
@@ -164,6 +172,13 @@ def run(
     except (BadInput, ScenarioError, OutputError) as e:
         _fail(str(e), 2)
 
+    from marketsim.execution import make_executor
+    from marketsim.simulation import simulate
+
+    try:
+        executor = make_executor(min(workers, replicates), cluster)
+    except (OSError, TimeoutError, RuntimeError) as e:
+        _fail(f"--cluster {cluster}: cannot reach the Dask scheduler: {e}", 2)
     console = Console()
     show_progress = not quiet and console.is_terminal
     try:
@@ -177,7 +192,7 @@ def run(
                         scenario,
                         seed=seed,
                         replicates=replicates,
-                        executor=LocalExecutor(min(workers, replicates)),
+                        executor=executor,
                         progress=progress.advance,
                     )
             except Exception as e:
@@ -229,6 +244,8 @@ def headline_table(result: Result) -> Table:
     table.add_column("metric")
     table.add_column("mean", justify="right")
     table.add_column("95% CI", justify="right")
+    from marketsim.results import HEADLINE
+
     for name in HEADLINE:
         stats = summary["metrics"].get(name)
         if stats is None:

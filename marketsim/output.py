@@ -25,14 +25,16 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from marketsim.funnel import STAGES
-from marketsim.results import Result
 from marketsim.scenario import dump_resolved
+
+if TYPE_CHECKING:
+    from marketsim.results import Result
 
 RUNS_DIR = Path("runs")
 """Parent of the default output directory, `runs/<scenario name>`."""

@@ -174,7 +174,9 @@ def test_a_non_empty_directory_is_refused_before_simulating(tmp_path, monkeypatc
     out = tmp_path / "run"
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
-    monkeypatch.setattr(cli, "simulate", lambda *a, **k: pytest.fail("simulated anyway"))
+    monkeypatch.setattr(
+        "marketsim.simulation.simulate", lambda *a, **k: pytest.fail("simulated anyway")
+    )
     result = invoke("run", B2C, "--out", out, *SMALL)
     assert result.exit_code == 2
     assert str(out) in result.stderr and "--force" in result.stderr
@@ -236,7 +238,7 @@ def test_a_failing_simulation_exits_1_and_writes_nothing(tmp_path, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("kernel fell over")
 
-    monkeypatch.setattr(cli, "simulate", explode)
+    monkeypatch.setattr("marketsim.simulation.simulate", explode)
     result = invoke("run", B2C, "--out", tmp_path / "run", *SMALL)
     assert result.exit_code == 1
     assert "kernel fell over" in result.stderr

@@ -15,7 +15,7 @@ from marketsim.kernels.customer_step import _count_talkers
 from marketsim.model import MarketModel
 from marketsim.population import Population, initial_awareness_py
 from marketsim.reference import talkers
-from marketsim.simulate import simulate
+from marketsim.simulation import simulate
 
 
 @given(

@@ -10,7 +10,7 @@ from conftest import make_scenario
 from marketsim.agents import Customer
 from marketsim.funnel import AWARE, CUSTOMER, STAGES
 from marketsim.model import MATERIALIZE_UP_TO, MarketModel
-from marketsim.simulate import simulate
+from marketsim.simulation import simulate
 
 
 def one_segment(size=4000, horizon=30, channels=(), **segment):

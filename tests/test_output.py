@@ -24,7 +24,7 @@ from marketsim.output import (
     write_run,
 )
 from marketsim.scenario import load_scenario
-from marketsim.simulate import simulate
+from marketsim.simulation import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 B2C = ROOT / "tests" / "contract" / "minimal-b2c.yaml"

@@ -11,7 +11,7 @@ import pytest
 from marketsim.funnel import CUSTOMER
 from marketsim.model import MarketModel
 from marketsim.scenario.schema import Scenario
-from marketsim.simulate import simulate
+from marketsim.simulation import simulate
 
 B2B: dict[str, Any] = {
     "name": "b2b-test",
