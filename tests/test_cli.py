@@ -18,6 +18,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from marketsim import cli, output
+from marketsim.cli import common
 from marketsim.funnel import STAGES
 from marketsim.output import RUN_FILES, OutputFile
 
@@ -334,7 +335,7 @@ def test_unknown_command_is_a_usage_error():
 
 
 def test_no_progress_bar_when_stdout_is_not_a_terminal(tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(common, "PROGRESS_DELAY", 0.0)
     result = run_b2c(tmp_path / "run")
     assert "steps" not in result.stdout
     assert "\x1b[" not in result.stdout  # no terminal control codes either
@@ -342,23 +343,23 @@ def test_no_progress_bar_when_stdout_is_not_a_terminal(tmp_path, monkeypatch):
 
 def test_progress_bar_appears_only_after_the_delay():
     console = Console(file=io.StringIO(), force_terminal=True)
-    with cli._DelayedProgress(console, 10, "fast", delay=5.0) as fast:
+    with common.DelayedProgress(console, 10, "fast", delay=5.0) as fast:
         fast.advance(10)
     assert not fast.shown
-    with cli._DelayedProgress(console, 10, "slow", delay=0.01) as slow:
+    with common.DelayedProgress(console, 10, "slow", delay=0.01) as slow:
         slow.advance(3)
         time.sleep(0.3)
         slow.advance(7)
         assert slow.shown
     assert "slow" in console.file.getvalue()
-    with cli._DelayedProgress(console, 10, "off", delay=0.0, enabled=False) as off:
+    with common.DelayedProgress(console, 10, "off", delay=0.0, enabled=False) as off:
         time.sleep(0.05)
     assert not off.shown
 
 
 def test_sigterm_interrupts_like_ctrl_c():
     before = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(KeyboardInterrupt), cli._interrupt_on_sigterm():
+    with pytest.raises(KeyboardInterrupt), common.interrupt_on_sigterm():
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(5)
     assert signal.getsignal(signal.SIGTERM) is before

@@ -1,0 +1,13 @@
+"""The `marketsim` command: one module per command, registered on one typer app.
+
+Exit codes (the user-facing contract): 0 success, 1 run-time failure, 2 bad input or
+usage. Bad input is reported on stderr one problem a line, scenario problems as
+`FILE:LINE:COL: dotted.path: message`, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from marketsim.cli import run, validate
+from marketsim.cli.app import app, main
+
+__all__ = ["app", "main", "run", "validate"]

@@ -1,0 +1,190 @@
+"""What several commands share: option checks, result tables and the progress bar."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from marketsim.cli.app import BadInput
+
+if TYPE_CHECKING:
+    from marketsim.results import Result
+
+MAX_SEED = 2**63 - 1
+PROGRESS_DELAY = 1.0
+"""Seconds a run must last before its progress bar appears."""
+
+
+def check_options(*, seed: int | None, replicates: int, workers: int) -> None:
+    """Refuse option values no run can use, all problems at once."""
+    problems = []
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        problems.append(f"--seed: expected an integer from 0 to {MAX_SEED}, found {seed}")
+    if replicates < 1:
+        problems.append(f"--replicates: expected an integer >= 1, found {replicates}")
+    if workers < 1:
+        problems.append(f"--workers: expected an integer >= 1, found {workers}")
+    if problems:
+        raise BadInput("\n".join(f"error: {p}" for p in problems))
+
+
+def headline_table(result: Result) -> Table:
+    """Headline metrics: mean and 95% confidence interval of the mean over replicates."""
+    summary = result.summary
+    n = summary["replicates"]
+    title = (
+        f"{summary['scenario']}: {n} replicate{'s' * (n != 1)}, seed {summary['seed']}, "
+        f"{summary['horizon']} {summary.get('step', 'step')}s"
+    )
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    table.add_column("mean", justify="right")
+    table.add_column("95% CI", justify="right")
+    from marketsim.results import HEADLINE
+
+    for name in HEADLINE:
+        stats = summary["metrics"].get(name)
+        if stats is None:
+            continue
+        kind = "ratio" if name == "roi" else "amount"
+        table.add_row(name, _number(stats["mean"], kind), _interval(stats, kind))
+    return table
+
+
+def channel_table(result: Result) -> Table:
+    """Spend and last-touch attributed revenue per channel (means over replicates)."""
+    table = Table(title="by channel (means)", title_justify="left")
+    table.add_column("channel")
+    table.add_column("type")
+    table.add_column("spend", justify="right")
+    table.add_column("revenue (last touch)", justify="right")
+    for cid, entry in result.summary["by_channel"].items():
+        spend = entry["spend"]["mean"]
+        revenue = entry.get("attributed_revenue", {}).get("mean")
+        table.add_row(cid, entry.get("type", ""), _number(spend), _number(revenue))
+    for source, stats in result.summary.get("unattributed_revenue", {}).items():
+        label = source.replace("_", " ")
+        table.add_row(f"[dim]{label}[/dim]", "", "", _number(stats["mean"]))
+    return table
+
+
+def _number(x: float | None, kind: str = "amount") -> str:
+    if x is None:
+        return "n/a"
+    if kind == "ratio":
+        return f"{x:,.1%}"
+    return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.2f}"
+
+
+def _interval(stats: dict[str, Any], kind: str) -> str:
+    low, high = stats.get("ci95_low"), stats.get("ci95_high")
+    if low is None or high is None:
+        return "n/a"
+    return f"{_number(low, kind)} to {_number(high, kind)}"
+
+
+# progress
+
+
+class DelayedProgress:
+    """A progress bar of steps done that appears only if the run lasts over `delay` seconds.
+
+    `advance` may be called from any thread; the bar is drawn on `console` and removed
+    when the run ends.
+    """
+
+    def __init__(
+        self,
+        console: Console,
+        total: int,
+        description: str,
+        *,
+        enabled: bool = True,
+        delay: float | None = None,
+    ) -> None:
+        self._console = console
+        self._total = total
+        self._description = description
+        self._enabled = enabled
+        self._delay = PROGRESS_DELAY if delay is None else delay
+        self._lock = threading.Lock()
+        self._done = 0
+        self._closed = False
+        self._bar: Progress | None = None
+        self._task: Any = None
+        self._timer: threading.Timer | None = None
+
+    def __enter__(self) -> DelayedProgress:
+        if self._enabled:
+            self._timer = threading.Timer(self._delay, self._show)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            self._closed = True
+            if self._bar is not None:
+                self._bar.stop()
+
+    @property
+    def shown(self) -> bool:
+        """Whether the bar has been displayed."""
+        return self._bar is not None
+
+    def advance(self, steps: int) -> None:
+        """Count `steps` more simulated steps."""
+        with self._lock:
+            self._done += steps
+            if self._bar is not None:
+                self._bar.update(self._task, completed=self._done)
+
+    def _show(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("steps"),
+                TimeRemainingColumn(),
+                console=self._console,
+                transient=True,
+            )
+            self._task = self._bar.add_task(
+                self._description, total=self._total, completed=self._done
+            )
+            self._bar.start()
+
+
+@contextlib.contextmanager
+def interrupt_on_sigterm() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C in this process, so partial output is cleaned up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pid = os.getpid()
+
+    def interrupt(signum: int, frame: object) -> None:
+        if os.getpid() != pid:  # a forked worker: die as it would have
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,128 @@
+"""`marketsim run`: simulate one scenario and write its output directory."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from marketsim.cli import common
+from marketsim.cli.app import BadInput, app, fail
+from marketsim.output import OutputError, check_destination, default_out_dir, write_run
+from marketsim.scenario import ScenarioError, load_scenario
+
+
+@app.command()
+def run(
+    file: Annotated[
+        str, typer.Argument(metavar="FILE", help="Scenario YAML file.", show_default=False)
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="DIR",
+            help="Output directory (default: runs/*scenario name*).",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N", help="Seed, at least 0 (default: the scenario's seed).", show_default=False
+        ),
+    ] = None,
+    replicates: Annotated[
+        int,
+        typer.Option("--replicates", "-r", metavar="R", help="Independent replicates, at least 1."),
+    ] = 1,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="dotted.path=VALUE",
+            help="Change a scenario value, e.g. --set channels.tv.budget=90000 (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Replace a non-empty output directory.")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", metavar="W", help="Worker processes, at least 1.")
+    ] = 1,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No progress bar or tables; print only the output path."
+        ),
+    ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help="Run replicates on a Dask cluster, e.g. tcp://scheduler:8786.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Simulate a scenario and write summary.json, timeseries.csv, scenario.resolved.yaml.
+
+    An existing non-empty output directory is replaced only with --force, and only once
+    every new file is complete. Exits 0 on success, 1 if the run fails, 2 on bad input.
+    """
+    try:
+        common.check_options(seed=seed, replicates=replicates, workers=workers)
+        scenario = load_scenario(file, overrides or ())
+        out = out if out is not None else default_out_dir(scenario.name)
+        check_destination(out, force=force, protect=[Path(file)])
+    except (BadInput, ScenarioError, OutputError) as e:
+        fail(str(e), 2)
+
+    from marketsim.execution import make_executor
+    from marketsim.simulation import simulate
+
+    try:
+        executor = make_executor(min(workers, replicates), cluster)
+    except (OSError, TimeoutError, RuntimeError) as e:
+        fail(f"--cluster {cluster}: cannot reach the Dask scheduler: {e}", 2)
+    console = Console()
+    show_progress = not quiet and console.is_terminal
+    try:
+        with common.interrupt_on_sigterm():
+            progress = common.DelayedProgress(
+                console, replicates * scenario.horizon, scenario.name, enabled=show_progress
+            )
+            try:
+                with progress:
+                    result = simulate(
+                        scenario,
+                        seed=seed,
+                        replicates=replicates,
+                        executor=executor,
+                        progress=progress.advance,
+                    )
+            except Exception as e:
+                fail(f"error: the run failed: {type(e).__name__}: {e}", 1)
+            try:
+                written = write_run(result, out, force=force, protect=[Path(file)])
+            except OutputError as e:
+                fail(str(e), 2)
+            except Exception as e:
+                fail(f"error: cannot write the output to {out}: {type(e).__name__}: {e}", 1)
+    except KeyboardInterrupt:
+        print("interrupted: no output was written", file=sys.stderr)
+        raise
+
+    if quiet:
+        print(out)
+        return
+    console.print(common.headline_table(result))
+    if result.scenario.channels:
+        console.print(common.channel_table(result))
+    names = ", ".join(p.name for p in written)
+    console.print(f"Wrote [bold]{out}[/bold]: {names}", highlight=False, soft_wrap=True)
