@@ -60,11 +60,12 @@ class OutputFile:
     """One file of a run: its name in the output directory and the function writing it.
 
     `write(result, path)` writes the complete file at `path`; it may raise, in which case
-    nothing of the run is kept.
+    nothing of the run is kept. `applies(result)` says whether the run has such a file.
     """
 
     name: str
     write: Callable[[Result, Path], None]
+    applies: Callable[[Result], bool] = lambda result: True
 
 
 # --------------------------------------------------------------------------- writers
@@ -87,10 +88,16 @@ def write_resolved(result: Result, path: Path) -> None:
     path.write_text(dump_resolved(result.scenario, result.seed), encoding="utf-8")
 
 
+def write_agents(result: Result, path: Path) -> None:
+    """agents.csv: one row per replicate and rep or broker (calls, deals, commission, ...)."""
+    result.agents.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
 RUN_FILES: tuple[OutputFile, ...] = (
     OutputFile("summary.json", write_summary),
     OutputFile("timeseries.csv", write_timeseries),
     OutputFile("scenario.resolved.yaml", write_resolved),
+    OutputFile("agents.csv", write_agents, applies=lambda result: not result.agents.empty),
 )
 """The files `marketsim run` writes, in the order they are written."""
 
@@ -186,7 +193,7 @@ def write_run(
         OutputError: `out` may not be used (see `check_destination`).
 
     """
-    files = RUN_FILES if files is None else files
+    files = [f for f in (RUN_FILES if files is None else files) if f.applies(result)]
     protect = list(protect)
     check_destination(out, force=force, protect=protect)
     target = _absolute(out)
