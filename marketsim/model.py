@@ -108,7 +108,8 @@ class MarketModel(mesa.Model):
             len(self.channels), len(scenario.segments), len(scenario.products)
         )
         for channel in self.channels:
-            channel.apply(t, key, self.market, inputs)
+            if channel.spec.enabled:
+                channel.apply(t, key, self.market, inputs)
         seg, pull, shares = self.segment_parameters.for_step(t, self.market, inputs)
         counts = self._advance_customers(key, seg, inputs)
         units = split_units(key, counts[:, L.UNITS], shares)
@@ -119,7 +120,7 @@ class MarketModel(mesa.Model):
         promotions = [
             (c.index, c.targets, c.products)
             for c in self.channels
-            if isinstance(c, PromotionChannel) and c.active(t)
+            if isinstance(c, PromotionChannel) and c.spec.enabled and c.active(t)
         ]
         self.ledger.record(t, counts, units, spend, inputs.price, promotions, book)
         self.market.stage_counts = counts[:, : L.N_STAGES].astype(np.float64)

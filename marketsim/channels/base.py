@@ -93,7 +93,9 @@ class ChannelModel(ABC):
         self.id = spec.id
         self.index = index
         self.targets = np.array([ids.index(t) for t in (spec.targets or ids)], dtype=np.int64)
-        self.plan = spend_plan(spec, scenario.horizon)
+        self.plan = (
+            spend_plan(spec, scenario.horizon) if spec.enabled else np.zeros(scenario.horizon)
+        )
 
     @abstractmethod
     def apply(self, step: int, key: np.uint64, market: MarketState, inputs: StepInputs) -> None:

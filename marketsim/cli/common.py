@@ -61,15 +61,24 @@ def headline_table(result: Result) -> Table:
 
 def channel_table(result: Result) -> Table:
     """Spend and last-touch attributed revenue per channel (means over replicates)."""
+    channels = result.summary["by_channel"]
+    measured = any("incremental_revenue" in entry for entry in channels.values())
     table = Table(title="by channel (means)", title_justify="left")
     table.add_column("channel")
     table.add_column("type")
     table.add_column("spend", justify="right")
     table.add_column("revenue (last touch)", justify="right")
-    for cid, entry in result.summary["by_channel"].items():
+    if measured:
+        table.add_column("incremental revenue", justify="right")
+        table.add_column("95% CI", justify="right")
+    for cid, entry in channels.items():
         spend = entry["spend"]["mean"]
         revenue = entry.get("attributed_revenue", {}).get("mean")
-        table.add_row(cid, entry.get("type", ""), _number(spend), _number(revenue))
+        row = [cid, entry.get("type", ""), _number(spend), _number(revenue)]
+        if measured:
+            lift = entry.get("incremental_revenue")
+            row += [_number(lift["mean"]), _interval(lift, "amount")] if lift else ["", ""]
+        table.add_row(*row)
     for source, stats in result.summary.get("unattributed_revenue", {}).items():
         label = source.replace("_", " ")
         table.add_row(f"[dim]{label}[/dim]", "", "", _number(stats["mean"]))

@@ -69,6 +69,14 @@ def run(
             show_default=False,
         ),
     ] = None,
+    contribution: Annotated[
+        bool,
+        typer.Option(
+            "--contribution",
+            help="Also measure each channel's incremental revenue by re-running without it "
+            "on the same random streams.",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a scenario and write summary.json, timeseries.csv, scenario.resolved.yaml.
 
@@ -83,6 +91,7 @@ def run(
     except (BadInput, ScenarioError, OutputError) as e:
         fail(str(e), 2)
 
+    from marketsim.contribution import channel_contributions, with_contributions
     from marketsim.execution import make_executor
     from marketsim.simulation import simulate
 
@@ -94,8 +103,9 @@ def run(
     show_progress = not quiet and console.is_terminal
     try:
         with common.interrupt_on_sigterm():
+            runs = 1 + (sum(c.enabled for c in scenario.channels) if contribution else 0)
             progress = common.DelayedProgress(
-                console, replicates * scenario.horizon, scenario.name, enabled=show_progress
+                console, runs * replicates * scenario.horizon, scenario.name, enabled=show_progress
             )
             try:
                 with progress:
@@ -106,6 +116,11 @@ def run(
                         executor=executor,
                         progress=progress.advance,
                     )
+                    if contribution:
+                        found = channel_contributions(
+                            result, executor=executor, progress=progress.advance
+                        )
+                        result = with_contributions(result, found)
             except Exception as e:
                 fail(f"error: the run failed: {type(e).__name__}: {e}", 1)
             try:

@@ -172,6 +172,7 @@ class ChannelBase(Frozen):
     """What every channel of the promotional mix has: money, targets and timing."""
 
     id: Id
+    enabled: bool = Field(True, description="false switches the channel off: no spend, no effect")
     budget: NonNegative = Field(0.0, description="total spend over the horizon (currency)")
     targets: list[Id] | None = Field(None, description="segment ids reached (default: all)")
     start: StepIndex = Field(0, description="first step the channel is active")
