@@ -27,6 +27,7 @@ from marketsim.ledger import Ledger
 from marketsim.population import SETUP_STEP, Population
 from marketsim.products import ProductRange, split_units
 from marketsim.sales import SalesOrganisation
+from marketsim.scenario import check_scenario
 from marketsim.scenario.schema import Scenario
 from marketsim.segments import SegmentParameters
 
@@ -65,6 +66,7 @@ class MarketModel(mesa.Model):
             raise ValueError(f"`engine` must be one of {ENGINES}, but got {engine=}")
         if replicate < 0:
             raise ValueError(f"`replicate >= 0` must hold, but got {replicate=}")
+        check_scenario(scenario)
         super().__init__(seed=int(stream_key(seed, replicate, -2)) >> 1)
         self.scenario = scenario
         self.seed = seed

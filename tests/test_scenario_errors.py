@@ -564,3 +564,28 @@ def test_text_problems_name_the_source():
         scenario_from_text("horizon: 0\n")
     with pytest.raises(ScenarioError, match=r"^plan\.yaml:1:1: expected a scenario"):
         scenario_from_text("", name="plan.yaml")
+
+
+def test_scenarios_built_in_python_are_checked_like_files():
+    from marketsim.model import MarketModel
+    from marketsim.scenario import check_scenario
+
+    good = load_scenario(CONTRACT / B2C)
+    check_scenario(good)
+    tv = good.channels[0].model_copy(update={"schedule": [1.0, 2.0]})
+    bad = good.model_copy(update={"channels": [tv, good.channels[1]]})
+    with pytest.raises(ScenarioError) as info:
+        MarketModel(bad)
+    assert str(info.value) == (
+        "<scenario>:1:1: channels.tv.schedule: expected 52 weights (one per step), found 2"
+    )
+
+
+def test_a_schedule_and_a_window_together_are_refused(tmp_path, monkeypatch):
+    text = edited(
+        B2C,
+        "    cost_per_contact: 0.40",
+        "    cost_per_contact: 0.40\n    start: 4\n    schedule: [" + ", ".join(["1"] * 52) + "]",
+    )
+    found = problems(text, tmp_path, monkeypatch)
+    assert_reported(found, "s.yaml:", "either a schedule or a start/end window")

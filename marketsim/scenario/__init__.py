@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from marketsim.scenario.errors import Problem, ScenarioError
 from marketsim.scenario.overrides import apply_overrides
+from marketsim.scenario.references import check_references
 from marketsim.scenario.resolved import dump_resolved, scenario_json_schema
 from marketsim.scenario.resources import check_fits_in_memory, estimate_population_bytes
 from marketsim.scenario.schema import Scenario
@@ -22,6 +23,7 @@ __all__ = [
     "Problem",
     "Scenario",
     "ScenarioError",
+    "check_scenario",
     "dump_resolved",
     "estimate_population_bytes",
     "load_scenario",
@@ -45,6 +47,22 @@ def scenario_from_text(
 ) -> Scenario:
     """Like `load_scenario`, for YAML text; problems are located in a source called `name`."""
     return _finish(parse_document(text, name), overrides)
+
+
+def check_scenario(scenario: Scenario) -> None:
+    """Check a scenario built in Python (not read from a file) as a file would be.
+
+    pydantic checks each section; references between sections (targets, schedules,
+    windows) are checked here. Problems are located in `<scenario>`, by dotted path.
+
+    Raises:
+        ScenarioError: with every problem found.
+
+    """
+    doc = Document("<scenario>", scenario.model_dump(mode="json"), {}, {})
+    problems = check_references(scenario, doc.problem)
+    if problems:
+        raise ScenarioError(problems)
 
 
 def _finish(doc: Document, overrides: Iterable[str]) -> Scenario:

@@ -79,6 +79,9 @@ def _timing(channel: Channel, path: Path, horizon: int, locate: Locate) -> list[
         message = f"expected a step <= horizon ({horizon}), found {channel.end}"
         problems.append(locate((*path, "end"), message))
     schedule = channel.schedule
+    if schedule is not None and (channel.start != 0 or channel.end is not None):
+        message = "expected either a schedule or a start/end window, found both"
+        problems.append(locate((*path, "schedule"), message))
     if schedule is not None and len(schedule) != horizon:
         message = f"expected {horizon} weights (one per step), found {len(schedule)}"
         problems.append(locate((*path, "schedule"), message))
