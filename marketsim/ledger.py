@@ -28,7 +28,8 @@ class SalesBook:
         last_touch / first_touch: revenue by the buyer's touch code (as the kernel's).
         involvement: revenue by who closed it: reps, brokers, or a renewal.
         cost: team and oversight costs; commissions: paid by the company.
-        refunds: revenue handed back for mis-sold deals.
+        refunds: [segment] revenue handed back for mis-sold deals (the goods or cover
+            were provided, so their cost stays booked).
         new_customers: customers won through a deal (an account counts once).
         customer_accounts: b2b accounts under contract at the end of the step.
         counts: pipeline counts for the timeseries (leads, meetings, deals_won, ...).
@@ -41,7 +42,7 @@ class SalesBook:
     involvement: dict[str, float] = field(default_factory=lambda: dict.fromkeys(INVOLVEMENT, 0.0))
     cost: float = 0.0
     commissions: float = 0.0
-    refunds: float = 0.0
+    refunds: np.ndarray = field(default_factory=lambda: np.zeros(0))
     new_customers: int = 0
     customer_accounts: int = 0
     counts: dict[str, int] = field(default_factory=dict)
@@ -52,6 +53,7 @@ class SalesBook:
         return cls(
             units=np.zeros((n_segments, n_products), dtype=np.int64),
             paid=np.zeros((n_segments, n_products)),
+            refunds=np.zeros(n_segments),
             last_touch=np.zeros(n_channels + 2),
             first_touch=np.zeros(n_channels + 2),
         )
@@ -139,8 +141,8 @@ class Ledger:
         for who, value in sales.involvement.items():
             self.involvement[who] += value
         all_units = units + sales.units
-        revenue_by_segment = by_segment + sales.paid.sum(axis=1)
-        revenue = float(revenue_by_segment.sum()) - sales.refunds
+        revenue_by_segment = by_segment + sales.paid.sum(axis=1) - sales.refunds
+        revenue = float(revenue_by_segment.sum())
         cogs = float((all_units * self.products.unit_cost).sum())
         marketing = float(spend.sum())
         total_spend = marketing + sales.cost
@@ -166,7 +168,7 @@ class Ledger:
             "marketing_spend": marketing,
             "sales_cost": sales.cost,
             "commissions": sales.commissions,
-            "refunds": sales.refunds,
+            "refunds": float(sales.refunds.sum()),
             "cost_of_goods": cogs,
             "profit": revenue - cogs - total_spend - sales.commissions,
             "new_leads": int(counts[:, L.NEW_LEADS].sum()),

@@ -78,7 +78,9 @@ class MarketModel(mesa.Model):
         self.products = ProductRange(scenario)
         self.segment_parameters = SegmentParameters(scenario, self.products)
         self.ledger = Ledger(scenario, replicate, self.products)
-        self.sales = SalesOrganisation(self, scenario, self.population, self.products)
+        self.sales = SalesOrganisation(
+            self, scenario, self.population, self.products, self.setup_key
+        )
         people = np.diff(self.population.offsets).astype(np.float64)
         self.market = MarketState(
             people=people,

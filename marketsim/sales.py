@@ -22,7 +22,15 @@ from marketsim.agents.sales import InsideRep, OutsideRep, Salesperson
 from marketsim.funnel import AWARE, CUSTOMER, LEAD, OPPORTUNITY, QUALIFIED
 from marketsim.kernels import layout as L
 from marketsim.kernels import sales as K
-from marketsim.kernels.rng import P_BROKER, P_COLD, P_DEAL, P_OVERSELL, P_RENEW, uniform_py
+from marketsim.kernels.rng import (
+    P_BROKER,
+    P_COLD,
+    P_DEAL,
+    P_OVERSELL,
+    P_POTENTIAL,
+    P_RENEW,
+    uniform_py,
+)
 from marketsim.ledger import SalesBook
 from marketsim.population import Population
 from marketsim.products import ProductRange
@@ -41,6 +49,7 @@ class Refund:
     due: int
     account: int  # -1 for a consumer sale
     person: int
+    segment: int
     amount: float
     broker: Broker
 
@@ -66,8 +75,10 @@ class SalesOrganisation:
         scenario: Scenario,
         population: Population,
         products: ProductRange,
+        setup_key: np.uint64,
     ) -> None:
         self.scenario = scenario
+        self.setup_key = setup_key
         self.spec = scenario.sales or Sales()
         self.population = population
         self.products = products
@@ -94,6 +105,7 @@ class SalesOrganisation:
         self.deal_size = np.array([s.deal_size for s in segs])
         self.contract_length = np.array([s.contract_length for s in segs])
         self.renewal = np.array([s.renewal for s in segs])
+        self.potential = np.array([s.potential for s in segs])
         self.refunds: list[Refund] = []
         self.n_channels = len(scenario.channels)
 
@@ -362,6 +374,8 @@ class SalesOrganisation:
         companies = K.marketing_prospects(
             acc.stage, pop.stage, acc.first, acc.size, acc.segment, targets
         )
+        consumers = consumers[self._in_market(consumers, pop.segment[consumers])]
+        companies = companies[self._in_market(acc.first[companies], acc.segment[companies])]
         # Accounts and people share one ordering; accounts are offset past the people.
         pool = np.concatenate([consumers, companies + pop.size])
         capacity = spec.clients_per_step * len(group)
@@ -426,14 +440,18 @@ class SalesOrganisation:
         self.book.involvement["brokers"] += deal.value
         if uniform_py(key, entity, P_OVERSELL) < oversell:
             due = self.t + agent.spec.refund_after
-            self.refunds.append(Refund(due, a, person, deal.value, agent))
+            self.refunds.append(Refund(due, a, person, s, deal.value, agent))
+
+    def _in_market(self, people: np.ndarray, segments: np.ndarray) -> np.ndarray:
+        """Whether each person could ever buy (the kernel's potential draw)."""
+        return K.draws(self.setup_key, people, P_POTENTIAL) < self.potential[segments]
 
     def _refunds_due(self) -> None:
         pop, acc = self.population, self.accounts
         due = [r for r in self.refunds if r.due == self.t]
         self.refunds = [r for r in self.refunds if r.due != self.t]
         for refund in due:
-            self.book.refunds += refund.amount
+            self.book.refunds[refund.segment] += refund.amount
             refund.broker.stats["refunds"] += 1
             if refund.account >= 0:
                 if acc.stage[refund.account] == CUSTOMER:
