@@ -20,10 +20,13 @@ from marketsim import reference
 from marketsim.agents.customer import Customer
 from marketsim.channels import MarketState, StepInputs, build_channels
 from marketsim.channels.promotion import PromotionChannel
+from marketsim.funnel import AWARE
 from marketsim.kernels import layout as L
-from marketsim.kernels.customer_step import _advance, _sync_contacts
+from marketsim.kernels.customer_step import _advance, _sync_contacts, word_of_mouth_input
 from marketsim.kernels.rng import stream_key
 from marketsim.ledger import Ledger
+from marketsim.plugins.context import StepContext
+from marketsim.plugins.runtime import PluginSet
 from marketsim.population import SETUP_STEP, Population
 from marketsim.products import ProductRange, split_units
 from marketsim.sales import SalesOrganisation
@@ -78,8 +81,9 @@ class MarketModel(mesa.Model):
         self.products = ProductRange(scenario)
         self.segment_parameters = SegmentParameters(scenario, self.products)
         self.ledger = Ledger(scenario, replicate, self.products)
+        self.plugins = PluginSet.for_scenario(scenario, self)
         self.sales = SalesOrganisation(
-            self, scenario, self.population, self.products, self.setup_key
+            self, scenario, self.population, self.products, self.setup_key, self.plugins
         )
         people = np.diff(self.population.offsets).astype(np.float64)
         self.market = MarketState(
@@ -114,8 +118,15 @@ class MarketModel(mesa.Model):
         for channel in self.channels:
             if channel.spec.enabled:
                 channel.apply(t, key, self.market, inputs)
+        ctx = StepContext(self, t, key, inputs, self.market, self.population)
+        self.plugins.call("price", ctx)
+        self.plugins.call("exposure", ctx)
         seg, pull, shares = self.segment_parameters.for_step(t, self.market, inputs)
-        counts = self._advance_customers(key, seg, inputs)
+        ctx.seg = seg
+        self.plugins.call("persuasion", ctx)
+        self.plugins.call("purchase", ctx)
+        ctx.talk = self._word_of_mouth(ctx)
+        counts = self._advance_customers(key, ctx.seg, inputs, ctx.talk)
         units = split_units(key, counts[:, L.UNITS], shares)
         trust = 2.0 * self.market.reputation
         book, moved = self.sales.step(t, key, trust, pull, shares, inputs.price)
@@ -128,12 +139,53 @@ class MarketModel(mesa.Model):
         ]
         self.ledger.record(t, counts, units, spend, inputs.price, promotions, book)
         self.market.stage_counts = counts[:, : L.N_STAGES].astype(np.float64)
+        self.plugins.call("after_step", ctx)
         if self.steps >= self.scenario.horizon:
             self.running = False
             self.ledger.agents = self.sales.agent_rows(self.replicate)
 
-    def _advance_customers(self, key: np.uint64, seg: np.ndarray, inputs: StepInputs) -> np.ndarray:
+    def _word_of_mouth(self, ctx: StepContext) -> np.ndarray:
+        """Per-person word-of-mouth input, when detractors or a Python hook need it.
+
+        Otherwise an empty array: the kernel reads the running tally of contacts.
+        """
         pop = self.population
+        if not (self.plugins.python_hooks("word_of_mouth") or pop.detractor.any()):
+            return np.zeros(0, dtype=np.float32)
+        if self.engine == "kernel":
+            _sync_contacts(pop.stage, pop.counted, pop.indptr, pop.indices, pop.contacts)
+        else:
+            pop.contacts[:] = [
+                reference.talkers(i, pop.stage, pop.segment, ctx.seg, pop.indptr, pop.indices)
+                if pop.stage[i] <= AWARE and ctx.seg[pop.segment[i], L.MEAN_FIELD_TALKERS] < 0
+                else 0
+                for i in range(pop.size)
+            ]
+        detractors = np.bincount(
+            pop.segment, weights=pop.detractor, minlength=len(self.market.people)
+        )
+        degree = self.segment_parameters.well_mixed_degree
+        mean_field = np.where(degree >= 0, degree * detractors / self.market.people, 0.0)
+        word_of_mouth_input(
+            pop.stage,
+            pop.segment,
+            ctx.seg,
+            pop.contacts,
+            pop.detractor,
+            mean_field,
+            pop.indptr,
+            pop.indices,
+            pop.talk,
+        )
+        ctx.talk = pop.talk
+        self.plugins.call("word_of_mouth", ctx)
+        return np.ascontiguousarray(ctx.talk, dtype=np.float32)
+
+    def _advance_customers(
+        self, key: np.uint64, seg: np.ndarray, inputs: StepInputs, talk: np.ndarray
+    ) -> np.ndarray:
+        pop = self.population
+        seg = np.ascontiguousarray(seg, dtype=np.float64)
         if self.engine == "reference":
             return reference.customer_step(
                 key,
@@ -150,6 +202,8 @@ class MarketModel(mesa.Model):
                 inputs.bernoulli,
                 inputs.impact,
                 inputs.find,
+                talk,
+                self.plugins.kernel_hooks(),
             )
         _sync_contacts(pop.stage, pop.counted, pop.indptr, pop.indices, pop.contacts)
         nblocks = max(1, -(-pop.size // L.BLOCK))
@@ -166,12 +220,16 @@ class MarketModel(mesa.Model):
             pop.first_touch,
             pop.last_touch,
             pop.contacts,
+            talk,
             seg,
-            inputs.exposure,
+            np.ascontiguousarray(inputs.exposure),
             inputs.bernoulli,
-            inputs.impact,
-            inputs.find,
+            np.ascontiguousarray(inputs.impact),
+            np.ascontiguousarray(inputs.find),
             counts,
+            pop.indptr,
+            pop.indices,
+            *self.plugins.kernel_arguments(),
         )
         return counts.sum(axis=0)
 

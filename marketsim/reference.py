@@ -7,6 +7,7 @@ and the slow peer in the speed benchmark. Nothing here is fast, on purpose.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from marketsim.kernels.rng import (
     poisson_py,
     uniform_py,
 )
+
+Hook = tuple[Callable[..., float], np.ndarray]
+"""A kernel hook as the reference engine takes it: (numba function, its parameters)."""
 
 
 def talkers(i: int, stage, seg_of, seg, indptr, indices) -> float:
@@ -56,22 +60,38 @@ def customer_step(
     bernoulli: np.ndarray,
     impact: np.ndarray,
     find: np.ndarray,
+    talk_in: np.ndarray | None = None,
+    hooks: dict[str, Hook] | None = None,
 ) -> np.ndarray:
-    """Advance every person one step in place; return counts[segment, column]."""
+    """Advance every person one step in place; return counts[segment, column].
+
+    `talk_in` replaces each person's word-of-mouth input; `hooks` maps kernel hook
+    names to (numba function, parameters) and is applied where the kernel applies it.
+    """
     n = len(stage)
     n_channels = exposure.shape[0]
     wom_code, organic_code = n_channels, n_channels + 1
     counts = np.zeros((seg.shape[0], L.n_count_columns(n_channels)), dtype=np.int64)
     key, setup_key = int(key), int(setup_key)
+    hooks = hooks or {}
+
+    def hook(name: str, i: int, s: int, value: float) -> float:
+        if name not in hooks:
+            return value
+        fn, params = hooks[name]
+        return float(fn(np.uint64(key), i, s, value, stage, indptr, indices, params))
+
     talk = [talkers(i, stage, seg_of, seg, indptr, indices) for i in range(n)]
+    if talk_in is not None and len(talk_in):
+        talk = [float(talk_in[i]) if stage[i] <= AWARE else 0.0 for i in range(n)]
     for i in range(n):
         s = int(seg_of[i])
         p_ = seg[s]
         was = int(stage[i])
         st = was
-        memory = float(p_[L.RETENTION]) * float(ad_memory[i])
         exposures = 0.0
         touch = -1
+        strongest = 0.0
         for c in range(n_channels):
             lam = float(exposure[c, s])
             if lam <= 0.0:
@@ -81,15 +101,20 @@ def customer_step(
             else:
                 k = poisson_py(key, i, P_EXPOSURE + c, lam)
             if k > 0:
-                exposures += float(impact[c]) * k
-                memory += float(impact[c]) * k
-                touch = c
+                weight = float(impact[c]) * k
+                exposures += weight
+                if weight > strongest:
+                    strongest, touch = weight, c
+        exposures = hook("exposure", i, s, exposures)
+        memory = float(p_[L.RETENTION]) * float(ad_memory[i]) + exposures
         ad_memory[i] = np.float32(memory)
-        if touch >= 0:
+        if touch >= 0 and was != CUSTOMER:
             last_touch[i] = touch
             if first_touch[i] < 0:
                 first_touch[i] = touch
-        wom = talk[i] * float(p_[L.WORD_OF_MOUTH])
+        wom = (hook("word_of_mouth", i, s, talk[i]) if was <= AWARE else 0.0) * float(
+            p_[L.WORD_OF_MOUTH]
+        )
         units = 0
         if st == UNAWARE:
             ad = float(p_[L.ATTENTION]) * exposures
@@ -107,11 +132,12 @@ def customer_step(
                             first_touch[i] = source
         if st == AWARE and uniform_py(setup_key, i, P_POTENTIAL) < p_[L.POTENTIAL]:
             pressure = float(p_[L.PERSUASION]) * (1.0 - math.exp(-memory)) + wom
+            pressure = hook("persuasion", i, s, pressure)
             p = 1.0 - (1.0 - float(p_[L.INTEREST])) * math.exp(-pressure)
             if uniform_py(key, i, P_INTEREST) < p:
                 st = INTERESTED
         if st == INTERESTED:
-            if uniform_py(key, i, P_BUY) < p_[L.PURCHASE]:
+            if uniform_py(key, i, P_BUY) < hook("purchase", i, s, float(p_[L.PURCHASE])):
                 st, units = CUSTOMER, 1
             else:
                 found = -1
@@ -130,14 +156,14 @@ def customer_step(
                 elif was == INTERESTED and uniform_py(key, i, P_DECAY) < p_[L.INTEREST_DECAY]:
                     st = AWARE
         elif st == LEAD and was == LEAD:
-            if uniform_py(key, i, P_BUY) < p_[L.LEAD_CONVERSION]:
+            if uniform_py(key, i, P_BUY) < hook("purchase", i, s, float(p_[L.LEAD_CONVERSION])):
                 st, units = CUSTOMER, 1
             elif uniform_py(key, i, P_DECAY) < p_[L.INTEREST_DECAY]:
                 st = AWARE
         elif st == CUSTOMER and was == CUSTOMER:
             if uniform_py(key, i, P_CHURN) < p_[L.CHURN]:
                 st = AWARE
-            elif uniform_py(key, i, P_REPEAT) < p_[L.REPEAT]:
+            elif uniform_py(key, i, P_REPEAT) < hook("purchase", i, s, float(p_[L.REPEAT])):
                 units = 1
         stage[i] = st
         counts[s, st] += 1

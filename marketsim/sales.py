@@ -32,6 +32,7 @@ from marketsim.kernels.rng import (
     uniform_py,
 )
 from marketsim.ledger import SalesBook
+from marketsim.plugins.runtime import PluginSet
 from marketsim.population import Population
 from marketsim.products import ProductRange
 from marketsim.scenario.schema import Sales, Scenario
@@ -76,9 +77,11 @@ class SalesOrganisation:
         population: Population,
         products: ProductRange,
         setup_key: np.uint64,
+        plugins: PluginSet,
     ) -> None:
         self.scenario = scenario
         self.setup_key = setup_key
+        self.plugins = plugins
         self.spec = scenario.sales or Sales()
         self.population = population
         self.products = products
@@ -219,7 +222,7 @@ class SalesOrganisation:
         worked, cold, who = [], [], []
         spare = 0
         for r, rep in enumerate(reps):
-            picks = rep.select(queue[r :: len(reps)])
+            picks = rep.select(self._offer("lead_selection", rep, queue[r :: len(reps)]))
             worked.append(picks)
             who.append(np.full(len(picks), r))
             spare += rep.capacity - len(picks)
@@ -268,7 +271,7 @@ class SalesOrganisation:
         open_ = open_[np.lexsort((open_, acc.since[open_]))]
         met, who, spare = [], [], []
         for r, rep in enumerate(reps):
-            picks = rep.select(open_[acc.owner[open_] == r])
+            picks = rep.select(self._offer("lead_selection", rep, open_[acc.owner[open_] == r]))
             met.append(picks)
             who.append(np.full(len(picks), r))
             spare.append(rep.capacity - len(picks))
@@ -282,7 +285,7 @@ class SalesOrganisation:
             new_reps = slot_rep[order]
             new = appointments[: len(new_reps)]
             for r, rep in enumerate(reps):
-                picks = rep.select(new[new_reps == r])
+                picks = rep.select(self._offer("lead_selection", rep, new[new_reps == r]))
                 met.append(picks)
                 who.append(np.full(len(picks), r))
         accounts = np.concatenate(met).astype(np.int64) if met else np.zeros(0, np.int64)
@@ -391,7 +394,7 @@ class SalesOrganisation:
         close = np.minimum(1.0, spec.close_rate * trust * pull_b)
         per_step = spec.oversight_budget / max(1, self.scenario.horizon - spec.start)
         for j, agent in enumerate(group):
-            picks = agent.select(order[j :: len(group)])
+            picks = agent.select(self._offer("broker", agent, order[j :: len(group)]))
             agent.capacity_offered += spec.clients_per_step
             agent.capacity_used += len(picks)
             agent.stats["clients"] += len(picks)
@@ -441,6 +444,10 @@ class SalesOrganisation:
         if uniform_py(key, entity, P_OVERSELL) < oversell:
             due = self.t + agent.spec.refund_after
             self.refunds.append(Refund(due, a, person, s, deal.value, agent))
+
+    def _offer(self, hook: str, agent: Salesperson | Broker, offered: np.ndarray) -> np.ndarray:
+        """What `agent` is offered, after plugins' lead selection or broker hooks."""
+        return self.plugins.select(hook, agent, offered, self.t)
 
     def _in_market(self, people: np.ndarray, segments: np.ndarray) -> np.ndarray:
         """Whether each person could ever buy (the kernel's potential draw)."""

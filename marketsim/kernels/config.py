@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numba
+from numba.core.errors import NumbaExperimentalFeatureWarning
+
+# Plugins' kernel hooks reach the hot loop as first-class functions (typed function
+# pointers), which numba still labels experimental; the project's tests pin the behaviour.
+warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning)
 
 JIT = {"nogil": True, "cache": True, "fastmath": False, "error_model": "numpy"}
 PARALLEL_JIT = {**JIT, "parallel": True}

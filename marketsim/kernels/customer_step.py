@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba import njit, types
 
 from marketsim.funnel import AWARE, CUSTOMER, INTERESTED, LEAD, UNAWARE
 from marketsim.kernels import layout as L
-from marketsim.kernels.config import jit, parallel_jit
+from marketsim.kernels.config import JIT, PARALLEL_JIT, jit, parallel_jit
 from marketsim.kernels.rng import (
     P_AWARE,
     P_BUY,
@@ -29,12 +30,23 @@ from marketsim.kernels.rng import (
     poisson_inverse,
     uniform,
 )
+from marketsim.plugins.base import KERNEL_SIGNATURE
 
 # Slack in the early exits below. A skipped comparison `u < p` is one whose answer is
 # known to be False: u >= bound, where bound exceeds every value the exact formula can
 # produce by far more than its rounding error (a few units of 1e-16; libm's exp is
 # accurate to under one ulp). Rare people near the bound take the exact path.
 SLACK = 1e-9
+
+
+@jit
+def _chance(p, key, i, s, stage, indptr, indices, hooks, hooked, hook_params):
+    """A purchase chance, after the purchase hook if a plugin provides one."""
+    if hooked[PURCHASE_HOOK]:
+        return hooks[PURCHASE_HOOK](
+            key, i, s, p, stage, indptr, indices, hook_params[PURCHASE_HOOK]
+        )
+    return p
 
 
 @parallel_jit
@@ -80,7 +92,33 @@ def _sync_contacts(stage, counted, indptr, indices, contacts):
             counted[i] = now
 
 
-@parallel_jit
+_HOOK = types.FunctionType(KERNEL_SIGNATURE)
+ADVANCE_SIGNATURE = types.void(
+    types.uint64,  # key
+    types.uint64,  # setup_key
+    types.int16[::1],  # seg_of
+    types.int8[::1],  # stage
+    types.float32[::1],  # ad_memory
+    types.int8[::1],  # first_touch
+    types.int8[::1],  # last_touch
+    types.int32[::1],  # contacts
+    types.float32[::1],  # talk: word-of-mouth input per person, or empty to use contacts
+    types.float64[:, ::1],  # seg
+    types.float64[:, ::1],  # exposure
+    types.boolean[::1],  # bernoulli
+    types.float64[::1],  # impact
+    types.float64[:, ::1],  # find
+    types.int64[:, :, ::1],  # counts
+    types.int64[::1],  # indptr
+    types.int32[::1],  # indices
+    types.UniTuple(_HOOK, 4),  # kernel hooks: exposure, word of mouth, persuasion, purchase
+    types.boolean[::1],  # which of the four hooks a plugin provides
+    types.UniTuple(types.float64[::1], 4),  # each hook's parameters
+)
+EXPOSURE_HOOK, WOM_HOOK, PERSUASION_HOOK, PURCHASE_HOOK = range(4)
+
+
+@njit(ADVANCE_SIGNATURE, **PARALLEL_JIT)
 def _advance(
     key,
     setup_key,
@@ -90,18 +128,26 @@ def _advance(
     first_touch,
     last_touch,
     contacts,
+    talk_in,
     seg,
     exposure,
     bernoulli,
     impact,
     find,
     counts,
+    indptr,
+    indices,
+    hooks,
+    hooked,
+    hook_params,
 ):
     """Move every person through exposure, awareness, interest, search and purchase.
 
     The same equations, draws and arithmetic as `marketsim.reference.customer_step`;
     only work whose outcome is already known is skipped (see `SLACK`). `contacts` must
-    be current (`_sync_contacts`): it is the word-of-mouth input read before any update.
+    be current (`_sync_contacts`): it is the word-of-mouth input read before any update,
+    unless `talk_in` (one value per person) replaces it. Plugins' kernel hooks run where
+    `hooked` says, in the person's own loop.
     """
     n = stage.shape[0]
     n_channels = exposure.shape[0]
@@ -123,9 +169,9 @@ def _advance(
             was = stage[i]
             st = was
             h = entity_hash(key, i)
-            memory = seg[s, L.RETENTION] * np.float64(ad_memory[i])
             exposures = 0.0
             touch = -1
+            strongest = 0.0
             for c in range(n_channels):
                 lam = exposure[c, s]
                 if lam <= 0.0:
@@ -138,21 +184,34 @@ def _advance(
                 else:
                     k = poisson_inverse(u, lam, p0[c, s])
                 if k > 0:
-                    exposures += impact[c] * k
-                    memory += impact[c] * k
-                    touch = c
+                    weight = impact[c] * k
+                    exposures += weight
+                    if weight > strongest:  # credit the channel that weighed most
+                        strongest = weight
+                        touch = c
+            if hooked[EXPOSURE_HOOK]:
+                exposures = hooks[EXPOSURE_HOOK](
+                    key, i, s, exposures, stage, indptr, indices, hook_params[EXPOSURE_HOOK]
+                )
+            memory = seg[s, L.RETENTION] * np.float64(ad_memory[i]) + exposures
             ad_memory[i] = memory
-            if touch >= 0:
+            if touch >= 0 and was != CUSTOMER:  # touches after a purchase don't claim it
                 last_touch[i] = touch
                 if first_touch[i] < 0:
                     first_touch[i] = touch
             talk = 0.0
             if was <= AWARE:
                 mean_field = seg[s, L.MEAN_FIELD_TALKERS]
-                if mean_field >= 0.0:
+                if talk_in.shape[0] > 0:
+                    talk = np.float64(talk_in[i])
+                elif mean_field >= 0.0:
                     talk = np.float64(np.float32(mean_field))
                 else:
                     talk = np.float64(contacts[i])
+                if hooked[WOM_HOOK]:
+                    talk = hooks[WOM_HOOK](
+                        key, i, s, talk, stage, indptr, indices, hook_params[WOM_HOOK]
+                    )
             wom = talk * seg[s, L.WORD_OF_MOUTH]
             units = 0
             if st == UNAWARE:
@@ -179,18 +238,41 @@ def _advance(
                 # With persuasion, wom, interest >= 0: p <= interest + pressure
                 # <= interest + persuasion + wom, as 1 - exp(-x) <= x.
                 known_no = (
-                    persuasion >= 0.0
+                    not hooked[PERSUASION_HOOK]
+                    and persuasion >= 0.0
                     and wom >= 0.0
                     and interest >= 0.0
                     and u >= interest + persuasion + wom + SLACK
                 )
                 if not known_no and uniform(setup_key, i, P_POTENTIAL) < seg[s, L.POTENTIAL]:
                     pressure = persuasion * (1.0 - np.exp(-memory)) + wom
+                    if hooked[PERSUASION_HOOK]:
+                        pressure = hooks[PERSUASION_HOOK](
+                            key,
+                            i,
+                            s,
+                            pressure,
+                            stage,
+                            indptr,
+                            indices,
+                            hook_params[PERSUASION_HOOK],
+                        )
                     p = 1.0 - (1.0 - interest) * np.exp(-pressure)
                     if u < p:
                         st = INTERESTED
             if st == INTERESTED:
-                if draw(h, P_BUY) < seg[s, L.PURCHASE]:
+                if draw(h, P_BUY) < _chance(
+                    seg[s, L.PURCHASE],
+                    key,
+                    i,
+                    s,
+                    stage,
+                    indptr,
+                    indices,
+                    hooks,
+                    hooked,
+                    hook_params,
+                ):
                     st = CUSTOMER
                     units = 1
                 else:
@@ -210,7 +292,18 @@ def _advance(
                     elif was == INTERESTED and draw(h, P_DECAY) < seg[s, L.INTEREST_DECAY]:
                         st = AWARE
             elif st == LEAD and was == LEAD:
-                if draw(h, P_BUY) < seg[s, L.LEAD_CONVERSION]:
+                if draw(h, P_BUY) < _chance(
+                    seg[s, L.LEAD_CONVERSION],
+                    key,
+                    i,
+                    s,
+                    stage,
+                    indptr,
+                    indices,
+                    hooks,
+                    hooked,
+                    hook_params,
+                ):
                     st = CUSTOMER
                     units = 1
                 elif draw(h, P_DECAY) < seg[s, L.INTEREST_DECAY]:
@@ -218,7 +311,18 @@ def _advance(
             elif st == CUSTOMER and was == CUSTOMER:
                 if draw(h, P_CHURN) < seg[s, L.CHURN]:
                     st = AWARE
-                elif draw(h, P_REPEAT) < seg[s, L.REPEAT]:
+                elif draw(h, P_REPEAT) < _chance(
+                    seg[s, L.REPEAT],
+                    key,
+                    i,
+                    s,
+                    stage,
+                    indptr,
+                    indices,
+                    hooks,
+                    hooked,
+                    hook_params,
+                ):
                     units = 1
             stage[i] = st
             tally[s, st] += 1
@@ -231,3 +335,35 @@ def _advance(
                 tally[s, L.UNITS_LAST_TOUCH + lt] += units
                 tally[s, first_col + ft] += units
         counts[b] = tally
+
+
+@njit(KERNEL_SIGNATURE, **JIT)
+def identity_hook(key, i, s, value, stage, indptr, indices, params):
+    """The built-in behaviour at every kernel hook point: leave the value as it is."""
+    return value
+
+
+@parallel_jit
+def word_of_mouth_input(
+    stage, seg_of, seg, contacts, detractor, detractors_mean, indptr, indices, talk
+):
+    """Each person's word-of-mouth input: talking customers minus detractors among contacts.
+
+    Used when the input must exist as an array: for Python word-of-mouth hooks, and when
+    let-down customers (detractors) speak against the company. In a well-mixed segment
+    the detractors' mean field is `detractors_mean[segment]`.
+    """
+    n = stage.shape[0]
+    for i in numba.prange(n):
+        if stage[i] > AWARE:
+            talk[i] = 0.0
+            continue
+        s = seg_of[i]
+        mean_field = seg[s, L.MEAN_FIELD_TALKERS]
+        if mean_field >= 0.0:
+            talk[i] = np.float32(mean_field - detractors_mean[s])
+            continue
+        against = 0
+        for k in range(indptr[i], indptr[i + 1]):
+            against += detractor[indices[k]]
+        talk[i] = np.float32(contacts[i] - against)

@@ -7,7 +7,7 @@ people are people. `docs/model.md` gives the equation each parameter enters.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 
@@ -376,6 +376,10 @@ class Scenario(Frozen):
     channels: Annotated[list[Channel], Field(max_length=100)] = Field(default_factory=list)
     sales: Sales | None = None
     brokers: list[Broker] = Field(default_factory=list)
+    behaviours: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="behaviour plugins, each `{plugin: NAME, ...its parameters}`, in order",
+    )
 
     @property
     def people(self) -> int:
