@@ -6,6 +6,7 @@ A million customers are a handful of arrays, not a million Python objects; Mesa
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,7 +15,7 @@ from marketsim.funnel import AWARE, UNAWARE
 from marketsim.kernels import network
 from marketsim.kernels.layout import TOUCH_NONE
 from marketsim.kernels.population import draw_initial_awareness
-from marketsim.kernels.rng import P_INITIAL, stream_key, uniform_py
+from marketsim.kernels.rng import P_INITIAL, derive_key, stream_key, uniform_py
 from marketsim.scenario.schema import Scenario
 
 SETUP_STEP = -1  # the step index of draws made while building the population
@@ -109,7 +110,10 @@ def _wire(key: np.uint64, scenario: Scenario, offsets: np.ndarray) -> tuple[np.n
     used = 0
     for seg, offset in zip(scenario.segments, offsets[:-1], strict=False):
         net = seg.network
+        # Each segment draws from its own stream, named by its id: its network does not
+        # change when another segment is added, resized or moved.
+        own = derive_key(key, zlib.crc32(seg.id.encode()))
         used += network.build_edges(
-            key, net.type, int(offset), seg.people, net.degree, net.rewire, src, dst, used
+            own, net.type, int(offset), seg.people, net.degree, net.rewire, src, dst, used
         )
     return network.to_csr(int(offsets[-1]), src[:used], dst[:used])

@@ -26,13 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_DIR = ROOT / "tests" / "contract"
 CONTRACT = sorted(CONTRACT_DIR.glob("*.yaml"))
 B2C = str(CONTRACT_DIR / "minimal-b2c.yaml")
+B2B = str(CONTRACT_DIR / "minimal-b2b.yaml")
 SMALL = ["--set", "segments.consumers.size=2000"]
 SMALLER = {  # keep every contract scenario fast
     "minimal-b2c": ["--set", "segments.consumers.size=2000"],
     "minimal-b2b": ["--set", "segments.midmarket.size=200"],
     "two-segments": ["--set", "segments.young.size=1500", "--set", "segments.senior.size=1000"],
 }
-FILES = {f.name for f in RUN_FILES}
+FILES = {f.name for f in RUN_FILES} - {"agents.csv"}  # a consumer market has no agents
 HEADLINE = ("revenue", "profit", "spend", "units", "customers", "roi")
 STATS = {"mean", "std", "ci95_low", "ci95_high"}
 
@@ -57,6 +58,16 @@ def test_run_writes_exactly_the_contract_files(tmp_path):
     run_b2c(tmp_path / "run", "--replicates", "2")
     assert {p.name for p in (tmp_path / "run").iterdir()} == FILES
     assert {p.name for p in tmp_path.iterdir()} == {"run"}  # no staging left behind
+
+
+def test_a_run_with_reps_and_brokers_writes_agents_csv(tmp_path):
+    out = tmp_path / "run"
+    result = invoke("run", B2B, "--out", out, "--set", "segments.midmarket.size=300")
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == FILES | {"agents.csv"}
+    agents = (out / "agents.csv").read_text().splitlines()
+    assert agents[0].startswith("replicate,agent,role,calls,meetings")
+    assert len(agents) == 1 + 3 + 2 + 5  # inside reps, outside reps, resellers
 
 
 def test_summary_json_has_the_contract_keys(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -108,3 +109,20 @@ def test_simulate_engines_agree(everything, replicates):
     b = simulate(everything, replicates=replicates, engine="reference")
     pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
     assert a.summary == b.summary
+
+
+def test_a_segments_network_does_not_depend_on_other_segments(everything):
+    def ties_of_last_segment(scenario):
+        pop = Population.build(scenario, 5, 0)
+        start = int(pop.offsets[-2])
+        rows = range(start, pop.size)
+        return [
+            sorted((pop.indices[pop.indptr[i] : pop.indptr[i + 1]] - start).tolist()) for i in rows
+        ]
+
+    segments = [s.model_dump() for s in everything.segments]
+    bigger_first = [{**segments[0], "size": 1500}, *segments[1:]]
+    assert ties_of_last_segment(everything) != []
+    assert ties_of_last_segment(everything) == ties_of_last_segment(
+        make_scenario(segments=bigger_first)
+    )

@@ -1,7 +1,8 @@
 """Contact-network kernels: edge lists per segment, then one symmetric CSR graph.
 
-Each builder draws from the counter-based RNG with the edge's index as the entity, so a
-network depends only on (seed, replicate, segment), never on build order.
+Each builder draws from the counter-based RNG with the edge's index within its segment
+as the entity and the segment's own key, so a network depends only on (seed,
+replicate, segment id), never on build order or on other segments.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def _random_edges(key, offset, size, degree, out_src, out_dst, start):
     m = size * degree // 2
     for b in numba.prange((m + BLOCK - 1) // BLOCK):
         for e in range(b * BLOCK, min(m, (b + 1) * BLOCK)):
-            h = entity_hash(key, start + e)
+            h = entity_hash(key, e)
             u = offset + np.int64(draw(h, P_NETWORK) * size)
             v = offset + np.int64(draw(h, P_NETWORK + 1) * size)
             if u == v:
@@ -44,7 +45,7 @@ def _small_world_edges(key, offset, size, degree, rewire, out_src, out_dst, star
             e = start + i * half
             for j in range(1, half + 1):
                 v = (i + j) % size
-                h = entity_hash(key, e)
+                h = entity_hash(key, e - start)
                 if draw(h, P_NETWORK) < rewire:
                     v = np.int64(draw(h, P_NETWORK + 1) * (size - 1))
                     if v >= i:
@@ -69,7 +70,7 @@ def _scale_free_edges(key, offset, size, degree, out_src, out_dst, start):
     for i in range(m + 1, size):
         for _ in range(m):
             # Picking a uniform endpoint of an existing tie is picking a person by degree.
-            h = entity_hash(key, e)
+            h = entity_hash(key, e - start)
             pick = start + np.int64(draw(h, P_NETWORK) * (e - start))
             target = out_dst[pick] if draw(h, P_NETWORK + 1) < 0.5 else out_src[pick]
             out_src[e] = offset + i

@@ -71,6 +71,11 @@ def stream_key(seed: int, replicate: int, step: int) -> np.uint64:
     return np.uint64(h)
 
 
+def derive_key(key: np.uint64 | int, salt: int) -> np.uint64:
+    """A key for a sub-stream (e.g. one segment's network) that no other salt shares."""
+    return np.uint64(_mix_py(int(key) ^ ((salt + 1) * _PURPOSE & _MASK)))
+
+
 def uniform_py(key: int, entity: int, purpose: int) -> float:
     """Reference (plain Python) uniform in [0, 1) for one draw."""
     z = _mix_py(int(key) ^ ((entity + 1) * _GOLDEN & _MASK))
