@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from marketsim.scenario.errors import Problem, did_you_mean, quoted, show
+from marketsim.scenario.optimize_checks import check_optimize
 from marketsim.scenario.schema import Channel, Promotion, Scenario
 from marketsim.scenario.source import Path
 
@@ -53,6 +54,7 @@ def check_references(scenario: Scenario, locate: Locate) -> list[Problem]:
         if start >= scenario.horizon:
             message = f"expected a step < horizon ({scenario.horizon}), found {start}"
             problems.append(locate(path, message))
+    problems += check_optimize(scenario, locate)
     return problems
 
 

@@ -380,8 +380,155 @@ class Scenario(Frozen):
         default_factory=list,
         description="behaviour plugins, each `{plugin: NAME, ...its parameters}`, in order",
     )
+    optimize: OptimizeSpec | None = None
 
     @property
     def people(self) -> int:
         """Number of people in the population."""
         return sum(s.people for s in self.segments)
+
+
+# --------------------------------------------------------------------------- optimize
+
+
+def _risk(value: object) -> object:
+    """`mean`, `cvar:ALPHA` or `quantile:Q` with 0 < ALPHA, Q < 1."""
+    if not isinstance(value, str):
+        return value
+    kind, _, level = value.partition(":")
+    if kind == "mean" and not level:
+        return value
+    if kind in ("cvar", "quantile") and level:
+        try:
+            number = float(level)
+        except ValueError:
+            number = float("nan")
+        if 0.0 < number < 1.0:
+            return value
+    raise ValueError(
+        f"expected 'mean', 'cvar:ALPHA' or 'quantile:Q' (0 < ALPHA, Q < 1), found {value!r}"
+    )
+
+
+Risk = Annotated[str, BeforeValidator(_risk)]
+
+
+class BudgetBounds(Frozen):
+    """Lowest and highest budget the optimiser may give one channel (currency)."""
+
+    min: NonNegative = Field(0.0, description="lowest budget over the horizon (currency)")
+    max: NonNegative | None = Field(
+        None, description="highest budget over the horizon (currency); default: no limit"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BudgetBounds:
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"`min <= max` must hold, but got (min={self.min}, max={self.max})")
+        return self
+
+
+class CountRange(Frozen):
+    """Lowest and highest whole number a decision variable may take."""
+
+    min: Annotated[Int, Field(ge=0)] = Field(0, description="lowest value")
+    max: Annotated[Int, Field(ge=0)] = Field(description="highest value")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CountRange:
+        if self.max < self.min:
+            raise ValueError(f"`min <= max` must hold, but got (min={self.min}, max={self.max})")
+        return self
+
+
+class DiscountRange(Frozen):
+    """Lowest and highest promotion discount the optimiser may choose."""
+
+    min: Annotated[Number, Field(gt=0.0, lt=1.0)] = Field(description="lowest share off")
+    max: Annotated[Number, Field(gt=0.0, lt=1.0)] = Field(description="highest share off")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DiscountRange:
+        if self.max < self.min:
+            raise ValueError(f"`min <= max` must hold, but got (min={self.min}, max={self.max})")
+        return self
+
+
+class Flighting(Frozen):
+    """Let the optimiser choose how a channel's budget is spread over time."""
+
+    channel: Id = Field(description="id of the channel whose spend profile is chosen")
+    periods: Annotated[Int, Field(ge=1, le=52)] = Field(
+        4, description="equal periods of the channel's window, one weight each (4 = quarters)"
+    )
+    pulsing: bool = Field(
+        False, description="also choose between continuous spend and pulsing (every other step)"
+    )
+
+
+class Headcount(Frozen):
+    """Sales headcounts the optimiser may choose; their cost is paid from the total budget."""
+
+    inside: CountRange | None = Field(None, description="inside sales reps")
+    outside: CountRange | None = Field(None, description="outside (field) sales reps")
+
+
+class PromotionChoice(Frozen):
+    """Let the optimiser choose a promotion's discount and timing (its length is kept)."""
+
+    channel: Id = Field(description="id of a promotion channel")
+    discount: DiscountRange | None = Field(None, description="range of the share off")
+    start: CountRange | None = Field(None, description="range of the first step of the offer")
+
+
+class OptimizeSpec(Frozen):
+    """Settings of `marketsim optimize`; command-line options override them."""
+
+    objective: Literal["revenue", "profit", "roi"] = Field(
+        "revenue", description="what the optimiser maximises (totals over the horizon)"
+    )
+    total_budget: Positive | None = Field(
+        None,
+        description="money split over the optimised channels (and headcount), always spent "
+        "in full (currency); default: what the scenario gives them now",
+    )
+    channels: list[Id] | None = Field(
+        None,
+        description="channels whose budgets are chosen (default: every channel with a budget "
+        "and every channel with bounds)",
+    )
+    bounds: dict[Id, BudgetBounds] = Field(
+        default_factory=dict, description="budget limits per channel id"
+    )
+    flighting: list[Flighting] = Field(default_factory=list)
+    headcount: Headcount | None = None
+    promotions: list[PromotionChoice] = Field(default_factory=list)
+    trials: Annotated[Int, Field(ge=1)] = Field(100, description="completed trials wanted")
+    replicates: Annotated[Int, Field(ge=1)] = Field(
+        3, description="replicates per trial, on common random numbers"
+    )
+    risk: Risk = Field(
+        "mean",
+        description="how a trial's replicates become one value: mean, cvar:ALPHA (mean of "
+        "the worst ALPHA share) or quantile:Q",
+    )
+    pareto: Literal["spend", "risk"] | None = Field(
+        None,
+        description="multi-objective: trade the objective against spend, or its mean "
+        "against its risk measure, and report the Pareto front",
+    )
+    sampler: Literal["tpe", "cmaes", "gp", "random", "nsga2"] = "tpe"
+    workers: Annotated[Int, Field(ge=1, le=256)] = Field(1, description="parallel processes")
+    timeout: Positive | None = Field(None, description="stop starting trials after (seconds)")
+    study_name: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="name of the study in its storage (default: the scenario name)"
+    )
+    reevaluate: Annotated[Int, Field(ge=2)] = Field(
+        10, description="replicates on fresh seeds re-evaluating the best candidates"
+    )
+    candidates: Annotated[Int, Field(ge=1, le=50)] = Field(
+        3, description="best trials re-evaluated on fresh seeds"
+    )
+    curve_points: Annotated[Int, Field(ge=0, le=101)] = Field(
+        7, description="points of each channel's response curve in the report (0: none)"
+    )

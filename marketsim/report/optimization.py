@@ -1,0 +1,425 @@
+"""The optimiser's page (optimization.html) and the sweep's page (sweep.html).
+
+Each page is drawn from the records written beside it (summary.json, trials.csv,
+curves.csv; sweep.csv), so it can be rebuilt from the files alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from marketsim.report.page import Section, cards, page, table
+
+BLUE, ORANGE, GREY = "#1f6feb", "#d1242f", "#8c959f"
+BAND = "rgba(31,111,235,0.15)"
+
+
+def _num(x: Any, kind: str = "amount") -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    if kind == "ratio":
+        return f"{x:,.1%}"
+    if kind == "slope":
+        return f"{x:,.3f}"
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+
+
+def _ci(stats: dict[str, Any] | None, kind: str = "amount") -> str:
+    if not stats or stats.get("ci95_low") is None:
+        return "n/a"
+    return f"{_num(stats['ci95_low'], kind)} to {_num(stats['ci95_high'], kind)}"
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        xaxis_title=x,
+        yaxis_title=y,
+        height=height,
+        template="plotly_white",
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def _band(fig: go.Figure, x: Sequence[float], low: Sequence[float], high: Sequence[float]) -> None:
+    fig.add_trace(
+        go.Scatter(
+            x=[*x, *reversed(list(x))],
+            y=[*high, *reversed(list(low))],
+            fill="toself",
+            fillcolor=BAND,
+            line={"width": 0},
+            hoverinfo="skip",
+            name="95% CI",
+        )
+    )
+
+
+# --------------------------------------------------------------------------- optimisation
+
+
+def optimization_page(summary: dict[str, Any], trials: pd.DataFrame, curves: pd.DataFrame) -> str:
+    """The complete optimization.html page."""
+    objective = summary["objective"]
+    kind = "ratio" if objective == "roi" else "amount"
+    best, base, uplift = summary["best"], summary["baseline"], summary["uplift"]
+    re = summary["reevaluation"]
+    head = cards(
+        [
+            (
+                f"best {objective}",
+                _num(best["objective"]["mean"], kind),
+                f"95% CI {_ci(best['objective'], kind)}",
+            ),
+            (
+                f"baseline {objective}",
+                _num(base["objective"]["mean"], kind),
+                f"95% CI {_ci(base['objective'], kind)}",
+            ),
+            (
+                "uplift",
+                _num(uplift["absolute"]["mean"], kind),
+                f"95% CI {_ci(uplift['absolute'], kind)}"
+                + (f"; {uplift['relative']:+.1%}" if uplift.get("relative") is not None else ""),
+            ),
+            (
+                "trials",
+                str(summary["trials"].get("complete", 0)),
+                f"of {summary['trials']['requested']} requested",
+            ),
+        ]
+    )
+    sections = [
+        Section(
+            "Result",
+            html=head,
+            note=(
+                f"Best plan and the scenario as written, both re-evaluated on fresh seed "
+                f"{re['seed']} "
+                f"with {re['replicates']} replicates (not the search's own numbers); the uplift is "
+                "the paired difference replicate by replicate."
+            ),
+        ),
+        Section("Allocation", html=_allocation_table(summary)),
+        Section(
+            "Search history",
+            figures=[_history(trials, summary)],
+            note="Each completed trial's search value; the line is the best so far.",
+        ),
+    ]
+    if summary.get("importance"):
+        sections.append(
+            Section(
+                "What matters",
+                figures=[_importance(summary["importance"])],
+                note="PED-ANOVA importance of each decision for the objective, "
+                "over completed trials.",
+            )
+        )
+    if summary.get("pareto"):
+        sections.append(
+            Section("Pareto front", figures=[_pareto(trials, summary)], note=_pareto_note(summary))
+        )
+    if not curves.empty:
+        sections.append(
+            Section(
+                "Response curves",
+                figures=[_curve(curves, ch, summary) for ch in dict.fromkeys(curves["channel"])],
+                note=(
+                    "One channel's budget varied over its range, the others held at the best plan "
+                    "(so total spend changes along a curve); mean and 95% band on common random "
+                    "numbers. The marker is the chosen budget."
+                ),
+            )
+        )
+    if summary.get("marginal_return"):
+        sections.append(
+            Section(
+                "Marginal return at the optimum",
+                figures=[_marginal(summary["marginal_return"])],
+                html=_marginal_table(summary["marginal_return"]),
+                note=(
+                    "Extra objective per extra unit of budget, by finite differences on common "
+                    "random numbers. Where no bound binds these should be about equal: otherwise "
+                    "moving money from the lowest to the highest would do better."
+                ),
+            )
+        )
+    sections.append(Section("Candidates re-evaluated", html=_candidates_table(summary)))
+    subtitle = (
+        f"{summary['scenario']}: maximise {objective} ({summary['risk']}) with total budget "
+        f"{_num(summary['total_budget'])}; sampler {summary['study']['sampler']}, "
+        f"seed {summary['study']['seed']}, {summary['search']['replicates']} replicates a trial"
+    )
+    return page(f"Optimisation: {summary['scenario']}", sections, subtitle=subtitle)
+
+
+def _allocation_table(summary: dict[str, Any]) -> str:
+    best, base = summary["best"], summary["baseline"]
+    marginal = summary.get("marginal_return", {})
+    rows = []
+    for cid, value in best["budgets"].items():
+        bound = summary["bounds"].get(cid, {})
+        high = _num(bound["max"]) if bound.get("max") is not None else "no limit"
+        limits = f"{_num(bound.get('min'))} to {high}"
+        m = marginal.get(cid, {})
+        rows.append(
+            [
+                cid,
+                _num(base["budgets"].get(cid)),
+                _num(value),
+                limits,
+                _num(m.get("mean"), "slope"),
+                _ci(m, "slope"),
+            ]
+        )
+    for key, value in best["decision"].items():
+        if not key.startswith("budget."):
+            rows.append(
+                [
+                    key,
+                    "",
+                    str(value if isinstance(value, str | int) else round(value, 4)),
+                    "",
+                    "",
+                    "",
+                ]
+            )
+    return table(["decision", "baseline", "best", "bounds", "marginal return", "95% CI"], rows)
+
+
+def _history(trials: pd.DataFrame, summary: dict[str, Any]) -> go.Figure:
+    fig = go.Figure()
+    done = trials[trials["state"] == "complete"] if not trials.empty else trials
+    if not done.empty:
+        y = done["objective"].astype(float)
+        fig.add_trace(
+            go.Scatter(x=done["trial"], y=y, mode="markers", name="trial", marker={"color": GREY})
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=done["trial"],
+                y=y.cummax(),
+                mode="lines",
+                name="best so far",
+                line={"color": BLUE},
+            )
+        )
+    return _layout(
+        fig, "Objective by trial", "trial", f"{summary['objective']} ({summary['risk']})"
+    )
+
+
+def _importance(importance: dict[str, float]) -> go.Figure:
+    names = list(importance)[::-1]
+    fig = go.Figure(
+        go.Bar(x=[importance[n] for n in names], y=names, orientation="h", marker={"color": BLUE})
+    )
+    return _layout(
+        fig, "Decision importance", "importance (sums to 1)", "", height=120 + 28 * len(names)
+    )
+
+
+def _pareto(trials: pd.DataFrame, summary: dict[str, Any]) -> go.Figure:
+    fig = go.Figure()
+    done = trials[trials["state"] == "complete"]
+    front = done[done["pareto"].astype(bool)].sort_values("objective_2")
+    x_label = "spend" if summary["pareto"] == "spend" else "risk measure"
+    fig.add_trace(
+        go.Scatter(
+            x=done["objective_2"],
+            y=done["objective"],
+            mode="markers",
+            name="trial",
+            marker={"color": GREY},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=front["objective_2"],
+            y=front["objective"],
+            mode="lines+markers",
+            name="Pareto front",
+            line={"color": ORANGE},
+        )
+    )
+    return _layout(fig, "Pareto front", x_label, summary["objective"])
+
+
+def _pareto_note(summary: dict[str, Any]) -> str:
+    if summary["pareto"] == "spend":
+        return (
+            "Objective against total spend: "
+            "each point on the front is the best found for its spend."
+        )
+    return (
+        "Mean against the risk measure: "
+        "each point on the front is the best mean found for its risk."
+    )
+
+
+def _curve(curves: pd.DataFrame, channel: str, summary: dict[str, Any]) -> go.Figure:
+    metric = "profit" if summary["objective"] == "roi" else summary["objective"]
+    rows = curves[(curves["channel"] == channel) & ~curves["chosen"].astype(bool)]
+    chosen = curves[(curves["channel"] == channel) & curves["chosen"].astype(bool)]
+    fig = go.Figure()
+    _band(
+        fig,
+        rows["budget"].tolist(),
+        rows[f"{metric}_ci95_low"].tolist(),
+        rows[f"{metric}_ci95_high"].tolist(),
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=rows["budget"],
+            y=rows[f"{metric}_mean"],
+            mode="lines+markers",
+            name="mean",
+            line={"color": BLUE},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=chosen["budget"],
+            y=chosen[f"{metric}_mean"],
+            mode="markers",
+            name="chosen",
+            marker={"color": ORANGE, "size": 12, "symbol": "diamond"},
+        )
+    )
+    return _layout(fig, f"{channel}: response curve", f"{channel} budget", metric)
+
+
+def _marginal(marginal: dict[str, Any]) -> go.Figure:
+    names = list(marginal)
+    means = [marginal[n]["mean"] for n in names]
+    errors = [
+        (marginal[n]["ci95_high"] - marginal[n]["mean"])
+        if marginal[n].get("ci95_high") is not None
+        else 0
+        for n in names
+    ]
+    fig = go.Figure(
+        go.Bar(x=names, y=means, error_y={"type": "data", "array": errors}, marker={"color": BLUE})
+    )
+    metric = next(iter(marginal.values()))["metric"]
+    return _layout(fig, "Marginal return per channel", "channel", f"d {metric} / d budget")
+
+
+def _marginal_table(marginal: dict[str, Any]) -> str:
+    rows = [
+        [
+            cid,
+            _num(m["budget"]),
+            _num(m["delta"]),
+            m["difference"],
+            _num(m["mean"], "slope"),
+            _ci(m, "slope"),
+        ]
+        for cid, m in marginal.items()
+    ]
+    return table(["channel", "budget", "step", "difference", "marginal return", "95% CI"], rows)
+
+
+def _candidates_table(summary: dict[str, Any]) -> str:
+    kind = "ratio" if summary["objective"] == "roi" else "amount"
+    rows = []
+    classes = []
+    for c in summary["candidates"]:
+        budgets = ", ".join(
+            f"{k.removeprefix('budget.')} {_num(v)}"
+            for k, v in c["decision"].items()
+            if k.startswith("budget.")
+        )
+        rows.append(
+            [
+                str(c["trial"]) + (" (baseline plan)" if c.get("baseline_plan") else ""),
+                _num(c["search_values"][0], kind),
+                _num(c["objective"]["mean"], kind),
+                _ci(c["objective"], kind),
+                budgets,
+            ]
+        )
+        classes.append("significant" if c["trial"] == summary["best"]["trial"] else "")
+    return table(
+        ["trial", "search value", "re-evaluated mean", "95% CI", "budgets"],
+        rows,
+        align=["left", "right", "right", "right", "left"],
+        row_classes=classes,
+    )
+
+
+# --------------------------------------------------------------------------- sweep
+
+SWEEP_METRICS = ("revenue", "profit", "spend", "roi")
+
+
+def sweep_page(
+    frame: pd.DataFrame,
+    axes: Sequence[str],
+    *,
+    title: str,
+    subtitle: str = "",
+    metrics: Sequence[str] = SWEEP_METRICS,
+) -> str:
+    """The complete sweep.html page: one figure per metric against the first axis.
+
+    With several axes, each combination of the others is its own line.
+    """
+    x = axes[0]
+    others = list(axes[1:])
+    groups = [((), frame)] if not others else list(frame.groupby(others, sort=False))
+    figures = []
+    for metric in metrics:
+        if f"{metric}_mean" not in frame:
+            continue
+        fig = go.Figure()
+        for key, rows in groups:
+            label = ", ".join(
+                f"{a}={v:g}"
+                for a, v in zip(others, key if isinstance(key, tuple) else (key,), strict=True)
+            )
+            if not others:
+                low, high = rows[f"{metric}_ci95_low"], rows[f"{metric}_ci95_high"]
+                if low.notna().all():
+                    _band(fig, rows[x].tolist(), low.tolist(), high.tolist())
+            fig.add_trace(
+                go.Scatter(
+                    x=rows[x], y=rows[f"{metric}_mean"], mode="lines+markers", name=label or "mean"
+                )
+            )
+        figures.append(_layout(fig, metric, x, metric))
+    columns = [*axes, *(f"{m} mean" for m in metrics), *(f"{m} 95% CI" for m in metrics)]
+    rows = []
+    for _, r in frame.iterrows():
+        kind = {m: "ratio" if m == "roi" else "amount" for m in metrics}
+        rows.append(
+            [
+                *(f"{r[a]:g}" for a in axes),
+                *(_num(r.get(f"{m}_mean"), kind[m]) for m in metrics),
+                *(
+                    _ci(
+                        {"ci95_low": r.get(f"{m}_ci95_low"), "ci95_high": r.get(f"{m}_ci95_high")},
+                        kind[m],
+                    )
+                    for m in metrics
+                ),
+            ]
+        )
+    sections = [
+        Section(
+            "Response",
+            figures=figures,
+            note="Mean over replicates with its 95% interval; "
+            "every point uses the same random streams.",
+        ),
+        Section("Points", html=table(columns, rows)),
+    ]
+    return page(title, sections, subtitle=subtitle)
