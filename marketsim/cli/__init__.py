@@ -8,6 +8,7 @@ usage. Bad input is reported on stderr one problem a line, scenario problems as
 from __future__ import annotations
 
 from marketsim.cli import optimize as optimize  # optimize and sweep
+from marketsim.cli import plugins as plugins  # plugins list / show
 from marketsim.cli import run, validate
 from marketsim.cli.app import app, main
 

@@ -7,13 +7,15 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from marketsim.cli.app import BadInput
+from marketsim.cli.app import BadInput, fail
 
 if TYPE_CHECKING:
     from marketsim.results import Result
@@ -34,6 +36,30 @@ def check_options(*, seed: int | None, replicates: int, workers: int) -> None:
         problems.append(f"--workers: expected an integer >= 1, found {workers}")
     if problems:
         raise BadInput("\n".join(f"error: {p}" for p in problems))
+
+
+PluginPath = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--plugin-path",
+        metavar="DIR",
+        help="Also look for behaviour plugins in DIR (repeatable); so does MARKETSIM_PLUGIN_PATH.",
+        show_default=False,
+    ),
+]
+"""The `--plugin-path DIR` option of every command that loads scenarios."""
+
+
+def use_plugin_paths(paths: list[Path] | None) -> None:
+    """Search `paths` for plugins from now on (and in worker processes); exit 2 if not folders."""
+    if not paths:
+        return
+    from marketsim.plugins.discovery import add_plugin_paths
+
+    try:
+        add_plugin_paths(paths)
+    except NotADirectoryError as e:
+        fail(f"error: --plugin-path: {e}", 2)
 
 
 def headline_table(result: Result) -> Table:

@@ -77,12 +77,14 @@ def run(
             "on the same random streams.",
         ),
     ] = False,
+    plugin_path: common.PluginPath = None,
 ) -> None:
     """Simulate a scenario and write summary.json, timeseries.csv, scenario.resolved.yaml.
 
     An existing non-empty output directory is replaced only with --force, and only once
     every new file is complete. Exits 0 on success, 1 if the run fails, 2 on bad input.
     """
+    common.use_plugin_paths(plugin_path)
     try:
         common.check_options(seed=seed, replicates=replicates, workers=workers)
         scenario = load_scenario(file, overrides or ())

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from marketsim.cli import common
 from marketsim.cli.app import app
 from marketsim.scenario import ScenarioError, load_scenario, scenario_json_schema
 
@@ -18,11 +19,13 @@ def validate(
         list[str],
         typer.Argument(metavar="FILE", help="Scenario YAML files.", show_default=False),
     ],
+    plugin_path: common.PluginPath = None,
 ) -> None:
     """Check scenario files: print `FILE: ok` for each good one, the problems of the others.
 
     Exits 0 when every file is valid, else 2.
     """
+    common.use_plugin_paths(plugin_path)
     bad = False
     for file in files:
         try:

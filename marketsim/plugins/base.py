@@ -24,29 +24,46 @@ Hook points, in the order a step runs them:
   `ctx.inputs.exposure[channel, segment]` or `ctx.inputs.impact[channel]`; kernel:
   `value` is the weighted exposure person `i` received this step (sum of impact x
   contacts over channels); return the weight that enters awareness and ad memory.
+* `persuasion(ctx)` / kernel `persuasion`: the interest pressure on an aware person
+  (Python: `ctx.seg` columns such as `PERSUASION`, `INTEREST`, `WORD_OF_MOUTH`; kernel:
+  `value` is the pressure `persuasion x (1 - exp(-memory)) + word of mouth`).
+* `purchase(ctx)` / kernel `purchase`: purchase chances (`ctx.seg` columns `PURCHASE`,
+  `LEAD_CONVERSION`, `REPEAT`, or per person in the kernel: `value` is the chance,
+  return the new chance).
 * `word_of_mouth(ctx)` / kernel `word_of_mouth`: the word-of-mouth input of each person
-  (`ctx.talk`, talking contacts; the kernel gets it as `value` and returns the new one).
-* `persuasion(ctx)` / kernel `persuasion`: the interest pressure on an aware person.
-* `purchase(ctx)` / kernel `purchase`: purchase chances (`ctx.seg` columns, or per
-  person in the kernel: `value` is the chance, return the new chance).
-* `lead_selection(rep, offered) -> offered`: which leads a salesperson works, in order.
+  who is unaware or aware (`ctx.talk`, talking contacts minus detractors; the kernel
+  gets it as `value` and returns the new one; it is multiplied by the segment's
+  `WORD_OF_MOUTH` rate).
+* `lead_selection(rep, offered) -> offered`: which leads (account indices) a
+  salesperson works, in order; the rep then takes as many as it has capacity for.
 * `broker(agent, offered) -> offered`: which prospects a broker works, in order.
-* `after_step(ctx)`: look at or adjust the market after every agent has moved.
+* `after_step(ctx)`: look at or adjust the market after every agent has moved and the
+  step is booked (a plugin that moves people between stages updates
+  `ctx.market.stage_counts` too).
+
+Columns of `ctx.seg` are named in `marketsim.kernels.layout`. Random draws use the
+counter-based generator (`marketsim.plugins.rng`) with purposes from `self.purpose(k)`,
+so results never depend on thread counts or the order of loops.
 
 A hook that raises stops the run with the plugin's name and step (exit code 1).
 """
 
 from __future__ import annotations
 
+import zlib
 from abc import ABC
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from numba import types
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from marketsim.plugins.context import StepContext
+    from marketsim.scenario.schema import Scenario
+
+P_PLUGIN = 1 << 20  # = marketsim.kernels.rng.P_PLUGIN: plugins' random purposes start here
 
 HOOKS: tuple[str, ...] = (
     "price",
@@ -76,10 +93,29 @@ KERNEL_SIGNATURE = types.float64(
 """The one signature of every kernel hook; it returns the new `value`."""
 
 
-class NoParams(BaseModel):
+class PluginParams(BaseModel):
+    """Base of a plugin's `Params`: unknown keys, NaN and infinities refused; immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class NoParams(PluginParams):
     """Parameters of a plugin that has none."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+def param(default: Any, description: str, *, unit: str | None = None, **constraints: Any) -> Any:
+    """A `Params` field with its default, description, unit and constraints (`ge`, `le`, ...).
+
+    `plugins show` prints the unit; validation messages use the constraints:
+
+        class Params(PluginParams):
+            threshold: float = param(0.3, "share of contacts needed", unit="share", ge=0, le=1)
+    """
+    extra = {"unit": unit} if unit else None
+    return Field(default, description=description, json_schema_extra=extra, **constraints)
+
+
+Path = tuple[str | int, ...]
 
 
 class Plugin(ABC):
@@ -90,9 +126,43 @@ class Plugin(ABC):
     description: ClassVar[str] = ""
     Params: ClassVar[type[BaseModel]] = NoParams
     kernels: ClassVar[dict[str, Any]] = {}
+    index: int = 0
+    """Position in the scenario's `behaviours` (set by `activate`)."""
 
     def __init__(self, params: BaseModel) -> None:
         self.params = params
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.params!r})"
+
+    @classmethod
+    def python_hooks(cls) -> tuple[str, ...]:
+        """The Python hooks this plugin implements (overrides), in step order."""
+        return tuple(h for h in HOOKS if getattr(cls, h) is not getattr(Plugin, h))
+
+    @classmethod
+    def check(cls, params: BaseModel, scenario: Scenario) -> Iterable[tuple[Path, str]]:
+        """Problems with `params` that need the scenario (e.g. segment ids it names).
+
+        Yields (path inside the behaviour's mapping, message) pairs; each becomes a
+        located `FILE:LINE:COL: behaviours.N.path: message` problem. Default: none.
+        """
+        return ()
+
+    def purpose(self, k: int = 0) -> int:
+        """Random-draw purpose number `k` (0 to 15) of this plugin instance.
+
+        Distinct for every plugin name and position in `behaviours`, and never one the
+        core uses, so two plugins (or two copies of one) never share random numbers.
+        """
+        if not 0 <= k < 16:
+            raise ValueError(f"`0 <= k < 16` must hold, but got {k=}")
+        return (
+            P_PLUGIN
+            + ((zlib.crc32(self.name.encode()) & 0x3FF) << 10)
+            + ((self.index & 63) << 4)
+            + k
+        )
 
     def kernel_params(self) -> np.ndarray:
         """Numbers handed to kernel hooks, in `Params` field order (bools as 0/1)."""

@@ -1,0 +1,79 @@
+"""Negative word of mouth: dissatisfied customers warn their contacts off.
+
+A Python per-batch plugin on the word-of-mouth hook (numpy over the whole population,
+once per step). A share `dissatisfied` of people are drawn once (counter-based RNG,
+setup key) to be disappointed if they buy. A dissatisfied customer stops praising the
+company (the core counted them as a talking customer) and takes `weight` talking
+contacts off the word-of-mouth input of each contact who is still unaware or aware. In
+a well-mixed segment the same happens through the segment's mean field.
+
+With `clip` (default) the plugin never pushes anyone's input below zero: it can cancel
+praise but not undo advertising. People let down by mis-selling (the population's
+detractors) already speak against the company in the core model; this plugin adds
+ordinary dissatisfaction (Goldenberg et al. 2007, "The NPV of bad news").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from marketsim.funnel import AWARE, CUSTOMER
+from marketsim.plugins import Plugin, PluginParams, param
+from marketsim.plugins.rng import uniforms
+from marketsim.scenario.schema import NonNegative, Probability
+
+
+class NegativeWordOfMouth(Plugin):
+    name = "negative_wom"
+    version = "1.0.0"
+    description = (
+        "Negative word of mouth: a share of customers are dissatisfied and subtract from "
+        "their contacts' word-of-mouth input (Python per-batch plugin, word-of-mouth hook)."
+    )
+
+    class Params(PluginParams):
+        dissatisfied: Probability = param(
+            0.2,
+            "share of people who are dissatisfied once they buy (drawn once per person)",
+            unit="share",
+        )
+        weight: NonNegative = param(
+            1.0, "input each dissatisfied customer takes from each contact", unit="talking contacts"
+        )
+        clip: bool = param(True, "never push a person's input below zero")
+
+    def setup(self, model) -> None:
+        pop = model.population
+        rows = np.arange(pop.size, dtype=np.int64)
+        self.unhappy = uniforms(model.setup_key, rows, self.purpose(0)) < self.params.dissatisfied
+        segs = model.scenario.segments
+        self.mixed = [
+            (int(pop.offsets[s]), int(pop.offsets[s + 1]), float(seg.network.degree))
+            for s, seg in enumerate(segs)
+            if seg.network.type == "well_mixed"
+        ]
+
+    def word_of_mouth(self, ctx) -> None:
+        pop = ctx.population
+        stage = pop.stage
+        speakers = np.flatnonzero(self.unhappy & (stage == CUSTOMER))
+        if speakers.size == 0:
+            return
+        per = 1.0 + self.params.weight  # no longer praising, and speaking against
+        starts = pop.indptr[speakers]
+        degree = pop.indptr[speakers + 1] - starts
+        total = int(degree.sum())
+        against = np.zeros(pop.size)
+        if total:
+            first = np.repeat(starts - (np.cumsum(degree) - degree), degree)
+            heard = pop.indices[first + np.arange(total)]
+            against += per * np.bincount(heard, minlength=pop.size)
+        for lo, hi, mixed_degree in self.mixed:
+            share = np.count_nonzero(self.unhappy[lo:hi] & (stage[lo:hi] == CUSTOMER)) / (hi - lo)
+            against[lo:hi] += per * mixed_degree * share
+        listening = stage <= AWARE
+        talk = ctx.talk.astype(np.float64)
+        lowered = talk - against
+        if self.params.clip:
+            lowered = np.maximum(lowered, np.minimum(talk, 0.0))
+        ctx.talk = np.where(listening, lowered, talk).astype(np.float32)
