@@ -10,7 +10,10 @@ Adding a file to every run (the HTML report, say) is one entry in `RUN_FILES`:
 
     RUN_FILES = (*RUN_FILES, OutputFile("report.html", write_report))
 
-where `write_report(result, path)` writes the complete file at `path`.
+where `write_report(result, path)` writes the complete file at `path`. Other commands
+(`compare`) write their own list of `OutputFile`s with `write_run(payload, out, files=...)`;
+the payload is handed to each writer untouched, and a name may contain `/` to write into
+a sub-directory.
 """
 
 from __future__ import annotations
@@ -93,11 +96,19 @@ def write_agents(result: Result, path: Path) -> None:
     result.agents.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
+def write_report(result: Result, path: Path) -> None:
+    """report.html: the interactive report, drawn as `marketsim report DIR` draws it."""
+    from marketsim.report.run_report import write_run_report
+
+    write_run_report(result, path)
+
+
 RUN_FILES: tuple[OutputFile, ...] = (
     OutputFile("summary.json", write_summary),
     OutputFile("timeseries.csv", write_timeseries),
     OutputFile("scenario.resolved.yaml", write_resolved),
     OutputFile("agents.csv", write_agents, applies=lambda result: not result.agents.empty),
+    OutputFile("report.html", write_report),
 )
 """The files `marketsim run` writes, in the order they are written."""
 
@@ -178,7 +189,7 @@ def check_destination(out: Path, *, force: bool = False, protect: Iterable[Path]
 
 
 def write_run(
-    result: Result,
+    result: Result | Any,
     out: Path,
     *,
     force: bool = False,
@@ -203,6 +214,7 @@ def write_run(
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         for file in files:
             path = staging / file.name
+            path.parent.mkdir(parents=True, exist_ok=True)
             file.write(result, path)
             if not path.is_file():
                 raise RuntimeError(f"the writer of {file.name} wrote no file")

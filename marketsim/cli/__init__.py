@@ -7,8 +7,10 @@ usage. Bad input is reported on stderr one problem a line, scenario problems as
 
 from __future__ import annotations
 
+from marketsim.cli import compare as compare  # compare strategies
 from marketsim.cli import optimize as optimize  # optimize and sweep
 from marketsim.cli import plugins as plugins  # plugins list / show
+from marketsim.cli import report as report  # rebuild a report from files
 from marketsim.cli import run, validate
 from marketsim.cli.app import app, main
 

@@ -67,7 +67,7 @@ td.num, th.num { text-align: right; }
 tr.significant td { font-weight: 600; }
 .good { color: var(--good); } .bad { color: var(--bad); } .muted { color: var(--muted); }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0 16px; }
-.card { flex: 1 1 160px; border: 1px solid var(--line); border-radius: 6px;
+.card { flex: 1 1 130px; border: 1px solid var(--line); border-radius: 6px;
         padding: 10px 14px; background: var(--panel); }
 .card .label { color: var(--muted); font-size: 12px; text-transform: uppercase;
                letter-spacing: .04em; }

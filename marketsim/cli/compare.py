@@ -1,0 +1,276 @@
+"""`marketsim compare`: simulate strategies on common random numbers and compare them."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from marketsim.cli import common
+from marketsim.cli.app import BadInput, app, fail
+from marketsim.output import OutputError, check_destination, default_out_dir
+from marketsim.scenario import ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    from marketsim.compare import Strategy
+
+DEFAULT_REPLICATES = 10
+MAX_DIR_NAME = 100
+
+
+@app.command()
+def compare(
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE FILE...",
+            help="Scenario YAML files, one per strategy; the first is the baseline.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="DIR",
+            help="Output directory (default: runs/compare-*names*).",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Seed for every strategy, at least 0 (default: the baseline's seed).",
+            show_default=False,
+        ),
+    ] = None,
+    replicates: Annotated[
+        int,
+        typer.Option(
+            "--replicates", "-r", metavar="R", help="Paired replicates per strategy, at least 2."
+        ),
+    ] = DEFAULT_REPLICATES,
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Replace a non-empty output directory.")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", metavar="W", help="Worker processes, at least 1.")
+    ] = 1,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress bar or table; print only the output path."),
+    ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help="Run replicates on a Dask cluster, e.g. tcp://scheduler:8786.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Compare strategies: every scenario on the same random streams, against the first.
+
+    Reports each metric's mean with a 95% CI per strategy and, against the baseline, the
+    paired difference with its 95% CI and a Holm-corrected p-value. Writes
+    comparison.json, comparison.csv, report.html and each strategy's run files under
+    strategies/. Exits 0 on success, 1 if a run fails, 2 on bad input (nothing is run
+    unless every file is valid).
+    """
+    from marketsim.compare import Strategy, check_alignment, strategy_names
+
+    try:
+        _check_options(files, seed=seed, replicates=replicates, workers=workers)
+        scenarios = _load_all(files)
+        problems = check_alignment(scenarios, files)
+        if problems:
+            raise BadInput("\n".join(f"error: {p}" for p in problems))
+        names = strategy_names([s.name for s in scenarios], files)
+        out = out if out is not None else default_out_dir(_dir_name(names))
+        check_destination(out, force=force, protect=[Path(f) for f in files])
+    except (BadInput, OutputError) as e:
+        fail(str(e), 2)
+    strategies = [
+        Strategy(name, file, scenario)
+        for name, file, scenario in zip(names, files, scenarios, strict=True)
+    ]
+    _run(strategies, out, seed, replicates, force, workers, quiet, cluster)
+
+
+def _check_options(files: list[str], *, seed: int | None, replicates: int, workers: int) -> None:
+    problems = []
+    if len(files) < 2:
+        problems.append(
+            f"error: FILE: compare needs two or more scenario files, found {len(files)}"
+        )
+    if replicates < 2:
+        problems.append(
+            f"error: --replicates: expected an integer >= 2 (differences are paired "
+            f"over replicates), found {replicates}"
+        )
+    try:
+        common.check_options(seed=seed, replicates=max(replicates, 1), workers=workers)
+    except BadInput as e:
+        problems.append(str(e))
+    if problems:
+        raise BadInput("\n".join(problems))
+
+
+def _load_all(files: list[str]) -> list:
+    """Every scenario, or a BadInput naming every bad file (so nothing runs)."""
+    scenarios, problems = [], []
+    for file in files:
+        try:
+            scenarios.append(load_scenario(file))
+        except ScenarioError as e:
+            problems.append(str(e))
+    if problems:
+        bad = len(problems)
+        problems.append(
+            f"error: {bad} of {len(files)} scenario file{'s' * (len(files) != 1)} "
+            f"{'is' if bad == 1 else 'are'} invalid; nothing was run"
+        )
+        raise BadInput("\n".join(problems))
+    return scenarios
+
+
+def _dir_name(names: list[str]) -> str:
+    name = "compare-" + "-vs-".join(names)
+    return name if len(name) <= MAX_DIR_NAME else name[:MAX_DIR_NAME]
+
+
+def _run(
+    strategies: list[Strategy],
+    out: Path,
+    seed: int | None,
+    replicates: int,
+    force: bool,
+    workers: int,
+    quiet: bool,
+    cluster: str | None,
+) -> None:
+    from marketsim.compare import compare, output_files
+    from marketsim.execution import make_executor
+    from marketsim.output import write_run
+
+    try:
+        executor = make_executor(min(workers, replicates), cluster)
+    except (OSError, TimeoutError, RuntimeError) as e:
+        fail(f"--cluster {cluster}: cannot reach the Dask scheduler: {e}", 2)
+    console = Console()
+    protect = [Path(s.file) for s in strategies]
+    total = len(strategies) * replicates * strategies[0].scenario.horizon
+    try:
+        with common.interrupt_on_sigterm():
+            progress = common.DelayedProgress(
+                console, total, "compare", enabled=not quiet and console.is_terminal
+            )
+            try:
+                with progress:
+                    comparison = compare(
+                        strategies,
+                        seed=seed,
+                        replicates=replicates,
+                        executor=executor,
+                        progress=progress.advance,
+                    )
+            except Exception as e:
+                fail(f"error: the comparison failed: {type(e).__name__}: {e}", 1)
+            try:
+                write_run(
+                    comparison, out, force=force, files=output_files(comparison), protect=protect
+                )
+            except OutputError as e:
+                fail(str(e), 2)
+            except Exception as e:
+                fail(f"error: cannot write the output to {out}: {type(e).__name__}: {e}", 1)
+    except KeyboardInterrupt:
+        print("interrupted: no output was written", file=sys.stderr)
+        raise
+    finally:
+        close = getattr(executor, "close", None)
+        if close is not None:
+            close()
+
+    if quiet:
+        print(out)
+        return
+    console.print(comparison_table(comparison.record))
+    console.print(
+        f"[dim]Paired over {replicates} replicates on common random numbers; p-values "
+        f"Holm-corrected over {comparison.record['family']}; ▲ significantly better, "
+        f"▼ significantly worse at {comparison.record['alpha']:g}, n.s. not significant. "
+        "Cells: mean ± half-width of the 95% CI.[/dim]",
+        highlight=False,
+    )
+    console.print(
+        f"Wrote [bold]{out}[/bold]: comparison.json, comparison.csv, report.html, strategies/",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def comparison_table(record: dict) -> Table:
+    """The terminal table: a row per metric, the baseline's mean, each strategy's difference.
+
+    Cells show `mean ± half-width of the 95% CI`; a difference that is significant after
+    the Holm correction is marked and coloured (green better, red worse).
+    """
+    from marketsim.report.figures import METRIC_LABELS
+
+    names = [s["name"] for s in record["strategies"]]
+    baseline = record["baseline"]
+    diffs = {(d["strategy"], d["metric"]): d for d in record["differences"]}
+    table = Table(
+        title=f"{' vs '.join(names)}: {record['replicates']} paired replicates, "
+        f"seed {record['seed']}",
+        title_justify="left",
+    )
+    table.add_column("metric")
+    table.add_column(f"{baseline}\n(baseline)", justify="right")
+    for name in names[1:]:
+        table.add_column(f"{name}\nminus {baseline}", justify="right")
+    for metric in record["metrics"]:
+        kind = "ratio" if metric == "roi" else "amount"
+        cells = [METRIC_LABELS.get(metric, metric), _pm(record["metrics"][metric][baseline], kind)]
+        for name in names[1:]:
+            cells.append(_difference_cell(diffs[(name, metric)], kind))
+        table.add_row(*cells)
+    return table
+
+
+def _pm(stats: dict, kind: str, *, signed: bool = False) -> str:
+    """`mean ± half-width` of a 95% CI, or the mean alone when there is no interval."""
+    from marketsim.report.figures import number
+
+    mean = stats.get("mean")
+    text = number(mean, kind)
+    if signed and mean is not None and mean >= 0:
+        text = "+" + text
+    low, high = stats.get("ci95_low"), stats.get("ci95_high")
+    if mean is None or low is None or high is None:
+        return text
+    return f"{text} ± {number((high - low) / 2, kind)}"
+
+
+def _difference_cell(diff: dict, kind: str) -> Text:
+    from marketsim.report.figures import number
+
+    p = diff.get("p_holm")
+    p_text = "p n/a" if p is None else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
+    relative = diff.get("relative")
+    head = _pm(diff, kind, signed=True)
+    if relative is not None:
+        head += f" ({number(relative, 'percent')})"
+    if not diff.get("significant"):
+        return Text(f"{head}\nn.s. {p_text}")
+    better = bool(diff.get("better"))
+    mark = "▲" if better else "▼"
+    return Text(f"{head}\n{mark} {p_text}", style="bold green" if better else "bold red")

@@ -1,0 +1,269 @@
+"""What reports are drawn from: the files of an output directory, read back as records.
+
+A report never looks at a live simulation. `run_data(result)` builds the same record
+from a `Result` that `load_run(directory)` reads from summary.json, timeseries.csv,
+scenario.resolved.yaml and agents.csv, so `marketsim report DIR` rebuilds exactly the
+page `marketsim run` wrote. A comparison adds comparison.json and one run directory per
+strategy under `strategies/`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from marketsim.compare import Comparison
+    from marketsim.results import Result
+
+SUMMARY = "summary.json"
+TIMESERIES = "timeseries.csv"
+RESOLVED = "scenario.resolved.yaml"
+AGENTS = "agents.csv"
+COMPARISON = "comparison.json"
+
+REQUIRED_COLUMNS = ("replicate", "step", "revenue", "units", "spend", "new_customers", "customers")
+SUMMARY_KEYS = ("scenario", "seed", "replicates", "horizon", "metrics", "by_channel")
+COMPARISON_KEYS = (
+    "kind",
+    "baseline",
+    "seed",
+    "replicates",
+    "horizon",
+    "strategies",
+    "metrics",
+    "differences",
+)
+
+
+class ReportError(Exception):
+    """A directory or file a report cannot be drawn from; the message names the file."""
+
+
+@dataclass(frozen=True)
+class RunData:
+    """One run, as its output files hold it.
+
+    Attributes:
+        summary: summary.json (plain JSON data, null for undefined values).
+        timeseries: timeseries.csv, one row per replicate and step.
+        scenario: scenario.resolved.yaml as plain data.
+        agents: agents.csv, or an empty frame when the run has no reps or brokers.
+
+    """
+
+    summary: dict[str, Any]
+    timeseries: pd.DataFrame
+    scenario: dict[str, Any]
+    agents: pd.DataFrame
+
+    @property
+    def name(self) -> str:
+        """The scenario's name."""
+        return str(self.summary["scenario"])
+
+    @property
+    def channel_ids(self) -> list[str]:
+        """Channel ids in scenario order."""
+        return list(self.summary["by_channel"])
+
+    @property
+    def has_sales(self) -> bool:
+        """Whether the run has a sales organisation or brokers."""
+        return bool(self.scenario.get("sales")) or bool(self.scenario.get("brokers"))
+
+
+@dataclass(frozen=True)
+class ComparisonData:
+    """A comparison: comparison.json and every strategy's run, baseline first."""
+
+    record: dict[str, Any]
+    runs: dict[str, RunData]
+
+
+# --------------------------------------------------------------------------- from live results
+
+
+def run_data(result: Result) -> RunData:
+    """The record of `result`, exactly as its files would be read back."""
+    import yaml
+
+    from marketsim.output import jsonable, timeseries_columns
+    from marketsim.scenario import dump_resolved
+
+    summary = json.loads(json.dumps(jsonable(result.summary), allow_nan=False))
+    frame = timeseries_columns(result.timeseries, [c.id for c in result.scenario.channels])
+    scenario = yaml.safe_load(dump_resolved(result.scenario, result.seed))
+    return RunData(summary, _normalise(frame), scenario, _normalise(result.agents))
+
+
+def comparison_data(comparison: Comparison) -> ComparisonData:
+    """The record of a live comparison, as `load_comparison` reads it back."""
+    record = json.loads(json.dumps(comparison.record, allow_nan=False))
+    runs = {
+        s.name: run_data(r) for s, r in zip(comparison.strategies, comparison.results, strict=True)
+    }
+    return ComparisonData(record, runs)
+
+
+def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns as a CSV round trip gives them: integral columns int64, the rest float64."""
+    if frame.empty:
+        return pd.DataFrame()
+    out = frame.reset_index(drop=True).copy()
+    for column in out.columns:
+        values = out[column]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        if pd.api.types.is_integer_dtype(values):
+            out[column] = values.astype("int64")
+        else:
+            out[column] = values.astype("float64")
+    return out
+
+
+# --------------------------------------------------------------------------- from files
+
+
+def kind_of(directory: Path) -> str:
+    """What `directory` holds, run or comparison, from its files.
+
+    Raises:
+        ReportError: `directory` is missing, not a directory, or holds neither.
+
+    """
+    if not directory.exists():
+        raise ReportError(f"{directory}: no such directory")
+    if not directory.is_dir():
+        raise ReportError(f"{directory}: not a directory")
+    if (directory / COMPARISON).is_file():
+        return "comparison"
+    if (directory / SUMMARY).is_file():
+        return "run"
+    raise ReportError(
+        f"{directory}: not a marketsim output directory: it has neither {SUMMARY} "
+        f"(written by `marketsim run`) nor {COMPARISON} (written by `marketsim compare`)"
+    )
+
+
+def load_run(directory: Path) -> RunData:
+    """A run's record from its output directory.
+
+    Raises:
+        ReportError: a file is missing or cannot be read; the message names it.
+
+    """
+    kind = kind_of(directory)
+    if kind != "run":
+        raise ReportError(f"{directory}: a comparison, not a run")
+    for name in (TIMESERIES, RESOLVED):
+        if not (directory / name).is_file():
+            raise ReportError(f"{directory / name}: missing; {directory} is not a complete run")
+    summary = _read_json(directory / SUMMARY, SUMMARY_KEYS)
+    if not isinstance(summary.get("by_channel"), dict):
+        raise ReportError(f"{directory / SUMMARY}: by_channel: expected a mapping")
+    if not isinstance(summary.get("metrics"), dict):
+        raise ReportError(f"{directory / SUMMARY}: metrics: expected a mapping")
+    timeseries = _read_csv(directory / TIMESERIES, REQUIRED_COLUMNS)
+    scenario = _read_yaml(directory / RESOLVED)
+    agents_path = directory / AGENTS
+    agents = (
+        _read_csv(agents_path, ("replicate", "agent", "role")) if agents_path.is_file() else None
+    )
+    return RunData(
+        summary,
+        _normalise(timeseries),
+        scenario,
+        _normalise(agents) if agents is not None else pd.DataFrame(),
+    )
+
+
+def load_comparison(directory: Path) -> ComparisonData:
+    """A comparison's record and every strategy's run from its output directory.
+
+    Raises:
+        ReportError: a file is missing or cannot be read; the message names it.
+
+    """
+    if kind_of(directory) != "comparison":
+        raise ReportError(f"{directory}: a run, not a comparison")
+    path = directory / COMPARISON
+    record = _read_json(path, COMPARISON_KEYS)
+    if record["kind"] != "comparison":
+        raise ReportError(f"{path}: kind: expected 'comparison', found {record['kind']!r}")
+    strategies = record["strategies"]
+    if not isinstance(strategies, list) or len(strategies) < 2:
+        raise ReportError(f"{path}: strategies: expected a list of two or more strategies")
+    runs = {}
+    root = Path(os.path.realpath(directory))
+    for i, strategy in enumerate(strategies):
+        if not isinstance(strategy, dict) or not {"name", "dir"} <= set(strategy):
+            raise ReportError(f"{path}: strategies[{i}]: expected a mapping with name and dir")
+        sub = Path(os.path.realpath(directory / str(strategy["dir"])))
+        if root not in sub.parents:
+            raise ReportError(
+                f"{path}: strategies[{i}].dir: {strategy['dir']!r} is outside {directory}"
+            )
+        runs[str(strategy["name"])] = load_run(directory / str(strategy["dir"]))
+    return ComparisonData(record, runs)
+
+
+def _read_json(path: Path, keys: tuple[str, ...]) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as e:
+        raise ReportError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from e
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise ReportError(f"{path}: cannot be read: {e}") from e
+    if not isinstance(data, dict):
+        raise ReportError(f"{path}: expected a JSON object, found {type(data).__name__}")
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise ReportError(f"{path}: missing {', '.join(missing)}; is it from marketsim?")
+    return data
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed in marketsim's JSON")
+
+
+def _read_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as e:
+        raise ReportError(f"{path}: not a readable CSV file: {e}") from e
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ReportError(f"{path}: missing columns {', '.join(missing)}; is it from marketsim?")
+    if frame.empty:
+        raise ReportError(f"{path}: no rows")
+    numeric = [c for c in frame.columns if c not in ("agent", "role")]
+    bad = [c for c in numeric if not pd.api.types.is_numeric_dtype(frame[c])]
+    if bad:
+        raise ReportError(f"{path}: column {bad[0]} has values that are not numbers")
+    if not all(math.isfinite(v) for v in frame[["replicate"]].to_numpy().ravel()):
+        raise ReportError(f"{path}: column replicate has missing values")
+    return frame
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ReportError(f"{where}: not valid YAML: {e.problem}") from e
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise ReportError(f"{path}: cannot be read: {e}") from e
+    if not isinstance(data, dict):
+        raise ReportError(f"{path}: expected a scenario mapping, found {type(data).__name__}")
+    return data

@@ -1,0 +1,245 @@
+"""The report of one run: headline metrics, time, funnel, channels, segments, sales team."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from marketsim.report import figures as F
+from marketsim.report.data import RunData, run_data
+from marketsim.report.page import Section, cards, escape, page, table
+
+if TYPE_CHECKING:
+    from marketsim.results import Result
+
+HEADLINE = (
+    ("revenue", "revenue", "amount"),
+    ("profit", "profit", "amount"),
+    ("spend", "spend", "amount"),
+    ("units", "units", "amount"),
+    ("customers", "customers", "amount"),
+    ("roi", "ROI", "ratio"),
+    ("cost_per_acquisition", "cost per acquisition", "amount"),
+)
+
+
+def write_run_report(result: Result, path: Path) -> None:
+    """report.html of a live run: the page `marketsim report` would draw from its files."""
+    path.write_text(run_page(run_data(result)), encoding="utf-8")
+
+
+def headline_metrics(run: RunData) -> dict[str, dict[str, float | None]]:
+    """Headline metrics with 95% CIs: summary.json's, plus cost per acquisition."""
+    from marketsim.compare import replicate_metrics
+    from marketsim.stats import describe
+
+    metrics = {name: run.summary["metrics"].get(name) for name, _, _ in HEADLINE}
+    per_rep = replicate_metrics(run.timeseries)
+    metrics["cost_per_acquisition"] = describe(per_rep["cost_per_acquisition"].dropna().to_numpy())
+    return {k: v for k, v in metrics.items() if v is not None}
+
+
+def run_sections(run: RunData) -> list[Section]:
+    """Every section of a run's report."""
+    summary = run.summary
+    unit = str(summary.get("step", "step"))
+    runs = {run.name: run.timeseries}
+    summaries = {run.name: summary}
+    n = int(summary["replicates"])
+
+    metrics = headline_metrics(run)
+    headline = cards(
+        (
+            label,
+            F.number(metrics[name]["mean"], kind),
+            f"95% CI {F.interval(metrics[name]['ci95_low'], metrics[name]['ci95_high'], kind)}",
+        )
+        for name, label, kind in HEADLINE
+        if name in metrics
+    )
+    sections = [
+        Section(
+            "Headline",
+            html=headline,
+            note=f"Means over {n} replicate{'s' * (n != 1)} with 95% confidence intervals of "
+            "the mean. Cost per acquisition is (spend + commissions) / new customers.",
+        ),
+        Section(
+            "Over time",
+            figures=[
+                F.plot_over_time(
+                    F.over_time_info(runs, "revenue", "revenue per step", step_unit=unit)
+                ),
+                F.plot_over_time(F.over_time_info(runs, "spend", "spend per step", step_unit=unit)),
+                F.plot_over_time(F.over_time_info(runs, "customers", "customers", step_unit=unit)),
+                *_channel_spend_figure(run, unit),
+            ],
+        ),
+        _funnel_section(runs, run, unit),
+    ]
+    if run.channel_ids:
+        sections.append(_channel_section(summaries, single=summary))
+    if len(summary.get("by_segment", {})) > 0:
+        sections.append(Section("Segments", figures=[F.plot_bars(F.segment_info(summaries))]))
+    if run.has_sales:
+        sections.append(_sales_section(runs, {run.name: run.agents}, summaries))
+    sections.append(_scenario_section(run))
+    return sections
+
+
+def run_page(run: RunData) -> str:
+    """The complete HTML report of a run."""
+    summary = run.summary
+    n = int(summary["replicates"])
+    subtitle = (
+        f"{n} replicate{'s' * (n != 1)}, seed {summary['seed']}, "
+        f"{summary['horizon']} {summary.get('step', 'step')}s"
+    )
+    return page(f"{run.name}: run report", run_sections(run), subtitle=subtitle)
+
+
+def _channel_spend_figure(run: RunData, unit: str) -> list[Any]:
+    columns = [(f"spend_{c}", c) for c in run.channel_ids if f"spend_{c}" in run.timeseries]
+    if not columns:
+        return []
+    info = F.stack_info(run.timeseries, columns, "spend per step by channel (mean)", step_unit=unit)
+    return [F.plot_stack(info)]
+
+
+def _funnel_section(runs: dict[str, Any], run: RunData | None, unit: str) -> Section:
+    info = F.funnel_info(runs)
+    rows = []
+    for k, stage in enumerate(info.stages):
+        row = [stage]
+        for s in info.series:
+            row += [F.number(s.reached[k]), F.number(s.conversion[k], "ratio")]
+        rows.append(row)
+    columns = ["stage"]
+    for s in info.series:
+        prefix = f"{s.name}: " if len(info.series) > 1 else ""
+        columns += [f"{prefix}at or beyond", f"{prefix}from previous stage"]
+    figures = [F.plot_funnel(info)]
+    if run is not None:
+        stages = [(f"stage_{s}", s) for s in F.STAGES]
+        figures.append(
+            F.plot_stack(
+                F.stack_info(run.timeseries, stages, "people per stage (mean)", step_unit=unit)
+            )
+        )
+    return Section(
+        "Funnel",
+        figures=figures,
+        html=table(columns, rows),
+        note="People at or beyond each stage at the end of the horizon, and the share of "
+        "the stage before who got that far. Stages count people (every member of a b2b "
+        "buying centre).",
+    )
+
+
+def _channel_section(
+    summaries: dict[str, dict[str, Any]], *, single: dict[str, Any] | None = None
+) -> Section:
+    info = F.channel_info(summaries)
+    html = ""
+    if single is not None:
+        html = _channel_table(single)
+    return Section(
+        "Channels",
+        figures=[F.plot_channel_money(info), F.plot_channel_roi(info)],
+        html=html,
+        note="Revenue is attributed to the last channel that touched the buyer (first touch "
+        "in the table). Channel ROI = (attributed revenue - spend) / spend; it ignores the "
+        "cost of goods, unlike the headline ROI.",
+    )
+
+
+def _channel_table(summary: dict[str, Any]) -> str:
+    incremental = any("incremental_revenue" in e for e in summary["by_channel"].values())
+    columns = [
+        "channel",
+        "type",
+        "spend",
+        "revenue (last touch)",
+        "95% CI",
+        "revenue (first touch)",
+        "ROI",
+    ]
+    if incremental:
+        columns += ["incremental revenue", "95% CI "]
+    rows = []
+    for cid, entry in summary["by_channel"].items():
+        spend = (entry.get("spend") or {}).get("mean")
+        last = entry.get("attributed_revenue") or {}
+        first = entry.get("first_touch_revenue") or {}
+        revenue = last.get("mean")
+        roi = (revenue - spend) / spend if spend and revenue is not None else None
+        row = [
+            cid,
+            entry.get("type", ""),
+            F.number(spend),
+            F.number(revenue),
+            F.interval(last.get("ci95_low"), last.get("ci95_high")),
+            F.number(first.get("mean")),
+            F.number(roi, "ratio"),
+        ]
+        if incremental:
+            inc = entry.get("incremental_revenue") or {}
+            row += [
+                F.number(inc.get("mean")),
+                F.interval(inc.get("ci95_low"), inc.get("ci95_high")),
+            ]
+        rows.append(row)
+    for source, stats in summary.get("unattributed_revenue", {}).items():
+        row = [
+            source.replace("_", " "),
+            "no channel",
+            "",
+            F.number((stats or {}).get("mean")),
+            "",
+            "",
+            "",
+        ]
+        rows.append(row + (["", ""] if incremental else []))
+    return table(columns, rows, align=["left", "left", *["right"] * (len(columns) - 2)])
+
+
+def _sales_section(
+    runs: dict[str, Any], agents: dict[str, Any], summaries: dict[str, dict[str, Any]]
+) -> Section:
+    pipeline = F.pipeline_info(runs)
+    figures = [F.plot_pipeline(pipeline)]
+    utilisation = F.utilisation_info(agents)
+    if utilisation.names:
+        figures.append(F.plot_utilisation(utilisation))
+    figures.append(F.plot_bars(F.closer_info(summaries)))
+    columns = ["strategy" if len(pipeline.names) > 1 else "", *pipeline.stages]
+    losses = list(pipeline.lost[0]) if pipeline.lost else []
+    columns += losses
+    rows = [
+        [
+            name,
+            *(F.number(v) for v in pipeline.totals[i]),
+            *(F.number(v) for v in pipeline.lost[i].values()),
+        ]
+        for i, name in enumerate(pipeline.names)
+    ]
+    return Section(
+        "Sales team",
+        figures=figures,
+        html=table(columns, rows),
+        note="Totals over the horizon, means over replicates. Utilisation is the share of "
+        "each rep's or broker's capacity (calls, meetings, prospects) used.",
+    )
+
+
+def _scenario_section(run: RunData) -> Section:
+    import yaml
+
+    description = str(run.scenario.get("description") or "").strip()
+    text = yaml.safe_dump(run.scenario, sort_keys=False, allow_unicode=True)
+    html = (
+        (f"<p>{escape(description)}</p>" if description else "")
+        + "<details><summary>scenario.resolved.yaml</summary>"
+        + f"<pre>{escape(text)}</pre></details>"
+    )
+    return Section("Scenario", html=html, note="Every default filled in, and the seed used.")

@@ -1,0 +1,372 @@
+"""HTML reports: figure records, self-contained pages, rebuilding from files, bad directories."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from marketsim import cli
+from marketsim.report import figures as F
+from marketsim.report.page import Section, cards, page, table
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT = ROOT / "tests" / "contract"
+B2C_SMALL = ["--set", "segments.consumers.size=2000", "--set", "horizon=12"]
+B2B_SMALL = ["--set", "segments.midmarket.size=200", "--set", "horizon=12"]
+
+runner = CliRunner()
+
+
+def invoke(*args: str | Path):
+    return runner.invoke(cli.app, [str(a) for a in args])
+
+
+def figure_count(html: str) -> int:
+    return len(re.findall(r'<div id="figure-\d+" class="plotly-graph-div"', html))
+
+
+def without_plotly_js(html: str) -> str:
+    """The page without the inlined plotly.js bundle (which mentions CDNs in its code)."""
+    start = html.index('<script type="text/javascript">/**')
+    end = html.index("</script>", start)
+    rest = html[:start] + html[end:]
+    assert "plotly.js v" not in rest  # inlined exactly once
+    return rest
+
+
+# --------------------------------------------------------------------------- records
+
+
+def frame(**columns) -> pd.DataFrame:
+    return pd.DataFrame(columns)
+
+
+def test_over_time_info_gives_mean_and_replicate_band_per_step():
+    ts = frame(replicate=[0, 0, 1, 1, 2, 2], step=[0, 1, 0, 1, 0, 1], revenue=[1.0, 4, 3, 4, 5, 10])
+    info = F.over_time_info({"run": ts}, "revenue", "revenue", step_unit="week")
+    assert info.replicates == 3 and info.step_unit == "week"
+    band = info.series[0]
+    assert band.steps == [0, 1]
+    assert band.mean == [3.0, 6.0]
+    assert band.low == pytest.approx([np.quantile([1, 3, 5], 0.05), 4.0])
+    assert band.high == pytest.approx([np.quantile([1, 3, 5], 0.95), np.quantile([4, 4, 10], 0.95)])
+    fig = F.plot_over_time(info)
+    assert len(fig.data) == 2  # band and mean line
+    assert list(fig.data[1].y) == [3.0, 6.0]
+
+
+def stage_frame(last: dict[str, list[int]]) -> pd.DataFrame:
+    """Two replicates, one step, stage counts given per stage."""
+    cols = {f"stage_{s}": last.get(s, [0, 0]) for s in F.STAGES}
+    return frame(replicate=[0, 1], step=[3, 3], **cols)
+
+
+def test_funnel_info_counts_people_at_or_beyond_each_stage_and_skips_unused_stages():
+    ts = stage_frame(
+        {"unaware": [50, 30], "aware": [30, 40], "interested": [10, 20], "customer": [10, 10]}
+    )
+    info = F.funnel_info({"a": ts})
+    assert info.stages == ["market", "aware", "interested", "customer"]  # no leads, qualified...
+    s = info.series[0]
+    assert s.reached == [100.0, 60.0, 25.0, 10.0]
+    assert s.conversion == [None, 0.6, 25 / 60, 0.4]
+    fig = F.plot_funnel(info)
+    assert fig.data[0].type == "funnel" and list(fig.data[0].x) == s.reached
+    assert "40.0% of previous" in fig.data[0].text[-1]
+
+
+def test_channel_info_computes_roi_from_attributed_revenue_and_spend():
+    summary = {
+        "by_channel": {
+            "tv": {
+                "spend": {"mean": 100.0},
+                "attributed_revenue": {"mean": 150.0, "ci95_low": 140.0, "ci95_high": 160.0},
+            },
+            "idle": {"spend": {"mean": 0.0}, "attributed_revenue": {"mean": 0.0}},
+        },
+        "unattributed_revenue": {"word_of_mouth": {"mean": 7.0}, "organic": {"mean": 3.0}},
+    }
+    info = F.channel_info(
+        {"a": summary, "b": {"by_channel": {"radio": summary["by_channel"]["tv"]}}}
+    )
+    assert info.channels == ["tv", "idle", "radio"]
+    a, b = info.series
+    assert a.roi == [0.5, None, None] and a.spend == [100.0, 0.0, None]
+    assert a.unattributed == {"word of mouth": 7.0, "organic": 3.0}
+    assert b.revenue == [None, None, 150.0]
+    money = F.plot_channel_money(info)
+    assert len(money.data) == 4  # spend and revenue for each strategy
+    assert list(money.data[1].error_y.array)[:1] == [10.0]
+    assert len(F.plot_channel_roi(info).data) == 2
+
+
+def test_pipeline_and_utilisation_info_average_over_replicates():
+    ts = frame(
+        replicate=[0, 0, 1, 1],
+        step=[0, 1, 0, 1],
+        leads=[5, 5, 2, 2],
+        calls=[4, 4, 2, 2],
+        appointments=[2, 2, 1, 1],
+        meetings=[1, 1, 1, 1],
+        deals_won=[1, 0, 0, 1],
+        deals_lost=[0, 1, 0, 0],
+    )
+    info = F.pipeline_info({"a": ts})
+    assert info.stages == ["leads", "calls", "appointments", "meetings", "deals won"]
+    assert info.totals == [[7.0, 6.0, 3.0, 2.0, 1.0]]
+    assert info.lost[0]["deals lost"] == 0.5 and info.lost[0]["leads gone cold"] == 0.0
+    agents = frame(
+        replicate=[0, 0, 1, 1],
+        agent=["inside-1", "outside-1"] * 2,
+        role=["inside", "outside"] * 2,
+        utilisation=[0.5, 1.0, 0.7, 0.8],
+        deals=[0, 3, 0, 5],
+    )
+    util = F.utilisation_info({"a": agents, "nobody": pd.DataFrame()})
+    assert util.names == ["a"]  # a strategy without reps or brokers has no bars
+    assert util.agents == [["inside-1", "outside-1"]]
+    assert util.utilisation[0] == pytest.approx([0.6, 0.9])
+    assert util.deals == [[0.0, 4.0]]
+    assert len(F.plot_utilisation(util).data) == 1
+
+
+RECORD = {
+    "baseline": "a",
+    "strategies": [{"name": "a"}, {"name": "b"}],
+    "metrics": {
+        "revenue": {
+            "a": {"mean": 100.0, "ci95_low": 90.0, "ci95_high": 110.0},
+            "b": {"mean": 105.0, "ci95_low": 95.0, "ci95_high": 115.0},
+        },
+        "units": {
+            "a": {"mean": 10.0, "ci95_low": 9.0, "ci95_high": 11.0},
+            "b": {"mean": 10.0, "ci95_low": 9.0, "ci95_high": 11.0},
+        },
+    },
+    "differences": [
+        {
+            "strategy": "b",
+            "metric": "revenue",
+            "mean": 5.0,
+            "relative": 0.05,
+            "relative_ci95_low": 0.04,
+            "relative_ci95_high": 0.06,
+            "p_holm": 0.001,
+            "significant": True,
+            "better": True,
+        },
+        {
+            "strategy": "b",
+            "metric": "units",
+            "mean": 0.0,
+            "relative": 0.0,
+            "relative_ci95_low": -0.01,
+            "relative_ci95_high": 0.01,
+            "p_holm": 1.0,
+            "significant": False,
+            "better": None,
+        },
+    ],
+}
+
+
+def test_comparison_records_hold_means_and_differences():
+    means = F.metric_means_info(RECORD)
+    assert means.metrics == ["revenue", "units"] and means.names == ["a", "b"]
+    assert means.mean == [[100.0, 105.0], [10.0, 10.0]]
+    diffs = F.difference_info(RECORD)
+    assert diffs.labels == ["revenue", "units"]
+    assert diffs.significant == [True, False] and diffs.better == [True, None]
+    fig = F.plot_differences(diffs)
+    by_name = {trace.name: trace for trace in fig.data}
+    assert list(by_name["significantly better"].y) == ["revenue"]
+    assert list(by_name["not significant"].y) == ["units"]
+    assert len(by_name["significantly worse"].y) == 0
+    assert len(F.plot_metric_means(means).data) == 2
+
+
+def test_numbers_are_formatted_for_people():
+    assert F.number(1234567.8) == "1,234,568"
+    assert F.number(0.125, "ratio") == "12.5%"
+    assert F.number(0.05, "percent") == "+5.0%"
+    assert F.number(None) == "n/a" and F.number(float("nan")) == "n/a"
+    assert F.interval(1.0, None) == "n/a"
+
+
+# --------------------------------------------------------------------------- page
+
+
+def test_page_inlines_plotly_once_and_escapes_text():
+    fig = F.plot_over_time(
+        F.over_time_info(
+            {"x": frame(replicate=[0, 0], step=[0, 1], revenue=[1.0, 2.0])}, "revenue", "r"
+        )
+    )
+    html = page(
+        "<b>title</b>",
+        [
+            Section("one & two", figures=[fig, fig], note="a <note>"),
+            Section("t", html=table(["a", "b"], [["<x>", 1]]) + cards([("l", "<v>", "d")])),
+        ],
+        subtitle="sub",
+    )
+    assert html.count("Plotly.newPlot") == 2
+    rest = without_plotly_js(html)
+    assert "<script src" not in rest and "http" not in rest
+    assert "&lt;b&gt;title&lt;/b&gt;" in html and "<b>title</b>" not in html
+    assert "one &amp; two" in html and "a &lt;note&gt;" in html and "&lt;x&gt;" in html
+    assert figure_count(html) == 2
+    assert html == page(
+        "<b>title</b>",
+        [
+            Section("one & two", figures=[fig, fig], note="a <note>"),
+            Section("t", html=table(["a", "b"], [["<x>", 1]]) + cards([("l", "<v>", "d")])),
+        ],
+        subtitle="sub",
+    )
+
+
+def test_table_refuses_ragged_rows():
+    with pytest.raises(ValueError, match="row 0 has 1 cells"):
+        table(["a", "b"], [["x"]])
+
+
+# --------------------------------------------------------------------------- run and rebuild
+
+
+@pytest.fixture(scope="module")
+def b2b_run(tmp_path_factory):
+    """A small b2b run with a sales team and brokers, through the command."""
+    out = tmp_path_factory.mktemp("report") / "b2b"
+    result = invoke("run", CONTRACT / "minimal-b2b.yaml", "--out", out, "-r", "2", *B2B_SMALL)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def b2c_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "b2c"
+    result = invoke("run", CONTRACT / "minimal-b2c.yaml", "--out", out, "-r", "3", *B2C_SMALL)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_run_writes_a_self_contained_report(b2c_run):
+    html = (b2c_run / "report.html").read_text()
+    assert html.startswith("<!DOCTYPE html>")
+    rest = without_plotly_js(html)
+    assert "<script src" not in rest and "http" not in rest  # works offline
+    for heading in ("Headline", "Over time", "Funnel", "Channels", "Segments", "Scenario"):
+        assert f"<h2>{heading}</h2>" in html, heading
+    assert "Sales team" not in html  # no reps, no brokers
+    assert "cost per acquisition" in html.lower()
+    assert figure_count(html) == 9
+
+
+def test_a_run_with_a_sales_team_reports_pipeline_and_utilisation(b2b_run):
+    html = (b2b_run / "report.html").read_text()
+    assert "<h2>Sales team</h2>" in html
+    assert "Utilisation of reps and brokers" in html and "inside-1" in html
+    assert "Sales pipeline over the horizon" in html
+
+
+@pytest.mark.parametrize("which", ["b2c_run", "b2b_run"])
+def test_report_dir_rebuilds_the_same_page_from_the_files(which, request, tmp_path):
+    run = request.getfixturevalue(which)
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    (copy / "report.html").unlink()
+    result = invoke("report", copy)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{copy / 'report.html'}\n"
+    assert (copy / "report.html").read_bytes() == (run / "report.html").read_bytes()
+    assert sorted(p.name for p in copy.iterdir()) == sorted(p.name for p in run.iterdir())
+
+
+def test_report_out_writes_elsewhere(b2c_run, tmp_path):
+    result = invoke("report", b2c_run, "--out", tmp_path / "page.html")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "page.html").read_bytes() == (b2c_run / "report.html").read_bytes()
+
+
+def test_compare_report_is_rebuilt_from_its_files(tmp_path):
+    text = (CONTRACT / "minimal-b2c.yaml").read_text()
+    text = text.replace("size: 50000", "size: 1500").replace("horizon: 52", "horizon: 6")
+    (tmp_path / "a.yaml").write_text(text)
+    (tmp_path / "b.yaml").write_text(text.replace("budget: 150000", "budget: 50000"))
+    out = tmp_path / "cmp"
+    result = invoke("compare", tmp_path / "a.yaml", tmp_path / "b.yaml", "-r", "3", "-o", out, "-q")
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text()
+    for heading in ("Verdict", "Differences", "Side by side", "Over time", "Funnel", "Channels"):
+        assert f"<h2>{heading}</h2>" in html, heading
+    assert figure_count(html) == 9
+    before = (out / "report.html").read_bytes()
+    (out / "report.html").unlink()
+    assert invoke("report", out).exit_code == 0
+    assert (out / "report.html").read_bytes() == before
+
+
+# --------------------------------------------------------------------------- bad directories
+
+
+def test_report_on_a_folder_that_is_not_a_run_exits_2(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    result = invoke("report", tmp_path)
+    assert result.exit_code == 2
+    assert "not a marketsim output directory" in result.stderr and str(tmp_path) in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    missing = invoke("report", tmp_path / "nope")
+    assert missing.exit_code == 2 and "no such directory" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("summary.json", '{"scenario": "x",\n  "seed": }', "summary.json:2:11: not valid JSON"),
+        ("summary.json", '{"scenario": "x"}', "summary.json: missing seed"),
+        ("timeseries.csv", "replicate,step\n0,0\n", "timeseries.csv: missing columns revenue"),
+        ("scenario.resolved.yaml", "name: [x\n", "scenario.resolved.yaml:2:1: not valid YAML"),
+        ("scenario.resolved.yaml", None, "scenario.resolved.yaml: missing"),
+    ],
+    ids=["json-syntax", "json-keys", "csv-columns", "yaml-syntax", "yaml-missing"],
+)
+def test_a_broken_file_is_named_and_the_old_report_kept(b2c_run, tmp_path, name, content, expected):
+    copy = tmp_path / "copy"
+    shutil.copytree(b2c_run, copy)
+    if content is None:
+        (copy / name).unlink()
+    else:
+        (copy / name).write_text(content)
+    result = invoke("report", copy)
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr
+    assert (copy / "report.html").read_bytes() == (b2c_run / "report.html").read_bytes()
+    assert not [p for p in copy.iterdir() if p.name.startswith(".report")]
+
+
+def test_a_comparison_pointing_outside_its_directory_is_refused(tmp_path, b2c_run):
+    out = tmp_path / "cmp"
+    out.mkdir()
+    record = {
+        "kind": "comparison",
+        "baseline": "a",
+        "seed": 1,
+        "replicates": 2,
+        "horizon": 12,
+        "strategies": [{"name": "a", "dir": str(b2c_run)}, {"name": "b", "dir": "../x"}],
+        "metrics": {},
+        "differences": [],
+    }
+    (out / "comparison.json").write_text(json.dumps(record))
+    result = invoke("report", out)
+    assert result.exit_code == 2
+    assert "is outside" in result.stderr
+    assert [p.name for p in out.iterdir()] == ["comparison.json"]
