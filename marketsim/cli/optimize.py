@@ -431,10 +431,12 @@ def sweep(
             except ScenarioError as e:
                 where = ", ".join(texts)
                 for problem in e.problems:
-                    if problem.file == "--set" and problem.line > len(sets):
-                        errors[f"--vary {where}: {problem.path}: {problem.message}"] = None
-                    else:
+                    if problem.file != "--set" or problem.line <= len(sets):
                         errors[str(problem)] = None
+                    elif problem.path in point:  # this value is refused
+                        errors[f"--vary {where}: {problem.path}: {problem.message}"] = None
+                    else:  # the path itself is wrong, whatever the value
+                        errors[f"--vary: {problem.path}: {problem.message}"] = None
         if errors:
             raise BadInput("\n".join(errors))
         scenario = scenarios[0]
