@@ -433,14 +433,14 @@ def plot_channel_money(info: ChannelInfo) -> Any:
             col=2,
         )
     fig.update_layout(
-        **{**_LAYOUT, "showlegend": several},
+        **{**_LAYOUT, "showlegend": several, "margin": {**_LAYOUT["margin"], "t": 100}},
         title={
             "text": "Spend and attributed revenue by channel"
             "<br><sup>means over replicates; bars: 95% CI; word of mouth and organic revenue "
             "have no channel</sup>"
         },
         barmode="group",
-        height=420,
+        height=440,
     )
     return _styled(fig)
 
