@@ -22,7 +22,7 @@ from marketsim.channels import MarketState, StepInputs, build_channels
 from marketsim.channels.promotion import PromotionChannel
 from marketsim.funnel import AWARE
 from marketsim.kernels import layout as L
-from marketsim.kernels.customer_step import _advance, _sync_contacts, word_of_mouth_input
+from marketsim.kernels.customer_step import _sync_contacts, advance_kernel, word_of_mouth_input
 from marketsim.kernels.rng import stream_key
 from marketsim.ledger import Ledger
 from marketsim.plugins.context import StepContext
@@ -211,7 +211,7 @@ class MarketModel(mesa.Model):
             (nblocks, len(self.scenario.segments), L.n_count_columns(len(self.channels))),
             dtype=np.int64,
         )
-        _advance(
+        advance_kernel()(
             key,
             self.setup_key,
             pop.segment,

@@ -7,6 +7,8 @@ tests demand the two agree bit for bit. `docs/model.md` states every equation.
 
 from __future__ import annotations
 
+import functools
+
 import numba
 import numpy as np
 from numba import njit, types
@@ -118,7 +120,6 @@ ADVANCE_SIGNATURE = types.void(
 EXPOSURE_HOOK, WOM_HOOK, PERSUASION_HOOK, PURCHASE_HOOK = range(4)
 
 
-@njit(ADVANCE_SIGNATURE, **PARALLEL_JIT)
 def _advance(
     key,
     setup_key,
@@ -336,6 +337,16 @@ def _advance(
                 tally[s, first_col + ft] += units
         counts[b] = tally
 
+
+
+@functools.cache
+def advance_kernel():
+    """`_advance` compiled for `ADVANCE_SIGNATURE` (or loaded from numba's cache).
+
+    Compiled on first use, not at import: a process that only imports marketsim (such as
+    the fork server that worker processes start from) must not start numba's threads.
+    """
+    return njit(ADVANCE_SIGNATURE, **PARALLEL_JIT)(_advance)
 
 @njit(KERNEL_SIGNATURE, **JIT)
 def identity_hook(key, i, s, value, stage, indptr, indices, params):
