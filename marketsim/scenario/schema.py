@@ -532,3 +532,7 @@ class OptimizeSpec(Frozen):
     curve_points: Annotated[Int, Field(ge=0, le=101)] = Field(
         7, description="points of each channel's response curve in the report (0: none)"
     )
+
+
+# Scenario names OptimizeSpec before it is defined: resolve that now, not on first use.
+Scenario.model_rebuild()
