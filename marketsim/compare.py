@@ -220,7 +220,8 @@ def compare_values(
         "correction": "holm",
         "family": (
             f"every (strategy, metric) difference against the baseline: "
-            f"{len(names) - 1} strategies x {len(METRICS)} metrics, {tests} defined tests"
+            f"{len(names) - 1} {'strategy' if len(names) == 2 else 'strategies'} x "
+            f"{len(METRICS)} metrics, {tests} defined tests"
         ),
         "metrics": metrics,
         "differences": differences,

@@ -120,7 +120,7 @@ def _funnel_section(runs: dict[str, Any], run: RunData | None, unit: str) -> Sec
         columns += [f"{prefix}at or beyond", f"{prefix}from previous stage"]
     figures = [F.plot_funnel(info)]
     if run is not None:
-        stages = [(f"stage_{s}", s) for s in F.STAGES]
+        stages = [(f"stage_{s}", s) for s in F.STAGES if (run.timeseries[f"stage_{s}"] > 0).any()]
         figures.append(
             F.plot_stack(
                 F.stack_info(run.timeseries, stages, "people per stage (mean)", step_unit=unit)
