@@ -364,3 +364,26 @@ def test_default_output_directory_names_the_strategies(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "runs/compare-minimal-b2c-vs-tv-heavy"
     assert (tmp_path / "runs" / "compare-minimal-b2c-vs-tv-heavy" / "report.html").is_file()
+
+
+def test_progress_counts_every_step_of_every_strategy(one_thread):
+    steps = []
+    compare(
+        [Strategy("a", "a", fast()), Strategy("b", "b", fast()), Strategy("c", "c", fast())],
+        replicates=2,
+        progress=steps.append,
+    )
+    assert sum(steps) == 3 * 2 * 8
+
+
+def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
+    def broken(comparison, path):
+        path.write_text("strategy,metr")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("marketsim.compare.write_comparison_csv", broken)
+    a = small_file(tmp_path, "a", **{"horizon: 12": "horizon: 3"})
+    result = invoke("compare", a, a, "-r", "2", "--out", tmp_path / "runs" / "out")
+    assert result.exit_code == 1
+    assert "No space left" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml"]
