@@ -146,9 +146,14 @@ def search(
             deadline,
         )
 
+        count, best = already, _best(study)
+
         def callback(s: optuna.Study, t: FrozenTrial) -> None:
-            if t.state == TrialState.COMPLETE:
-                hooks.trials(len(completed(s)), wanted, _best(s))
+            nonlocal count, best
+            if t.state == TrialState.COMPLETE:  # counted here: reading the storage costs
+                count += 1
+                best = t.values[0] if best is None else max(best, t.values[0])
+                hooks.trials(count, wanted, best)
 
         return [run_worker(job, callback)]
     jobs = [

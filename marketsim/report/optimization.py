@@ -26,7 +26,7 @@ def _num(x: Any, kind: str = "amount") -> str:
         return f"{x:,.1%}"
     if kind == "slope":
         return f"{x:,.3f}"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+    return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.2f}"
 
 
 def _ci(stats: dict[str, Any] | None, kind: str = "amount") -> str:
