@@ -28,7 +28,7 @@ def compare(
     files: Annotated[
         list[str],
         typer.Argument(
-            metavar="FILE FILE...",
+            metavar="FILE",
             help="Scenario YAML files, one per strategy; the first is the baseline.",
             show_default=False,
         ),
