@@ -79,7 +79,7 @@ def run(
     ] = False,
     plugin_path: common.PluginPath = None,
 ) -> None:
-    """Simulate a scenario and write summary.json, timeseries.csv, scenario.resolved.yaml.
+    """Simulate a scenario and write summary.json, timeseries.csv, report.html and more.
 
     An existing non-empty output directory is replaced only with --force, and only once
     every new file is complete. Exits 0 on success, 1 if the run fails, 2 on bad input.
