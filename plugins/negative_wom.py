@@ -63,17 +63,21 @@ class NegativeWordOfMouth(Plugin):
         starts = pop.indptr[speakers]
         degree = pop.indptr[speakers + 1] - starts
         total = int(degree.sum())
-        against = np.zeros(pop.size)
-        if total:
+        heard = np.zeros(pop.size, dtype=np.int64)
+        if total:  # how many dissatisfied customers each person hears from
             first = np.repeat(starts - (np.cumsum(degree) - degree), degree)
-            heard = pop.indices[first + np.arange(total)]
-            against += per * np.bincount(heard, minlength=pop.size)
+            heard = np.bincount(pop.indices[first + np.arange(total)], minlength=pop.size)
+        hit = np.flatnonzero(heard)  # only they change: work on them alone
+        against = per * heard[hit]
         for lo, hi, mixed_degree in self.mixed:
             share = np.count_nonzero(self.unhappy[lo:hi] & (stage[lo:hi] == CUSTOMER)) / (hi - lo)
-            against[lo:hi] += per * mixed_degree * share
-        listening = stage <= AWARE
-        talk = ctx.talk.astype(np.float64)
+            if share > 0:
+                hit = np.concatenate([hit, np.arange(lo, hi)])
+                against = np.concatenate([against, np.full(hi - lo, per * mixed_degree * share)])
+        hit_stage = stage[hit]
+        hit, against = hit[hit_stage <= AWARE], against[hit_stage <= AWARE]
+        talk = ctx.talk[hit].astype(np.float64)
         lowered = talk - against
         if self.params.clip:
             lowered = np.maximum(lowered, np.minimum(talk, 0.0))
-        ctx.talk = np.where(listening, lowered, talk).astype(np.float32)
+        ctx.talk[hit] = lowered

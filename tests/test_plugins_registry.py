@@ -306,6 +306,10 @@ def test_two_plugins_claiming_one_name_are_refused_naming_both(tmp_path, monkeyp
             "    return v\n" + GOOD + '\n    kernels = {"purchase": k}\n',
             "must not be parallel",
         ),
+        (
+            GOOD + "\n    def check(self, params, scenario):\n        return ()\n",
+            "check must be a classmethod",
+        ),
     ],
     ids=[
         "signature",
@@ -317,6 +321,7 @@ def test_two_plugins_claiming_one_name_are_refused_naming_both(tmp_path, monkeyp
         "kernel-signature",
         "kernel-hook-name",
         "parallel",
+        "check-not-classmethod",
     ],
 )
 def test_a_plugin_breaking_the_interface_is_refused_at_registration(

@@ -209,6 +209,8 @@ def check_plugin_class(cls: Any, name: str, origin: str) -> None:
             listed = ", ".join(repr(f) for f in required)
             problems.append(f"every parameter needs a default, but {listed} has none")
     problems += _hook_problems(cls)
+    if not isinstance(inspect.getattr_static(cls, "check"), classmethod):
+        problems.append("check must be a classmethod like Plugin.check(cls, params, scenario)")
     problems += _kernel_problems(cls)
     if problems:
         raise PluginDefinitionError(name, origin, problems)
@@ -257,6 +259,15 @@ def _show_signature(fn: Any) -> str:
 
 
 def _kernel_problems(cls: type[Plugin]) -> list[str]:
+    """Check `cls.kernels`; on success, swap in the loop-ready compilation of each.
+
+    Each kernel is compiled with `KERNEL_SIGNATURE`. A kernel that allocates nothing
+    (the usual case) is also compiled without reference counting: numba otherwise
+    increments and decrements the counts of the array arguments it reads inside
+    branches, atomic operations on arrays every thread shares, which can cost more
+    than the kernel itself when it runs for every person. That compilation replaces
+    the author's function in `kernels` (same Python function, same results).
+    """
     from numba.core.dispatcher import Dispatcher
 
     from marketsim.plugins.base import KERNEL_HOOKS, KERNEL_SIGNATURE
@@ -266,6 +277,7 @@ def _kernel_problems(cls: type[Plugin]) -> list[str]:
     if not isinstance(kernels, dict):
         return [f"expected kernels to be a dict of hook point to numba function, found {kernels!r}"]
     problems = []
+    ready = {}
     for hook, fn in kernels.items():
         if hook not in KERNEL_HOOKS:
             hint = did_you_mean(hook, KERNEL_HOOKS) or f", expected one of {quoted(KERNEL_HOOKS)}"
@@ -289,7 +301,30 @@ def _kernel_problems(cls: type[Plugin]) -> list[str]:
                 f"kernels[{hook!r}] ({fn.py_func.__name__}) does not compile with "
                 f"KERNEL_SIGNATURE {KERNEL_SIGNATURE}: {reason}"
             )
+            continue
+        ready[hook] = _without_refcounts(fn, KERNEL_SIGNATURE)
+    if not problems and any(ready[h] is not kernels[h] for h in ready):
+        cls.kernels = {**kernels, **ready}
     return problems
+
+
+def _without_refcounts(fn: Any, signature: Any) -> Any:
+    """`fn` compiled without numba's reference counting, or `fn` itself if it needs it."""
+    import numba
+
+    if getattr(fn, "_marketsim_loop_ready", False):
+        return fn
+    options = {
+        k: v
+        for k, v in fn.targetoptions.items()
+        if k in ("nogil", "fastmath", "error_model", "boundscheck")
+    }
+    try:
+        twin = numba.njit(signature, _nrt=False, cache=False, **options)(fn.py_func)
+    except Exception:  # it allocates (or otherwise needs the runtime): keep it as written
+        return fn
+    twin._marketsim_loop_ready = True
+    return twin
 
 
 def _first_lines(text: str, n: int = 3) -> str:
