@@ -100,14 +100,8 @@ def open_study(
     """Create the study or load it to resume (raises `StudyError`)."""
     make_sampler(spec.sampler, 0, question.pareto is not None)  # refuse a bad sampler first
     backend = storage.open()
-    baseline = question.space.baseline_params(question.scenario)
     return prepare_study(
-        backend,
-        storage.display,
-        study_name,
-        signature(question, spec),
-        resume=resume,
-        baseline=baseline,
+        backend, storage.display, study_name, signature(question, spec), resume=resume
     )
 
 
@@ -134,6 +128,7 @@ def search(
         return []
     deadline = time.time() + spec.timeout if spec.timeout else None
     seed = question.seed
+    baseline = question.space.baseline_params(question.scenario)  # the first trial
     workers = max(1, min(getattr(executor, "workers", spec.workers), remaining))
     if executor.in_process:
         job = WorkerJob(
@@ -144,8 +139,11 @@ def search(
             sampler_seed(seed, len(study.trials), 0),
             remaining,
             deadline,
+            mirror=not storage.journal,
+            baseline=baseline,
         )
-
+        if storage.journal:
+            _enqueue(study, baseline)
         count, best = already, _best(study)
 
         def callback(s: optuna.Study, t: FrozenTrial) -> None:
@@ -156,6 +154,7 @@ def search(
                 hooks.trials(count, wanted, best)
 
         return [run_worker(job, callback)]
+    _enqueue(study, baseline)
     jobs = [
         WorkerJob(
             storage,
@@ -186,6 +185,12 @@ def search(
         poller.join()
     hooks.trials(len(completed(study)), wanted, _best(study))
     return reports
+
+
+def _enqueue(study: optuna.Study, baseline: dict[str, Any] | None) -> None:
+    """Make the scenario's own plan the first trial of a new study."""
+    if baseline is not None and not study.trials:
+        study.enqueue_trial(baseline, user_attrs={BASELINE_ATTR: True})
 
 
 def _best(study: optuna.Study) -> float | None:

@@ -195,9 +195,8 @@ def prepare_study(
     signature: dict[str, Any],
     *,
     resume: bool,
-    baseline: dict[str, Any] | None,
 ) -> optuna.Study:
-    """Create the study (first trial: the scenario's own plan), or load it to resume.
+    """Create the study, or load it to resume.
 
     Raises:
         StudyError: the name exists without `resume`, is missing with it, or exists with
@@ -229,8 +228,6 @@ def prepare_study(
         return study
     study = optuna.create_study(storage=storage, study_name=name, directions=dirs)
     study.set_user_attr(SIGNATURE_ATTR, signature)
-    if baseline is not None:
-        study.enqueue_trial(baseline, user_attrs={BASELINE_ATTR: True})
     return study
 
 
@@ -311,6 +308,8 @@ class WorkerJob:
     sampler_seed: int
     trials: int
     deadline: float | None = None
+    mirror: bool = False
+    baseline: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -364,16 +363,29 @@ def evaluate_plan(question: Question, trial: optuna.Trial) -> tuple[list[float],
 def run_worker(
     job: WorkerJob, callback: Callable[[optuna.Study, FrozenTrial], None] | None = None
 ) -> WorkerReport:
-    """Run `job.trials` trials of the study against its storage (in this process)."""
+    """Run `job.trials` trials of the study against its storage (in this process).
+
+    With `job.mirror` (one worker on an RDB storage) the sampler works on an in-memory
+    copy of the study and each completed trial is written to the storage in one
+    transaction: an RDB round trip per parameter and per read would cost more than the
+    sampling itself. A trial in flight is then not in the storage at all, which is what
+    a kill loses anyway.
+    """
     started = time.perf_counter()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = job.storage.open()
     multi = job.question.pareto is not None
-    study = optuna.load_study(
-        study_name=job.study_name,
-        storage=storage,
-        sampler=make_sampler(job.sampler, job.sampler_seed, multi),
-    )
+    sampler = make_sampler(job.sampler, job.sampler_seed, multi)
+    study = optuna.load_study(study_name=job.study_name, storage=storage, sampler=sampler)
+    timeout = None
+    if job.deadline is not None:
+        timeout = job.deadline - time.time()
+        if timeout <= 0:
+            return WorkerReport(0, 0.0, time.perf_counter() - started)
+    if job.trials <= 0:
+        return WorkerReport(0, 0.0, time.perf_counter() - started)
+    if job.mirror:
+        return _run_mirrored(job, study, sampler, timeout, callback, started)
     owner = f"{socket.gethostname()}:{os.getpid()}"
     simulating = 0.0
     done = 0
@@ -387,19 +399,53 @@ def run_worker(
         done += 1
         return values if multi else values[0]
 
-    timeout = None
-    if job.deadline is not None:
-        timeout = job.deadline - time.time()
-        if timeout <= 0:
-            return WorkerReport(0, 0.0, time.perf_counter() - started)
-    if job.trials > 0:
-        study.optimize(
-            objective,
-            n_trials=job.trials,
-            timeout=timeout,
-            callbacks=[callback] if callback else None,
-            gc_after_trial=False,
+    study.optimize(
+        objective,
+        n_trials=job.trials,
+        timeout=timeout,
+        callbacks=[callback] if callback else None,
+        gc_after_trial=False,
+    )
+    return WorkerReport(done, simulating, time.perf_counter() - started)
+
+
+def _run_mirrored(
+    job: WorkerJob,
+    study: optuna.Study,
+    sampler: optuna.samplers.BaseSampler,
+    timeout: float | None,
+    callback: Callable[[optuna.Study, FrozenTrial], None] | None,
+    started: float,
+) -> WorkerReport:
+    memory = optuna.create_study(directions=study.directions, sampler=sampler)
+    memory.add_trials(completed(study))
+    if job.baseline is not None and not study.trials:
+        memory.enqueue_trial(job.baseline, user_attrs={BASELINE_ATTR: True})
+    simulating = 0.0
+    done = 0
+    clock = time.perf_counter()
+    while done < job.trials and (timeout is None or time.perf_counter() - clock < timeout):
+        trial = memory.ask()
+        try:
+            values, result = evaluate_plan(job.question, trial)
+        except BaseException:
+            memory.tell(trial, state=TrialState.FAIL)
+            raise
+        trial.set_user_attr(RESULT_ATTR, result)
+        memory.tell(trial, values)
+        finished = memory.trials[-1]
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=finished.params,
+                distributions=finished.distributions,
+                values=finished.values,
+                user_attrs=finished.user_attrs,
+            )
         )
+        simulating += result["simulating"]
+        done += 1
+        if callback is not None:
+            callback(study, finished)
     return WorkerReport(done, simulating, time.perf_counter() - started)
 
 
