@@ -419,6 +419,15 @@ def test_activate_returns_instances_in_scenario_order():
     assert plugins[0].purpose(0) != plugins[2].purpose(0)  # two rivals draw independently
 
 
+def test_resolved_behaviours_fill_in_every_default():
+    from marketsim.plugins import resolved_behaviours
+
+    sc = with_behaviours("- plugin: lead_priority\n  min_score: 0.2\n")
+    assert resolved_behaviours(sc) == [
+        {"plugin": "lead_priority", "roles": ["inside"], "min_score": 0.2}
+    ]
+
+
 # --------------------------------------------------------------------- run faults
 
 

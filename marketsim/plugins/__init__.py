@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         check_plugin_class,
         load,
         registry,
+        resolved_behaviours,
     )
     from marketsim.plugins.runtime import PluginRunError
 
@@ -75,6 +76,7 @@ _HOMES = {
     "check_plugin_class": "loader",
     "load": "loader",
     "registry": "loader",
+    "resolved_behaviours": "loader",
     "PluginRunError": "runtime",
 }
 
@@ -103,6 +105,7 @@ __all__ = [
     "load",
     "param",
     "registry",
+    "resolved_behaviours",
 ]
 
 

@@ -361,3 +361,17 @@ def activate(scenario: Scenario) -> list[Plugin]:
         plugin.index = index
         plugins.append(plugin)
     return plugins
+
+
+def resolved_behaviours(scenario: Scenario) -> list[dict[str, Any]]:
+    """The scenario's behaviours with every plugin parameter's default filled in.
+
+    For `scenario.resolved.yaml`: `[{plugin: NAME, ...all parameters}]`, in order.
+
+    Raises:
+        ScenarioError: as `activate` does.
+    """
+    return [
+        {"plugin": plugin.name, **plugin.params.model_dump(mode="json")}
+        for plugin in activate(scenario)
+    ]
