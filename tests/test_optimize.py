@@ -207,7 +207,7 @@ def test_optimize_writes_every_output_and_best_yaml_runs(tmp_path):
     assert set(best["objective"]) == {"mean", "std", "ci95_low", "ci95_high"}
     assert summary["reevaluation"]["seed"] != summary["search"]["seed"]
     assert summary["trials"]["complete"] == 6
-    for stats in summary["marginal_return"].values():
+    for stats in summary["marginal_roi"].values():
         assert stats["mean"] is not None
     trials = pd.read_csv(out / "trials.csv")
     assert len(trials) == 6 and trials["baseline"].iloc[0]

@@ -55,7 +55,7 @@ def test_optimiser_reaches_98_percent_of_the_best_grid_split(optimised):
 
 
 def test_marginal_returns_are_about_equal_where_no_bound_binds(optimised):
-    marginal = optimised["marginal_return"]
+    marginal = optimised["marginal_roi"]
     social, print_ = marginal["social"], marginal["print"]
     for m in (social, print_):
         assert m["difference"] == "central" and m["mean"] > 0

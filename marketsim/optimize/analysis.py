@@ -132,7 +132,7 @@ def paired_uplift(best: Sequence[Totals], base: Sequence[Totals], objective: str
     return out
 
 
-def marginal_returns(
+def marginal_roi(
     question: Question,
     plan: Plan,
     center: Sequence[Totals],

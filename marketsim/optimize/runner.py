@@ -241,7 +241,7 @@ def analyse(
     n_budgets = len(space.budgets)
     curve_jobs = n_budgets * spec.curve_points * question.replicates
     hooks.phase("marginal returns and curves", n_budgets * 2 * reps + curve_jobs)
-    marginal = analysis.marginal_returns(
+    marginal = analysis.marginal_roi(
         question,
         best_plan,
         best_totals,
@@ -317,7 +317,7 @@ def analyse(
             }
             for t, p, r, s in zip(picks, plans, candidate_totals, fresh_scores, strict=True)
         ],
-        "marginal_return": marginal,
+        "marginal_roi": marginal,
         "importance": analysis.importances(study),
     }
     timing = {"analysis": time.perf_counter() - started}

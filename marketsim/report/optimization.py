@@ -139,12 +139,12 @@ def optimization_page(summary: dict[str, Any], trials: pd.DataFrame, curves: pd.
                 ),
             )
         )
-    if summary.get("marginal_return"):
+    if summary.get("marginal_roi"):
         sections.append(
             Section(
-                "Marginal return at the optimum",
-                figures=[_marginal(summary["marginal_return"])],
-                html=_marginal_table(summary["marginal_return"]),
+                "Marginal ROI at the optimum",
+                figures=[_marginal(summary["marginal_roi"])],
+                html=_marginal_table(summary["marginal_roi"]),
                 note=(
                     "Extra objective per extra unit of budget, by finite differences on common "
                     "random numbers. Where no bound binds these should be about equal: otherwise "
@@ -163,7 +163,7 @@ def optimization_page(summary: dict[str, Any], trials: pd.DataFrame, curves: pd.
 
 def _allocation_table(summary: dict[str, Any]) -> str:
     best, base = summary["best"], summary["baseline"]
-    marginal = summary.get("marginal_return", {})
+    marginal = summary.get("marginal_roi", {})
     rows = []
     for cid, value in best["budgets"].items():
         bound = summary["bounds"].get(cid, {})
@@ -192,7 +192,7 @@ def _allocation_table(summary: dict[str, Any]) -> str:
                     "",
                 ]
             )
-    return table(["decision", "baseline", "best", "bounds", "marginal return", "95% CI"], rows)
+    return table(["decision", "baseline", "best", "bounds", "marginal ROI", "95% CI"], rows)
 
 
 def _history(trials: pd.DataFrame, summary: dict[str, Any]) -> go.Figure:
@@ -310,7 +310,7 @@ def _marginal(marginal: dict[str, Any]) -> go.Figure:
         go.Bar(x=names, y=means, error_y={"type": "data", "array": errors}, marker={"color": BLUE})
     )
     metric = next(iter(marginal.values()))["metric"]
-    return _layout(fig, "Marginal return per channel", "channel", f"d {metric} / d budget")
+    return _layout(fig, "Marginal ROI per channel", "channel", f"d {metric} / d budget")
 
 
 def _marginal_table(marginal: dict[str, Any]) -> str:
@@ -325,7 +325,7 @@ def _marginal_table(marginal: dict[str, Any]) -> str:
         ]
         for cid, m in marginal.items()
     ]
-    return table(["channel", "budget", "step", "difference", "marginal return", "95% CI"], rows)
+    return table(["channel", "budget", "step", "difference", "marginal ROI", "95% CI"], rows)
 
 
 def _candidates_table(summary: dict[str, Any]) -> str:

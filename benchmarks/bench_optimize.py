@@ -1,0 +1,136 @@
+"""Optimiser overhead and worker scaling on scenarios/b2c_launch.yaml.
+
+    .venv/bin/python benchmarks/bench_optimize.py [--trials 200] [--replicates 3]
+        [--scaling-trials 40] [--skip-overhead] [--skip-scaling] [--json FILE]
+
+Overhead. One study of `--trials` trials with one worker (TPE, the default storage:
+SQLite in the output directory), then the analysis (re-evaluation of 3 candidates and
+the baseline with 4 replicates, marginal returns; no response curves). Every trial
+records the seconds spent inside the simulation (`run_replicate` and the replicate's
+totals); the rest of the search's wall time is the optimiser's overhead: sampling,
+storage writes and reads, building each trial's scenario, Python glue. The analysis is
+simulation but for a few milliseconds of bookkeeping, timed apart. Reported: overhead
+as a share of the search's wall time, and of the whole command's.
+
+Scaling. The same question with `--scaling-trials` trials, once with one worker and once
+with two (spawned processes sharing a JournalStorage file), timing the search phase from
+the moment it is asked for, so the workers' start-up (a fresh interpreter loading the
+kernels from numba's cache) is included. Reported: trials per minute and the ratio.
+
+The load average before and after is printed: other processes on a shared machine skew
+the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "b2c_launch.yaml"
+
+
+def study_run(trials: int, replicates: int, workers: int, analyse_too: bool) -> dict:
+    from marketsim.optimize.pool import close, make_pool
+    from marketsim.optimize.runner import analyse, open_study, question_for, search
+    from marketsim.optimize.study import RESULT_ATTR, Storage, completed
+    from marketsim.scenario import load_scenario
+    from marketsim.scenario.schema import OptimizeSpec
+
+    scenario = load_scenario(SCENARIO)
+    spec = OptimizeSpec(
+        trials=trials,
+        replicates=replicates,
+        workers=workers,
+        curve_points=0,
+        reevaluate=4,
+        candidates=3,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "opt"
+        out.mkdir()
+        started = time.perf_counter()
+        question = question_for(scenario, spec, scenario.seed)
+        storage = Storage.resolve(None, out, workers)
+        study = open_study(question, spec, storage, "bench", resume=False)
+        executor = make_pool(workers)
+        try:
+            t0 = time.perf_counter()
+            search(question, spec, storage, study, executor)
+            searching = time.perf_counter() - t0
+            done = completed(study)
+            simulating = sum(t.user_attrs[RESULT_ATTR]["simulating"] for t in done)
+            analysing = 0.0
+            if analyse_too:
+                t1 = time.perf_counter()
+                analyse(question, spec, study, storage=storage, executor=executor)
+                analysing = time.perf_counter() - t1
+        finally:
+            close(executor)
+        total = time.perf_counter() - started
+    return {
+        "trials": len(done),
+        "workers": workers,
+        "replicates": replicates,
+        "search_seconds": searching,
+        "simulating_seconds": simulating,
+        "analysis_seconds": analysing,
+        "total_seconds": total,
+        "trials_per_minute": 60 * len(done) / searching,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=200)
+    parser.add_argument("--replicates", type=int, default=3)
+    parser.add_argument("--scaling-trials", type=int, default=40)
+    parser.add_argument("--skip-overhead", action="store_true")
+    parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    from marketsim.scenario import load_scenario
+    from marketsim.simulation import simulate
+
+    simulate(load_scenario(SCENARIO, ["segments.urban_young.size=500"]))  # warm the kernels
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}; load before {os.getloadavg()}"
+    )
+    report: dict = {}
+    if not args.skip_overhead:
+        r = study_run(args.trials, args.replicates, 1, analyse_too=True)
+        search_overhead = (r["search_seconds"] - r["simulating_seconds"]) / r["search_seconds"]
+        whole = r["search_seconds"] + r["analysis_seconds"]
+        command_overhead = (r["search_seconds"] - r["simulating_seconds"]) / whole
+        r |= {"search_overhead": search_overhead, "command_overhead": command_overhead}
+        report["overhead"] = r
+        print(
+            f"overhead: {r['trials']} trials x {r['replicates']} replicates, one worker: search "
+            f"{r['search_seconds']:.1f} s of which simulating {r['simulating_seconds']:.1f} s -> "
+            f"overhead {search_overhead:.2%} of the search; analysis {r['analysis_seconds']:.1f} s; "
+            f"overhead {command_overhead:.2%} of search + analysis"
+        )
+    if not args.skip_scaling:
+        one = study_run(args.scaling_trials, args.replicates, 1, analyse_too=False)
+        two = study_run(args.scaling_trials, args.replicates, 2, analyse_too=False)
+        ratio = two["trials_per_minute"] / one["trials_per_minute"]
+        report["scaling"] = {"one": one, "two": two, "ratio": ratio}
+        print(
+            f"scaling: {one['trials_per_minute']:.1f} trials/min with 1 worker, "
+            f"{two['trials_per_minute']:.1f} with 2 (start-up included) -> {ratio:.2f}x"
+        )
+    print(f"load after {os.getloadavg()}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
