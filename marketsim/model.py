@@ -150,7 +150,8 @@ class MarketModel(mesa.Model):
         Otherwise an empty array: the kernel reads the running tally of contacts.
         """
         pop = self.population
-        if not (self.plugins.python_hooks("word_of_mouth") or pop.detractor.any()):
+        against = bool(pop.detractor.any())
+        if not (self.plugins.python_hooks("word_of_mouth") or against):
             return np.zeros(0, dtype=np.float32)
         if self.engine == "kernel":
             _sync_contacts(pop.stage, pop.counted, pop.indptr, pop.indices, pop.contacts)
@@ -161,12 +162,14 @@ class MarketModel(mesa.Model):
                 else 0
                 for i in range(pop.size)
             ]
-        detractors = np.bincount(
-            pop.segment, weights=pop.detractor, minlength=len(self.market.people)
-        )
-        degree = self.segment_parameters.well_mixed_degree
-        mean_field = np.where(degree >= 0, degree * detractors / self.market.people, 0.0)
+        mean_field = np.zeros(len(self.market.people))
+        if against:
+            n_segments = len(self.market.people)
+            detractors = np.bincount(pop.segment, weights=pop.detractor, minlength=n_segments)
+            degree = self.segment_parameters.well_mixed_degree
+            mean_field = np.where(degree >= 0, degree * detractors / self.market.people, 0.0)
         word_of_mouth_input(
+            against,
             pop.stage,
             pop.segment,
             ctx.seg,

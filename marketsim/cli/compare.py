@@ -75,6 +75,7 @@ def compare(
             show_default=False,
         ),
     ] = None,
+    plugin_path: common.PluginPath = None,
 ) -> None:
     """Compare strategies: every scenario on the same random streams, against the first.
 
@@ -86,6 +87,7 @@ def compare(
     """
     from marketsim.compare import Strategy, check_alignment, strategy_names
 
+    common.use_plugin_paths(plugin_path)
     try:
         _check_options(files, seed=seed, replicates=replicates, workers=workers)
         scenarios = _load_all(files)

@@ -26,7 +26,13 @@ FileArg = Annotated[
 ]
 OutOpt = Annotated[
     Path | None,
-    typer.Option("--out", "-o", metavar="DIR", help="Output directory.", show_default=False),
+    typer.Option(
+        "--out",
+        "-o",
+        metavar="DIR",
+        help="Output directory (default: runs/*scenario name*-optimize, or -sweep).",
+        show_default=False,
+    ),
 ]
 SetOpt = Annotated[
     list[str] | None,
@@ -120,6 +126,7 @@ def optimize(
     ] = False,
     quiet: QuietOpt = False,
     cluster: ClusterOpt = None,
+    plugin_path: common.PluginPath = None,
 ) -> None:
     """Find the split of a total budget that maximises revenue, profit or ROI.
 
@@ -146,6 +153,7 @@ def optimize(
         "curve_points": curve_points,
     }
     created = False
+    common.use_plugin_paths(plugin_path)
     try:
         common.check_options(seed=seed, replicates=1, workers=1)
         scenario = load_scenario(file, overrides or ())
@@ -396,6 +404,7 @@ def sweep(
     ] = 1,
     quiet: QuietOpt = False,
     cluster: ClusterOpt = None,
+    plugin_path: common.PluginPath = None,
 ) -> None:
     """Simulate a scenario over a range of values: a response curve with 95% intervals.
 
@@ -404,6 +413,7 @@ def sweep(
     """
     from marketsim.sweep import grid, override_text, parse_vary
 
+    common.use_plugin_paths(plugin_path)
     try:
         common.check_options(seed=seed, replicates=replicates, workers=workers)
         problems = []

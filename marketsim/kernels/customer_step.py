@@ -338,7 +338,6 @@ def _advance(
         counts[b] = tally
 
 
-
 @functools.cache
 def advance_kernel():
     """`_advance` compiled for `ADVANCE_SIGNATURE` (or loaded from numba's cache).
@@ -348,6 +347,7 @@ def advance_kernel():
     """
     return njit(ADVANCE_SIGNATURE, **PARALLEL_JIT)(_advance)
 
+
 @njit(KERNEL_SIGNATURE, **JIT)
 def identity_hook(key, i, s, value, stage, indptr, indices, params):
     """The built-in behaviour at every kernel hook point: leave the value as it is."""
@@ -356,7 +356,7 @@ def identity_hook(key, i, s, value, stage, indptr, indices, params):
 
 @parallel_jit
 def word_of_mouth_input(
-    stage, seg_of, seg, contacts, detractor, detractors_mean, indptr, indices, talk
+    against, stage, seg_of, seg, contacts, detractor, detractors_mean, indptr, indices, talk
 ):
     """Each person's word-of-mouth input: talking customers minus detractors among contacts.
 
@@ -374,7 +374,8 @@ def word_of_mouth_input(
         if mean_field >= 0.0:
             talk[i] = np.float32(mean_field - detractors_mean[s])
             continue
-        against = 0
-        for k in range(indptr[i], indptr[i + 1]):
-            against += detractor[indices[k]]
-        talk[i] = np.float32(contacts[i] - against)
+        heard = 0
+        if against:  # only scan the network when someone speaks against the company
+            for k in range(indptr[i], indptr[i + 1]):
+                heard += detractor[indices[k]]
+        talk[i] = np.float32(contacts[i] - heard)

@@ -20,6 +20,10 @@ def dump_resolved(scenario: Scenario, seed: int) -> str:
     """
     data = scenario.model_dump(mode="json")
     data["seed"] = seed
+    if scenario.behaviours:
+        from marketsim.plugins import resolved_behaviours
+
+        data["behaviours"] = resolved_behaviours(scenario)
     header = "# Resolved by marketsim: every default filled in, and the seed used.\n"
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
