@@ -87,3 +87,22 @@ def test_memory_limit_allows_what_fits(monkeypatch):
 )
 def test_human_bytes(n, text):
     assert human_bytes(n) == text
+
+
+def test_resolved_scenario_fills_in_plugin_defaults():
+    from marketsim.scenario import dump_resolved, scenario_from_text
+
+    text = (Path(__file__).parent / "contract" / "minimal-b2c.yaml").read_text()
+    text += "behaviours:\n  - plugin: threshold_contagion\n    threshold: 0.3\n"
+    scenario = scenario_from_text(text)
+    resolved = dump_resolved(scenario, 7)
+    again = scenario_from_text(resolved)
+    assert again.behaviours == [
+        {
+            "plugin": "threshold_contagion",
+            "threshold": 0.3,
+            "spread": 0.1,
+            "pull": 1000.0,
+            "below": 0.0,
+        }
+    ]
