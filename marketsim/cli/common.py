@@ -38,6 +38,53 @@ def check_options(*, seed: int | None, replicates: int, workers: int) -> None:
         raise BadInput("\n".join(f"error: {p}" for p in problems))
 
 
+FileArg = Annotated[
+    str, typer.Argument(metavar="FILE", help="Scenario YAML file.", show_default=False)
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        metavar="DIR",
+        help="Output directory (default: a folder named after the scenario under runs/).",
+        show_default=False,
+    ),
+]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(
+        metavar="N", help="Seed, at least 0 (default: the scenario's).", show_default=False
+    ),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="dotted.path=VALUE",
+        help="Change a scenario value, e.g. --set channels.tv.budget=90000 (repeatable).",
+        show_default=False,
+    ),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", "-f", help="Replace a non-empty output directory.")
+]
+WorkersOpt = Annotated[
+    int, typer.Option("--workers", "-w", metavar="W", help="Worker processes, at least 1.")
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress bar or tables; print the output path.")
+]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="ADDRESS",
+        help="Run on a Dask cluster, e.g. tcp://scheduler:8786.",
+        show_default=False,
+    ),
+]
+"""Options shared by the commands that run scenarios, defined once."""
+
 PluginPath = Annotated[
     list[Path] | None,
     typer.Option(

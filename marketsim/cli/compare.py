@@ -33,16 +33,7 @@ def compare(
             show_default=False,
         ),
     ],
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            metavar="DIR",
-            help="Output directory (default: runs/compare-*names*).",
-            show_default=False,
-        ),
-    ] = None,
+    out: common.OutOpt = None,
     seed: Annotated[
         int | None,
         typer.Option(
@@ -57,24 +48,10 @@ def compare(
             "--replicates", "-r", metavar="R", help="Paired replicates per strategy, at least 2."
         ),
     ] = DEFAULT_REPLICATES,
-    force: Annotated[
-        bool, typer.Option("--force", "-f", help="Replace a non-empty output directory.")
-    ] = False,
-    workers: Annotated[
-        int, typer.Option("--workers", "-w", metavar="W", help="Worker processes, at least 1.")
-    ] = 1,
-    quiet: Annotated[
-        bool,
-        typer.Option("--quiet", "-q", help="No progress bar or table; print only the output path."),
-    ] = False,
-    cluster: Annotated[
-        str | None,
-        typer.Option(
-            metavar="ADDRESS",
-            help="Run replicates on a Dask cluster, e.g. tcp://scheduler:8786.",
-            show_default=False,
-        ),
-    ] = None,
+    force: common.ForceOpt = False,
+    workers: common.WorkersOpt = 1,
+    quiet: common.QuietOpt = False,
+    cluster: common.ClusterOpt = None,
     plugin_path: common.PluginPath = None,
 ) -> None:
     """Compare strategies: every scenario on the same random streams, against the first.

@@ -17,58 +17,18 @@ from marketsim.scenario import ScenarioError, load_scenario
 
 @app.command()
 def run(
-    file: Annotated[
-        str, typer.Argument(metavar="FILE", help="Scenario YAML file.", show_default=False)
-    ],
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            metavar="DIR",
-            help="Output directory (default: runs/*scenario name*).",
-            show_default=False,
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            metavar="N", help="Seed, at least 0 (default: the scenario's seed).", show_default=False
-        ),
-    ] = None,
+    file: common.FileArg,
+    out: common.OutOpt = None,
+    seed: common.SeedOpt = None,
     replicates: Annotated[
         int,
         typer.Option("--replicates", "-r", metavar="R", help="Independent replicates, at least 1."),
     ] = 1,
-    overrides: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set",
-            metavar="dotted.path=VALUE",
-            help="Change a scenario value, e.g. --set channels.tv.budget=90000 (repeatable).",
-            show_default=False,
-        ),
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", "-f", help="Replace a non-empty output directory.")
-    ] = False,
-    workers: Annotated[
-        int, typer.Option("--workers", "-w", metavar="W", help="Worker processes, at least 1.")
-    ] = 1,
-    quiet: Annotated[
-        bool,
-        typer.Option(
-            "--quiet", "-q", help="No progress bar or tables; print only the output path."
-        ),
-    ] = False,
-    cluster: Annotated[
-        str | None,
-        typer.Option(
-            metavar="ADDRESS",
-            help="Run replicates on a Dask cluster, e.g. tcp://scheduler:8786.",
-            show_default=False,
-        ),
-    ] = None,
+    overrides: common.SetOpt = None,
+    force: common.ForceOpt = False,
+    workers: common.WorkersOpt = 1,
+    quiet: common.QuietOpt = False,
+    cluster: common.ClusterOpt = None,
     contribution: Annotated[
         bool,
         typer.Option(

@@ -42,13 +42,21 @@ SLACK = 1e-9
 
 
 @jit
-def _chance(p, key, i, s, stage, indptr, indices, hooks, hooked, hook_params):
+def _chance(p, i, s, hook_args):
     """A purchase chance, after the purchase hook if a plugin provides one."""
+    key, stage, indptr, indices, hooks, hooked, hook_params = hook_args
     if hooked[PURCHASE_HOOK]:
-        return hooks[PURCHASE_HOOK](
-            key, i, s, p, stage, indptr, indices, hook_params[PURCHASE_HOOK]
-        )
+        params = hook_params[PURCHASE_HOOK]
+        return hooks[PURCHASE_HOOK](key, i, s, p, stage, indptr, indices, params)
     return p
+
+
+@jit
+def _touch(i, code, first_touch, last_touch):
+    """Record a touch: it is the person's latest, and their first if they had none."""
+    last_touch[i] = code
+    if first_touch[i] < 0:
+        first_touch[i] = code
 
 
 @parallel_jit
@@ -164,6 +172,8 @@ def _advance(
             p0[c, s] = np.exp(-exposure[c, s])
     nblocks = (n + L.BLOCK - 1) // L.BLOCK
     for b in numba.prange(nblocks):
+        # Built inside the parallel loop: a parfor cannot capture a tuple of arrays.
+        hook_args = (key, stage, indptr, indices, hooks, hooked, hook_params)
         tally = np.zeros((n_segments, n_cols), dtype=np.int64)
         for i in range(b * L.BLOCK, min(n, (b + 1) * L.BLOCK)):
             s = seg_of[i]
@@ -197,9 +207,7 @@ def _advance(
             memory = seg[s, L.RETENTION] * np.float64(ad_memory[i]) + exposures
             ad_memory[i] = memory
             if touch >= 0 and was != CUSTOMER:  # touches after a purchase don't claim it
-                last_touch[i] = touch
-                if first_touch[i] < 0:
-                    first_touch[i] = touch
+                _touch(i, touch, first_touch, last_touch)
             talk = 0.0
             if was <= AWARE:
                 mean_field = seg[s, L.MEAN_FIELD_TALKERS]
@@ -229,9 +237,7 @@ def _advance(
                             share = u / p * hazard
                             if share >= ad:
                                 source = wom_code if share < ad + wom else organic_code
-                                last_touch[i] = source
-                                if first_touch[i] < 0:
-                                    first_touch[i] = source
+                                _touch(i, source, first_touch, last_touch)
             if st == AWARE:
                 u = draw(h, P_INTEREST)
                 persuasion = seg[s, L.PERSUASION]
@@ -262,18 +268,7 @@ def _advance(
                     if u < p:
                         st = INTERESTED
             if st == INTERESTED:
-                if draw(h, P_BUY) < _chance(
-                    seg[s, L.PURCHASE],
-                    key,
-                    i,
-                    s,
-                    stage,
-                    indptr,
-                    indices,
-                    hooks,
-                    hooked,
-                    hook_params,
-                ):
+                if draw(h, P_BUY) < _chance(seg[s, L.PURCHASE], i, s, hook_args):
                     st = CUSTOMER
                     units = 1
                 else:
@@ -287,24 +282,11 @@ def _advance(
                     if found >= 0:
                         st = LEAD
                         tally[s, L.NEW_LEADS] += 1
-                        last_touch[i] = found
-                        if first_touch[i] < 0:
-                            first_touch[i] = found
+                        _touch(i, found, first_touch, last_touch)
                     elif was == INTERESTED and draw(h, P_DECAY) < seg[s, L.INTEREST_DECAY]:
                         st = AWARE
             elif st == LEAD and was == LEAD:
-                if draw(h, P_BUY) < _chance(
-                    seg[s, L.LEAD_CONVERSION],
-                    key,
-                    i,
-                    s,
-                    stage,
-                    indptr,
-                    indices,
-                    hooks,
-                    hooked,
-                    hook_params,
-                ):
+                if draw(h, P_BUY) < _chance(seg[s, L.LEAD_CONVERSION], i, s, hook_args):
                     st = CUSTOMER
                     units = 1
                 elif draw(h, P_DECAY) < seg[s, L.INTEREST_DECAY]:
@@ -312,18 +294,7 @@ def _advance(
             elif st == CUSTOMER and was == CUSTOMER:
                 if draw(h, P_CHURN) < seg[s, L.CHURN]:
                     st = AWARE
-                elif draw(h, P_REPEAT) < _chance(
-                    seg[s, L.REPEAT],
-                    key,
-                    i,
-                    s,
-                    stage,
-                    indptr,
-                    indices,
-                    hooks,
-                    hooked,
-                    hook_params,
-                ):
+                elif draw(h, P_REPEAT) < _chance(seg[s, L.REPEAT], i, s, hook_args):
                     units = 1
             stage[i] = st
             tally[s, st] += 1
