@@ -18,7 +18,8 @@ import numpy as np
 
 from marketsim.accounts import AccountBook
 from marketsim.agents.broker import Broker
-from marketsim.agents.sales import InsideRep, OutsideRep, Salesperson
+from marketsim.agents.sales import InsideRep, OutsideRep
+from marketsim.agents.selling import SellingAgent
 from marketsim.funnel import AWARE, CUSTOMER, LEAD, OPPORTUNITY, QUALIFIED
 from marketsim.kernels import layout as L
 from marketsim.kernels import sales as K
@@ -113,31 +114,13 @@ class SalesOrganisation:
         self.n_channels = len(scenario.channels)
 
     @property
-    def agents(self) -> list[Salesperson | Broker]:
+    def agents(self) -> list[SellingAgent]:
         """Every rep and broker agent, in a fixed order."""
         return [*self.inside, *self.outside, *(b for group in self.brokers for b in group)]
 
     def agent_rows(self, replicate: int) -> list[dict[str, object]]:
         """One row per rep and broker for agents.csv."""
-        rows = []
-        for agent in self.agents:
-            stats = agent.stats
-            rows.append(
-                {
-                    "replicate": replicate,
-                    "agent": agent.name,
-                    "role": agent.role,
-                    "calls": stats.get("calls", 0),
-                    "meetings": stats.get("meetings", 0),
-                    "clients": stats.get("clients", 0),
-                    "deals": stats["deals"],
-                    "revenue": stats["revenue"],
-                    "commission": stats["commission"],
-                    "refunds": stats.get("refunds", 0),
-                    "utilisation": agent.utilisation(),
-                }
-            )
-        return rows
+        return [agent.row(replicate) for agent in self.agents]
 
     def step(
         self,
@@ -256,9 +239,7 @@ class SalesOrganisation:
         acc.booker[accounts[qualified == 1]] = reps_of[qualified == 1]
         for r, rep in enumerate(reps):
             mine = reps_of == r
-            rep.stats["calls"] += int(mine.sum())
-            rep.capacity_offered += rep.capacity
-            rep.capacity_used += int(mine.sum())
+            rep.worked("calls", int(mine.sum()))
         self.book.counts["calls"] = len(accounts)
         self.book.counts["appointments"] = int(qualified.sum())
 
@@ -323,9 +304,7 @@ class SalesOrganisation:
         )
         for r, rep in enumerate(reps):
             mine = int((reps_of == r).sum())
-            rep.stats["meetings"] += mine
-            rep.capacity_offered += rep.capacity
-            rep.capacity_used += mine
+            rep.worked("meetings", mine)
         self.book.counts |= {
             "meetings": len(accounts),
             "deals_won": self.book.counts.get("deals_won", 0) + len(won),
@@ -395,9 +374,7 @@ class SalesOrganisation:
         per_step = spec.oversight_budget / max(1, self.scenario.horizon - spec.start)
         for j, agent in enumerate(group):
             picks = agent.select(self._offer("broker", agent, order[j :: len(group)]))
-            agent.capacity_offered += spec.clients_per_step
-            agent.capacity_used += len(picks)
-            agent.stats["clients"] += len(picks)
+            agent.worked("clients", len(picks))
             oversell = agent.oversell_chance(per_step)
             for entity in picks:
                 self._broker_sale(agent, int(entity), close, shares_b, paid_price, oversell)
@@ -434,10 +411,7 @@ class SalesOrganisation:
             person = entity
         self._book(deal)
         self.book.counts["deals_won"] = self.book.counts.get("deals_won", 0) + 1
-        fee = deal.value * agent.spec.commission
-        agent.stats["deals"] += 1
-        agent.stats["revenue"] += deal.value
-        agent.stats["commission"] += fee
+        fee = agent.earn(deal.value)
         if agent.role == "seller":
             self.book.commissions += fee
         self.book.involvement["brokers"] += deal.value
@@ -445,7 +419,7 @@ class SalesOrganisation:
             due = self.t + agent.spec.refund_after
             self.refunds.append(Refund(due, a, person, s, deal.value, agent))
 
-    def _offer(self, hook: str, agent: Salesperson | Broker, offered: np.ndarray) -> np.ndarray:
+    def _offer(self, hook: str, agent: SellingAgent, offered: np.ndarray) -> np.ndarray:
         """What `agent` is offered, after plugins' lead selection or broker hooks."""
         return self.plugins.select(hook, agent, offered, self.t)
 

@@ -11,29 +11,25 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
+from marketsim.agents.selling import SellingAgent
 from marketsim.scenario.schema import Broker as BrokerSpec
 
 if TYPE_CHECKING:
     from marketsim.model import MarketModel
 
 
-class Broker(mesa.Agent):
+class Broker(SellingAgent):
     """One agent of a broker group from the scenario's `brokers` section."""
 
     def __init__(
         self, model: MarketModel, spec: BrokerSpec, group: int, index: int, targets: np.ndarray
     ) -> None:
-        super().__init__(model)
+        super().__init__(model, index, spec.clients_per_step, spec.commission)
         self.spec = spec
         self.group = group
-        self.index = index
         self.targets = targets
-        self.stats = {"clients": 0, "deals": 0, "revenue": 0.0, "commission": 0.0, "refunds": 0}
-        self.capacity_offered = 0
-        self.capacity_used = 0
 
     @property
     def name(self) -> str:
@@ -49,16 +45,8 @@ class Broker(mesa.Agent):
         """Whether the agent works at `step` (a channel can open mid-horizon)."""
         return step >= self.spec.start
 
-    def select(self, offered: np.ndarray) -> np.ndarray:
-        """Prospects to work this step, at most `clients_per_step`, from those offered."""
-        return offered[: self.spec.clients_per_step]
-
     def oversell_chance(self, oversight_per_step: float) -> float:
         """Chance a sale is mis-sold, cut by oversight spending."""
         if self.spec.represents != "seller":
             return 0.0
         return self.spec.oversell * math.exp(-oversight_per_step / self.spec.oversight_scale)
-
-    def utilisation(self) -> float | None:
-        """Share of the capacity offered over the run that was used."""
-        return self.capacity_used / self.capacity_offered if self.capacity_offered else None
