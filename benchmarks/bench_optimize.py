@@ -13,9 +13,11 @@ simulation but for a few milliseconds of bookkeeping, timed apart. Reported: ove
 as a share of the search's wall time, and of the whole command's.
 
 Scaling. The same question with `--scaling-trials` trials, once with one worker and once
-with two (spawned processes sharing a JournalStorage file), timing the search phase from
-the moment it is asked for, so the workers' start-up (a fresh interpreter loading the
-kernels from numba's cache) is included. Reported: trials per minute and the ratio.
+with two (spawned processes sharing a JournalStorage file, one numba thread each), timing
+the search phase from the moment it is asked for, so the workers' start-up (a fresh
+interpreter loading the kernels from numba's cache) is included. One worker runs the
+kernels on numba's threads over every core, so it is measured a second time on one
+thread: the per-process scaling. Reported: trials per minute and the ratios.
 
 The load average before and after is printed: other processes on a shared machine skew
 the numbers.
@@ -36,7 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "b2c_launch.yaml"
 
 
-def study_run(trials: int, replicates: int, workers: int, analyse_too: bool) -> dict:
+def study_run(
+    trials: int, replicates: int, workers: int, analyse_too: bool, threads: int | None = None
+) -> dict:
     from marketsim.optimize.pool import close, make_pool
     from marketsim.optimize.runner import analyse, open_study, question_for, search
     from marketsim.optimize.study import RESULT_ATTR, Storage, completed
@@ -60,6 +64,11 @@ def study_run(trials: int, replicates: int, workers: int, analyse_too: bool) -> 
         storage = Storage.resolve(None, out, workers)
         study = open_study(question, spec, storage, "bench", resume=False)
         executor = make_pool(workers)
+        import numba
+
+        before = numba.get_num_threads()
+        if threads is not None and workers == 1:
+            numba.set_num_threads(threads)  # the in-process worker's kernels
         try:
             t0 = time.perf_counter()
             search(question, spec, storage, study, executor)
@@ -73,6 +82,7 @@ def study_run(trials: int, replicates: int, workers: int, analyse_too: bool) -> 
                 analysing = time.perf_counter() - t1
         finally:
             close(executor)
+            numba.set_num_threads(before)
         total = time.perf_counter() - started
     return {
         "trials": len(done),
@@ -115,17 +125,28 @@ def main() -> None:
         print(
             f"overhead: {r['trials']} trials x {r['replicates']} replicates, one worker: search "
             f"{r['search_seconds']:.1f} s of which simulating {r['simulating_seconds']:.1f} s -> "
-            f"overhead {search_overhead:.2%} of the search; analysis {r['analysis_seconds']:.1f} s; "
+            f"overhead {search_overhead:.2%} of the search; "
+            f"analysis {r['analysis_seconds']:.1f} s; "
             f"overhead {command_overhead:.2%} of search + analysis"
         )
     if not args.skip_scaling:
         one = study_run(args.scaling_trials, args.replicates, 1, analyse_too=False)
         two = study_run(args.scaling_trials, args.replicates, 2, analyse_too=False)
+        lone = study_run(args.scaling_trials, args.replicates, 1, analyse_too=False, threads=1)
         ratio = two["trials_per_minute"] / one["trials_per_minute"]
-        report["scaling"] = {"one": one, "two": two, "ratio": ratio}
+        per_process = two["trials_per_minute"] / lone["trials_per_minute"]
+        report["scaling"] = {
+            "one": one,
+            "two": two,
+            "one_single_thread": lone,
+            "ratio": ratio,
+            "ratio_to_single_thread": per_process,
+        }
         print(
-            f"scaling: {one['trials_per_minute']:.1f} trials/min with 1 worker, "
-            f"{two['trials_per_minute']:.1f} with 2 (start-up included) -> {ratio:.2f}x"
+            f"scaling: {one['trials_per_minute']:.1f} trials/min with 1 worker (numba threads "
+            f"on every core), {two['trials_per_minute']:.1f} with 2 (one thread each, start-up "
+            f"included) -> {ratio:.2f}x; 1 worker on one thread "
+            f"{lone['trials_per_minute']:.1f} -> 2 workers give {per_process:.2f}x"
         )
     print(f"load after {os.getloadavg()}")
     if args.json:
