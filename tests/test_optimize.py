@@ -207,6 +207,9 @@ def test_optimize_writes_every_output_and_best_yaml_runs(tmp_path):
     assert set(best["objective"]) == {"mean", "std", "ci95_low", "ci95_high"}
     assert summary["reevaluation"]["seed"] != summary["search"]["seed"]
     assert summary["trials"]["complete"] == 6
+    # the scenario's own plan competes in the re-evaluation: the best is never worse
+    assert 0 in [c["trial"] for c in summary["candidates"]]
+    assert summary["uplift"]["absolute"]["mean"] >= 0
     for stats in summary["marginal_roi"].values():
         assert stats["mean"] is not None
     trials = pd.read_csv(out / "trials.csv")
@@ -273,6 +276,29 @@ def test_pareto_front_against_spend(tmp_path):
         )
         assert not (better & strictly).any()
     assert "Pareto front" in (out / "optimization.html").read_text()
+
+
+def test_pareto_front_of_mean_against_risk_in_a_sqlite_url_storage(tmp_path):
+    out = tmp_path / "opt"
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    args = ("--trials", 4, "--pareto", "risk", "--storage", url, "--study-name", "q1")
+    result = invoke("optimize", TWO, *TINY_SET, *args, "--out", out, *FAST, "--replicates", 3)
+    assert result.exit_code == 0, result.output
+    assert not (out / "study.db").exists()  # the study lives where --storage says
+    study = optuna.load_study(study_name="q1", storage=url)
+    assert len(study.directions) == 2 and len(study.trials) == 4
+    trials = pd.read_csv(out / "trials.csv")
+    assert (trials["objective_2"] <= trials["objective"] + 1e-9).all()  # cvar <= mean
+
+
+def test_timeout_stops_starting_trials_and_still_reports(tmp_path):
+    out = tmp_path / "opt"
+    result = invoke(
+        "optimize", TWO, *TINY_SET, "--trials", 500, "--timeout", 3, "--out", out, *FAST
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert 1 <= summary["trials"]["complete"] < 500
 
 
 def test_cvar_objective_is_below_the_mean(tmp_path):

@@ -318,7 +318,7 @@ class _Bar:
     def trials(self, done: int, wanted: int, best: float | None) -> None:
         if not self.enabled:
             return
-        note = f"best {best:,.4g}" if best is not None else ""
+        note = "" if best is None else f"best {_fmt(best)}"
         if self.search is None:
             self.search = self.progress.add_task("trials", total=wanted, completed=done, note=note)
         self.progress.update(self.search, completed=min(done, wanted), note=note)

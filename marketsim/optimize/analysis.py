@@ -89,6 +89,9 @@ def _any_complete(study: optuna.Study) -> bool:
 def candidates(study: optuna.Study, count: int, front_cap: int = 10) -> list[FrozenTrial]:
     """Trials worth re-evaluating: the best `count` distinct plans, or the Pareto front.
 
+    With one objective the scenario's own plan (the first trial) is always among them, so
+    the reported best is never a plan that does worse than it on the fresh seeds.
+
     A front larger than `front_cap` is thinned to that many, evenly spread along the
     first objective.
     """
@@ -111,6 +114,9 @@ def candidates(study: optuna.Study, count: int, front_cap: int = 10) -> list[Fro
         chosen.append(t)
         if len(chosen) == count:
             break
+    own = [t for t in done if t.user_attrs.get(BASELINE_ATTR)]
+    if own and own[0] not in chosen:  # the strategist's own plan always competes
+        chosen.append(own[0])
     return chosen
 
 

@@ -240,7 +240,7 @@ def analyse(
 
     n_budgets = len(space.budgets)
     curve_jobs = n_budgets * spec.curve_points * question.replicates
-    hooks.phase("marginal returns and curves", n_budgets * 2 * reps + curve_jobs)
+    hooks.phase("marginal ROI and curves", n_budgets * 2 * reps + curve_jobs)
     marginal = analysis.marginal_roi(
         question,
         best_plan,
