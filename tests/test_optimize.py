@@ -291,6 +291,19 @@ def test_pareto_front_of_mean_against_risk_in_a_sqlite_url_storage(tmp_path):
     assert (trials["objective_2"] <= trials["objective"] + 1e-9).all()  # cvar <= mean
 
 
+@pytest.mark.parametrize("sampler", ["random", "nsga2", "cmaes", "gp"])
+def test_every_sampler_runs_a_study(tmp_path, sampler):
+    if sampler == "cmaes":
+        pytest.importorskip("cmaes")
+    if sampler == "gp":
+        pytest.importorskip("torch")
+    out = tmp_path / "opt"
+    args = ("--trials", 3, "--sampler", sampler, "--curve-points", 0)
+    result = invoke("optimize", TWO, *TINY_SET, *args, "--out", out, *FAST)
+    assert result.exit_code == 0, result.output
+    assert (pd.read_csv(out / "trials.csv")["state"] == "complete").sum() == 3
+
+
 def test_timeout_stops_starting_trials_and_still_reports(tmp_path):
     out = tmp_path / "opt"
     result = invoke(
