@@ -73,11 +73,10 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
             row[key] = value
         for key, value in t.params.items():
             row[f"param.{key}"] = value
-        row["seconds"] = (
-            round((t.datetime_complete - t.datetime_start).total_seconds(), 3)
-            if t.datetime_complete and t.datetime_start
-            else None
-        )
+        seconds = result.get("seconds")  # the trial's own time, wherever it ran
+        if seconds is None and t.datetime_complete and t.datetime_start:
+            seconds = (t.datetime_complete - t.datetime_start).total_seconds()
+        row["seconds"] = None if seconds is None else round(seconds, 3)
         rows.append(row)
     return pd.DataFrame(rows)
 

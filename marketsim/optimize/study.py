@@ -328,6 +328,7 @@ def evaluate_plan(question: Question, trial: optuna.Trial) -> tuple[list[float],
     from marketsim.stats import describe
     from marketsim.sweep import with_values
 
+    begun = time.perf_counter()
     plan = question.space.suggest(trial)
     scenario = with_values(question.scenario, plan.values)
     started = time.perf_counter()
@@ -348,6 +349,7 @@ def evaluate_plan(question: Question, trial: optuna.Trial) -> tuple[list[float],
         "risk": score,
         "spend": spend,
         "simulating": simulating,
+        "seconds": time.perf_counter() - begun,
     }
     if question.pareto == "spend":
         objectives = [score, spend]
