@@ -361,6 +361,16 @@ def test_headcount_flighting_and_promotion_choices(tmp_path):
     assert best.sales.inside.count == summary["best"]["decision"]["headcount.inside"]
 
 
+def test_python_api_answers_the_same_question():
+    from marketsim.optimize import optimize
+
+    scenario = load_scenario(TWO, TINY)
+    spec = OptimizeSpec(trials=3, replicates=1, reevaluate=2, curve_points=0, candidates=1)
+    outcome = optimize(scenario, spec)
+    assert len(outcome.trials) == 3
+    assert sum(c.budget for c in outcome.best.channels) == pytest.approx(120000)
+
+
 # --------------------------------------------------------------------------- bad input
 
 

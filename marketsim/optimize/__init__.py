@@ -17,7 +17,15 @@ profit or ROI? The pieces:
 from __future__ import annotations
 
 from marketsim.optimize.objective import Risk
-from marketsim.optimize.runner import Hooks, Outcome, analyse, open_study, question_for, search
+from marketsim.optimize.runner import (
+    Hooks,
+    Outcome,
+    analyse,
+    open_study,
+    optimize,
+    question_for,
+    search,
+)
 from marketsim.optimize.space import InfeasibleError, Plan, Space
 from marketsim.optimize.study import Question, Storage, StudyError
 
@@ -33,6 +41,7 @@ __all__ = [
     "StudyError",
     "analyse",
     "open_study",
+    "optimize",
     "question_for",
     "search",
 ]

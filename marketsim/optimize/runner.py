@@ -343,7 +343,54 @@ __all__ = [
     "Outcome",
     "analyse",
     "open_study",
+    "optimize",
     "question_for",
     "search",
     "signature",
 ]
+
+
+def optimize(
+    scenario: Scenario,
+    spec: OptimizeSpec | None = None,
+    *,
+    seed: int | None = None,
+    storage: str | None = None,
+    study_name: str | None = None,
+    resume: bool = False,
+    hooks: Hooks | None = None,
+) -> Outcome:
+    """The whole question from Python: search, re-evaluate, measure; no files written.
+
+    Args:
+        scenario: the scenario; its `optimize:` section is used unless `spec` is given.
+        spec: the settings (`OptimizeSpec(trials=50, objective="profit", ...)`).
+        seed: the simulations' and sampler's seed (default: the scenario's).
+        storage: an Optuna storage URL or journal file path; default: a study file in a
+            temporary directory, deleted afterwards.
+        study_name: default: the scenario's name.
+        resume: continue the study `study_name` in `storage`.
+        hooks: progress callbacks.
+
+    Raises:
+        InfeasibleError: no plan can spend the total within the bounds.
+        StudyError: the storage or study cannot be used as asked.
+
+    """
+    import tempfile
+    from pathlib import Path
+
+    from marketsim.optimize.pool import close, make_pool
+
+    spec = spec or scenario.optimize or OptimizeSpec()
+    question = question_for(scenario, spec, scenario.seed if seed is None else seed)
+    with tempfile.TemporaryDirectory(prefix="marketsim-optimize-") as tmp:
+        where = Storage.resolve(storage, Path(tmp), spec.workers)
+        name = study_name or spec.study_name or scenario.name
+        study = open_study(question, spec, where, name, resume=resume)
+        executor = make_pool(spec.workers)
+        try:
+            search(question, spec, where, study, executor, hooks=hooks)
+            return analyse(question, spec, study, storage=where, executor=executor, hooks=hooks)
+        finally:
+            close(executor)
