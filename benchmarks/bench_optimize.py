@@ -17,7 +17,8 @@ with two (spawned processes sharing a JournalStorage file, one numba thread each
 the search phase from the moment it is asked for, so the workers' start-up (a fresh
 interpreter loading the kernels from numba's cache) is included. One worker runs the
 kernels on numba's threads over every core, so it is measured a second time on one
-thread: the per-process scaling. Reported: trials per minute and the ratios.
+thread: the per-process scaling. Reported: trials per minute and the ratios, and the
+rate once running (first to last trial completion), which long studies approach.
 
 The load average before and after is printed: other processes on a shared machine skew
 the numbers.
@@ -74,6 +75,8 @@ def study_run(
             search(question, spec, storage, study, executor)
             searching = time.perf_counter() - t0
             done = completed(study)
+            ends = sorted(t.datetime_complete.timestamp() for t in done)
+            steady = 60 * (len(ends) - 1) / (ends[-1] - ends[0]) if len(ends) > 1 else 0.0
             simulating = sum(t.user_attrs[RESULT_ATTR]["simulating"] for t in done)
             analysing = 0.0
             if analyse_too:
@@ -93,6 +96,7 @@ def study_run(
         "analysis_seconds": analysing,
         "total_seconds": total,
         "trials_per_minute": 60 * len(done) / searching,
+        "steady_trials_per_minute": steady,
     }
 
 
@@ -135,18 +139,23 @@ def main() -> None:
         lone = study_run(args.scaling_trials, args.replicates, 1, analyse_too=False, threads=1)
         ratio = two["trials_per_minute"] / one["trials_per_minute"]
         per_process = two["trials_per_minute"] / lone["trials_per_minute"]
+        steady = two["steady_trials_per_minute"] / one["steady_trials_per_minute"]
         report["scaling"] = {
             "one": one,
             "two": two,
             "one_single_thread": lone,
             "ratio": ratio,
             "ratio_to_single_thread": per_process,
+            "steady_ratio": steady,
         }
         print(
             f"scaling: {one['trials_per_minute']:.1f} trials/min with 1 worker (numba threads "
             f"on every core), {two['trials_per_minute']:.1f} with 2 (one thread each, start-up "
             f"included) -> {ratio:.2f}x; 1 worker on one thread "
-            f"{lone['trials_per_minute']:.1f} -> 2 workers give {per_process:.2f}x"
+            f"{lone['trials_per_minute']:.1f} -> 2 workers give {per_process:.2f}x; "
+            f"once running (first to last completion, no start-up): "
+            f"{one['steady_trials_per_minute']:.1f} and {two['steady_trials_per_minute']:.1f} "
+            f"trials/min -> {steady:.2f}x"
         )
     print(f"load after {os.getloadavg()}")
     if args.json:
