@@ -34,7 +34,8 @@ loads. The worker
    engine's median over it.
 
 The machine is described in the output. On a shared machine other processes skew the
-numbers, so the load average before and after is printed too.
+numbers, so the output says how much of the CPUs other processes used while the timed
+runs stepped (from /proc/stat, minus the worker's own CPU time), and the load average.
 """
 
 from __future__ import annotations
@@ -102,11 +103,21 @@ def _reset_peak() -> bool:
     return True
 
 
-def _run(model: Any, steps: int) -> float:
+def _busy() -> float:
+    """CPU seconds all processes on the machine have used (from /proc/stat)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _run(model: Any, steps: int) -> tuple[float, float]:
+    """Step `model`; return the wall time and the share of the CPUs others used meanwhile."""
+    busy, own = _busy(), sum(os.times()[:2])
     start = time.perf_counter()
     for _ in range(steps):
         model.step()
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    others = (_busy() - busy) - (sum(os.times()[:2]) - own)
+    return wall, max(0.0, others / (wall * (os.cpu_count() or 1)))
 
 
 def worker(args: argparse.Namespace) -> dict[str, Any]:
@@ -139,23 +150,25 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     baseline = _status("VmRSS")
     peak_reset = _reset_peak()
     model, first_build = build(args.customers)
-    first_step = _run(model, args.steps)
+    first_step, _ = _run(model, args.steps)
     peak = _status("VmHWM")
     customers = model.population.size
     del model
     gc.collect()
 
-    builds, stepping = [], []
+    builds, stepping, others = [], [], []
     for _ in range(args.repeats):
         model, took = build(args.customers)
         builds.append(took)
-        stepping.append(_run(model, args.steps))
+        wall, other = _run(model, args.steps)
+        stepping.append(wall)
+        others.append(other)
         del model
         gc.collect()
 
     peer, _ = build(args.peer_customers, engine="reference")
     peer_customers = peer.population.size
-    peer_time = _run(peer, args.peer_steps)
+    peer_time, _ = _run(peer, args.peer_steps)
     return {
         "scenario": str(path.relative_to(ROOT)),
         "customers": customers,
@@ -172,6 +185,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
         "first_step_s": first_step,
         "build_s": builds,
         "step_s": stepping,
+        "others_share": others,
         "peer_customers": peer_customers,
         "peer_steps": args.peer_steps,
         "peer_step_s": peer_time,
@@ -245,7 +259,9 @@ def report(res: dict[str, Any]) -> str:
         f"({raw['peer_customers']:,} customers x {raw['peer_steps']} steps)",
         f"speed-up    {res['speed_up']:,.0f}x",
         f"warm-up     {raw['warm_up_s']:.1f} s ({cache}); imports {raw['import_s']:.1f} s",
-        f"load avg    {res['load_before']} before, {res['load_after']} after",
+        f"other load  {100 * statistics.median(raw['others_share']):.0f}% of the CPUs used by "
+        f"other processes during the timed runs (median; max "
+        f"{100 * max(raw['others_share']):.0f}%); load avg {res['load_before']} before",
     ]
     if not raw["peak_reset"]:
         lines.append("note        could not reset the peak-RSS mark; memory is an upper bound")
@@ -305,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
             return done.returncode
         raw = json.loads(out.read_text())
     res = summarize(raw, machine())
-    res["load_before"], res["load_after"] = load_before, _load()
+    res["load_before"] = load_before
     print(report(res))
     if args.json is not None:
         args.json.write_text(json.dumps(res, indent=2) + "\n")
