@@ -17,7 +17,7 @@ from optuna.trial import TrialState
 ROOT = Path(__file__).resolve().parent.parent
 TWO = ROOT / "tests" / "contract" / "two-segments.yaml"
 TINY = ["--set", "segments.young.size=1500", "--set", "segments.senior.size=1000"]
-WANTED = 30
+WANTED = 20
 
 
 def command(out: Path, *extra: str) -> list[str]:
@@ -69,13 +69,13 @@ def test_sigkill_then_resume_keeps_every_completed_trial(tmp_path):
     out = tmp_path / "opt"
     db = out / "study.db"
     proc = subprocess.Popen(command(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    kill_after(proc, lambda: complete_in_db(db), 5)
+    kill_after(proc, lambda: complete_in_db(db), 4)
     assert proc.returncode == -signal.SIGKILL
 
     storage = f"sqlite:///{db}"
     killed = optuna.load_study(study_name="two-segments", storage=storage)
     kept = {t.number: t.value for t in killed.trials if t.state == TrialState.COMPLETE}
-    assert 5 <= len(kept) < WANTED
+    assert 4 <= len(kept) < WANTED
     in_flight = [t.number for t in killed.trials if t.state == TrialState.RUNNING]
     assert len(in_flight) <= 1
     assert not (out / "summary.json").exists()  # no half output
@@ -106,15 +106,14 @@ def test_sigkill_with_workers_leaves_no_orphan_adding_trials(tmp_path):
     proc = subprocess.Popen(
         command(out, "--workers", "2"), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    kill_after(proc, done, 3)
+    kill_after(proc, done, 2)
     time.sleep(1.0)  # the workers notice their parent is gone within 0.2 s
     size = journal.stat().st_size
     time.sleep(1.5)
     assert journal.stat().st_size == size  # nobody is writing any more
 
-    again = subprocess.run(
-        command(out, "--resume", "--workers", "2"), capture_output=True, text=True, timeout=300
-    )
+    # one worker carries on the journal the two wrote
+    again = subprocess.run(command(out, "--resume"), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     trials = pd.read_csv(out / "trials.csv")
     assert (trials["state"] == "complete").sum() == WANTED
