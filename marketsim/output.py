@@ -212,6 +212,7 @@ def write_run(
     staging: Path | None = None
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        staging.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a run is not
         for file in files:
             path = staging / file.name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -232,6 +233,13 @@ def write_run(
                 directory.rmdir()
         raise
     return [out / file.name for file in files]
+
+
+def _umask() -> int:
+    """The process's file-creation mask (reading it means setting it; put it back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _move_into_place(staging: Path, target: Path) -> None:

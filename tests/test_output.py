@@ -216,3 +216,11 @@ def test_write_through_a_symlinked_directory(result, tmp_path):
     write_run(result, tmp_path / "link")
     assert (tmp_path / "link").is_symlink()
     assert listing(real) == NAMES
+
+
+def test_the_output_directory_has_ordinary_permissions(result, tmp_path):
+    out = tmp_path / "run"
+    write_run(result, out)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~mask
