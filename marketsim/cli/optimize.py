@@ -21,44 +21,6 @@ if TYPE_CHECKING:
     from marketsim.optimize.runner import Outcome
     from marketsim.scenario.schema import OptimizeSpec, Scenario
 
-FileArg = Annotated[
-    str, typer.Argument(metavar="FILE", help="Scenario YAML file.", show_default=False)
-]
-OutOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--out",
-        "-o",
-        metavar="DIR",
-        help="Output directory (default: runs/*scenario name*-optimize, or -sweep).",
-        show_default=False,
-    ),
-]
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set",
-        metavar="dotted.path=VALUE",
-        help="Change a scenario value before optimising (repeatable).",
-        show_default=False,
-    ),
-]
-SeedOpt = Annotated[
-    int | None,
-    typer.Option(metavar="N", help="Seed (default: the scenario's).", show_default=False),
-]
-QuietOpt = Annotated[
-    bool, typer.Option("--quiet", "-q", help="No progress bar or tables; print the output path.")
-]
-ClusterOpt = Annotated[
-    str | None,
-    typer.Option(
-        metavar="ADDRESS",
-        help="Run on a Dask cluster, e.g. tcp://scheduler:8786.",
-        show_default=False,
-    ),
-]
-
 
 def _opt(help: str, metavar: str = "", *names: str) -> Any:
     return typer.Option(*names, metavar=metavar or None, help=help, show_default=False)
@@ -66,7 +28,7 @@ def _opt(help: str, metavar: str = "", *names: str) -> Any:
 
 @app.command()
 def optimize(
-    file: FileArg,
+    file: common.FileArg,
     trials: Annotated[
         int | None, _opt("Completed trials wanted in the study (default 100).", "N")
     ] = None,
@@ -100,8 +62,8 @@ def optimize(
         bool, typer.Option("--resume", help="Continue the study, keeping its trials.")
     ] = False,
     timeout: Annotated[float | None, _opt("Stop starting trials after S seconds.", "S")] = None,
-    seed: SeedOpt = None,
-    out: OutOpt = None,
+    seed: common.SeedOpt = None,
+    out: common.OutOpt = None,
     risk: Annotated[
         str | None, _opt("Risk measure over replicates: mean, cvar:ALPHA or quantile:Q.", "MEASURE")
     ] = None,
@@ -117,15 +79,15 @@ def optimize(
     curve_points: Annotated[
         int | None, _opt("Points of each channel's response curve (default 7; 0 for none).", "P")
     ] = None,
-    overrides: SetOpt = None,
+    overrides: common.SetOpt = None,
     force: Annotated[
         bool,
         typer.Option(
             "--force", "-f", help="Start afresh in a non-empty DIR (its study is deleted)."
         ),
     ] = False,
-    quiet: QuietOpt = False,
-    cluster: ClusterOpt = None,
+    quiet: common.QuietOpt = False,
+    cluster: common.ClusterOpt = None,
     plugin_path: common.PluginPath = None,
 ) -> None:
     """Find the split of a total budget that maximises revenue, profit or ROI.
@@ -378,7 +340,7 @@ def _fmt(x: float | None, kind: str = "amount") -> str:
 
 @app.command()
 def sweep(
-    file: FileArg,
+    file: common.FileArg,
     vary: Annotated[
         list[str],
         typer.Option(
@@ -393,17 +355,17 @@ def sweep(
         int,
         typer.Option("--replicates", "-r", metavar="R", help="Replicates per point, at least 1."),
     ] = 3,
-    seed: SeedOpt = None,
-    out: OutOpt = None,
-    overrides: SetOpt = None,
+    seed: common.SeedOpt = None,
+    out: common.OutOpt = None,
+    overrides: common.SetOpt = None,
     force: Annotated[
         bool, typer.Option("--force", "-f", help="Replace a non-empty output directory.")
     ] = False,
     workers: Annotated[
         int, typer.Option("--workers", "-w", metavar="W", help="Worker processes, at least 1.")
     ] = 1,
-    quiet: QuietOpt = False,
-    cluster: ClusterOpt = None,
+    quiet: common.QuietOpt = False,
+    cluster: common.ClusterOpt = None,
     plugin_path: common.PluginPath = None,
 ) -> None:
     """Simulate a scenario over a range of values: a response curve with 95% intervals.
