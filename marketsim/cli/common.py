@@ -25,6 +25,18 @@ PROGRESS_DELAY = 1.0
 """Seconds a run must last before its progress bar appears."""
 
 
+def write_output(payload: Any, out: Path, **options: Any) -> list[Path]:
+    """`write_run` for a command: exit 2 if `out` cannot be used, 1 if writing fails."""
+    from marketsim.output import OutputError, write_run
+
+    try:
+        return write_run(payload, out, **options)
+    except OutputError as e:
+        fail(str(e), 2)
+    except Exception as e:
+        fail(f"error: cannot write the output to {out}: {type(e).__name__}: {e}", 1)
+
+
 def check_options(*, seed: int | None, replicates: int, workers: int) -> None:
     """Refuse option values no run can use, all problems at once."""
     problems = []

@@ -137,7 +137,6 @@ def _run(
 ) -> None:
     from marketsim.compare import compare, output_files
     from marketsim.execution import make_executor
-    from marketsim.output import write_run
 
     try:
         executor = make_executor(min(workers, replicates), cluster)
@@ -162,14 +161,9 @@ def _run(
                     )
             except Exception as e:
                 fail(f"error: the comparison failed: {type(e).__name__}: {e}", 1)
-            try:
-                write_run(
-                    comparison, out, force=force, files=output_files(comparison), protect=protect
-                )
-            except OutputError as e:
-                fail(str(e), 2)
-            except Exception as e:
-                fail(f"error: cannot write the output to {out}: {type(e).__name__}: {e}", 1)
+            common.write_output(
+                comparison, out, force=force, files=output_files(comparison), protect=protect
+            )
     except KeyboardInterrupt:
         print("interrupted: no output was written", file=sys.stderr)
         raise

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from marketsim.cli import common
 from marketsim.cli.app import BadInput, app, fail
-from marketsim.output import OutputError, check_destination, default_out_dir, write_run
+from marketsim.output import OutputError, check_destination, default_out_dir
 from marketsim.scenario import ScenarioError, load_scenario
 
 if TYPE_CHECKING:
@@ -445,14 +445,9 @@ def sweep(
             result = SweepResult(
                 scenario, tuple(axes), run_seed, replicates, curve_frame(points, results)
             )
-            try:
-                written = write_run(
-                    result, out, force=force, files=sweep_files(), protect=[Path(file)]
-                )  # type: ignore[arg-type]
-            except OutputError as e:
-                fail(str(e), 2)
-            except Exception as e:
-                fail(f"error: cannot write the output to {out}: {type(e).__name__}: {e}", 1)
+            written = common.write_output(
+                result, out, force=force, files=sweep_files(), protect=[Path(file)]
+            )
     except KeyboardInterrupt:
         print("interrupted: no output was written", file=sys.stderr)
         raise

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from marketsim.cli import common
 from marketsim.cli.app import BadInput, app, fail
-from marketsim.output import OutputError, check_destination, default_out_dir, write_run
+from marketsim.output import OutputError, check_destination, default_out_dir
 from marketsim.scenario import ScenarioError, load_scenario
 
 
@@ -85,12 +85,7 @@ def run(
                         result = with_contributions(result, found)
             except Exception as e:
                 fail(f"error: the run failed: {type(e).__name__}: {e}", 1)
-            try:
-                written = write_run(result, out, force=force, protect=[Path(file)])
-            except OutputError as e:
-                fail(str(e), 2)
-            except Exception as e:
-                fail(f"error: cannot write the output to {out}: {type(e).__name__}: {e}", 1)
+            written = common.write_output(result, out, force=force, protect=[Path(file)])
     except KeyboardInterrupt:
         print("interrupted: no output was written", file=sys.stderr)
         raise
