@@ -66,27 +66,6 @@ def scenario_path() -> Path:
     return SCENARIO if SCENARIO.exists() else FALLBACK
 
 
-def scaled(scenario: Any, people: int) -> Any:
-    """`scenario` with segment sizes scaled so the population totals about `people`.
-
-    Sizes are scaled by one factor and rounded; the rounding remainder goes to the
-    largest segment that counts one person per unit, so b2c totals are exact.
-    """
-    factor = people / scenario.people
-    sizes = [max(1, round(s.size * factor)) for s in scenario.segments]
-    singles = [i for i, s in enumerate(scenario.segments) if s.people_per_unit == 1]
-    if singles:
-        big = max(singles, key=lambda i: sizes[i])
-        rest = people - sum(
-            n * s.people_per_unit for n, s in zip(sizes, scenario.segments, strict=True)
-        )
-        sizes[big] = max(1, sizes[big] + rest)
-    segments = [
-        s.model_copy(update={"size": n}) for s, n in zip(scenario.segments, sizes, strict=True)
-    ]
-    return scenario.model_copy(update={"segments": segments})
-
-
 def _status(field: str) -> int:
     """A field of /proc/self/status, in bytes (the kernel reports kB)."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -127,6 +106,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
 
     from marketsim.model import MarketModel
     from marketsim.scenario import load_scenario
+    from marketsim.scenario.scale import scaled
 
     imported = time.perf_counter() - start
     path = scenario_path()

@@ -85,29 +85,13 @@ LIMITS = {"kernel": 1.2, "python": 2.0}
 IDENTICAL = ("kernel no-op", "Python no-op")
 
 
-def scaled(scenario: Any, people: int) -> Any:
-    """`scenario` with segment sizes scaled so the population totals about `people`."""
-    factor = people / scenario.people
-    sizes = [max(1, round(s.size * factor)) for s in scenario.segments]
-    singles = [i for i, s in enumerate(scenario.segments) if s.people_per_unit == 1]
-    if singles:
-        big = max(singles, key=lambda i: sizes[i])
-        rest = people - sum(
-            n * s.people_per_unit for n, s in zip(sizes, scenario.segments, strict=True)
-        )
-        sizes[big] = max(1, sizes[big] + rest)
-    segments = [
-        s.model_copy(update={"size": n}) for s, n in zip(scenario.segments, sizes, strict=True)
-    ]
-    return scenario.model_copy(update={"segments": segments})
-
-
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     import numba
 
     from marketsim.model import MarketModel
     from marketsim.plugins import add_plugin_paths
     from marketsim.scenario import load_scenario
+    from marketsim.scenario.scale import scaled
 
     folder = Path(tempfile.mkdtemp(prefix="bench-plugins-"))
     (folder / "bench_noop.py").write_text(NOOP_PLUGINS)

@@ -106,3 +106,15 @@ def test_resolved_scenario_fills_in_plugin_defaults():
             "below": 0.0,
         }
     ]
+
+
+def test_a_scenario_scales_to_a_population_size():
+    from marketsim.scenario.scale import scaled
+
+    scenario = load_scenario(Path(__file__).parent / "contract" / "two-segments.yaml")
+    bigger = scaled(scenario, 123_457)
+    assert bigger.people == 123_457
+    ratio = bigger.segments[0].size / bigger.segments[1].size
+    assert ratio == pytest.approx(30_000 / 20_000, rel=1e-3)
+    with pytest.raises(ValueError, match="people=0"):
+        scaled(scenario, 0)
