@@ -97,7 +97,7 @@ BAD = [
         "misspelt-section",
         "chanels.tv.budget=5",
         "--set:1:1: chanels: ",
-        ["expected one of the keys", "did you mean 'channels'?"],
+        ["unknown key 'chanels'", "did you mean 'channels'?"],
     ),
     (
         "into-a-scalar",
@@ -176,3 +176,17 @@ def test_any_valid_budget_round_trips(budget):
 def test_any_negative_budget_is_refused_at_the_set_text(budget):
     (found,) = problems(f"channels.tv.budget={budget!r}")
     assert found.startswith("--set:1:20: channels.tv.budget: expected a number >= 0, found ")
+
+
+def test_set_can_fill_in_a_section_the_file_leaves_out():
+    scenario = load_scenario(B2C, ["sales.inside.count=3", "optimize.bounds.tv.min=1000"])
+    assert scenario.sales.inside.count == 3
+    assert scenario.optimize.bounds["tv"].min == 1000
+
+
+def test_a_misspelt_key_in_a_new_section_is_located_in_the_override():
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(B2C, ["sales.insde.count=3"])
+    assert str(info.value) == (
+        "--set:1:7: sales.insde: unknown key 'insde', did you mean 'inside'?"
+    )

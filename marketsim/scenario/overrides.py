@@ -51,12 +51,20 @@ def _apply(doc: Document, text: str, line: int) -> None:
 
     path: Path = ()
     parent, node = None, doc.data
+    created: list[tuple[Path, int]] = []
     for i, (part, col) in enumerate(zip(parts, cols, strict=True)):
-        key = _key(node, part, create=i == len(parts) - 1)
+        key = _key(node, part, create=True)
         if key is None:
             raise _refuse(line, col, ".".join(parts[: i + 1]), _why_not(node, part))
+        if i < len(parts) - 1 and isinstance(node, dict) and node.get(key) is None:
+            # A section the file leaves out (e.g. `sales:`) starts empty; validation
+            # then judges the key, so a misspelt one is reported here with did-you-mean.
+            node[key] = {}
+            created.append(((*path, key), col))
         path, parent, node = (*path, key), node, _child(node, key)
     parent[path[-1]] = fragment.data
+    for section, col in created:
+        doc.values[section] = doc.keys[section] = Location(SOURCE, line, col)
 
     for marks in (doc.values, doc.keys):  # the old value's positions no longer apply
         for stale in [p for p in marks if p[: len(path)] == path]:
@@ -68,7 +76,7 @@ def _apply(doc: Document, text: str, line: int) -> None:
 
 
 def _key(node: Any, part: str, *, create: bool) -> str | int | None:
-    """The key or index `part` names in `node`; a mapping's last key may be new."""
+    """The key or index `part` names in `node`; a mapping's key may be new."""
     if not part:
         return None
     if isinstance(node, dict):
