@@ -221,7 +221,7 @@ def report(res: dict[str, Any]) -> str:
     mb = 2**20
     ok_speed = "ok" if res["speed_median"] >= FLOOR_SPEED else "BELOW FLOOR"
     ok_mem = "ok" if res["bytes_per_customer"] < FLOOR_BYTES else "ABOVE FLOOR"
-    cache = "cold cache: compile" if raw["cold_cache"] else "numba cache warm"
+    cache = "empty numba cache: compiling" if raw["cold_cache"] else "compiles or loads the cache"
     lines = [
         f"marketsim b2c benchmark: {raw['scenario']} scaled to {raw['customers']:,} "
         f"customers x {raw['steps']} steps",
