@@ -39,3 +39,23 @@ def test_every_readme_command_runs(tmp_path):
         if redirect:
             Path(redirect).write_text(done.stdout)
     assert (tmp_path / "runs" / "launch" / "report.html").is_file()
+
+
+@pytest.mark.slow
+def test_the_readme_python_example_runs(monkeypatch):
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks
+    monkeypatch.chdir(ROOT)
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["model"].customer(42).stage in {
+        "unaware",
+        "aware",
+        "interested",
+        "lead",
+        "qualified",
+        "opportunity",
+        "customer",
+    }
