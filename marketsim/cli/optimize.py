@@ -358,12 +358,8 @@ def sweep(
     seed: common.SeedOpt = None,
     out: common.OutOpt = None,
     overrides: common.SetOpt = None,
-    force: Annotated[
-        bool, typer.Option("--force", "-f", help="Replace a non-empty output directory.")
-    ] = False,
-    workers: Annotated[
-        int, typer.Option("--workers", "-w", metavar="W", help="Worker processes, at least 1.")
-    ] = 1,
+    force: common.ForceOpt = False,
+    workers: common.WorkersOpt = 1,
     quiet: common.QuietOpt = False,
     cluster: common.ClusterOpt = None,
     plugin_path: common.PluginPath = None,
