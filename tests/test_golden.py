@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import CONTRACT, ROOT, SCENARIOS
+
 from marketsim.cli import main
 
 GOLDEN = ROOT / "tests" / "golden"
