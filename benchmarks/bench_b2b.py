@@ -29,7 +29,7 @@ TARGET_SECONDS = 2.0
 
 def run_once(scenario, replicate: int) -> tuple[float, float, int]:
     """(total seconds, seconds in the sales phase, deals won) of one full run."""
-    from marketsim.model import MarketModel
+    from marketsim.engine.model import MarketModel
 
     start = time.perf_counter()
     model = MarketModel(scenario, replicate=replicate)

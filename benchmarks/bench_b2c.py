@@ -104,7 +104,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     start = time.perf_counter()
     import numba
 
-    from marketsim.model import MarketModel
+    from marketsim.engine.model import MarketModel
     from marketsim.scenario import load_scenario
     from marketsim.scenario.scale import scaled
 

@@ -42,9 +42,9 @@ SCENARIO = ROOT / "scenarios" / "b2c_launch.yaml"
 def study_run(
     trials: int, replicates: int, workers: int, analyse_too: bool, threads: int | None = None
 ) -> dict:
-    from marketsim.optimize.pool import close, make_pool
-    from marketsim.optimize.runner import analyse, open_study, question_for, search
-    from marketsim.optimize.study import RESULT_ATTR, Storage, completed
+    from marketsim.drivers.optimize.pool import close, make_pool
+    from marketsim.drivers.optimize.runner import analyse, open_study, question_for, search
+    from marketsim.drivers.optimize.study import RESULT_ATTR, Storage, completed
     from marketsim.scenario import load_scenario
     from marketsim.scenario.schema import OptimizeSpec
 
@@ -110,8 +110,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
+    from marketsim.drivers.simulation import simulate
     from marketsim.scenario import load_scenario
-    from marketsim.simulation import simulate
 
     simulate(load_scenario(SCENARIO, ["segments.urban_young.size=500"]))  # warm the kernels
     print(

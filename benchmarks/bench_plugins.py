@@ -88,7 +88,7 @@ IDENTICAL = ("kernel no-op", "Python no-op")
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     import numba
 
-    from marketsim.model import MarketModel
+    from marketsim.engine.model import MarketModel
     from marketsim.plugins import add_plugin_paths
     from marketsim.scenario import load_scenario
     from marketsim.scenario.scale import scaled

@@ -10,21 +10,21 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from marketsim.model import MarketModel
-    from marketsim.results import Result
+    from marketsim.drivers.results import Result
+    from marketsim.drivers.simulation import simulate
+    from marketsim.engine.model import MarketModel
     from marketsim.scenario import Scenario, ScenarioError, load_scenario
-    from marketsim.simulation import simulate
 
 __version__ = "0.1.0"
 __all__ = ["MarketModel", "Result", "Scenario", "ScenarioError", "load_scenario", "simulate"]
 
 _HOMES = {
-    "MarketModel": "marketsim.model",
-    "Result": "marketsim.results",
+    "MarketModel": "marketsim.engine.model",
+    "Result": "marketsim.drivers.results",
     "Scenario": "marketsim.scenario",
     "ScenarioError": "marketsim.scenario",
     "load_scenario": "marketsim.scenario",
-    "simulate": "marketsim.simulation",
+    "simulate": "marketsim.drivers.simulation",
 }
 
 

@@ -41,7 +41,7 @@ import pytest
 import yaml
 
 if TYPE_CHECKING:
-    from marketsim.model import MarketModel
+    from marketsim.engine.model import MarketModel
     from marketsim.scenario import Scenario
 
 __all__ = ["SMALL_MARKET", "PluginCase", "PluginTestSuite", "bad_values", "run_case"]
@@ -176,7 +176,7 @@ def run_case(
 
     Returns the model and its ledger rows (one per step).
     """
-    from marketsim.model import MarketModel
+    from marketsim.engine.model import MarketModel
 
     scenario = case.load()
     model = MarketModel(scenario, engine=engine)  # type: ignore[arg-type]
@@ -190,7 +190,7 @@ def run_case(
 
 def check_invariants(model: MarketModel, people: int) -> None:
     """Assert what every step must keep, whatever a plugin does."""
-    from marketsim.funnel import STAGES
+    from marketsim.core.stages import STAGES
 
     pop = model.population
     step = len(model.ledger.rows) - 1

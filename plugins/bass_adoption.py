@@ -23,10 +23,10 @@ from typing import Literal
 
 import numpy as np
 
-from marketsim.funnel import CUSTOMER
-from marketsim.kernels import layout as L
+from marketsim.core import layout as L
+from marketsim.core.errors import did_you_mean, quoted, show
+from marketsim.core.stages import CUSTOMER
 from marketsim.plugins import Plugin, PluginParams, param
-from marketsim.scenario.errors import did_you_mean, quoted, show
 from marketsim.scenario.schema import Id, NonNegative, Probability
 
 

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsim.funnel import AWARE, CUSTOMER
-from marketsim.kernels import layout as L
+from marketsim.core import layout as L
+from marketsim.core.errors import did_you_mean, quoted, show
+from marketsim.core.stages import AWARE, CUSTOMER
 from marketsim.plugins import Plugin, PluginParams, param
 from marketsim.plugins.rng import uniforms
-from marketsim.scenario.errors import did_you_mean, quoted, show
 from marketsim.scenario.schema import Id, NonNegative, Probability, StepIndex
 
 CHANCES = [L.PURCHASE, L.LEAD_CONVERSION, L.REPEAT]

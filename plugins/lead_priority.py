@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from marketsim.funnel import INTERESTED
+from marketsim.core.stages import INTERESTED
 from marketsim.plugins import Plugin, PluginParams, param
 from marketsim.scenario.schema import Probability
 

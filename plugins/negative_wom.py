@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsim.funnel import AWARE, CUSTOMER
+from marketsim.core.stages import AWARE, CUSTOMER
 from marketsim.plugins import Plugin, PluginParams, param
 from marketsim.plugins.rng import uniforms
 from marketsim.scenario.schema import NonNegative, Probability

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsim.kernels import layout as L
+from marketsim.core import layout as L
 from marketsim.plugins import Plugin, PluginParams, param
 from marketsim.scenario.schema import NonNegative, Positive, Probability
 

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 import yaml
 
+from marketsim.drivers.simulation import simulate
 from marketsim.scenario.schema import Scenario
-from marketsim.simulation import simulate
 
 try:
     from marketsim.scenario import load_scenario

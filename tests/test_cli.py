@@ -17,10 +17,11 @@ import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
-from marketsim import cli, output
+from marketsim import cli
 from marketsim.cli import common
-from marketsim.funnel import STAGES
-from marketsim.output import RUN_FILES, OutputFile
+from marketsim.core.stages import STAGES
+from marketsim.io import output
+from marketsim.io.output import RUN_FILES, OutputFile
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_DIR = ROOT / "tests" / "contract"
@@ -187,7 +188,7 @@ def test_a_non_empty_directory_is_refused_before_simulating(tmp_path, monkeypatc
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
     monkeypatch.setattr(
-        "marketsim.simulation.simulate", lambda *a, **k: pytest.fail("simulated anyway")
+        "marketsim.drivers.simulation.simulate", lambda *a, **k: pytest.fail("simulated anyway")
     )
     result = invoke("run", B2C, "--out", out, *SMALL)
     assert result.exit_code == 2
@@ -250,7 +251,7 @@ def test_a_failing_simulation_exits_1_and_writes_nothing(tmp_path, monkeypatch):
     def explode(*args, **kwargs):
         raise RuntimeError("kernel fell over")
 
-    monkeypatch.setattr("marketsim.simulation.simulate", explode)
+    monkeypatch.setattr("marketsim.drivers.simulation.simulate", explode)
     result = invoke("run", B2C, "--out", tmp_path / "run", *SMALL)
     assert result.exit_code == 1
     assert "kernel fell over" in result.stderr

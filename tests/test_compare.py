@@ -13,7 +13,7 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from marketsim import cli, load_scenario, simulate
-from marketsim.compare import (
+from marketsim.drivers.compare import (
     METRICS,
     Strategy,
     check_alignment,
@@ -294,7 +294,7 @@ def test_two_workers_give_identical_files(compared, tmp_path):
 @pytest.fixture
 def no_simulation(monkeypatch):
     monkeypatch.setattr(
-        "marketsim.simulation.simulate", lambda *a, **k: pytest.fail("simulated anyway")
+        "marketsim.drivers.simulation.simulate", lambda *a, **k: pytest.fail("simulated anyway")
     )
 
 
@@ -381,7 +381,7 @@ def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
         path.write_text("strategy,metr")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("marketsim.compare.write_comparison_csv", broken)
+    monkeypatch.setattr("marketsim.drivers.compare.write_comparison_csv", broken)
     a = small_file(tmp_path, "a", **{"horizon: 12": "horizon: 3"})
     result = invoke("compare", a, a, "-r", "2", "--out", tmp_path / "runs" / "out")
     assert result.exit_code == 1

@@ -9,9 +9,13 @@ import pytest
 from typer.testing import CliRunner
 
 from marketsim.cli import app
-from marketsim.contribution import channel_contributions, with_contributions, without_channel
+from marketsim.drivers.contribution import (
+    channel_contributions,
+    with_contributions,
+    without_channel,
+)
+from marketsim.drivers.simulation import simulate
 from marketsim.scenario import load_scenario
-from marketsim.simulation import simulate
 
 SMALL = ["segments.consumers.size=3000"]
 

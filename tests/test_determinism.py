@@ -45,7 +45,7 @@ RUN = """\
 import hashlib, sys
 import numba
 from marketsim import load_scenario, simulate
-from marketsim.model import MarketModel
+from marketsim.engine.model import MarketModel
 
 scenario = load_scenario(sys.argv[1])
 result = simulate(scenario, replicates=2)

@@ -8,9 +8,9 @@ from distributed import LocalCluster
 from typer.testing import CliRunner
 
 from marketsim.cli import app
-from marketsim.execution import DaskExecutor, LocalExecutor, make_executor
+from marketsim.drivers.execution import DaskExecutor, LocalExecutor, make_executor
+from marketsim.drivers.simulation import simulate
 from marketsim.scenario import load_scenario
-from marketsim.simulation import simulate
 
 SMALL = ["segments.consumers.size=3000"]
 

@@ -16,10 +16,10 @@ from conftest import EVERYTHING
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marketsim.funnel import AWARE, CUSTOMER, INTERESTED, UNAWARE
+from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, UNAWARE
+from marketsim.engine.model import MarketModel
 from marketsim.kernels import network, rng
 from marketsim.kernels.customer_step import SLACK, _sync_contacts
-from marketsim.model import MarketModel
 from marketsim.scenario.schema import Scenario
 
 

@@ -9,14 +9,14 @@ from conftest import make_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marketsim.channels import StepInputs
-from marketsim.funnel import CUSTOMER
+from marketsim.core.stages import CUSTOMER
+from marketsim.drivers.simulation import simulate
+from marketsim.engine.channels import StepInputs
+from marketsim.engine.model import MarketModel
+from marketsim.engine.population import Population, initial_awareness_py
 from marketsim.kernels import rng
 from marketsim.kernels.customer_step import _count_talkers
-from marketsim.model import MarketModel
-from marketsim.population import Population, initial_awareness_py
-from marketsim.reference import talkers
-from marketsim.simulation import simulate
+from marketsim.kernels.reference import talkers
 
 
 @given(

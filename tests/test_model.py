@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from conftest import make_scenario
 
-from marketsim.agents import Customer
-from marketsim.funnel import AWARE, CUSTOMER, STAGES
-from marketsim.model import MATERIALIZE_UP_TO, MarketModel
-from marketsim.simulation import simulate
+from marketsim.core.stages import AWARE, CUSTOMER, STAGES
+from marketsim.drivers.simulation import simulate
+from marketsim.engine.agents import Customer
+from marketsim.engine.model import MATERIALIZE_UP_TO, MarketModel
 
 
 def one_segment(size=4000, horizon=30, channels=(), **segment):

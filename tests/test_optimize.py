@@ -14,11 +14,11 @@ import yaml
 from typer.testing import CliRunner
 
 from marketsim import cli
-from marketsim.optimize import InfeasibleError, Risk, Space, StudyError
-from marketsim.optimize.space import BudgetVar, FlightVar, TeamVar
+from marketsim.drivers.optimize import InfeasibleError, Risk, Space, StudyError
+from marketsim.drivers.optimize.space import BudgetVar, FlightVar, TeamVar
+from marketsim.drivers.simulation import run_replicate
 from marketsim.scenario import ScenarioError, load_scenario, scenario_from_text
 from marketsim.scenario.schema import OptimizeSpec
-from marketsim.simulation import run_replicate
 
 ROOT = Path(__file__).resolve().parent.parent
 TWO = ROOT / "tests" / "contract" / "two-segments.yaml"
@@ -251,7 +251,7 @@ def test_two_workers_share_a_journal_and_every_trial_is_deterministic(tmp_path):
             "channels.social.budget": row["budget.social"],
             "channels.print.budget": row["budget.print"],
         }
-        from marketsim.sweep import with_values
+        from marketsim.drivers.sweep import with_values
 
         total = (
             run_replicate(with_values(scenario, changed), scenario.seed, 0).frame()["revenue"].sum()
@@ -362,7 +362,7 @@ def test_headcount_flighting_and_promotion_choices(tmp_path):
 
 
 def test_python_api_answers_the_same_question():
-    from marketsim.optimize import optimize
+    from marketsim.drivers.optimize import optimize
 
     scenario = load_scenario(TWO, TINY)
     spec = OptimizeSpec(trials=3, replicates=1, reevaluate=2, curve_points=0, candidates=1)
@@ -479,6 +479,6 @@ def test_a_non_empty_output_directory_needs_resume_or_force(tmp_path):
 
 def test_study_errors_are_exceptions_with_the_storage_named():
     with pytest.raises(StudyError, match="nowhere"):
-        from marketsim.optimize import Storage
+        from marketsim.drivers.optimize import Storage
 
         Storage("sqlite:////nowhere/at/all.db").open()

@@ -16,8 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from marketsim import cli
+from marketsim.drivers.sweep import evaluate, with_values
 from marketsim.scenario import load_scenario
-from marketsim.sweep import evaluate, with_values
 
 ROOT = Path(__file__).resolve().parent.parent
 TWO = ROOT / "tests" / "contract" / "two-segments.yaml"

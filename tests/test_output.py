@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from marketsim import output
-from marketsim.funnel import STAGES
-from marketsim.output import (
+from marketsim.core.stages import STAGES
+from marketsim.drivers.simulation import simulate
+from marketsim.io import output
+from marketsim.io.output import (
     RUN_FILES,
     OutputError,
     OutputFile,
@@ -24,7 +25,6 @@ from marketsim.output import (
     write_run,
 )
 from marketsim.scenario import load_scenario
-from marketsim.simulation import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 B2C = ROOT / "tests" / "contract" / "minimal-b2c.yaml"

@@ -432,7 +432,7 @@ def test_resolved_behaviours_fill_in_every_default():
 
 
 def test_a_plugin_that_raises_stops_the_run_naming_plugin_and_step(tmp_path, monkeypatch):
-    from marketsim.simulation import simulate
+    from marketsim.drivers.simulation import simulate
 
     write(
         tmp_path / "p",

@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from marketsim.drivers.simulation import simulate
+from marketsim.engine.model import MarketModel
 from marketsim.kernels.rng import stream_key, uniform_py
-from marketsim.model import MarketModel
 from marketsim.plugins import load
 from marketsim.plugins.rng import key_to_params, uniforms
 from marketsim.scenario.schema import Scenario
-from marketsim.simulation import simulate
 
 pytestmark = pytest.mark.filterwarnings("ignore:First-class function type")
 

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from marketsim.funnel import CUSTOMER
-from marketsim.model import MarketModel
+from marketsim.core.stages import CUSTOMER
+from marketsim.drivers.simulation import simulate
+from marketsim.engine.model import MarketModel
 from marketsim.scenario.schema import Scenario
-from marketsim.simulation import simulate
 
 B2B: dict[str, Any] = {
     "name": "b2b-test",

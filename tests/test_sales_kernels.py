@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marketsim.funnel import (
+from marketsim.core.stages import (
     AWARE,
     CUSTOMER,
     INTERESTED,
@@ -28,9 +28,9 @@ from marketsim.funnel import (
     STAGES,
     UNAWARE,
 )
+from marketsim.engine.products import split_units, split_units_py
 from marketsim.kernels import sales as K
 from marketsim.kernels.rng import P_BROKER, P_COLD, stream_key
-from marketsim.products import split_units, split_units_py
 
 WITH_MARKETING = UNAWARE
 ACCOUNT_STAGES = (WITH_MARKETING, LEAD, QUALIFIED, OPPORTUNITY, CUSTOMER)

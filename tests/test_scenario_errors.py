@@ -567,7 +567,7 @@ def test_text_problems_name_the_source():
 
 
 def test_scenarios_built_in_python_are_checked_like_files():
-    from marketsim.model import MarketModel
+    from marketsim.engine.model import MarketModel
     from marketsim.scenario import check_scenario
 
     good = load_scenario(CONTRACT / B2C)

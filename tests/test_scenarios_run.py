@@ -20,10 +20,10 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from marketsim.channels import spend_plan
-from marketsim.funnel import STAGES
+from marketsim.core.stages import STAGES
+from marketsim.drivers.simulation import simulate
+from marketsim.engine.channels import spend_plan
 from marketsim.scenario.schema import ChannelBase, Scenario
-from marketsim.simulation import simulate
 
 try:
     from marketsim.scenario import load_scenario

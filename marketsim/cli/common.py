@@ -18,7 +18,7 @@ from rich.table import Table
 from marketsim.cli.app import BadInput, fail
 
 if TYPE_CHECKING:
-    from marketsim.results import Result
+    from marketsim.drivers.results import Result
 
 MAX_SEED = 2**63 - 1
 PROGRESS_DELAY = 1.0
@@ -27,7 +27,7 @@ PROGRESS_DELAY = 1.0
 
 def write_output(payload: Any, out: Path, **options: Any) -> list[Path]:
     """`write_run` for a command: exit 2 if `out` cannot be used, 1 if writing fails."""
-    from marketsim.output import OutputError, write_run
+    from marketsim.io.output import OutputError, write_run
 
     try:
         return write_run(payload, out, **options)
@@ -133,7 +133,7 @@ def headline_table(result: Result) -> Table:
     table.add_column("metric")
     table.add_column("mean", justify="right")
     table.add_column("95% CI", justify="right")
-    from marketsim.results import HEADLINE
+    from marketsim.drivers.results import HEADLINE
 
     for name in HEADLINE:
         stats = summary["metrics"].get(name)

@@ -13,11 +13,11 @@ from rich.text import Text
 
 from marketsim.cli import common
 from marketsim.cli.app import BadInput, app, fail
-from marketsim.output import OutputError, check_destination, default_out_dir
+from marketsim.io.output import OutputError, check_destination, default_out_dir
 from marketsim.scenario import ScenarioError, load_scenario
 
 if TYPE_CHECKING:
-    from marketsim.compare import Strategy
+    from marketsim.drivers.compare import Strategy
 
 DEFAULT_REPLICATES = 10
 MAX_DIR_NAME = 100
@@ -62,7 +62,7 @@ def compare(
     strategies/. Exits 0 on success, 1 if a run fails, 2 on bad input (nothing is run
     unless every file is valid).
     """
-    from marketsim.compare import Strategy, check_alignment, strategy_names
+    from marketsim.drivers.compare import Strategy, check_alignment, strategy_names
 
     common.use_plugin_paths(plugin_path)
     try:
@@ -135,8 +135,8 @@ def _run(
     quiet: bool,
     cluster: str | None,
 ) -> None:
-    from marketsim.compare import compare, output_files
-    from marketsim.execution import make_executor
+    from marketsim.drivers.compare import compare, output_files
+    from marketsim.drivers.execution import make_executor
 
     try:
         executor = make_executor(min(workers, replicates), cluster)

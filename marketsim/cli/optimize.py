@@ -14,11 +14,11 @@ from rich.table import Table
 
 from marketsim.cli import common
 from marketsim.cli.app import BadInput, app, fail
-from marketsim.output import OutputError, check_destination, default_out_dir
+from marketsim.io.output import OutputError, check_destination, default_out_dir
 from marketsim.scenario import ScenarioError, load_scenario
 
 if TYPE_CHECKING:
-    from marketsim.optimize.runner import Outcome
+    from marketsim.drivers.optimize.runner import Outcome
     from marketsim.scenario.schema import OptimizeSpec, Scenario
 
 
@@ -95,9 +95,9 @@ def optimize(
     Writes best.yaml, summary.json, trials.csv, curves.csv, optimization.html and the
     study into DIR. Exits 0 on success, 1 if the run fails, 2 on bad input.
     """
-    from marketsim.optimize import InfeasibleError, StudyError
-    from marketsim.optimize.runner import Hooks, analyse, open_study, question_for, search
-    from marketsim.optimize.study import DB_FILE, JOURNAL_FILE, Storage, make_sampler
+    from marketsim.drivers.optimize import InfeasibleError, StudyError
+    from marketsim.drivers.optimize.runner import Hooks, analyse, open_study, question_for, search
+    from marketsim.drivers.optimize.study import DB_FILE, JOURNAL_FILE, Storage, make_sampler
 
     cli = {
         "trials": trials,
@@ -144,7 +144,7 @@ def optimize(
     show = not quiet and console.is_terminal
     bar = _Bar(console, enabled=show)
     hooks = Hooks(trials=bar.trials, phase=bar.phase, job=bar.job)
-    from marketsim.optimize.pool import close, make_pool
+    from marketsim.drivers.optimize.pool import close, make_pool
 
     try:
         executor = make_pool(spec.workers, cluster)
@@ -163,7 +163,7 @@ def optimize(
                 fail(f"error: the optimisation failed: {type(e).__name__}: {e}", 1)
             finally:
                 close(executor)
-            from marketsim.optimize.outputs import write_outcome
+            from marketsim.drivers.optimize.outputs import write_outcome
 
             try:
                 written = write_outcome(outcome, out, where, protect=[Path(file)])
@@ -369,7 +369,7 @@ def sweep(
     Writes sweep.csv (one row per point: the values, then each metric's mean, std and
     95% interval) and sweep.html. Exits 0 on success, 1 if the run fails, 2 on bad input.
     """
-    from marketsim.sweep import grid, override_text, parse_vary
+    from marketsim.drivers.sweep import grid, override_text, parse_vary
 
     common.use_plugin_paths(plugin_path)
     try:
@@ -413,8 +413,8 @@ def sweep(
     except (BadInput, ScenarioError, OutputError) as e:
         fail(str(e), 2)
 
-    from marketsim.optimize.pool import close, make_pool
-    from marketsim.sweep import SweepResult, curve_frame, evaluate
+    from marketsim.drivers.optimize.pool import close, make_pool
+    from marketsim.drivers.sweep import SweepResult, curve_frame, evaluate
 
     try:
         executor = make_pool(workers, cluster)
@@ -457,8 +457,8 @@ def sweep(
 
 def sweep_files() -> list[Any]:
     """sweep.csv and sweep.html."""
-    from marketsim.output import OutputFile
-    from marketsim.sweep import write_sweep_csv
+    from marketsim.drivers.sweep import write_sweep_csv
+    from marketsim.io.output import OutputFile
 
     def write_html(result: Any, path: Path) -> None:
         from marketsim.report.optimization import sweep_page

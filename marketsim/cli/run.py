@@ -11,7 +11,7 @@ from rich.console import Console
 
 from marketsim.cli import common
 from marketsim.cli.app import BadInput, app, fail
-from marketsim.output import OutputError, check_destination, default_out_dir
+from marketsim.io.output import OutputError, check_destination, default_out_dir
 from marketsim.scenario import ScenarioError, load_scenario
 
 
@@ -53,9 +53,9 @@ def run(
     except (BadInput, ScenarioError, OutputError) as e:
         fail(str(e), 2)
 
-    from marketsim.contribution import channel_contributions, with_contributions
-    from marketsim.execution import make_executor
-    from marketsim.simulation import simulate
+    from marketsim.drivers.contribution import channel_contributions, with_contributions
+    from marketsim.drivers.execution import make_executor
+    from marketsim.drivers.simulation import simulate
 
     try:
         executor = make_executor(min(workers, replicates), cluster)

@@ -1,7 +1,7 @@
 """The hot loop: one step of every person's funnel, over arrays.
 
-Private kernels; `marketsim.model` validates inputs and calls them. The plain-Python
-twin in `marketsim.reference` implements the same equations one person at a time;
+Private kernels; `marketsim.engine.model` validates inputs and calls them. The plain-Python
+twin in `marketsim.kernels.reference` implements the same equations one person at a time;
 tests demand the two agree bit for bit. `docs/model.md` states every equation.
 """
 
@@ -13,8 +13,8 @@ import numba
 import numpy as np
 from numba import njit, types
 
-from marketsim.funnel import AWARE, CUSTOMER, INTERESTED, LEAD, UNAWARE
-from marketsim.kernels import layout as L
+from marketsim.core import layout as L
+from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, UNAWARE
 from marketsim.kernels.config import JIT, PARALLEL_JIT, jit, parallel_jit
 from marketsim.kernels.rng import (
     P_AWARE,
@@ -152,7 +152,7 @@ def _advance(
 ):
     """Move every person through exposure, awareness, interest, search and purchase.
 
-    The same equations, draws and arithmetic as `marketsim.reference.customer_step`;
+    The same equations, draws and arithmetic as `marketsim.kernels.reference.customer_step`;
     only work whose outcome is already known is skipped (see `SLACK`). `contacts` must
     be current (`_sync_contacts`): it is the word-of-mouth input read before any update,
     unless `talk_in` (one value per person) replaces it. Plugins' kernel hooks run where

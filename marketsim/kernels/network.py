@@ -10,8 +10,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from marketsim.core.layout import BLOCK
 from marketsim.kernels.config import jit, parallel_jit
-from marketsim.kernels.layout import BLOCK
 from marketsim.kernels.rng import P_NETWORK, draw, entity_hash
 
 CSR_CHUNKS = 4  # most edge-list chunks `_to_csr` fills in parallel (memory: 8 bytes/person each)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsim.funnel import AWARE, CUSTOMER, INTERESTED, LEAD, OPPORTUNITY, QUALIFIED, UNAWARE
+from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, OPPORTUNITY, QUALIFIED, UNAWARE
 from marketsim.kernels.config import jit
 from marketsim.kernels.rng import P_APPROVE, P_HANDOFF, P_QUALIFY, uniform
 

@@ -41,7 +41,7 @@ Hook points, in the order a step runs them:
   step is booked (a plugin that moves people between stages updates
   `ctx.market.stage_counts` too).
 
-Columns of `ctx.seg` are named in `marketsim.kernels.layout`. Random draws use the
+Columns of `ctx.seg` are named in `marketsim.core.layout`. Random draws use the
 counter-based generator (`marketsim.plugins.rng`) with purposes from `self.purpose(k)`,
 so results never depend on thread counts or the order of loops.
 

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from marketsim.channels import MarketState, StepInputs
-    from marketsim.model import MarketModel
-    from marketsim.population import Population
+    from marketsim.engine.channels import MarketState, StepInputs
+    from marketsim.engine.model import MarketModel
+    from marketsim.engine.population import Population
 
 
 @dataclass
@@ -27,7 +27,7 @@ class StepContext:
         market: people, stage counts at the start of the step, reputation, search.
         population: per-person arrays (stage, ad_memory, touches, network, detractor).
         seg: [segment, column] effective parameters (columns in
-            `marketsim.kernels.layout`) — `persuasion` and `purchase` hooks change it;
+            `marketsim.core.layout`) — `persuasion` and `purchase` hooks change it;
             None before they are computed.
         talk: per-person word-of-mouth input — the `word_of_mouth` hook changes it;
             None before it is computed.

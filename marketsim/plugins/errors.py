@@ -23,7 +23,7 @@ class UnknownPluginError(PluginError, LookupError):
         super().__init__(name, self.available)
 
     def __str__(self) -> str:
-        from marketsim.scenario.errors import did_you_mean, quoted
+        from marketsim.core.errors import did_you_mean, quoted
 
         known = quoted(self.available) if self.available else "none found"
         return f"unknown plugin {self.name!r} (available: {known})" + did_you_mean(

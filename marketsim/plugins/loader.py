@@ -270,8 +270,8 @@ def _kernel_problems(cls: type[Plugin]) -> list[str]:
     """
     from numba.core.dispatcher import Dispatcher
 
+    from marketsim.core.errors import did_you_mean, quoted
     from marketsim.plugins.base import KERNEL_HOOKS, KERNEL_SIGNATURE
-    from marketsim.scenario.errors import did_you_mean, quoted
 
     kernels = cls.kernels
     if not isinstance(kernels, dict):
@@ -347,8 +347,8 @@ def activate(scenario: Scenario) -> list[Plugin]:
     items = getattr(scenario, "behaviours", None) or []
     if not items:
         return []
+    from marketsim.core.errors import ScenarioError
     from marketsim.scenario.behaviours import resolve_behaviours
-    from marketsim.scenario.errors import ScenarioError
     from marketsim.scenario.source import Document
 
     doc = Document("<scenario>", {"behaviours": [dict(i) for i in items]}, {}, {})

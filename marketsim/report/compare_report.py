@@ -11,7 +11,7 @@ from marketsim.report.page import Section, escape, page, table
 from marketsim.report.run_report import _channel_section, _funnel_section, _sales_section
 
 if TYPE_CHECKING:
-    from marketsim.compare import Comparison
+    from marketsim.drivers.compare import Comparison
 
 
 def write_compare_report(comparison: Comparison, path: Path) -> None:

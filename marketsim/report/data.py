@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
-    from marketsim.compare import Comparison
-    from marketsim.results import Result
+    from marketsim.drivers.compare import Comparison
+    from marketsim.drivers.results import Result
 
 SUMMARY = "summary.json"
 TIMESERIES = "timeseries.csv"
@@ -94,7 +94,7 @@ def run_data(result: Result) -> RunData:
     """The record of `result`, exactly as its files would be read back."""
     import yaml
 
-    from marketsim.output import jsonable, timeseries_columns
+    from marketsim.io.output import jsonable, timeseries_columns
     from marketsim.scenario import dump_resolved
 
     summary = json.loads(json.dumps(jsonable(result.summary), allow_nan=False))

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from marketsim.funnel import STAGES
+from marketsim.core.stages import STAGES
 
 COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c")
 """One colour per strategy (or series), in order; cycled beyond eight."""

@@ -10,7 +10,7 @@ from marketsim.report.data import RunData, run_data
 from marketsim.report.page import Section, cards, escape, page, table
 
 if TYPE_CHECKING:
-    from marketsim.results import Result
+    from marketsim.drivers.results import Result
 
 HEADLINE = (
     ("revenue", "revenue", "amount"),
@@ -30,8 +30,8 @@ def write_run_report(result: Result, path: Path) -> None:
 
 def headline_metrics(run: RunData) -> dict[str, dict[str, float | None]]:
     """Headline metrics with 95% CIs: summary.json's, plus cost per acquisition."""
-    from marketsim.compare import replicate_metrics
-    from marketsim.stats import describe
+    from marketsim.drivers.compare import replicate_metrics
+    from marketsim.drivers.stats import describe
 
     metrics = {name: run.summary["metrics"].get(name) for name, _, _ in HEADLINE}
     per_rep = replicate_metrics(run.timeseries)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from marketsim.scenario.errors import Problem, ScenarioError
+from marketsim.core.errors import Problem, ScenarioError
 from marketsim.scenario.overrides import apply_overrides
 from marketsim.scenario.references import check_references
 from marketsim.scenario.resolved import dump_resolved, scenario_json_schema

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from marketsim.scenario.errors import Problem, did_you_mean, quoted, show
+from marketsim.core.errors import Problem, did_you_mean, quoted, show
 from marketsim.scenario.source import Path
 
 if TYPE_CHECKING:

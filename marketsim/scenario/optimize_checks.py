@@ -3,14 +3,14 @@
 The schema checks each setting on its own; whether `bounds: {tvv: ...}` names a channel,
 a promotion choice names a promotion, or a headcount has a sales team to count is only
 known once the whole scenario is read. Whether the bounds leave any feasible split of
-the total budget depends on the command line too, so `marketsim.optimize` checks that.
+the total budget depends on the command line too, so `marketsim.drivers.optimize` checks that.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from marketsim.scenario.errors import Problem, did_you_mean, quoted, show
+from marketsim.core.errors import Problem, did_you_mean, quoted, show
 from marketsim.scenario.schema import Promotion, Scenario
 from marketsim.scenario.source import Path
 

@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from marketsim.scenario.errors import Problem, ScenarioError, did_you_mean, quoted, show
+from marketsim.core.errors import Problem, ScenarioError, did_you_mean, quoted, show
 from marketsim.scenario.source import Document, Location, Path, parse_yaml
 
 SOURCE = "--set"

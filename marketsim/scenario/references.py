@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from marketsim.core.errors import Problem, did_you_mean, quoted, show
 from marketsim.scenario.behaviours import check_behaviours
-from marketsim.scenario.errors import Problem, did_you_mean, quoted, show
 from marketsim.scenario.optimize_checks import check_optimize
 from marketsim.scenario.schema import Channel, Promotion, Scenario
 from marketsim.scenario.source import Path

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from marketsim.scenario.errors import ScenarioError
+from marketsim.core.errors import ScenarioError
 from marketsim.scenario.references import Locate
 from marketsim.scenario.schema import Scenario, Segment
 

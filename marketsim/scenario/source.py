@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import yaml
 from yaml.composer import Composer, ComposerError
 
-from marketsim.scenario.errors import Problem, ScenarioError, show
+from marketsim.core.errors import Problem, ScenarioError, show
 
 MAX_BYTES = 2 * 1024 * 1024
 """Largest scenario file read: far above any real scenario, far below trouble."""

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from marketsim.scenario.errors import Problem, ScenarioError, did_you_mean, quoted, show
+from marketsim.core.errors import Problem, ScenarioError, did_you_mean, quoted, show
 from marketsim.scenario.references import check_references
 from marketsim.scenario.schema import Scenario
 from marketsim.scenario.source import Document, Path

@@ -1,0 +1,301 @@
+"""After the search: honest numbers about the plans it found.
+
+The value a search reports for its best trial is biased upwards: among many noisy
+estimates, the largest is more often lucky than not (the winner's curse). So the best
+few candidates, and the scenario as written, are simulated again on fresh seeds (`seed +
+1`, replicates 0..R'-1, recorded in summary.json), the winner is chosen on those fresh
+numbers, and its uplift over the baseline is the paired difference replicate by
+replicate, with a 95% interval.
+
+At the winner, each channel's marginal return is measured by central finite differences
+on common random numbers: the same replicates with the channel's budget a step higher
+and a step lower. Where no bound binds, these are about equal at an optimum (otherwise
+moving money from the channel with the lower return to the higher would do better).
+Response curves vary one channel's budget over its range with the others held at the
+winner, using the sweep machinery.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from optuna.trial import FrozenTrial, TrialState
+
+from marketsim.drivers.execution import Executor
+from marketsim.drivers.optimize.objective import metric_value
+from marketsim.drivers.optimize.space import Plan
+from marketsim.drivers.optimize.study import BASELINE_ATTR, RESULT_ATTR, Question
+from marketsim.drivers.stats import describe
+from marketsim.drivers.sweep import Totals, curve_frame, describe_totals, evaluate, with_values
+from marketsim.scenario.schema import Scenario
+
+MAX_SEED = 2**63
+
+
+def fresh_seed(seed: int) -> int:
+    """The seed of re-evaluation: never the search's seed, so its luck does not carry over."""
+    return (seed + 1) % MAX_SEED
+
+
+# --------------------------------------------------------------------------- trials
+
+
+def trials_frame(study: optuna.Study) -> pd.DataFrame:
+    """One row per trial: number, state, objective statistics, decision, raw parameters."""
+    multi = len(study.directions) > 1
+    front = {t.number for t in study.best_trials} if multi and _any_complete(study) else set()
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        result = t.user_attrs.get(RESULT_ATTR, {})
+        row: dict[str, Any] = {"trial": t.number, "state": t.state.name.lower()}
+        if multi:
+            row["objective"] = t.values[0] if t.values else None
+            row["objective_2"] = t.values[1] if t.values else None
+            row["pareto"] = t.number in front
+        else:
+            row["objective"] = t.value
+        for key in ("mean", "std", "ci95_low", "ci95_high", "risk", "spend"):
+            row[key] = result.get(key)
+        row["baseline"] = bool(t.user_attrs.get(BASELINE_ATTR, False))
+        for key, value in result.get("decision", {}).items():
+            row[key] = value
+        for key, value in t.params.items():
+            row[f"param.{key}"] = value
+        seconds = result.get("seconds")  # the trial's own time, wherever it ran
+        if seconds is None and t.datetime_complete and t.datetime_start:
+            seconds = (t.datetime_complete - t.datetime_start).total_seconds()
+        row["seconds"] = None if seconds is None else round(seconds, 3)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _any_complete(study: optuna.Study) -> bool:
+    return bool(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+
+
+def candidates(study: optuna.Study, count: int, front_cap: int = 10) -> list[FrozenTrial]:
+    """Trials worth re-evaluating: the best `count` distinct plans, or the Pareto front.
+
+    With one objective the scenario's own plan (the first trial) is always among them, so
+    the reported best is never a plan that does worse than it on the fresh seeds.
+
+    A front larger than `front_cap` is thinned to that many, evenly spread along the
+    first objective.
+    """
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not done:
+        return []
+    if len(study.directions) > 1:
+        front = sorted(study.best_trials, key=lambda t: t.values[0])
+        if len(front) > front_cap:
+            picks = np.linspace(0, len(front) - 1, front_cap).round().astype(int)
+            front = [front[i] for i in sorted(set(picks.tolist()))]
+        return front
+    chosen: list[FrozenTrial] = []
+    seen: set[str] = set()
+    for t in sorted(done, key=lambda t: -t.value):
+        key = repr(sorted(t.user_attrs.get(RESULT_ATTR, {}).get("decision", {}).items()))
+        if key in seen:
+            continue
+        seen.add(key)
+        chosen.append(t)
+        if len(chosen) == count:
+            break
+    own = [t for t in done if t.user_attrs.get(BASELINE_ATTR)]
+    if own and own[0] not in chosen:  # the strategist's own plan always competes
+        chosen.append(own[0])
+    return chosen
+
+
+# --------------------------------------------------------------------------- re-evaluation
+
+
+def objective_values(totals: Sequence[Totals], objective: str) -> list[float]:
+    """The objective metric of every replicate."""
+    return [metric_value(t, objective) for t in totals]
+
+
+def paired_uplift(best: Sequence[Totals], base: Sequence[Totals], objective: str) -> dict[str, Any]:
+    """Best minus baseline, replicate by replicate (common random numbers), with a 95% CI."""
+    diff = np.subtract(objective_values(best, objective), objective_values(base, objective))
+    out: dict[str, Any] = {"absolute": describe(diff)}
+    base_mean = float(np.mean(objective_values(base, objective)))
+    mean = out["absolute"]["mean"]
+    out["relative"] = mean / abs(base_mean) if base_mean and mean is not None else None
+    return out
+
+
+def marginal_roi(
+    question: Question,
+    plan: Plan,
+    center: Sequence[Totals],
+    *,
+    seed: int,
+    replicates: int,
+    executor: Executor | None,
+    on_done: Callable[[Totals], None] | None = None,
+) -> dict[str, Any]:
+    """Each optimised channel's marginal return at `plan`, by finite differences on CRN.
+
+    The return is d(objective metric)/d(budget): extra revenue (or profit, for the profit
+    and ROI objectives) per extra unit of the channel's budget. `center` holds the plan's
+    own replicates on the same seed.
+    """
+    metric = "profit" if question.objective == "roi" else question.objective
+    budgets = {
+        b.channel: float(plan.values[f"channels.{b.channel}.budget"])
+        for b in question.space.budgets
+    }
+    if not budgets:
+        return {}
+    base = with_values(question.scenario, plan.values)
+    step = 0.1 * sum(budgets.values()) / len(budgets)
+    scenarios: list[Scenario] = []
+    layout: list[tuple[str, float, bool]] = []
+    for cid, budget in budgets.items():
+        central = budget >= step
+        scenarios.append(with_values(base, {f"channels.{cid}.budget": budget + step}))
+        if central:
+            scenarios.append(with_values(base, {f"channels.{cid}.budget": budget - step}))
+        layout.append((cid, step, central))
+    results = evaluate(
+        scenarios, seed=seed, replicates=replicates, executor=executor, on_done=on_done
+    )
+    mid = np.array([t[metric] for t in center])
+    out: dict[str, Any] = {}
+    i = 0
+    for cid, delta, central in layout:
+        up = np.array([t[metric] for t in results[i]])
+        i += 1
+        if central:
+            down = np.array([t[metric] for t in results[i]])
+            i += 1
+            slope = (up - down) / (2 * delta)
+        else:
+            slope = (up - mid) / delta
+        out[cid] = {
+            "budget": budgets[cid],
+            "delta": delta,
+            "difference": "central" if central else "forward",
+            "metric": metric,
+            **describe(slope),
+        }
+    return out
+
+
+def response_curves(
+    question: Question,
+    plan: Plan,
+    center: Sequence[Totals],
+    *,
+    points: int,
+    seed: int,
+    replicates: int,
+    executor: Executor | None,
+    on_done: Callable[[Totals], None] | None = None,
+) -> pd.DataFrame:
+    """Each optimised channel's budget varied over its range, the others at `plan`.
+
+    One row per channel and point, with `chosen` true for the plan's own budget (its
+    statistics from the first `replicates` of `center`, the same random streams).
+    """
+    space = question.space
+    if points < 1 or not space.budgets:
+        return pd.DataFrame()
+    base = with_values(question.scenario, plan.values)
+    money = sum(float(plan.values[f"channels.{b.channel}.budget"]) for b in space.budgets)
+    free = money - sum(b.low for b in space.budgets)
+    specs: list[tuple[str, float]] = []
+    scenarios = []
+    for b in space.budgets:
+        high = b.low + free if b.high is None else min(b.high, b.low + free)
+        for x in np.linspace(b.low, high, points) if high > b.low else [b.low]:
+            value = float(f"{x:.12g}")
+            specs.append((b.channel, value))
+            scenarios.append(with_values(base, {f"channels.{b.channel}.budget": value}))
+    results = evaluate(
+        scenarios, seed=seed, replicates=replicates, executor=executor, on_done=on_done
+    )
+    rows = [{"channel": c, "budget": x, "chosen": False} for c, x in specs]
+    frame = curve_frame(rows, results)
+    chosen_rows = []
+    for b in space.budgets:
+        x = float(plan.values[f"channels.{b.channel}.budget"])
+        chosen_rows.append({"channel": b.channel, "budget": x, "chosen": True})
+    chosen = curve_frame(chosen_rows, [list(center[:replicates])] * len(chosen_rows))
+    frame = pd.concat([frame, chosen], ignore_index=True)
+    order = {b.channel: i for i, b in enumerate(space.budgets)}
+    frame["_order"] = frame["channel"].map(order)
+    frame = frame.sort_values(["_order", "budget", "chosen"], kind="stable").drop(columns="_order")
+    return frame.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- importance
+
+
+def importances(study: optuna.Study) -> dict[str, float]:
+    """How much each decision (budget, headcount, ...) explains the objective (PED-ANOVA).
+
+    The raw split parameters mean little to a reader, so importance is computed over the
+    decisions themselves: a copy of the completed trials with the decisions as parameters.
+    Empty when too few trials or nothing varies.
+    """
+    done = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        if RESULT_ATTR in t.user_attrs
+    ]
+    if len(done) < 4:
+        return {}
+    decisions = [t.user_attrs[RESULT_ATTR]["decision"] for t in done]
+    names = [k for k in decisions[0] if all(k in d for d in decisions)]
+    dists: dict[str, BaseDistribution] = {}
+    for name in names:
+        column = [d[name] for d in decisions]
+        if isinstance(column[0], str):
+            choices = tuple(sorted(set(column)))
+            if len(choices) > 1:
+                dists[name] = CategoricalDistribution(choices)
+        elif all(isinstance(v, int) for v in column):
+            low, high = min(column), max(column)
+            if high > low:
+                dists[name] = IntDistribution(int(low), int(high))
+        else:
+            low, high = float(min(column)), float(max(column))
+            if high > low:
+                dists[name] = FloatDistribution(low, high)
+    if not dists:
+        return {}
+    copy = optuna.create_study(direction=study.directions[0])
+    for t, d in zip(done, decisions, strict=True):
+        copy.add_trial(
+            optuna.trial.create_trial(
+                params={k: d[k] for k in dists},
+                distributions=dists,
+                value=t.values[0],
+            )
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = optuna.importance.get_param_importances(copy)
+    except Exception:  # too few distinct values for the evaluator: no importance to show
+        return {}
+    return {k: float(v) for k, v in result.items() if math.isfinite(v)}
+
+
+def describe_run(totals: Sequence[Totals]) -> dict[str, Any]:
+    """Headline metrics of re-evaluated replicates, as in a run's summary.json."""
+    return describe_totals(totals)

@@ -1,0 +1,74 @@
+"""Run a scenario's replicates and gather them into a `Result`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from marketsim.drivers.execution import Executor, LocalExecutor
+from marketsim.drivers.results import Result, agents, summarize, timeseries
+from marketsim.engine.ledger import Ledger
+from marketsim.engine.model import Engine, MarketModel
+from marketsim.scenario.schema import Scenario
+
+Progress = Callable[[int], None]
+
+
+def run_replicate(
+    scenario: Scenario,
+    seed: int,
+    replicate: int,
+    progress: Progress | None = None,
+    engine: Engine = "kernel",
+) -> Ledger:
+    """Simulate one replicate to the horizon and return its ledger."""
+    model = MarketModel(
+        scenario, seed=seed, replicate=replicate, materialize_customers=False, engine=engine
+    )
+    while model.running:
+        model.step()
+        if progress is not None:
+            progress(1)
+    return model.ledger
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    replicates: int = 1,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+    engine: Engine = "kernel",
+) -> Result:
+    """Simulate `replicates` runs of `scenario` on common random numbers.
+
+    Args:
+        scenario: a validated scenario (see `load_scenario`).
+        seed: overrides the scenario's seed.
+        replicates: independent runs; replicate r uses the same random streams in every
+            scenario, so differences between scenarios are paired.
+        executor: where replicates run; in this process by default.
+        progress: called with the number of steps just completed.
+        engine: "kernel" (numba, the default) or "reference" (plain Python, slow).
+
+    """
+    if replicates < 1:
+        raise ValueError(f"`replicates >= 1` must hold, but got {replicates=}")
+    seed = scenario.seed if seed is None else seed
+    if seed < 0:
+        raise ValueError(f"`seed >= 0` must hold, but got {seed=}")
+    executor = executor or LocalExecutor()
+    if executor.in_process:
+        ledgers = [run_replicate(scenario, seed, r, progress, engine) for r in range(replicates)]
+    else:
+        done = None if progress is None else (lambda _: progress(scenario.horizon))
+        job = partial(run_replicate, scenario, seed, engine=engine)
+        ledgers = executor.map(job, range(replicates), done)
+    return Result(
+        scenario=scenario,
+        seed=seed,
+        timeseries=timeseries(ledgers),
+        summary=summarize(scenario, seed, ledgers),
+        agents=agents(ledgers),
+    )

@@ -1,0 +1,256 @@
+"""Response curves: simulate a scenario at many values of one or more settings.
+
+`marketsim sweep FILE --vary channels.tv.budget=0:200000:11` runs the scenario at each
+value (every combination, when several settings vary) with the same seed and replicates,
+so neighbouring points are compared on common random numbers, and reports the mean and
+95% interval of every headline metric per point. The optimiser draws its per-channel
+response curves with the same machinery (`evaluate`, `curve_frame`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from marketsim.drivers.execution import Executor, LocalExecutor
+from marketsim.scenario.schema import Scenario
+
+METRICS = ("revenue", "profit", "spend", "units", "customers", "roi")
+"""Metrics reported per point (the headline metrics of a run)."""
+
+MAX_POINTS = 10_000
+"""Most points one sweep may have (every combination of the varied values)."""
+
+Totals = dict[str, float]
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One varied setting: a dotted scenario path and the values it takes, in order."""
+
+    path: str
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if not self.values:
+            raise ValueError(f"an axis needs at least one value, but got {self.values=}")
+
+
+def parse_vary(text: str) -> Axis:
+    """`path=START:STOP:N` (N evenly spaced values, both ends included) or `path=A,B,C`.
+
+    Raises:
+        ValueError: with a message naming what was expected and what was found.
+
+    """
+    path, equals, spec = text.partition("=")
+    if not equals or not path or not spec:
+        raise ValueError(f"expected dotted.path=START:STOP:N or dotted.path=A,B,C, found {text!r}")
+    if ":" in spec:
+        parts = spec.split(":")
+        if len(parts) != 3:
+            raise ValueError(f"{path}: expected START:STOP:N, found {spec!r}")
+        start, stop = (_number(p, path) for p in parts[:2])
+        try:
+            n = int(parts[2])
+        except ValueError:
+            n = 0
+        if not 1 <= n <= MAX_POINTS:
+            raise ValueError(
+                f"{path}: expected a number of points N from 1 to {MAX_POINTS}, found {parts[2]!r}"
+            )
+        values = tuple(float(v) for v in np.linspace(start, stop, n))
+    else:
+        values = tuple(_number(p, path) for p in spec.split(","))
+    return Axis(path, tuple(_tidy(v) for v in values))
+
+
+def _number(text: str, path: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value):
+        raise ValueError(f"{path}: expected a finite number, found {text.strip()!r}")
+    return value
+
+
+def _tidy(value: float) -> float:
+    """Undo linspace's rounding noise: 0.30000000000000004 becomes 0.3."""
+    return float(f"{value:.12g}")
+
+
+def grid(axes: Sequence[Axis]) -> list[dict[str, float]]:
+    """Every combination of the axes' values, the first axis varying slowest."""
+    points = [
+        dict(zip([a.path for a in axes], combo, strict=True))
+        for combo in itertools.product(*(a.values for a in axes))
+    ]
+    if len(points) > MAX_POINTS:
+        raise ValueError(f"expected at most {MAX_POINTS} points, found {len(points)}")
+    return points
+
+
+def override_text(path: str, value: Any) -> str:
+    """The `--set` text giving `path` the value `value` (whole numbers without `.0`)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{path}={value}"
+
+
+def with_values(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
+    """`scenario` with each dotted path set (list items by id), validated again.
+
+    Raises:
+        KeyError: a path names nothing in the scenario.
+        pydantic.ValidationError: a value the schema refuses.
+
+    """
+    data = scenario.model_dump()
+    for path, value in values.items():
+        parts = path.split(".")
+        node: Any = data
+        for part in parts[:-1]:
+            node = _child(node, part, path)
+        if isinstance(node, list):
+            node[_index(node, parts[-1], path)] = value
+        elif isinstance(node, dict):
+            node[parts[-1]] = value  # a misspelt key is refused by the schema
+        else:
+            raise KeyError(f"{path}: {parts[-1]!r} is below a value, not a section")
+    return Scenario.model_validate(data)
+
+
+def _child(node: Any, part: str, path: str) -> Any:
+    if isinstance(node, dict):
+        if part not in node:
+            raise KeyError(f"{path}: no {part!r} here")
+        return node[part]
+    if isinstance(node, list):
+        return node[_index(node, part, path)]
+    raise KeyError(f"{path}: {part!r} is below a value, not a section")
+
+
+def _index(items: list[Any], part: str, path: str) -> int:
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("id") == part:
+            return i
+    if part.isdigit() and int(part) < len(items):
+        return int(part)
+    raise KeyError(f"{path}: no item with id {part!r}")
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def replicate_job(job: tuple[Scenario, int, int]) -> Totals:
+    """Totals of one replicate: `job` is (scenario, seed, replicate)."""
+    from marketsim.drivers.results import replicate_totals
+    from marketsim.drivers.simulation import run_replicate
+
+    scenario, seed, replicate = job
+    return replicate_totals(run_replicate(scenario, seed, replicate))
+
+
+def evaluate(
+    scenarios: Sequence[Scenario],
+    *,
+    seed: int,
+    replicates: int,
+    executor: Executor | None = None,
+    on_done: Callable[[Totals], None] | None = None,
+) -> list[list[Totals]]:
+    """Per-replicate totals of every scenario, replicates 0..R-1 of `seed` for each.
+
+    Every scenario's replicate r draws from the same random streams (common random
+    numbers), so differences between scenarios are paired replicate by replicate.
+    """
+    if replicates < 1:
+        raise ValueError(f"`replicates >= 1` must hold, but got {replicates=}")
+    executor = executor or LocalExecutor()
+    jobs = [(s, seed, r) for s in scenarios for r in range(replicates)]
+    flat = executor.map(replicate_job, jobs, on_done)
+    return [flat[i * replicates : (i + 1) * replicates] for i in range(len(scenarios))]
+
+
+def describe_totals(totals: Iterable[Totals], metrics: Sequence[str] = METRICS) -> dict[str, Any]:
+    """`{metric: {mean, std, ci95_low, ci95_high}}` over replicates' totals."""
+    from marketsim.drivers.stats import describe
+
+    totals = list(totals)
+    return {m: describe([t[m] for t in totals]) for m in metrics}
+
+
+def curve_frame(
+    points: Sequence[Mapping[str, float]],
+    results: Sequence[Sequence[Totals]],
+    metrics: Sequence[str] = METRICS,
+) -> pd.DataFrame:
+    """One row per point: its varied values, then `<metric>_mean/_std/_ci95_low/_ci95_high`."""
+    rows = []
+    for point, totals in zip(points, results, strict=True):
+        row: dict[str, Any] = dict(point)
+        for metric, stats in describe_totals(totals, metrics).items():
+            for key, value in stats.items():
+                row[f"{metric}_{key}"] = value
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A sweep's points and statistics, with what it was run with."""
+
+    scenario: Scenario
+    axes: tuple[Axis, ...]
+    seed: int
+    replicates: int
+    frame: pd.DataFrame
+
+
+def sweep(
+    base: Scenario | Callable[[Mapping[str, float]], Scenario],
+    axes: Sequence[Axis],
+    *,
+    seed: int | None = None,
+    replicates: int = 3,
+    executor: Executor | None = None,
+    on_done: Callable[[Totals], None] | None = None,
+) -> SweepResult:
+    """Simulate every point of the grid of `axes` on common random numbers.
+
+    Args:
+        base: the scenario to vary, or a function building the scenario of a point
+            (the command line loads the file with `--set` overrides, so bad values are
+            reported where they were typed).
+        axes: the varied settings.
+        seed: the seed of every point (default: the base scenario's).
+        replicates: replicates per point.
+        executor: where replicates run.
+        on_done: called with each replicate's totals as it completes.
+
+    """
+    points = grid(axes)
+    if isinstance(base, Scenario):
+        scenario = base
+        scenarios = [with_values(base, p) for p in points]
+    else:
+        scenarios = [base(p) for p in points]
+        scenario = scenarios[0]
+    seed = scenario.seed if seed is None else seed
+    results = evaluate(
+        scenarios, seed=seed, replicates=replicates, executor=executor, on_done=on_done
+    )
+    frame = curve_frame(points, results)
+    return SweepResult(scenario, tuple(axes), seed, replicates, frame)
+
+
+def write_sweep_csv(result: SweepResult, path: Any) -> None:
+    """sweep.csv: one row per point, varied values first."""
+    result.frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")

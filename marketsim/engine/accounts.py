@@ -1,0 +1,90 @@
+"""B2B accounts as arrays: which people form each buying centre, and its deal state.
+
+Account a of a b2b segment owns `size[a]` consecutive rows of the population starting
+at `first[a]`; the first member is the economic buyer, then users and influencers
+alternate. `stage` uses the funnel's indices (see `marketsim.kernels.sales`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from marketsim.core.stages import UNAWARE
+from marketsim.scenario.schema import Scenario
+
+ROLES = ("economic_buyer", "user", "influencer")
+
+
+def role_of(position: int) -> str:
+    """Role of the member at `position` (0-based) in a buying centre."""
+    if position == 0:
+        return ROLES[0]
+    return ROLES[1] if position % 2 else ROLES[2]
+
+
+@dataclass
+class AccountBook:
+    """Per-account state. Row a is one account.
+
+    Attributes:
+        segment / first / size: where the buying centre lives in the population.
+        stage: with marketing (0), lead, qualified, opportunity or customer.
+        since: step the account entered its pipeline stage (lead, qualified or
+            opportunity); ready: step a routed lead reaches
+            sales; renew_at: step the contract comes up for renewal (-1: none).
+        value: revenue per contract term; booker / owner / broker: the inside rep,
+            outside rep or broker group that worked it (-1: none).
+        approvals: per person, whether that decision maker has agreed to buy.
+    """
+
+    segment: np.ndarray
+    first: np.ndarray
+    size: np.ndarray
+    stage: np.ndarray
+    since: np.ndarray
+    ready: np.ndarray
+    renew_at: np.ndarray
+    value: np.ndarray
+    product: np.ndarray
+    booker: np.ndarray
+    owner: np.ndarray
+    broker: np.ndarray
+    approvals: np.ndarray
+
+    @property
+    def count(self) -> int:
+        """Number of accounts."""
+        return int(self.stage.shape[0])
+
+    @classmethod
+    def build(cls, scenario: Scenario, offsets: np.ndarray) -> AccountBook:
+        """Lay every b2b segment's accounts over its block of the population."""
+        segment, first, size = [], [], []
+        for s, seg in enumerate(scenario.segments):
+            if seg.kind != "b2b":
+                continue
+            k = seg.people_per_unit
+            segment.append(np.full(seg.size, s, dtype=np.int64))
+            first.append(offsets[s] + k * np.arange(seg.size, dtype=np.int64))
+            size.append(np.full(seg.size, k, dtype=np.int64))
+        n = sum(len(x) for x in segment)
+        join = lambda parts: np.concatenate(parts) if parts else np.zeros(0, np.int64)  # noqa: E731
+        minus_one = lambda: np.full(n, -1, dtype=np.int64)  # noqa: E731
+        people = int(offsets[-1]) if n else 0
+        return cls(
+            segment=join(segment),
+            first=join(first),
+            size=join(size),
+            stage=np.full(n, UNAWARE, dtype=np.int8),
+            since=np.zeros(n, dtype=np.int64),
+            ready=np.zeros(n, dtype=np.int64),
+            renew_at=minus_one(),
+            value=np.zeros(n),
+            product=minus_one(),
+            booker=minus_one(),
+            owner=minus_one(),
+            broker=minus_one(),
+            approvals=np.zeros(people, dtype=np.int8),
+        )

@@ -1,0 +1,102 @@
+"""What a channel of the promotional mix is, and what it may change in a step.
+
+Extension point: subclass `ChannelModel`, set `type` to the scenario's `type` value and
+implement `apply`, which reads the market and writes this step's effect into
+`StepInputs` (exposures, findability, price and purchase multipliers, reputation).
+Spend follows the channel's plan (`spend_plan`); `apply` must not change money.
+Register the class in `marketsim.engine.channels.CHANNEL_TYPES`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from marketsim.scenario.schema import ChannelBase, Scenario
+
+
+@dataclass
+class MarketState:
+    """What channels may read about the market at the start of a step.
+
+    Attributes:
+        people: people per segment.
+        stage_counts: people per segment and funnel stage at the start of the step.
+        reputation: trust in the company per segment, in [0, 1]; mutable by channels.
+        search: chance per step an interested person searches, per segment.
+
+    """
+
+    people: np.ndarray
+    stage_counts: np.ndarray
+    reputation: np.ndarray
+    search: np.ndarray
+
+
+@dataclass
+class StepInputs:
+    """The promotional mix's effect on one step, handed to the customer kernel.
+
+    Attributes:
+        exposure: [channel, segment] expected exposures per person (Poisson), or the
+            chance of one exposure where `bernoulli` is set.
+        bernoulli: [channel] whether exposures are at most one per person.
+        impact: [channel] ad memory added by one exposure.
+        find: [channel, segment] chance a searching person finds the company.
+        price: [segment, product] price paid as a share of the list price.
+        purchase: [segment] multiplier on purchase chances beyond price (e.g. a dip).
+
+    """
+
+    exposure: np.ndarray
+    bernoulli: np.ndarray
+    impact: np.ndarray
+    find: np.ndarray
+    price: np.ndarray
+    purchase: np.ndarray
+
+    @classmethod
+    def empty(cls, n_channels: int, n_segments: int, n_products: int) -> StepInputs:
+        """Inputs of a step in which no channel acts."""
+        return cls(
+            exposure=np.zeros((n_channels, n_segments)),
+            bernoulli=np.zeros(n_channels, dtype=np.bool_),
+            impact=np.zeros(n_channels),
+            find=np.zeros((n_channels, n_segments)),
+            price=np.ones((n_segments, n_products)),
+            purchase=np.ones(n_segments),
+        )
+
+
+def spend_plan(spec: ChannelBase, horizon: int) -> np.ndarray:
+    """Spend per step: the budget spread by the schedule, or evenly over the window."""
+    if spec.schedule is not None:
+        weights = np.asarray(spec.schedule, dtype=np.float64)
+    else:
+        weights = np.zeros(horizon)
+        weights[spec.start : spec.end if spec.end is not None else horizon] = 1.0
+    total = weights.sum()
+    return spec.budget * weights / total if total > 0 else np.zeros(horizon)
+
+
+class ChannelModel(ABC):
+    """One channel of the promotional mix, built from its scenario section."""
+
+    type: ClassVar[str]
+
+    def __init__(self, spec: ChannelBase, index: int, scenario: Scenario) -> None:
+        ids = [s.id for s in scenario.segments]
+        self.spec = spec
+        self.id = spec.id
+        self.index = index
+        self.targets = np.array([ids.index(t) for t in (spec.targets or ids)], dtype=np.int64)
+        self.plan = (
+            spend_plan(spec, scenario.horizon) if spec.enabled else np.zeros(scenario.horizon)
+        )
+
+    @abstractmethod
+    def apply(self, step: int, key: np.uint64, market: MarketState, inputs: StepInputs) -> None:
+        """Write this step's effect of `self.plan[step]` spend into `inputs`."""

@@ -1,0 +1,243 @@
+"""MarketModel: the Mesa model that steps the market.
+
+One step runs phases in a fixed order: channels set their effect, the segments'
+effective parameters are computed, the customer kernel moves every person, and the
+ledger books money and units. Stepping it by hand is like any Mesa model:
+
+    model = MarketModel(load_scenario("scenarios/b2c_launch.yaml"))
+    while model.running:
+        model.step()
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import mesa
+import numpy as np
+
+from marketsim.core import layout as L
+from marketsim.core.stages import AWARE
+from marketsim.engine.agents.customer import Customer
+from marketsim.engine.channels import MarketState, StepInputs, build_channels
+from marketsim.engine.channels.promotion import PromotionChannel
+from marketsim.engine.ledger import Ledger
+from marketsim.engine.population import SETUP_STEP, Population
+from marketsim.engine.products import ProductRange, split_units
+from marketsim.engine.sales import SalesOrganisation
+from marketsim.engine.segments import SegmentParameters
+from marketsim.kernels import reference
+from marketsim.kernels.customer_step import _sync_contacts, advance_kernel, word_of_mouth_input
+from marketsim.kernels.rng import stream_key
+from marketsim.plugins.context import StepContext
+from marketsim.plugins.runtime import PluginSet
+from marketsim.scenario import check_scenario
+from marketsim.scenario.schema import Scenario
+
+MATERIALIZE_UP_TO = 10_000  # populations this small get a Customer agent per person
+Engine = Literal["kernel", "reference"]
+ENGINES: tuple[str, ...] = ("kernel", "reference")
+
+
+class MarketModel(mesa.Model):
+    """A market of customers, channels and (later) sales agents over `horizon` steps.
+
+    Args:
+        scenario: the validated scenario.
+        seed: overrides the scenario's seed.
+        replicate: replicate index; replicate r of any scenario uses the same streams.
+        materialize_customers: create a `Customer` agent per person; by default only
+            when the population has at most `MATERIALIZE_UP_TO` people.
+        engine: "kernel" (numba) or "reference" (plain Python, slow); both give
+            bit-identical results.
+
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int | None = None,
+        replicate: int = 0,
+        materialize_customers: bool | None = None,
+        engine: Engine = "kernel",
+    ) -> None:
+        seed = scenario.seed if seed is None else seed
+        if seed < 0:
+            raise ValueError(f"`seed >= 0` must hold, but got {seed=}")
+        if engine not in ENGINES:
+            raise ValueError(f"`engine` must be one of {ENGINES}, but got {engine=}")
+        if replicate < 0:
+            raise ValueError(f"`replicate >= 0` must hold, but got {replicate=}")
+        check_scenario(scenario)
+        super().__init__(seed=int(stream_key(seed, replicate, -2)) >> 1)
+        self.scenario = scenario
+        self.seed = seed
+        self.replicate = replicate
+        self.engine = engine
+        self.setup_key = stream_key(seed, replicate, SETUP_STEP)
+        self.population = Population.build(scenario, seed, replicate)
+        self.channels = build_channels(scenario)
+        self.products = ProductRange(scenario)
+        self.segment_parameters = SegmentParameters(scenario, self.products)
+        self.ledger = Ledger(scenario, replicate, self.products)
+        self.plugins = PluginSet.for_scenario(scenario, self)
+        self.sales = SalesOrganisation(
+            self, scenario, self.population, self.products, self.setup_key, self.plugins
+        )
+        people = np.diff(self.population.offsets).astype(np.float64)
+        self.market = MarketState(
+            people=people,
+            stage_counts=_stage_counts(self.population, len(scenario.segments)),
+            reputation=np.array([s.reputation for s in scenario.segments]),
+            search=np.array([s.search for s in scenario.segments]),
+        )
+        self._customers: dict[int, Customer] = {}
+        if materialize_customers is None:
+            materialize_customers = self.population.size <= MATERIALIZE_UP_TO
+        if materialize_customers:
+            for row in range(self.population.size):
+                self.customer(row)
+
+    def customer(self, row: int) -> Customer:
+        """The `Customer` agent of person `row`, created on first use."""
+        if not 0 <= row < self.population.size:
+            raise IndexError(f"`0 <= row < {self.population.size}` must hold, but got {row=}")
+        if row not in self._customers:
+            self._customers[row] = Customer(self, row)
+        return self._customers[row]
+
+    def step(self) -> None:
+        """Advance the market one step."""
+        t = self.steps - 1
+        key = stream_key(self.seed, self.replicate, t)
+        scenario = self.scenario
+        inputs = StepInputs.empty(
+            len(self.channels), len(scenario.segments), len(scenario.products)
+        )
+        for channel in self.channels:
+            if channel.spec.enabled:
+                channel.apply(t, key, self.market, inputs)
+        ctx = StepContext(self, t, key, inputs, self.market, self.population)
+        self.plugins.call("price", ctx)
+        self.plugins.call("exposure", ctx)
+        seg, pull, shares = self.segment_parameters.for_step(t, self.market, inputs)
+        ctx.seg = seg
+        self.plugins.call("persuasion", ctx)
+        self.plugins.call("purchase", ctx)
+        ctx.talk = self._word_of_mouth(ctx)
+        counts = self._advance_customers(key, ctx.seg, inputs, ctx.talk)
+        units = split_units(key, counts[:, L.UNITS], shares)
+        trust = 2.0 * self.market.reputation
+        book, moved = self.sales.step(t, key, trust, pull, shares, inputs.price)
+        counts[:, : L.N_STAGES] += moved
+        spend = np.array([c.plan[t] for c in self.channels])
+        promotions = [
+            (c.index, c.targets, c.products)
+            for c in self.channels
+            if isinstance(c, PromotionChannel) and c.spec.enabled and c.active(t)
+        ]
+        self.ledger.record(t, counts, units, spend, inputs.price, promotions, book)
+        self.market.stage_counts = counts[:, : L.N_STAGES].astype(np.float64)
+        self.plugins.call("after_step", ctx)
+        if self.steps >= self.scenario.horizon:
+            self.running = False
+            self.ledger.agents = self.sales.agent_rows(self.replicate)
+
+    def _word_of_mouth(self, ctx: StepContext) -> np.ndarray:
+        """Per-person word-of-mouth input, when detractors or a Python hook need it.
+
+        Otherwise an empty array: the kernel reads the running tally of contacts.
+        """
+        pop = self.population
+        against = bool(pop.detractor.any())
+        if not (self.plugins.python_hooks("word_of_mouth") or against):
+            return np.zeros(0, dtype=np.float32)
+        if self.engine == "kernel":
+            _sync_contacts(pop.stage, pop.counted, pop.indptr, pop.indices, pop.contacts)
+        else:
+            pop.contacts[:] = [
+                reference.talkers(i, pop.stage, pop.segment, ctx.seg, pop.indptr, pop.indices)
+                if pop.stage[i] <= AWARE and ctx.seg[pop.segment[i], L.MEAN_FIELD_TALKERS] < 0
+                else 0
+                for i in range(pop.size)
+            ]
+        mean_field = np.zeros(len(self.market.people))
+        if against:
+            n_segments = len(self.market.people)
+            detractors = np.bincount(pop.segment, weights=pop.detractor, minlength=n_segments)
+            degree = self.segment_parameters.well_mixed_degree
+            mean_field = np.where(degree >= 0, degree * detractors / self.market.people, 0.0)
+        word_of_mouth_input(
+            against,
+            pop.stage,
+            pop.segment,
+            ctx.seg,
+            pop.contacts,
+            pop.detractor,
+            mean_field,
+            pop.indptr,
+            pop.indices,
+            pop.talk,
+        )
+        ctx.talk = pop.talk
+        self.plugins.call("word_of_mouth", ctx)
+        return np.ascontiguousarray(ctx.talk, dtype=np.float32)
+
+    def _advance_customers(
+        self, key: np.uint64, seg: np.ndarray, inputs: StepInputs, talk: np.ndarray
+    ) -> np.ndarray:
+        pop = self.population
+        seg = np.ascontiguousarray(seg, dtype=np.float64)
+        if self.engine == "reference":
+            return reference.customer_step(
+                key,
+                self.setup_key,
+                pop.segment,
+                pop.stage,
+                pop.ad_memory,
+                pop.first_touch,
+                pop.last_touch,
+                pop.indptr,
+                pop.indices,
+                seg,
+                inputs.exposure,
+                inputs.bernoulli,
+                inputs.impact,
+                inputs.find,
+                talk,
+                self.plugins.kernel_hooks(),
+            )
+        _sync_contacts(pop.stage, pop.counted, pop.indptr, pop.indices, pop.contacts)
+        nblocks = max(1, -(-pop.size // L.BLOCK))
+        counts = np.zeros(
+            (nblocks, len(self.scenario.segments), L.n_count_columns(len(self.channels))),
+            dtype=np.int64,
+        )
+        advance_kernel()(
+            key,
+            self.setup_key,
+            pop.segment,
+            pop.stage,
+            pop.ad_memory,
+            pop.first_touch,
+            pop.last_touch,
+            pop.contacts,
+            talk,
+            seg,
+            np.ascontiguousarray(inputs.exposure),
+            inputs.bernoulli,
+            np.ascontiguousarray(inputs.impact),
+            np.ascontiguousarray(inputs.find),
+            counts,
+            pop.indptr,
+            pop.indices,
+            *self.plugins.kernel_arguments(),
+        )
+        return counts.sum(axis=0)
+
+
+def _stage_counts(pop: Population, n_segments: int) -> np.ndarray:
+    counts = np.zeros((n_segments, L.N_STAGES))
+    np.add.at(counts, (pop.segment, pop.stage), 1.0)
+    return counts

@@ -1,0 +1,119 @@
+"""The customers as a struct of arrays, plus their contact network.
+
+A million customers are a handful of arrays, not a million Python objects; Mesa
+`Customer` agents are views onto one row (see `marketsim.engine.agents.customer`).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from marketsim.core.layout import TOUCH_NONE
+from marketsim.core.stages import AWARE, UNAWARE
+from marketsim.kernels import network
+from marketsim.kernels.population import draw_initial_awareness
+from marketsim.kernels.rng import P_INITIAL, derive_key, stream_key, uniform_py
+from marketsim.scenario.schema import Scenario
+
+SETUP_STEP = -1  # the step index of draws made while building the population
+
+
+@dataclass
+class Population:
+    """Per-person state. Row i is one person; segments occupy contiguous blocks.
+
+    Attributes:
+        segment: segment index of each person.
+        stage: funnel stage index (see `marketsim.core.stages`).
+        ad_memory: adstock, in effective exposures.
+        first_touch / last_touch: touch code of the first and latest contact.
+        talk: scratch for a full recount of word-of-mouth input (`_count_talkers`).
+        detractor: 1 for people who were let down (mis-sold) and warn their contacts.
+        indptr / indices: symmetric CSR contact network (ties stay within a segment).
+        offsets: first person of each segment, plus the total at the end.
+        contacts / counted: the kernel engine's running tally of customers among each
+            person's contacts, and whether each person was a customer when last
+            tallied; brought up to date from `stage` before every step.
+
+    """
+
+    segment: np.ndarray
+    stage: np.ndarray
+    ad_memory: np.ndarray
+    first_touch: np.ndarray
+    last_touch: np.ndarray
+    talk: np.ndarray
+    detractor: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    offsets: np.ndarray
+    contacts: np.ndarray = field(default=None)  # type: ignore[assignment]
+    counted: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        n = self.stage.shape[0]
+        if self.contacts is None:
+            self.contacts = np.zeros(n, dtype=np.int32)
+        if self.counted is None:
+            self.counted = np.zeros(n, dtype=np.bool_)
+
+    @property
+    def size(self) -> int:
+        """Number of people."""
+        return int(self.stage.shape[0])
+
+    def nbytes(self) -> int:
+        """Memory held by the arrays, in bytes."""
+        return sum(a.nbytes for a in vars(self).values() if isinstance(a, np.ndarray))
+
+    @classmethod
+    def build(cls, scenario: Scenario, seed: int, replicate: int) -> Population:
+        """Allocate the arrays, draw initial awareness and wire each segment's network."""
+        sizes = np.array([s.people for s in scenario.segments], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        n = int(offsets[-1])
+        key = stream_key(seed, replicate, SETUP_STEP)
+        segment = np.repeat(np.arange(len(sizes), dtype=np.int16), sizes)
+        stage = np.full(n, UNAWARE, dtype=np.int8)
+        initial = np.array([s.initial_awareness for s in scenario.segments])
+        if initial.any():
+            draw_initial_awareness(key, stage, segment, initial, P_INITIAL, AWARE)
+        indptr, indices = _wire(key, scenario, offsets)
+        return cls(
+            segment=segment,
+            stage=stage,
+            ad_memory=np.zeros(n, dtype=np.float32),
+            first_touch=np.full(n, TOUCH_NONE, dtype=np.int8),
+            last_touch=np.full(n, TOUCH_NONE, dtype=np.int8),
+            talk=np.zeros(n, dtype=np.float32),
+            detractor=np.zeros(n, dtype=np.int8),
+            indptr=indptr,
+            indices=indices,
+            offsets=offsets,
+        )
+
+
+def initial_awareness_py(key: int, i: int, share: float) -> bool:
+    """Reference draw of whether person `i` starts aware."""
+    return uniform_py(key, i, P_INITIAL) < share
+
+
+def _wire(key: np.uint64, scenario: Scenario, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    caps = [
+        network.edge_capacity(s.network.type, s.people, s.network.degree) for s in scenario.segments
+    ]
+    src = np.empty(sum(caps), dtype=np.int32)
+    dst = np.empty(sum(caps), dtype=np.int32)
+    used = 0
+    for seg, offset in zip(scenario.segments, offsets[:-1], strict=False):
+        net = seg.network
+        # Each segment draws from its own stream, named by its id: its network does not
+        # change when another segment is added, resized or moved.
+        own = derive_key(key, zlib.crc32(seg.id.encode()))
+        used += network.build_edges(
+            own, net.type, int(offset), seg.people, net.degree, net.rewire, src, dst, used
+        )
+    return network.to_csr(int(offsets[-1]), src[:used], dst[:used])
