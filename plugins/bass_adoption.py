@@ -23,8 +23,8 @@ from typing import Literal
 
 import numpy as np
 
-from marketsim.core import layout as L
 from marketsim.core.errors import did_you_mean, quoted, show
+from marketsim.core.layout import SegmentColumn
 from marketsim.core.stages import CUSTOMER
 from marketsim.plugins import Plugin, PluginParams, param
 from marketsim.scenario.schema import Id, NonNegative, Probability
@@ -78,12 +78,12 @@ class BassAdoption(Plugin):
         m = market.people * self.potential
         adopted = np.divide(market.stage_counts[:, CUSTOMER], m, out=np.zeros_like(m), where=m > 0)
         rows = self.targets
-        seg[rows, L.INNOVATION_HAZARD] = -math.log1p(-min(self.params.p, 1.0 - 1e-15))
-        seg[rows, L.WORD_OF_MOUTH] = self.params.q
-        seg[rows, L.MEAN_FIELD_TALKERS] = np.minimum(adopted[rows], 1.0)
+        seg[rows, SegmentColumn.INNOVATION_HAZARD] = -math.log1p(-min(self.params.p, 1.0 - 1e-15))
+        seg[rows, SegmentColumn.WORD_OF_MOUTH] = self.params.q
+        seg[rows, SegmentColumn.MEAN_FIELD_TALKERS] = np.minimum(adopted[rows], 1.0)
         if self.params.adoption == "purchase":
-            seg[rows, L.INTEREST] = 1.0
-            seg[rows, L.PURCHASE] = 1.0
+            seg[rows, SegmentColumn.INTEREST] = 1.0
+            seg[rows, SegmentColumn.PURCHASE] = 1.0
 
 
 def bass_curve(p: float, q: float, m: float, steps: int, start: float = 0.0) -> np.ndarray:

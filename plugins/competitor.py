@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsim.core import layout as L
 from marketsim.core.errors import did_you_mean, quoted, show
+from marketsim.core.layout import SegmentColumn
 from marketsim.core.stages import AWARE, CUSTOMER
 from marketsim.plugins import Plugin, PluginParams, param
 from marketsim.plugins.rng import uniforms
 from marketsim.scenario.schema import Id, NonNegative, Probability, StepIndex
 
-CHANCES = [L.PURCHASE, L.LEAD_CONVERSION, L.REPEAT]
+CHANCES = [SegmentColumn.PURCHASE, SegmentColumn.LEAD_CONVERSION, SegmentColumn.REPEAT]
 
 
 class Competitor(Plugin):

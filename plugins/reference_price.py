@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsim.core import layout as L
+from marketsim.core.layout import SegmentColumn
 from marketsim.plugins import Plugin, PluginParams, param
 from marketsim.scenario.schema import NonNegative, Positive, Probability
 
-CHANCES = [L.PURCHASE, L.LEAD_CONVERSION, L.REPEAT]
+CHANCES = [SegmentColumn.PURCHASE, SegmentColumn.LEAD_CONVERSION, SegmentColumn.REPEAT]
 
 
 class ReferencePrice(Plugin):

@@ -9,13 +9,14 @@ from conftest import make_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from marketsim.core.layout import SegmentColumn
 from marketsim.core.stages import CUSTOMER
 from marketsim.drivers.simulation import simulate
 from marketsim.engine.channels import StepInputs
 from marketsim.engine.model import MarketModel
-from marketsim.engine.population import Population, initial_awareness_py
-from marketsim.kernels import rng
-from marketsim.kernels.customer_step import _count_talkers
+from marketsim.engine.population import Population
+from marketsim.kernels import reference, rng
+from marketsim.kernels.customer_step import sync_contacts
 from marketsim.kernels.reference import talkers
 
 
@@ -38,7 +39,7 @@ def test_uniform_kernel_matches_reference(seed, replicate, step, entity, purpose
 @settings(max_examples=300, deadline=None)
 def test_poisson_kernel_matches_reference(lam, entity):
     key = rng.stream_key(3, 1, 4)
-    assert rng.poisson(key, entity, 77, lam) == rng.poisson_py(int(key), entity, 77, lam)
+    assert rng.poisson(key, entity, 77, lam) == reference.poisson_py(int(key), entity, 77, lam)
 
 
 def test_uniform_and_poisson_have_the_right_moments():
@@ -80,25 +81,43 @@ def test_kernel_engine_matches_reference_engine_bit_for_bit(everything):
         assert frame[column].sum() > 0, column
 
 
-def test_talker_counts_match_reference(everything):
+def test_running_tally_of_customer_contacts_matches_a_recount(everything):
+    model = MarketModel(everything)
+    for _ in range(8):
+        model.step()
+    pop = model.population
+    sync_contacts(pop.stage, pop.counted, pop.indptr, pop.indices, pop.contacts)
+    recount = [
+        sum(pop.stage[j] == CUSTOMER for j in pop.indices[pop.indptr[i] : pop.indptr[i + 1]])
+        for i in range(pop.size)
+    ]
+    np.testing.assert_array_equal(pop.contacts, np.array(recount))
+    assert (pop.stage == CUSTOMER).any() and pop.contacts.any()
+
+
+def test_talkers_reads_the_mean_field_or_the_network(everything):
     model = MarketModel(everything)
     for _ in range(8):
         model.step()
     pop = model.population
     seg, _, _ = model.segment_parameters.for_step(8, model.market, StepInputs.empty(6, 4, 2))
-    _count_talkers(pop.stage, pop.segment, seg, pop.indptr, pop.indices, pop.talk)
-    expected = [
-        talkers(i, pop.stage, pop.segment, seg, pop.indptr, pop.indices) for i in range(pop.size)
-    ]
-    np.testing.assert_array_equal(pop.talk, np.array(expected, dtype=np.float32))
-    assert (pop.stage == CUSTOMER).any()
+    crowd = int(pop.offsets[3])  # the well-mixed segment
+    assert pop.stage[crowd] <= 1 and talkers(
+        crowd, pop.stage, pop.segment, seg, pop.indptr, pop.indices
+    ) == float(np.float32(seg[3, SegmentColumn.MEAN_FIELD_TALKERS]))
+    for i in range(int(pop.offsets[3])):
+        if pop.stage[i] <= 1:
+            expected = sum(pop.stage[pop.indices[pop.indptr[i] : pop.indptr[i + 1]]] == CUSTOMER)
+            assert talkers(i, pop.stage, pop.segment, seg, pop.indptr, pop.indices) == expected
 
 
 def test_initial_awareness_matches_reference(everything):
     pop = Population.build(everything, 5, 2)
     key = int(rng.stream_key(5, 2, -1))
     shares = [s.initial_awareness for s in everything.segments]
-    expected = [initial_awareness_py(key, i, shares[pop.segment[i]]) for i in range(pop.size)]
+    expected = [
+        reference.initial_awareness(key, i, shares[pop.segment[i]]) for i in range(pop.size)
+    ]
     np.testing.assert_array_equal(pop.stage == 1, np.array(expected))
     assert 50 < (pop.stage == 1).sum() < 130  # 10% of 900
 

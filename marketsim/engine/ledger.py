@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from marketsim.core import layout as L
+from marketsim.core.layout import N_STAGES, CountColumn, units_first_touch
 from marketsim.core.stages import CUSTOMER, STAGES
 from marketsim.engine.products import ProductRange
 from marketsim.scenario.schema import Scenario
@@ -124,8 +124,8 @@ class Ledger:
         average = np.divide(
             by_segment, self_units, out=np.zeros_like(by_segment), where=self_units > 0
         )
-        last = counts[:, L.UNITS_LAST_TOUCH : L.UNITS_LAST_TOUCH + n + 2]
-        first_col = L.units_first_touch(n)
+        last = counts[:, CountColumn.UNITS_LAST_TOUCH : CountColumn.UNITS_LAST_TOUCH + n + 2]
+        first_col = units_first_touch(n)
         first = counts[:, first_col : first_col + n + 2]
         self.last_touch_revenue += average @ last
         self.first_touch_revenue += average @ first
@@ -150,14 +150,14 @@ class Ledger:
         self.segment_revenue += revenue_by_segment
         self.segment_units += all_units.sum(axis=1)
         self.product_units += all_units.sum(axis=0)
-        stage_counts = counts[:, : L.N_STAGES].sum(axis=0)
+        stage_counts = counts[:, :N_STAGES].sum(axis=0)
         row: dict[str, float | int] = {
             "replicate": self.replicate,
             "step": step,
             "revenue": revenue,
             "units": int(all_units.sum()),
             "spend": total_spend,
-            "new_customers": int(counts[:, L.NEW_CUSTOMERS].sum()) + sales.new_customers,
+            "new_customers": int(counts[:, CountColumn.NEW_CUSTOMERS].sum()) + sales.new_customers,
             "customers": int(counts[self.consumer, CUSTOMER].sum()) + sales.customer_accounts,
         }
         for name, value in zip(STAGES, stage_counts, strict=True):
@@ -171,7 +171,7 @@ class Ledger:
             "refunds": float(sales.refunds.sum()),
             "cost_of_goods": cogs,
             "profit": revenue - cogs - total_spend - sales.commissions,
-            "new_leads": int(counts[:, L.NEW_LEADS].sum()),
+            "new_leads": int(counts[:, CountColumn.NEW_LEADS].sum()),
         }
         row |= {name: int(sales.counts.get(name, 0)) for name in PIPELINE}
         self.rows.append(row)

@@ -16,18 +16,24 @@ from typing import Literal
 import mesa
 import numpy as np
 
-from marketsim.core import layout as L
+from marketsim.core.layout import N_STAGES, CountColumn, SegmentColumn
 from marketsim.core.stages import AWARE
 from marketsim.engine.agents.customer import Customer
 from marketsim.engine.channels import MarketState, StepInputs, build_channels
 from marketsim.engine.channels.promotion import PromotionChannel
 from marketsim.engine.ledger import Ledger
 from marketsim.engine.population import SETUP_STEP, Population
-from marketsim.engine.products import ProductRange, split_units
+from marketsim.engine.products import ProductRange
 from marketsim.engine.sales import SalesOrganisation
 from marketsim.engine.segments import SegmentParameters
 from marketsim.kernels import reference
-from marketsim.kernels.customer_step import _sync_contacts, advance_kernel, word_of_mouth_input
+from marketsim.kernels.customer_step import (
+    StepArrays,
+    advance,
+    sync_contacts,
+    word_of_mouth_input,
+)
+from marketsim.kernels.products import split_units
 from marketsim.kernels.rng import stream_key
 from marketsim.plugins.context import StepContext
 from marketsim.plugins.runtime import PluginSet
@@ -127,10 +133,10 @@ class MarketModel(mesa.Model):
         self.plugins.call("purchase", ctx)
         ctx.talk = self._word_of_mouth(ctx)
         counts = self._advance_customers(key, ctx.seg, inputs, ctx.talk)
-        units = split_units(key, counts[:, L.UNITS], shares)
+        units = split_units(key, counts[:, CountColumn.UNITS], shares)
         trust = 2.0 * self.market.reputation
         book, moved = self.sales.step(t, key, trust, pull, shares, inputs.price)
-        counts[:, : L.N_STAGES] += moved
+        counts[:, :N_STAGES] += moved
         spend = np.array([c.plan[t] for c in self.channels])
         promotions = [
             (c.index, c.targets, c.products)
@@ -138,7 +144,7 @@ class MarketModel(mesa.Model):
             if isinstance(c, PromotionChannel) and c.spec.enabled and c.active(t)
         ]
         self.ledger.record(t, counts, units, spend, inputs.price, promotions, book)
-        self.market.stage_counts = counts[:, : L.N_STAGES].astype(np.float64)
+        self.market.stage_counts = counts[:, :N_STAGES].astype(np.float64)
         self.plugins.call("after_step", ctx)
         if self.steps >= self.scenario.horizon:
             self.running = False
@@ -154,11 +160,12 @@ class MarketModel(mesa.Model):
         if not (self.plugins.python_hooks("word_of_mouth") or against):
             return np.zeros(0, dtype=np.float32)
         if self.engine == "kernel":
-            _sync_contacts(pop.stage, pop.counted, pop.indptr, pop.indices, pop.contacts)
+            sync_contacts(pop.stage, pop.counted, pop.indptr, pop.indices, pop.contacts)
         else:
             pop.contacts[:] = [
                 reference.talkers(i, pop.stage, pop.segment, ctx.seg, pop.indptr, pop.indices)
-                if pop.stage[i] <= AWARE and ctx.seg[pop.segment[i], L.MEAN_FIELD_TALKERS] < 0
+                if pop.stage[i] <= AWARE
+                and ctx.seg[pop.segment[i], SegmentColumn.MEAN_FIELD_TALKERS] < 0
                 else 0
                 for i in range(pop.size)
             ]
@@ -187,57 +194,22 @@ class MarketModel(mesa.Model):
     def _advance_customers(
         self, key: np.uint64, seg: np.ndarray, inputs: StepInputs, talk: np.ndarray
     ) -> np.ndarray:
-        pop = self.population
-        seg = np.ascontiguousarray(seg, dtype=np.float64)
+        step = StepArrays(
+            key=key,
+            setup_key=self.setup_key,
+            seg=seg,
+            exposure=inputs.exposure,
+            bernoulli=inputs.bernoulli,
+            impact=inputs.impact,
+            find=inputs.find,
+            talk=talk,
+        )
         if self.engine == "reference":
-            return reference.customer_step(
-                key,
-                self.setup_key,
-                pop.segment,
-                pop.stage,
-                pop.ad_memory,
-                pop.first_touch,
-                pop.last_touch,
-                pop.indptr,
-                pop.indices,
-                seg,
-                inputs.exposure,
-                inputs.bernoulli,
-                inputs.impact,
-                inputs.find,
-                talk,
-                self.plugins.kernel_hooks(),
-            )
-        _sync_contacts(pop.stage, pop.counted, pop.indptr, pop.indices, pop.contacts)
-        nblocks = max(1, -(-pop.size // L.BLOCK))
-        counts = np.zeros(
-            (nblocks, len(self.scenario.segments), L.n_count_columns(len(self.channels))),
-            dtype=np.int64,
-        )
-        advance_kernel()(
-            key,
-            self.setup_key,
-            pop.segment,
-            pop.stage,
-            pop.ad_memory,
-            pop.first_touch,
-            pop.last_touch,
-            pop.contacts,
-            talk,
-            seg,
-            np.ascontiguousarray(inputs.exposure),
-            inputs.bernoulli,
-            np.ascontiguousarray(inputs.impact),
-            np.ascontiguousarray(inputs.find),
-            counts,
-            pop.indptr,
-            pop.indices,
-            *self.plugins.kernel_arguments(),
-        )
-        return counts.sum(axis=0)
+            return reference.customer_step(self.population, step, self.plugins.kernel_hooks())
+        return advance(self.population, step, self.plugins.kernel_hooks())
 
 
 def _stage_counts(pop: Population, n_segments: int) -> np.ndarray:
-    counts = np.zeros((n_segments, L.N_STAGES))
+    counts = np.zeros((n_segments, N_STAGES))
     np.add.at(counts, (pop.segment, pop.stage), 1.0)
     return counts

@@ -15,7 +15,7 @@ from marketsim.core.layout import TOUCH_NONE
 from marketsim.core.stages import AWARE, UNAWARE
 from marketsim.kernels import network
 from marketsim.kernels.population import draw_initial_awareness
-from marketsim.kernels.rng import P_INITIAL, derive_key, stream_key, uniform_py
+from marketsim.kernels.rng import P_INITIAL, derive_key, stream_key
 from marketsim.scenario.schema import Scenario
 
 SETUP_STEP = -1  # the step index of draws made while building the population
@@ -94,11 +94,6 @@ class Population:
             indices=indices,
             offsets=offsets,
         )
-
-
-def initial_awareness_py(key: int, i: int, share: float) -> bool:
-    """Reference draw of whether person `i` starts aware."""
-    return uniform_py(key, i, P_INITIAL) < share
 
 
 def _wire(key: np.uint64, scenario: Scenario, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsim.kernels.config import jit
-from marketsim.kernels.rng import P_CHOICE, uniform, uniform_py
 from marketsim.scenario.schema import Scenario
 
 
@@ -61,44 +59,3 @@ class ProductRange:
             weight, total[:, None], out=np.zeros_like(weight), where=total[:, None] > 0
         )
         return pull, shares
-
-
-@jit
-def _split_units(key, units, shares, out):
-    """Give each unit sold in a segment a product, one draw per unit."""
-    n_products = shares.shape[1]
-    for s in range(units.shape[0]):
-        for u in range(units[s]):
-            x = uniform(key, (s << 32) + u, P_CHOICE)
-            c = 0.0
-            pick = n_products - 1
-            for p in range(n_products):
-                c += shares[s, p]
-                if x < c:
-                    pick = p
-                    break
-            out[s, pick] += 1
-
-
-def split_units(key: np.uint64, units: np.ndarray, shares: np.ndarray) -> np.ndarray:
-    """Units [segment] split into units [segment, product] by choice shares."""
-    out = np.zeros(shares.shape, dtype=np.int64)
-    _split_units(key, units.astype(np.int64), shares, out)
-    return out
-
-
-def split_units_py(key: int, units: np.ndarray, shares: np.ndarray) -> np.ndarray:
-    """Reference of `split_units`, one unit at a time."""
-    out = np.zeros(shares.shape, dtype=np.int64)
-    n_products = shares.shape[1]
-    for s, count in enumerate(units):
-        for u in range(int(count)):
-            x = uniform_py(key, (s << 32) + u, P_CHOICE)
-            c, pick = 0.0, n_products - 1
-            for p in range(n_products):
-                c += float(shares[s, p])
-                if x < c:
-                    pick = p
-                    break
-            out[s, pick] += 1
-    return out

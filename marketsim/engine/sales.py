@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from marketsim.core import layout as L
+from marketsim.core.layout import N_STAGES
 from marketsim.core.stages import AWARE, CUSTOMER, LEAD, OPPORTUNITY, QUALIFIED
 from marketsim.engine.accounts import AccountBook
 from marketsim.engine.agents.broker import Broker
@@ -145,7 +145,7 @@ class SalesOrganisation:
             The step's sales book and the change in people per [segment, stage].
         """
         self.book = SalesBook.empty(*shares.shape, self.n_channels)
-        self.delta = np.zeros((shares.shape[0], L.N_STAGES), dtype=np.int64)
+        self.delta = np.zeros((shares.shape[0], N_STAGES), dtype=np.int64)
         self.key, self.t = key, t
         self._refunds_due()
         if self.accounts.count:

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from marketsim.core import layout as L
+from marketsim.core.layout import N_SEGMENT_COLUMNS, SegmentColumn
 from marketsim.core.stages import CUSTOMER
 from marketsim.engine.channels import MarketState, StepInputs
 from marketsim.engine.products import ProductRange
@@ -28,20 +28,20 @@ class SegmentParameters:
         self.well_mixed_degree = np.array(
             [s.network.degree if s.network.type == "well_mixed" else -1.0 for s in segs]
         )
-        base = np.zeros((len(segs), L.N_SEG_PARAMS))
+        base = np.zeros((len(segs), N_SEGMENT_COLUMNS))
         for row, s in zip(base, segs, strict=True):
-            row[L.INNOVATION_HAZARD] = -math.log1p(-min(s.innovation, 1.0 - 1e-15))
-            row[L.ATTENTION] = s.attention
-            row[L.RETENTION] = s.ad_memory_retention
-            row[L.PERSUASION] = s.persuasion
-            row[L.INTEREST] = s.interest
-            row[L.WORD_OF_MOUTH] = s.word_of_mouth
-            row[L.PURCHASE] = s.purchase
-            row[L.SEARCH] = s.search
-            row[L.LEAD_CONVERSION] = s.lead_conversion
-            row[L.INTEREST_DECAY] = s.interest_decay
-            row[L.CHURN] = s.churn if s.kind == "b2c" else 0.0
-            row[L.POTENTIAL] = s.potential
+            row[SegmentColumn.INNOVATION_HAZARD] = -math.log1p(-min(s.innovation, 1.0 - 1e-15))
+            row[SegmentColumn.ATTENTION] = s.attention
+            row[SegmentColumn.RETENTION] = s.ad_memory_retention
+            row[SegmentColumn.PERSUASION] = s.persuasion
+            row[SegmentColumn.INTEREST] = s.interest
+            row[SegmentColumn.WORD_OF_MOUTH] = s.word_of_mouth
+            row[SegmentColumn.PURCHASE] = s.purchase
+            row[SegmentColumn.SEARCH] = s.search
+            row[SegmentColumn.LEAD_CONVERSION] = s.lead_conversion
+            row[SegmentColumn.INTEREST_DECAY] = s.interest_decay
+            row[SegmentColumn.CHURN] = s.churn if s.kind == "b2c" else 0.0
+            row[SegmentColumn.POTENTIAL] = s.potential
         self.base = base
 
     def for_step(
@@ -52,12 +52,14 @@ class SegmentParameters:
         seg = self.base.copy()
         trust = 2.0 * market.reputation
         buy = pull * trust * inputs.purchase * self.self_service
-        seg[:, L.WORD_OF_MOUTH] *= trust
-        seg[:, L.PURCHASE] = np.minimum(1.0, seg[:, L.PURCHASE] * buy)
-        seg[:, L.LEAD_CONVERSION] = np.minimum(1.0, seg[:, L.LEAD_CONVERSION] * buy)
-        seg[:, L.REPEAT] = np.minimum(1.0, (shares @ self.products.repeat_rate) * buy)
+        seg[:, SegmentColumn.WORD_OF_MOUTH] *= trust
+        seg[:, SegmentColumn.PURCHASE] = np.minimum(1.0, seg[:, SegmentColumn.PURCHASE] * buy)
+        seg[:, SegmentColumn.LEAD_CONVERSION] = np.minimum(
+            1.0, seg[:, SegmentColumn.LEAD_CONVERSION] * buy
+        )
+        seg[:, SegmentColumn.REPEAT] = np.minimum(1.0, (shares @ self.products.repeat_rate) * buy)
         share = market.stage_counts[:, CUSTOMER] / market.people
-        seg[:, L.MEAN_FIELD_TALKERS] = np.where(
+        seg[:, SegmentColumn.MEAN_FIELD_TALKERS] = np.where(
             self.well_mixed_degree >= 0, self.well_mixed_degree * share, -1.0
         )
         return seg, pull, shares

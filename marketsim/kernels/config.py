@@ -20,6 +20,15 @@ def jit(func):
     return numba.njit(**JIT)(func)
 
 
+def inline_jit(func):
+    """Compile a helper that numba inlines into its caller: a phase of the per-person loop.
+
+    Inlined in numba's own representation, so a kernel compiled without reference
+    counting (`_nrt=False`) can call it: no call, no argument passing, no refcounts.
+    """
+    return numba.njit(inline="always", **JIT)(func)
+
+
 def parallel_jit(func):
     """Compile a kernel that uses `numba.prange` with the project's flags."""
     return numba.njit(**PARALLEL_JIT)(func)

@@ -1,21 +1,34 @@
 """The hot loop: one step of every person's funnel, over arrays.
 
-Private kernels; `marketsim.engine.model` validates inputs and calls them. The plain-Python
-twin in `marketsim.kernels.reference` implements the same equations one person at a time;
-tests demand the two agree bit for bit. `docs/model.md` states every equation.
+`advance` validates what it is given and runs `_advance`, which moves each person through
+the phases of docs/model.md section 3, one helper per phase: exposure, ad memory,
+awareness, interest, purchase or search, leads, customers. The helpers are small numba
+functions the compiler inlines into the loop. The plain-Python twin in
+`marketsim.kernels.reference` implements the same equations one person at a time; tests
+demand the two agree bit for bit.
 """
 
 from __future__ import annotations
 
 import functools
+import math
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numba
 import numpy as np
 from numba import njit, types
 
-from marketsim.core import layout as L
+from marketsim.core.layout import BLOCK, CountColumn, SegmentColumn, n_count_columns
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, UNAWARE
-from marketsim.kernels.config import JIT, PARALLEL_JIT, jit, parallel_jit
+from marketsim.kernels.config import PARALLEL_JIT, inline_jit, jit, parallel_jit
+from marketsim.kernels.hooks import (
+    EXPOSURE_HOOK,
+    KERNEL_HOOK_TYPE,
+    PERSUASION_HOOK,
+    PURCHASE_HOOK,
+    WOM_HOOK,
+)
 from marketsim.kernels.rng import (
     P_AWARE,
     P_BUY,
@@ -32,7 +45,6 @@ from marketsim.kernels.rng import (
     poisson_inverse,
     uniform,
 )
-from marketsim.plugins.base import KERNEL_SIGNATURE
 
 # Slack in the early exits below. A skipped comparison `u < p` is one whose answer is
 # known to be False: u >= bound, where bound exceeds every value the exact formula can
@@ -41,17 +53,75 @@ from marketsim.plugins.base import KERNEL_SIGNATURE
 SLACK = 1e-9
 
 
-@jit
-def _chance(p, i, s, hook_args):
-    """A purchase chance, after the purchase hook if a plugin provides one."""
-    key, stage, indptr, indices, hooks, hooked, hook_params = hook_args
-    if hooked[PURCHASE_HOOK]:
-        params = hook_params[PURCHASE_HOOK]
-        return hooks[PURCHASE_HOOK](key, i, s, p, stage, indptr, indices, params)
-    return p
+class People(Protocol):
+    """The per-person arrays the customer step reads and writes (one row a person)."""
+
+    segment: np.ndarray  # int16: segment index
+    stage: np.ndarray  # int8: funnel stage
+    ad_memory: np.ndarray  # float32: adstock
+    first_touch: np.ndarray  # int8: touch codes for attribution
+    last_touch: np.ndarray  # int8
+    contacts: np.ndarray  # int32: customers among each person's contacts (`sync_contacts`)
+    counted: np.ndarray  # bool: whether the person was a customer when last tallied
+    indptr: np.ndarray  # int64: contact network, CSR
+    indices: np.ndarray  # int32
 
 
-@jit
+@dataclass(frozen=True)
+class StepArrays:
+    """What the customer step needs to know about one step, besides the people.
+
+    Attributes:
+        key / setup_key: the step's and the set-up's random stream keys.
+        seg: [segment, SegmentColumn] effective parameters.
+        exposure: [channel, segment] expected exposures per person (Poisson), or the
+            chance of one exposure where `bernoulli` is set.
+        bernoulli: [channel] whether exposures are at most one per person.
+        impact: [channel] ad memory added by one exposure.
+        find: [channel, segment] chance a searching person finds the company.
+        talk: each person's word-of-mouth input, or empty to read `contacts`.
+
+    """
+
+    key: np.uint64
+    setup_key: np.uint64
+    seg: np.ndarray
+    exposure: np.ndarray
+    bernoulli: np.ndarray
+    impact: np.ndarray
+    find: np.ndarray
+    talk: np.ndarray
+
+
+@dataclass(frozen=True)
+class KernelHooks:
+    """Plugins' kernel hooks as the kernel takes them, one entry per `KERNEL_HOOKS` point.
+
+    Attributes:
+        functions: the numba function at each point (the identity where none is given).
+        provided: [point] whether a plugin provides it (the kernel skips the others).
+        params: each point's parameters (float64 arrays).
+
+    """
+
+    functions: tuple[Any, ...]
+    provided: np.ndarray
+    params: tuple[np.ndarray, ...]
+
+
+# --------------------------------------------------------------------------- phases
+
+
+@inline_jit
+def _hook(point, value, i, s, hook_args):
+    """`value` after the kernel hook at `point`, or as it is where no plugin provides one."""
+    key, stage, indptr, indices, functions, provided, params = hook_args
+    if provided[point]:
+        return functions[point](key, i, s, value, stage, indptr, indices, params[point])
+    return value
+
+
+@inline_jit
 def _touch(i, code, first_touch, last_touch):
     """Record a touch: it is the person's latest, and their first if they had none."""
     last_touch[i] = code
@@ -59,73 +129,143 @@ def _touch(i, code, first_touch, last_touch):
         first_touch[i] = code
 
 
-@parallel_jit
-def _count_talkers(stage, seg_of, seg, indptr, indices, talk):
-    """Word-of-mouth input per person, recounted from the network (as the reference does).
+@inline_jit
+def _exposure(h, s, exposure, bernoulli, impact, p0):
+    """3.1: (weighted exposures this step, the channel that weighed most or -1)."""
+    total = 0.0
+    touch = -1
+    strongest = 0.0
+    for c in range(exposure.shape[0]):
+        lam = exposure[c, s]
+        if lam <= 0.0:
+            continue
+        u = draw(h, P_EXPOSURE + c)
+        if bernoulli[c]:
+            k = 1 if u < lam else 0
+        elif u < p0[c, s]:
+            k = 0  # what `poisson_inverse` returns here, without its loop
+        else:
+            k = poisson_inverse(u, lam, p0[c, s])
+        if k > 0:
+            weight = impact[c] * k
+            total += weight
+            if weight > strongest:  # credit the channel that weighed most
+                strongest = weight
+                touch = c
+    return total, touch
 
-    The model keeps a running tally instead (`_sync_contacts`); tests hold the two equal.
+
+@inline_jit
+def _talk(i, s, seg, talk_in, contacts):
+    """Word-of-mouth input of an unaware or aware person, before hooks (section 7)."""
+    if talk_in.shape[0] > 0:
+        return np.float64(talk_in[i])
+    mean_field = seg[s, SegmentColumn.MEAN_FIELD_TALKERS]
+    if mean_field >= 0.0:
+        return np.float64(np.float32(mean_field))
+    return np.float64(contacts[i])
+
+
+@inline_jit
+def _awareness(h, i, s, exposures, wom, seg, first_touch, last_touch, n_channels):
+    """3.3: whether an unaware person becomes aware; credits word of mouth or organic."""
+    ad = seg[s, SegmentColumn.ATTENTION] * exposures
+    hazard = seg[s, SegmentColumn.INNOVATION_HAZARD] + ad + wom
+    if not hazard > 0.0:
+        return False
+    u = draw(h, P_AWARE)
+    if not u < hazard + SLACK:  # 1 - exp(-hazard) <= hazard: far above it, u < p is False
+        return False
+    p = 1.0 - np.exp(-hazard)
+    if not u < p:
+        return False
+    share = u / p * hazard  # the same draw names the source, in proportion to its hazard
+    if share >= ad:
+        source = n_channels if share < ad + wom else n_channels + 1  # word of mouth, organic
+        _touch(i, source, first_touch, last_touch)
+    return True
+
+
+@inline_jit
+def _interest(h, i, s, memory, wom, seg, setup_key, hook_args):
+    """3.4: whether an aware person in the market becomes interested."""
+    u = draw(h, P_INTEREST)
+    persuasion = seg[s, SegmentColumn.PERSUASION]
+    interest = seg[s, SegmentColumn.INTEREST]
+    provided = hook_args[5]
+    # With persuasion, wom, interest >= 0: p <= interest + pressure
+    # <= interest + persuasion + wom, as 1 - exp(-x) <= x.
+    if (
+        not provided[PERSUASION_HOOK]
+        and persuasion >= 0.0
+        and wom >= 0.0
+        and interest >= 0.0
+        and u >= interest + persuasion + wom + SLACK
+    ):
+        return False
+    if not uniform(setup_key, i, P_POTENTIAL) < seg[s, SegmentColumn.POTENTIAL]:
+        return False  # never in the market
+    pressure = persuasion * (1.0 - np.exp(-memory)) + wom
+    pressure = _hook(PERSUASION_HOOK, pressure, i, s, hook_args)
+    return u < 1.0 - (1.0 - interest) * np.exp(-pressure)
+
+
+@inline_jit
+def _purchase_or_search(h, i, s, was, seg, find, first_touch, last_touch, hook_args):
+    """3.5: an interested person buys, finds the company (a lead), cools or waits.
+
+    Returns (stage, units bought, whether a lead was made).
     """
-    n = stage.shape[0]
-    nblocks = (n + L.BLOCK - 1) // L.BLOCK
-    for b in numba.prange(nblocks):
-        for i in range(b * L.BLOCK, min(n, (b + 1) * L.BLOCK)):
-            if stage[i] > AWARE:
-                talk[i] = 0.0
-                continue
-            mean_field = seg[seg_of[i], L.MEAN_FIELD_TALKERS]
-            if mean_field >= 0.0:
-                talk[i] = mean_field
-                continue
-            c = 0
-            for k in range(indptr[i], indptr[i + 1]):
-                if stage[indices[k]] == CUSTOMER:
-                    c += 1
-            talk[i] = c
+    if draw(h, P_BUY) < _hook(PURCHASE_HOOK, seg[s, SegmentColumn.PURCHASE], i, s, hook_args):
+        return CUSTOMER, 1, False
+    if draw(h, P_SEARCH) < seg[s, SegmentColumn.SEARCH]:
+        for c in range(find.shape[0]):
+            f = find[c, s]
+            if f > 0.0 and draw(h, P_FIND + c) < f:
+                _touch(i, c, first_touch, last_touch)
+                return LEAD, 0, True
+    if was == INTERESTED and draw(h, P_DECAY) < seg[s, SegmentColumn.INTEREST_DECAY]:
+        return AWARE, 0, False
+    return INTERESTED, 0, False
 
 
-@jit
-def _sync_contacts(stage, counted, indptr, indices, contacts):
-    """Bring `contacts[i]` (customers among i's contacts) up to date with `stage`.
-
-    `counted[i]` says whether i was a customer when last counted. Only people whose
-    customer status changed since (in the kernel or by anyone writing `stage`) touch
-    their contacts' tallies, so a step costs a scan of `stage`, not of the network.
-    Integer increments commute: the result does not depend on order.
-    """
-    n = stage.shape[0]
-    for i in range(n):
-        now = stage[i] == CUSTOMER
-        if now != counted[i]:
-            d = 1 if now else -1
-            for k in range(indptr[i], indptr[i + 1]):
-                contacts[indices[k]] += d
-            counted[i] = now
+@inline_jit
+def _lead(h, i, s, seg, hook_args):
+    """3.6: a lead buys or goes cold. Returns (stage, units bought)."""
+    chance = _hook(PURCHASE_HOOK, seg[s, SegmentColumn.LEAD_CONVERSION], i, s, hook_args)
+    if draw(h, P_BUY) < chance:
+        return CUSTOMER, 1
+    if draw(h, P_DECAY) < seg[s, SegmentColumn.INTEREST_DECAY]:
+        return AWARE, 0
+    return LEAD, 0
 
 
-_HOOK = types.FunctionType(KERNEL_SIGNATURE)
-ADVANCE_SIGNATURE = types.void(
-    types.uint64,  # key
-    types.uint64,  # setup_key
-    types.int16[::1],  # seg_of
-    types.int8[::1],  # stage
-    types.float32[::1],  # ad_memory
-    types.int8[::1],  # first_touch
-    types.int8[::1],  # last_touch
-    types.int32[::1],  # contacts
-    types.float32[::1],  # talk: word-of-mouth input per person, or empty to use contacts
-    types.float64[:, ::1],  # seg
-    types.float64[:, ::1],  # exposure
-    types.boolean[::1],  # bernoulli
-    types.float64[::1],  # impact
-    types.float64[:, ::1],  # find
-    types.int64[:, :, ::1],  # counts
-    types.int64[::1],  # indptr
-    types.int32[::1],  # indices
-    types.UniTuple(_HOOK, 4),  # kernel hooks: exposure, word of mouth, persuasion, purchase
-    types.boolean[::1],  # which of the four hooks a plugin provides
-    types.UniTuple(types.float64[::1], 4),  # each hook's parameters
-)
-EXPOSURE_HOOK, WOM_HOOK, PERSUASION_HOOK, PURCHASE_HOOK = range(4)
+@inline_jit
+def _customer(h, i, s, seg, hook_args):
+    """3.7: a customer lapses or may buy again. Returns (stage, units bought)."""
+    if draw(h, P_CHURN) < seg[s, SegmentColumn.CHURN]:
+        return AWARE, 0
+    if draw(h, P_REPEAT) < _hook(PURCHASE_HOOK, seg[s, SegmentColumn.REPEAT], i, s, hook_args):
+        return CUSTOMER, 1
+    return CUSTOMER, 0
+
+
+@inline_jit
+def _count(tally, s, was, st, units, i, first_touch, last_touch, n_channels):
+    """Book the person's end-of-step stage and any units by last and first touch."""
+    tally[s, st] += 1
+    if st == CUSTOMER and was != CUSTOMER:
+        tally[s, CountColumn.NEW_CUSTOMERS] += 1
+    if units > 0:
+        organic = n_channels + 1
+        lt = last_touch[i] if last_touch[i] >= 0 else organic
+        ft = first_touch[i] if first_touch[i] >= 0 else organic
+        tally[s, CountColumn.UNITS] += units
+        tally[s, CountColumn.UNITS_LAST_TOUCH + lt] += units
+        tally[s, CountColumn.UNITS_LAST_TOUCH + n_channels + 2 + ft] += units
+
+
+# --------------------------------------------------------------------------- the step
 
 
 def _advance(
@@ -146,183 +286,194 @@ def _advance(
     counts,
     indptr,
     indices,
-    hooks,
-    hooked,
-    hook_params,
+    functions,
+    provided,
+    params,
+    p0,
 ):
-    """Move every person through exposure, awareness, interest, search and purchase.
+    """Move every person one step, in blocks of `BLOCK` people run in parallel.
 
-    The same equations, draws and arithmetic as `marketsim.kernels.reference.customer_step`;
-    only work whose outcome is already known is skipped (see `SLACK`). `contacts` must
-    be current (`_sync_contacts`): it is the word-of-mouth input read before any update,
-    unless `talk_in` (one value per person) replaces it. Plugins' kernel hooks run where
-    `hooked` says, in the person's own loop.
+    Block b tallies into `counts[b]`, so sums never depend on threads. `contacts` must
+    be current (`sync_contacts`): it is the word-of-mouth input read before any update,
+    unless `talk_in` (one value per person) replaces it. `p0` is exp(-exposure), the
+    chance of no exposure from each Poisson stream. The kernel allocates nothing, so it
+    is compiled without reference counting: otherwise every array a phase helper reads
+    would cost atomic increments per person, tripling the step's time.
     """
     n = stage.shape[0]
     n_channels = exposure.shape[0]
-    n_segments = seg.shape[0]
-    n_cols = counts.shape[2]
-    wom_code = n_channels
-    organic_code = n_channels + 1
-    first_col = L.UNITS_LAST_TOUCH + n_channels + 2
-    # exp(-rate) of each Poisson exposure stream: the same for a whole segment.
-    p0 = np.empty((n_channels, n_segments))
-    for c in range(n_channels):
-        for s in range(n_segments):
-            p0[c, s] = np.exp(-exposure[c, s])
-    nblocks = (n + L.BLOCK - 1) // L.BLOCK
+    nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
         # Built inside the parallel loop: a parfor cannot capture a tuple of arrays.
-        hook_args = (key, stage, indptr, indices, hooks, hooked, hook_params)
-        tally = np.zeros((n_segments, n_cols), dtype=np.int64)
-        for i in range(b * L.BLOCK, min(n, (b + 1) * L.BLOCK)):
+        hook_args = (key, stage, indptr, indices, functions, provided, params)
+        tally = counts[b]
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             s = seg_of[i]
             was = stage[i]
-            st = was
             h = entity_hash(key, i)
-            exposures = 0.0
-            touch = -1
-            strongest = 0.0
-            for c in range(n_channels):
-                lam = exposure[c, s]
-                if lam <= 0.0:
-                    continue
-                u = draw(h, P_EXPOSURE + c)
-                if bernoulli[c]:
-                    k = 1 if u < lam else 0
-                elif u < p0[c, s]:
-                    k = 0  # what `poisson_inverse` returns here, without its loop
-                else:
-                    k = poisson_inverse(u, lam, p0[c, s])
-                if k > 0:
-                    weight = impact[c] * k
-                    exposures += weight
-                    if weight > strongest:  # credit the channel that weighed most
-                        strongest = weight
-                        touch = c
-            if hooked[EXPOSURE_HOOK]:
-                exposures = hooks[EXPOSURE_HOOK](
-                    key, i, s, exposures, stage, indptr, indices, hook_params[EXPOSURE_HOOK]
-                )
-            memory = seg[s, L.RETENTION] * np.float64(ad_memory[i]) + exposures
+            exposures, touch = _exposure(h, s, exposure, bernoulli, impact, p0)
+            exposures = _hook(EXPOSURE_HOOK, exposures, i, s, hook_args)
+            memory = seg[s, SegmentColumn.RETENTION] * np.float64(ad_memory[i]) + exposures
             ad_memory[i] = memory
             if touch >= 0 and was != CUSTOMER:  # touches after a purchase don't claim it
                 _touch(i, touch, first_touch, last_touch)
             talk = 0.0
             if was <= AWARE:
-                mean_field = seg[s, L.MEAN_FIELD_TALKERS]
-                if talk_in.shape[0] > 0:
-                    talk = np.float64(talk_in[i])
-                elif mean_field >= 0.0:
-                    talk = np.float64(np.float32(mean_field))
-                else:
-                    talk = np.float64(contacts[i])
-                if hooked[WOM_HOOK]:
-                    talk = hooks[WOM_HOOK](
-                        key, i, s, talk, stage, indptr, indices, hook_params[WOM_HOOK]
-                    )
-            wom = talk * seg[s, L.WORD_OF_MOUTH]
+                talk = _hook(WOM_HOOK, _talk(i, s, seg, talk_in, contacts), i, s, hook_args)
+            wom = talk * seg[s, SegmentColumn.WORD_OF_MOUTH]
+            st = was
             units = 0
-            if st == UNAWARE:
-                ad = seg[s, L.ATTENTION] * exposures
-                hazard = seg[s, L.INNOVATION_HAZARD] + ad + wom
-                if hazard > 0.0:
-                    u = draw(h, P_AWARE)
-                    # 1 - exp(-hazard) <= hazard: far above it, u < p is False.
-                    if u < hazard + SLACK:
-                        p = 1.0 - np.exp(-hazard)
-                        if u < p:
-                            st = AWARE
-                            # The same draw names the source, in proportion to its hazard.
-                            share = u / p * hazard
-                            if share >= ad:
-                                source = wom_code if share < ad + wom else organic_code
-                                _touch(i, source, first_touch, last_touch)
-            if st == AWARE:
-                u = draw(h, P_INTEREST)
-                persuasion = seg[s, L.PERSUASION]
-                interest = seg[s, L.INTEREST]
-                # With persuasion, wom, interest >= 0: p <= interest + pressure
-                # <= interest + persuasion + wom, as 1 - exp(-x) <= x.
-                known_no = (
-                    not hooked[PERSUASION_HOOK]
-                    and persuasion >= 0.0
-                    and wom >= 0.0
-                    and interest >= 0.0
-                    and u >= interest + persuasion + wom + SLACK
-                )
-                if not known_no and uniform(setup_key, i, P_POTENTIAL) < seg[s, L.POTENTIAL]:
-                    pressure = persuasion * (1.0 - np.exp(-memory)) + wom
-                    if hooked[PERSUASION_HOOK]:
-                        pressure = hooks[PERSUASION_HOOK](
-                            key,
-                            i,
-                            s,
-                            pressure,
-                            stage,
-                            indptr,
-                            indices,
-                            hook_params[PERSUASION_HOOK],
-                        )
-                    p = 1.0 - (1.0 - interest) * np.exp(-pressure)
-                    if u < p:
-                        st = INTERESTED
+            if st == UNAWARE and _awareness(
+                h, i, s, exposures, wom, seg, first_touch, last_touch, n_channels
+            ):
+                st = AWARE
+            if st == AWARE and _interest(h, i, s, memory, wom, seg, setup_key, hook_args):
+                st = INTERESTED
             if st == INTERESTED:
-                if draw(h, P_BUY) < _chance(seg[s, L.PURCHASE], i, s, hook_args):
-                    st = CUSTOMER
-                    units = 1
-                else:
-                    found = -1
-                    if draw(h, P_SEARCH) < seg[s, L.SEARCH]:
-                        for c in range(n_channels):
-                            f = find[c, s]
-                            if f > 0.0 and draw(h, P_FIND + c) < f:
-                                found = c
-                                break
-                    if found >= 0:
-                        st = LEAD
-                        tally[s, L.NEW_LEADS] += 1
-                        _touch(i, found, first_touch, last_touch)
-                    elif was == INTERESTED and draw(h, P_DECAY) < seg[s, L.INTEREST_DECAY]:
-                        st = AWARE
+                st, units, new_lead = _purchase_or_search(
+                    h, i, s, was, seg, find, first_touch, last_touch, hook_args
+                )
+                if new_lead:
+                    tally[s, CountColumn.NEW_LEADS] += 1
             elif st == LEAD and was == LEAD:
-                if draw(h, P_BUY) < _chance(seg[s, L.LEAD_CONVERSION], i, s, hook_args):
-                    st = CUSTOMER
-                    units = 1
-                elif draw(h, P_DECAY) < seg[s, L.INTEREST_DECAY]:
-                    st = AWARE
+                st, units = _lead(h, i, s, seg, hook_args)
             elif st == CUSTOMER and was == CUSTOMER:
-                if draw(h, P_CHURN) < seg[s, L.CHURN]:
-                    st = AWARE
-                elif draw(h, P_REPEAT) < _chance(seg[s, L.REPEAT], i, s, hook_args):
-                    units = 1
+                st, units = _customer(h, i, s, seg, hook_args)
             stage[i] = st
-            tally[s, st] += 1
-            if st == CUSTOMER and was != CUSTOMER:
-                tally[s, L.NEW_CUSTOMERS] += 1
-            if units > 0:
-                tally[s, L.UNITS] += units
-                lt = last_touch[i] if last_touch[i] >= 0 else organic_code
-                ft = first_touch[i] if first_touch[i] >= 0 else organic_code
-                tally[s, L.UNITS_LAST_TOUCH + lt] += units
-                tally[s, first_col + ft] += units
-        counts[b] = tally
+            _count(tally, s, was, st, units, i, first_touch, last_touch, n_channels)
+
+
+ADVANCE_SIGNATURE = types.void(
+    types.uint64,  # key
+    types.uint64,  # setup_key
+    types.int16[::1],  # seg_of
+    types.int8[::1],  # stage
+    types.float32[::1],  # ad_memory
+    types.int8[::1],  # first_touch
+    types.int8[::1],  # last_touch
+    types.int32[::1],  # contacts
+    types.float32[::1],  # talk: word-of-mouth input per person, or empty to use contacts
+    types.float64[:, ::1],  # seg
+    types.float64[:, ::1],  # exposure
+    types.boolean[::1],  # bernoulli
+    types.float64[::1],  # impact
+    types.float64[:, ::1],  # find
+    types.int64[:, :, ::1],  # counts
+    types.int64[::1],  # indptr
+    types.int32[::1],  # indices
+    types.UniTuple(KERNEL_HOOK_TYPE, 4),  # kernel hooks, in KERNEL_HOOKS order
+    types.boolean[::1],  # which of them a plugin provides
+    types.UniTuple(types.float64[::1], 4),  # each hook's parameters
+    types.float64[:, ::1],  # p0: exp(-exposure)
+)
 
 
 @functools.cache
-def advance_kernel():
+def _compiled() -> Any:
     """`_advance` compiled for `ADVANCE_SIGNATURE` (or loaded from numba's cache).
 
     Compiled on first use, not at import: a process that only imports marketsim (such as
     the fork server that worker processes start from) must not start numba's threads.
+    Without numba's reference counting (`_nrt=False`), as `_advance` says why.
     """
-    return njit(ADVANCE_SIGNATURE, **PARALLEL_JIT)(_advance)
+    return njit(ADVANCE_SIGNATURE, _nrt=False, **PARALLEL_JIT)(_advance)
 
 
-@njit(KERNEL_SIGNATURE, **JIT)
-def identity_hook(key, i, s, value, stage, indptr, indices, params):
-    """The built-in behaviour at every kernel hook point: leave the value as it is."""
-    return value
+_DTYPES = {
+    "segment": np.int16,
+    "stage": np.int8,
+    "ad_memory": np.float32,
+    "first_touch": np.int8,
+    "last_touch": np.int8,
+    "contacts": np.int32,
+    "counted": np.bool_,
+    "indptr": np.int64,
+    "indices": np.int32,
+}
+
+
+def check_people(people: People) -> None:
+    """Refuse arrays the kernel would misread: wrong dtype, length or memory layout."""
+    n = people.stage.shape[0]
+    for name, dtype in _DTYPES.items():
+        a = getattr(people, name)
+        if a.dtype != dtype or not a.flags.c_contiguous or a.ndim != 1:
+            raise ValueError(
+                f"`{name}` must be a contiguous 1-d {np.dtype(dtype)} array, "
+                f"but got {a.dtype} with shape {a.shape}"
+            )
+        length = n + 1 if name == "indptr" else people.indptr[-1] if name == "indices" else n
+        if a.shape[0] != length:
+            raise ValueError(f"`{name}` must have {length} entries, but got {a.shape[0]}")
+
+
+def advance(people: People, step: StepArrays, hooks: KernelHooks) -> np.ndarray:
+    """Move every person one step in place; return counts[segment, CountColumn...].
+
+    `people.contacts` is brought up to date first (`sync_contacts`).
+    """
+    check_people(people)
+    n_channels, n_segments = step.exposure.shape
+    if step.seg.shape[0] != n_segments or step.find.shape != step.exposure.shape:
+        raise ValueError(
+            f"`seg`, `exposure` and `find` must agree on segments and channels, but got "
+            f"{step.seg.shape=}, {step.exposure.shape=} and {step.find.shape=}"
+        )
+    if step.talk.shape[0] not in (0, people.stage.shape[0]):
+        raise ValueError(f"`talk` must be empty or one per person, but got {step.talk.shape}")
+    sync_contacts(people.stage, people.counted, people.indptr, people.indices, people.contacts)
+    nblocks = max(1, -(-people.stage.shape[0] // BLOCK))
+    counts = np.zeros((nblocks, n_segments, n_count_columns(n_channels)), dtype=np.int64)
+    _compiled()(
+        np.uint64(step.key),
+        np.uint64(step.setup_key),
+        people.segment,
+        people.stage,
+        people.ad_memory,
+        people.first_touch,
+        people.last_touch,
+        people.contacts,
+        np.ascontiguousarray(step.talk, dtype=np.float32),
+        np.ascontiguousarray(step.seg, dtype=np.float64),
+        np.ascontiguousarray(step.exposure, dtype=np.float64),
+        np.ascontiguousarray(step.bernoulli, dtype=np.bool_),
+        np.ascontiguousarray(step.impact, dtype=np.float64),
+        np.ascontiguousarray(step.find, dtype=np.float64),
+        counts,
+        people.indptr,
+        people.indices,
+        hooks.functions,
+        hooks.provided,
+        hooks.params,
+        _no_exposure_chance(step.exposure),
+    )
+    return counts.sum(axis=0)
+
+
+def _no_exposure_chance(exposure: np.ndarray) -> np.ndarray:
+    """exp(-rate) of each [channel, segment] Poisson stream, with libm's exp as numba's."""
+    return np.array([[math.exp(-x) for x in row] for row in exposure.tolist()]).reshape(
+        exposure.shape
+    )
+
+
+@jit
+def sync_contacts(stage, counted, indptr, indices, contacts):
+    """Bring `contacts[i]` (customers among i's contacts) up to date with `stage`.
+
+    `counted[i]` says whether i was a customer when last counted. Only people whose
+    customer status changed since (in the kernel or by anyone writing `stage`) touch
+    their contacts' tallies, so a step costs a scan of `stage`, not of the network.
+    Integer increments commute: the result does not depend on order.
+    """
+    n = stage.shape[0]
+    for i in range(n):
+        now = stage[i] == CUSTOMER
+        if now != counted[i]:
+            d = 1 if now else -1
+            for k in range(indptr[i], indptr[i + 1]):
+                contacts[indices[k]] += d
+            counted[i] = now
 
 
 @parallel_jit
@@ -341,7 +492,7 @@ def word_of_mouth_input(
             talk[i] = 0.0
             continue
         s = seg_of[i]
-        mean_field = seg[s, L.MEAN_FIELD_TALKERS]
+        mean_field = seg[s, SegmentColumn.MEAN_FIELD_TALKERS]
         if mean_field >= 0.0:
             talk[i] = np.float32(mean_field - detractors_mean[s])
             continue

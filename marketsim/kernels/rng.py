@@ -9,8 +9,6 @@ The mixer is SplitMix64's finaliser, which passes BigCrush as a counter-based ge
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from marketsim.kernels.config import jit
@@ -127,27 +125,10 @@ def poisson_inverse(u: float, lam: float, p0: float) -> int:
     """Invert the Poisson(`lam`) distribution at `u`, given `p0 = np.exp(-lam)`.
 
     Kernels drawing many variates of one rate compute `p0` once; the arithmetic is
-    exactly that of `poisson` and `poisson_py`.
+    exactly that of `poisson` and `reference.poisson_py`.
     """
     k = 0
     p = p0
-    c = p
-    while u >= c and k < 10_000:
-        k += 1
-        p *= lam / k
-        c += p
-        if p == 0.0 and c < u:
-            break
-    return k
-
-
-def poisson_py(key: int, entity: int, purpose: int, lam: float) -> int:
-    """Reference Poisson draw; the same arithmetic as `poisson`."""
-    if lam <= 0.0:
-        return 0
-    u = uniform_py(key, entity, purpose)
-    k = 0
-    p = math.exp(-lam)
     c = p
     while u >= c and k < 10_000:
         k += 1

@@ -15,6 +15,7 @@ import numpy as np
 from marketsim.plugins.base import HOOKS, KERNEL_HOOKS, Plugin
 
 if TYPE_CHECKING:
+    from marketsim.kernels.customer_step import KernelHooks
     from marketsim.plugins.context import StepContext
     from marketsim.scenario.schema import Scenario
 
@@ -42,7 +43,7 @@ class PluginSet:
                         f"{hook!r}; at most one plugin may"
                     )
                 self._kernel[hook] = (plugin, fn)
-        self._arguments: tuple[Any, ...] | None = None
+        self._kernel_hooks: KernelHooks | None = None
 
     @classmethod
     def for_scenario(cls, scenario: Scenario, model: Any) -> PluginSet:
@@ -73,27 +74,25 @@ class PluginSet:
             )
         return offered
 
-    def kernel_hooks(self) -> dict[str, tuple[Any, np.ndarray]]:
-        """Kernel hooks as the reference engine takes them: name -> (function, params)."""
-        return {hook: (fn, p.kernel_params()) for hook, (p, fn) in self._kernel.items()}
+    def kernel_hooks(self) -> KernelHooks:
+        """The kernel hooks as the customer kernel and its reference take them, built once."""
+        if self._kernel_hooks is None:
+            from marketsim.kernels.customer_step import KernelHooks
+            from marketsim.kernels.hooks import identity_hook
 
-    def kernel_arguments(self) -> tuple[Any, ...]:
-        """(functions, provided flags, parameters) for the customer kernel, built once."""
-        if self._arguments is None:
-            from marketsim.kernels.customer_step import identity_hook
-
-            hooks = self.kernel_hooks()
-            self._arguments = (
-                tuple(hooks[h][0] if h in hooks else identity_hook for h in KERNEL_HOOKS),
-                np.array([h in hooks for h in KERNEL_HOOKS], dtype=np.bool_),
-                tuple(
-                    np.ascontiguousarray(hooks[h][1], dtype=np.float64)
-                    if h in hooks
+            self._kernel_hooks = KernelHooks(
+                functions=tuple(
+                    self._kernel[h][1] if h in self._kernel else identity_hook for h in KERNEL_HOOKS
+                ),
+                provided=np.array([h in self._kernel for h in KERNEL_HOOKS], dtype=np.bool_),
+                params=tuple(
+                    np.ascontiguousarray(self._kernel[h][0].kernel_params(), dtype=np.float64)
+                    if h in self._kernel
                     else np.zeros(0)
                     for h in KERNEL_HOOKS
                 ),
             )
-        return self._arguments
+        return self._kernel_hooks
 
     @staticmethod
     def _guard(plugin: Plugin, hook: str, step: int | None, fn: Any, *args: Any) -> Any:

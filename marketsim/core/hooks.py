@@ -1,0 +1,18 @@
+"""The names of the hook points where plugins change behaviour, in the order a step runs them."""
+
+from __future__ import annotations
+
+HOOKS: tuple[str, ...] = (
+    "price",
+    "exposure",
+    "word_of_mouth",
+    "persuasion",
+    "purchase",
+    "lead_selection",
+    "broker",
+    "after_step",
+)
+"""Every Python hook point, in the order a step reaches them."""
+
+KERNEL_HOOKS: tuple[str, ...] = ("exposure", "word_of_mouth", "persuasion", "purchase")
+"""Hook points that also take a per-person numba function, in the kernel's order."""
