@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
-    from marketsim.scenario import load_scenario
+    from marketsim.plugins.prepare import load_scenario
 
     scenario = load_scenario(
         SCENARIO,

@@ -105,7 +105,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     import numba
 
     from marketsim.engine.model import MarketModel
-    from marketsim.scenario import load_scenario
+    from marketsim.plugins.prepare import load_scenario
     from marketsim.scenario.scale import scaled
 
     imported = time.perf_counter() - start

@@ -45,7 +45,7 @@ def study_run(
     from marketsim.drivers.optimize.pool import close, make_pool
     from marketsim.drivers.optimize.runner import analyse, open_study, question_for, search
     from marketsim.drivers.optimize.study import RESULT_ATTR, Storage, completed
-    from marketsim.scenario import load_scenario
+    from marketsim.plugins.prepare import load_scenario
     from marketsim.scenario.schema import OptimizeSpec
 
     scenario = load_scenario(SCENARIO)
@@ -111,7 +111,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from marketsim.drivers.simulation import simulate
-    from marketsim.scenario import load_scenario
+    from marketsim.plugins.prepare import load_scenario
 
     simulate(load_scenario(SCENARIO, ["segments.urban_young.size=500"]))  # warm the kernels
     print(

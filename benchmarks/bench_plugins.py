@@ -90,7 +90,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     from marketsim.engine.model import MarketModel
     from marketsim.plugins import add_plugin_paths
-    from marketsim.scenario import load_scenario
+    from marketsim.plugins.prepare import load_scenario
     from marketsim.scenario.scale import scaled
 
     folder = Path(tempfile.mkdtemp(prefix="bench-plugins-"))

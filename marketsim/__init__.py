@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from marketsim.drivers.results import Result
     from marketsim.drivers.simulation import simulate
     from marketsim.engine.model import MarketModel
-    from marketsim.scenario import Scenario, ScenarioError, load_scenario
+    from marketsim.plugins.prepare import load_scenario
+    from marketsim.scenario import Scenario, ScenarioError
 
 __version__ = "0.1.0"
 __all__ = ["MarketModel", "Result", "Scenario", "ScenarioError", "load_scenario", "simulate"]
@@ -22,8 +23,8 @@ _HOMES = {
     "MarketModel": "marketsim.engine.model",
     "Result": "marketsim.drivers.results",
     "Scenario": "marketsim.scenario",
-    "ScenarioError": "marketsim.scenario",
-    "load_scenario": "marketsim.scenario",
+    "ScenarioError": "marketsim.core.errors",
+    "load_scenario": "marketsim.plugins.prepare",
     "simulate": "marketsim.drivers.simulation",
 }
 

@@ -23,11 +23,19 @@ from typing import Literal
 
 import numpy as np
 
-from marketsim.core.errors import did_you_mean, quoted, show
-from marketsim.core.layout import SegmentColumn
-from marketsim.core.stages import CUSTOMER
-from marketsim.plugins import Plugin, PluginParams, param
-from marketsim.scenario.schema import Id, NonNegative, Probability
+from marketsim.plugins.sdk import (
+    CUSTOMER,
+    Id,
+    NonNegative,
+    Plugin,
+    PluginParams,
+    Probability,
+    SegmentColumn,
+    did_you_mean,
+    param,
+    quoted,
+    show,
+)
 
 
 class BassAdoption(Plugin):

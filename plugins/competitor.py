@@ -20,12 +20,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsim.core.errors import did_you_mean, quoted, show
-from marketsim.core.layout import SegmentColumn
-from marketsim.core.stages import AWARE, CUSTOMER
-from marketsim.plugins import Plugin, PluginParams, param
-from marketsim.plugins.rng import uniforms
-from marketsim.scenario.schema import Id, NonNegative, Probability, StepIndex
+from marketsim.plugins.sdk import (
+    AWARE,
+    CUSTOMER,
+    Id,
+    NonNegative,
+    Plugin,
+    PluginParams,
+    Probability,
+    SegmentColumn,
+    StepIndex,
+    did_you_mean,
+    param,
+    quoted,
+    show,
+    uniforms,
+)
 
 CHANCES = [SegmentColumn.PURCHASE, SegmentColumn.LEAD_CONVERSION, SegmentColumn.REPEAT]
 

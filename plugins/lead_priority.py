@@ -18,9 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from marketsim.core.stages import INTERESTED
-from marketsim.plugins import Plugin, PluginParams, param
-from marketsim.scenario.schema import Probability
+from marketsim.plugins.sdk import INTERESTED, Plugin, PluginParams, Probability, param
 
 
 class LeadPriority(Plugin):

@@ -17,10 +17,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsim.core.stages import AWARE, CUSTOMER
-from marketsim.plugins import Plugin, PluginParams, param
-from marketsim.plugins.rng import uniforms
-from marketsim.scenario.schema import NonNegative, Probability
+from marketsim.plugins.sdk import (
+    AWARE,
+    CUSTOMER,
+    NonNegative,
+    Plugin,
+    PluginParams,
+    Probability,
+    param,
+    uniforms,
+)
 
 
 class NegativeWordOfMouth(Plugin):

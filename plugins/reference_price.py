@@ -20,9 +20,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsim.core.layout import SegmentColumn
-from marketsim.plugins import Plugin, PluginParams, param
-from marketsim.scenario.schema import NonNegative, Positive, Probability
+from marketsim.plugins.sdk import (
+    NonNegative,
+    Plugin,
+    PluginParams,
+    Positive,
+    Probability,
+    SegmentColumn,
+    param,
+)
 
 CHANCES = [SegmentColumn.PURCHASE, SegmentColumn.LEAD_CONVERSION, SegmentColumn.REPEAT]
 

@@ -23,9 +23,16 @@ from typing import ClassVar
 import numba
 import numpy as np
 
-from marketsim.plugins import Plugin, PluginParams, param
-from marketsim.plugins.rng import key_from_params, key_to_params, uniform
-from marketsim.scenario.schema import NonNegative, Probability
+from marketsim.plugins.sdk import (
+    NonNegative,
+    Plugin,
+    PluginParams,
+    Probability,
+    key_from_params,
+    key_to_params,
+    param,
+    uniform,
+)
 
 # Layout of kernel_params(): the four numeric parameters (field order), then these.
 THRESHOLD, SPREAD, PULL, BELOW, KEY_HIGH, KEY_LOW, PURPOSE, DEGREES = range(8)

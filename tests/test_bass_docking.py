@@ -22,7 +22,7 @@ from marketsim.drivers.simulation import simulate
 from marketsim.scenario.schema import Scenario
 
 try:
-    from marketsim.scenario import load_scenario
+    from marketsim.plugins.prepare import load_scenario
 except ImportError:  # the loader with file positions is optional here
     load_scenario = None
 

@@ -15,7 +15,7 @@ from marketsim.drivers.contribution import (
     without_channel,
 )
 from marketsim.drivers.simulation import simulate
-from marketsim.scenario import load_scenario
+from marketsim.plugins.prepare import load_scenario
 
 SMALL = ["segments.consumers.size=3000"]
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from marketsim.cli import app
 from marketsim.drivers.execution import DaskExecutor, LocalExecutor, make_executor
 from marketsim.drivers.simulation import simulate
-from marketsim.scenario import load_scenario
+from marketsim.plugins.prepare import load_scenario
 
 SMALL = ["segments.consumers.size=3000"]
 

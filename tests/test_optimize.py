@@ -17,7 +17,8 @@ from marketsim import cli
 from marketsim.drivers.optimize import InfeasibleError, Risk, Space, StudyError
 from marketsim.drivers.optimize.space import BudgetVar, FlightVar, TeamVar
 from marketsim.drivers.simulation import run_replicate
-from marketsim.scenario import ScenarioError, load_scenario, scenario_from_text
+from marketsim.plugins.prepare import load_scenario, scenario_from_text
+from marketsim.scenario import ScenarioError
 from marketsim.scenario.schema import OptimizeSpec
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ from marketsim.io.output import (
     timeseries_columns,
     write_run,
 )
-from marketsim.scenario import load_scenario
+from marketsim.plugins.prepare import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 B2C = ROOT / "tests" / "contract" / "minimal-b2c.yaml"

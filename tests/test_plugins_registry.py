@@ -8,19 +8,19 @@ from pathlib import Path
 
 import pytest
 
+from marketsim.engine.model import MarketModel
 from marketsim.plugins import (
-    HOOKS,
     PluginConflictError,
     PluginDefinitionError,
     PluginLoadError,
     PluginRunError,
     UnknownPluginError,
-    activate,
     discover,
     registry,
 )
 from marketsim.plugins import discovery as D
-from marketsim.scenario import ScenarioError, scenario_from_text
+from marketsim.plugins.prepare import prepare, scenario_from_text
+from marketsim.scenario import ScenarioError
 from marketsim.scenario.schema import Scenario
 
 pytestmark = pytest.mark.filterwarnings("ignore:First-class function type")
@@ -90,10 +90,6 @@ def test_builtin_plugins_are_found_like_any_folder():
     assert found["threshold_contagion"].kernel_hooks == ("word_of_mouth",)
     assert found["competitor"].hooks == ("purchase", "after_step")
     assert found["competitor"].version == "1.0.0"
-
-
-def test_discovery_reads_the_hook_names_of_the_base_class():
-    assert D.HOOK_NAMES == HOOKS
 
 
 def test_discovery_does_not_import(tmp_path, monkeypatch):
@@ -405,27 +401,26 @@ def test_scenarios_built_in_python_are_checked_too():
     with pytest.raises(
         ScenarioError, match=r"<scenario>:1:1: behaviours.0.budget: expected a number >= 0"
     ):
-        activate(Scenario.model_validate(data))
+        prepare(Scenario.model_validate(data))
+    with pytest.raises(ScenarioError, match=r"behaviours.0.budget"):
+        MarketModel(Scenario.model_validate(data))
 
 
-def test_activate_returns_instances_in_scenario_order():
+def test_a_model_activates_instances_in_scenario_order():
     sc = with_behaviours(
         "- plugin: competitor\n  budget: 10\n- plugin: reference_price\n- plugin: competitor\n"
     )
-    plugins = activate(sc)
+    plugins = MarketModel(sc).plugins.plugins
     assert [p.name for p in plugins] == ["competitor", "reference_price", "competitor"]
     assert [p.index for p in plugins] == [0, 1, 2]
     assert plugins[0].params.budget == 10 and plugins[2].params.budget == 100000
     assert plugins[0].purpose(0) != plugins[2].purpose(0)  # two rivals draw independently
 
 
-def test_resolved_behaviours_fill_in_every_default():
-    from marketsim.plugins import resolved_behaviours
-
+def test_a_loaded_scenario_carries_every_plugin_default():
     sc = with_behaviours("- plugin: lead_priority\n  min_score: 0.2\n")
-    assert resolved_behaviours(sc) == [
-        {"plugin": "lead_priority", "roles": ["inside"], "min_score": 0.2}
-    ]
+    assert sc.prepared
+    assert sc.behaviours == [{"plugin": "lead_priority", "roles": ["inside"], "min_score": 0.2}]
 
 
 # --------------------------------------------------------------------- run faults

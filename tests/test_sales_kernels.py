@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from marketsim.core.purposes import P_BROKER, P_COLD
 from marketsim.core.stages import (
     AWARE,
     CUSTOMER,
@@ -30,7 +31,7 @@ from marketsim.core.stages import (
 from marketsim.kernels import reference as N
 from marketsim.kernels import sales as K
 from marketsim.kernels.products import split_units
-from marketsim.kernels.rng import P_BROKER, P_COLD, stream_key
+from marketsim.kernels.rng import stream_key
 
 WITH_MARKETING = UNAWARE
 ACCOUNT_STAGES = (WITH_MARKETING, LEAD, QUALIFIED, OPPORTUNITY, CUSTOMER)

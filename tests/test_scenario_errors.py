@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from marketsim.scenario import ScenarioError, load_scenario, scenario_from_text
+from marketsim.plugins.prepare import load_scenario, scenario_from_text
+from marketsim.scenario import ScenarioError
 from marketsim.scenario.resources import MEMORY_LIMIT_ENV
 from marketsim.scenario.source import MAX_BYTES
 
@@ -568,10 +569,10 @@ def test_text_problems_name_the_source():
 
 def test_scenarios_built_in_python_are_checked_like_files():
     from marketsim.engine.model import MarketModel
-    from marketsim.scenario import check_scenario
+    from marketsim.plugins.prepare import prepare
 
     good = load_scenario(CONTRACT / B2C)
-    check_scenario(good)
+    prepare(good)
     tv = good.channels[0].model_copy(update={"schedule": [1.0, 2.0]})
     bad = good.model_copy(update={"channels": [tv, good.channels[1]]})
     with pytest.raises(ScenarioError) as info:

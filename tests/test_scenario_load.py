@@ -8,12 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from marketsim.plugins.prepare import load_scenario, scenario_from_text
 from marketsim.scenario import (
     Scenario,
     dump_resolved,
     estimate_population_bytes,
-    load_scenario,
-    scenario_from_text,
     scenario_json_schema,
 )
 from marketsim.scenario.resources import MEMORY_LIMIT_ENV, human_bytes
@@ -90,7 +89,8 @@ def test_human_bytes(n, text):
 
 
 def test_resolved_scenario_fills_in_plugin_defaults():
-    from marketsim.scenario import dump_resolved, scenario_from_text
+    from marketsim.plugins.prepare import scenario_from_text
+    from marketsim.scenario import dump_resolved
 
     text = (Path(__file__).parent / "contract" / "minimal-b2c.yaml").read_text()
     text += "behaviours:\n  - plugin: threshold_contagion\n    threshold: 0.3\n"

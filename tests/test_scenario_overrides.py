@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketsim.scenario import ScenarioError, load_scenario, scenario_from_text
+from marketsim.plugins.prepare import load_scenario, scenario_from_text
+from marketsim.scenario import ScenarioError
 from marketsim.scenario.resources import MEMORY_LIMIT_ENV
 
 B2C = Path(__file__).parent / "contract" / "minimal-b2c.yaml"

@@ -26,7 +26,7 @@ from marketsim.engine.channels import spend_plan
 from marketsim.scenario.schema import ChannelBase, Scenario
 
 try:
-    from marketsim.scenario import load_scenario
+    from marketsim.plugins.prepare import load_scenario
 except ImportError:  # the loader with file positions is optional here
     load_scenario = None
 

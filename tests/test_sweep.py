@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from marketsim import cli
 from marketsim.drivers.sweep import Axis, grid, parse_vary, sweep, with_values
-from marketsim.scenario import load_scenario
+from marketsim.plugins.prepare import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 TWO = ROOT / "tests" / "contract" / "two-segments.yaml"

@@ -12,7 +12,8 @@ from rich.console import Console
 from marketsim.cli import common
 from marketsim.cli.app import BadInput, app, fail
 from marketsim.io.output import OutputError, check_destination, default_out_dir
-from marketsim.scenario import ScenarioError, load_scenario
+from marketsim.plugins.prepare import load_scenario
+from marketsim.scenario import ScenarioError
 
 
 @app.command()

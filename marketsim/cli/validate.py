@@ -10,7 +10,8 @@ import typer
 
 from marketsim.cli import common
 from marketsim.cli.app import app
-from marketsim.scenario import ScenarioError, load_scenario, scenario_json_schema
+from marketsim.plugins.prepare import load_scenario
+from marketsim.scenario import ScenarioError, scenario_json_schema
 
 
 @app.command()

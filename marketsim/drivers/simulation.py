@@ -9,6 +9,7 @@ from marketsim.drivers.execution import Executor, LocalExecutor
 from marketsim.drivers.results import Result, agents, summarize, timeseries
 from marketsim.engine.ledger import Ledger
 from marketsim.engine.model import Engine, MarketModel
+from marketsim.plugins.prepare import prepare
 from marketsim.scenario.schema import Scenario
 
 Progress = Callable[[int], None]
@@ -58,6 +59,7 @@ def simulate(
     seed = scenario.seed if seed is None else seed
     if seed < 0:
         raise ValueError(f"`seed >= 0` must hold, but got {seed=}")
+    scenario = prepare(scenario)  # once, not once per replicate
     executor = executor or LocalExecutor()
     if executor.in_process:
         ledgers = [run_replicate(scenario, seed, r, progress, engine) for r in range(replicates)]

@@ -36,8 +36,8 @@ from marketsim.kernels.customer_step import (
 from marketsim.kernels.products import split_units
 from marketsim.kernels.rng import stream_key
 from marketsim.plugins.context import StepContext
+from marketsim.plugins.prepare import prepare
 from marketsim.plugins.runtime import PluginSet
-from marketsim.scenario import check_scenario
 from marketsim.scenario.schema import Scenario
 
 MATERIALIZE_UP_TO = 10_000  # populations this small get a Customer agent per person
@@ -49,7 +49,8 @@ class MarketModel(mesa.Model):
     """A market of customers, channels and (later) sales agents over `horizon` steps.
 
     Args:
-        scenario: the validated scenario.
+        scenario: the scenario; one not yet prepared (built in Python) is checked and
+            its behaviours resolved first (`marketsim.plugins.prepare`).
         seed: overrides the scenario's seed.
         replicate: replicate index; replicate r of any scenario uses the same streams.
         materialize_customers: create a `Customer` agent per person; by default only
@@ -75,7 +76,9 @@ class MarketModel(mesa.Model):
             raise ValueError(f"`engine` must be one of {ENGINES}, but got {engine=}")
         if replicate < 0:
             raise ValueError(f"`replicate >= 0` must hold, but got {replicate=}")
-        check_scenario(scenario)
+        scenario = prepare(scenario)
+        # Mesa's own generators (`self.random`, `self.rng`) are seeded for the agents' sake
+        # but marketsim draws nothing from them: every draw is counter-based (kernels.rng).
         super().__init__(seed=int(stream_key(seed, replicate, -2)) >> 1)
         self.scenario = scenario
         self.seed = seed

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from marketsim.core.layout import TOUCH_NONE
+from marketsim.core.purposes import P_INITIAL
 from marketsim.core.stages import AWARE, UNAWARE
 from marketsim.kernels import network
 from marketsim.kernels.population import draw_initial_awareness
-from marketsim.kernels.rng import P_INITIAL, derive_key, stream_key
+from marketsim.kernels.rng import derive_key, stream_key
 from marketsim.scenario.schema import Scenario
 
 SETUP_STEP = -1  # the step index of draws made while building the population

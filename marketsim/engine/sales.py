@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from marketsim.core.layout import N_STAGES
+from marketsim.core.purposes import P_BROKER, P_COLD, P_DEAL, P_OVERSELL, P_POTENTIAL, P_RENEW
 from marketsim.core.stages import AWARE, CUSTOMER, LEAD, OPPORTUNITY, QUALIFIED
 from marketsim.engine.accounts import AccountBook
 from marketsim.engine.agents.broker import Broker
@@ -26,15 +27,7 @@ from marketsim.engine.ledger import SalesBook
 from marketsim.engine.population import Population
 from marketsim.engine.products import ProductRange
 from marketsim.kernels import sales as K
-from marketsim.kernels.rng import (
-    P_BROKER,
-    P_COLD,
-    P_DEAL,
-    P_OVERSELL,
-    P_POTENTIAL,
-    P_RENEW,
-    uniform_py,
-)
+from marketsim.kernels.rng import uniform_py
 from marketsim.plugins.runtime import PluginSet
 from marketsim.scenario.schema import Sales, Scenario
 

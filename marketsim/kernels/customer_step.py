@@ -20,16 +20,7 @@ import numpy as np
 from numba import njit, types
 
 from marketsim.core.layout import BLOCK, CountColumn, SegmentColumn, n_count_columns
-from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, UNAWARE
-from marketsim.kernels.config import PARALLEL_JIT, inline_jit, jit, parallel_jit
-from marketsim.kernels.hooks import (
-    EXPOSURE_HOOK,
-    KERNEL_HOOK_TYPE,
-    PERSUASION_HOOK,
-    PURCHASE_HOOK,
-    WOM_HOOK,
-)
-from marketsim.kernels.rng import (
+from marketsim.core.purposes import (
     P_AWARE,
     P_BUY,
     P_CHURN,
@@ -40,11 +31,17 @@ from marketsim.kernels.rng import (
     P_POTENTIAL,
     P_REPEAT,
     P_SEARCH,
-    draw,
-    entity_hash,
-    poisson_inverse,
-    uniform,
 )
+from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, UNAWARE
+from marketsim.kernels.config import PARALLEL_JIT, inline_jit, jit, parallel_jit
+from marketsim.kernels.hooks import (
+    EXPOSURE_HOOK,
+    KERNEL_HOOK_TYPE,
+    PERSUASION_HOOK,
+    PURCHASE_HOOK,
+    WOM_HOOK,
+)
+from marketsim.kernels.rng import draw, entity_hash, poisson_inverse, uniform
 
 # Slack in the early exits below. A skipped comparison `u < p` is one whose answer is
 # known to be False: u >= bound, where bound exceeds every value the exact formula can

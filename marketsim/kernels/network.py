@@ -11,8 +11,9 @@ import numba
 import numpy as np
 
 from marketsim.core.layout import BLOCK
+from marketsim.core.purposes import P_NETWORK
 from marketsim.kernels.config import jit, parallel_jit
-from marketsim.kernels.rng import P_NETWORK, draw, entity_hash
+from marketsim.kernels.rng import draw, entity_hash
 
 CSR_CHUNKS = 4  # most edge-list chunks `_to_csr` fills in parallel (memory: 8 bytes/person each)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from marketsim.core.purposes import P_CHOICE
 from marketsim.kernels.config import jit
-from marketsim.kernels.rng import P_CHOICE, uniform
+from marketsim.kernels.rng import uniform
 
 
 @jit

@@ -16,10 +16,7 @@ import math
 import numpy as np
 
 from marketsim.core.layout import CountColumn, SegmentColumn, n_count_columns, units_first_touch
-from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, OPPORTUNITY, QUALIFIED, UNAWARE
-from marketsim.kernels.customer_step import People, StepArrays
-from marketsim.kernels.hooks import EXPOSURE_HOOK, PERSUASION_HOOK, PURCHASE_HOOK, WOM_HOOK
-from marketsim.kernels.rng import (
+from marketsim.core.purposes import (
     P_APPROVE,
     P_AWARE,
     P_BUY,
@@ -35,8 +32,11 @@ from marketsim.kernels.rng import (
     P_QUALIFY,
     P_REPEAT,
     P_SEARCH,
-    uniform_py,
 )
+from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, OPPORTUNITY, QUALIFIED, UNAWARE
+from marketsim.kernels.customer_step import People, StepArrays
+from marketsim.kernels.hooks import EXPOSURE_HOOK, PERSUASION_HOOK, PURCHASE_HOOK, WOM_HOOK
+from marketsim.kernels.rng import uniform_py
 
 S = SegmentColumn
 

@@ -20,32 +20,6 @@ _M1 = 0xBF58476D1CE4E5B9
 _M2 = 0x94D049BB133111EB
 _INV_2_53 = 1.0 / 9007199254740992.0
 
-# Purposes: one constant per kind of draw, so no two decisions share a stream.
-P_NETWORK = 1
-P_INITIAL = 2
-P_AWARE = 3
-P_INTEREST = 4
-P_BUY = 5
-P_SEARCH = 6
-P_DECAY = 7
-P_CHURN = 8
-P_REPEAT = 9
-P_PUBLICITY = 10
-P_BURST = 11
-P_POTENTIAL = 12
-P_CHOICE = 13
-P_HANDOFF = 14
-P_QUALIFY = 15
-P_COLD = 16
-P_APPROVE = 17
-P_RENEW = 18
-P_DEAL = 19
-P_OVERSELL = 20
-P_EXPOSURE = 1 << 10  # + channel index: one exposure stream per channel
-P_FIND = 2 << 10  # + channel index: whether a search finds the company through it
-P_BROKER = 3 << 10  # + 2 x broker index (+1): which prospects a broker works, and closes
-P_PLUGIN = 1 << 20  # plugins draw from P_PLUGIN + their own small integers
-
 
 def _mix_py(z: int) -> int:
     z &= _MASK

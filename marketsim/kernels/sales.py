@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from marketsim.core.purposes import P_APPROVE, P_HANDOFF, P_QUALIFY
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, OPPORTUNITY, QUALIFIED, UNAWARE
 from marketsim.kernels.config import jit
-from marketsim.kernels.rng import P_APPROVE, P_HANDOFF, P_QUALIFY, uniform
+from marketsim.kernels.rng import uniform
 
 WITH_MARKETING = UNAWARE
 

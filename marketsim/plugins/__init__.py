@@ -1,15 +1,18 @@
-"""Behaviour plugins: the interface, discovery, the registry and activation.
+"""Behaviour plugins: the interface, discovery, loading, resolution and the runtime.
 
-A researcher subclasses `Plugin` (see `marketsim.plugins.base` for the hook points and
-`docs/plugins.md` for a tutorial), puts the module in a plugins folder or installs it
-with an entry point in the group `marketsim.plugins`, and names it in a scenario:
+A researcher imports everything from `marketsim.plugins.sdk` (see `docs/plugins.md`),
+puts the module in a plugins folder or installs it with an entry point in the group
+`marketsim.plugins`, and names it in a scenario:
 
     behaviours:
       - plugin: threshold_contagion
         threshold: 0.3
 
-Names load on first use, so importing this package costs nothing until a plugin is
-needed (discovery never imports plugins; see `marketsim.plugins.discovery`).
+The modules, bottom up: `base` (the `Plugin` class), `discovery` (finding plugins
+without importing them), `loader` (importing and checking one), `resolve` (a scenario's
+behaviours and their parameters), `prepare` (a scenario made ready to run), `context`
+and `runtime` (what hooks see, and calling them). Names here load on first use, so
+importing this package costs nothing until a plugin is needed.
 """
 
 from __future__ import annotations
@@ -18,16 +21,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from marketsim.plugins.base import (
-        HOOKS,
-        KERNEL_HOOKS,
-        KERNEL_SIGNATURE,
-        NoParams,
-        Plugin,
-        PluginParams,
-        param,
-    )
-    from marketsim.plugins.context import StepContext
+    from marketsim.plugins.base import NoParams, Plugin, PluginParams, param
     from marketsim.plugins.discovery import (
         ENTRY_POINT_GROUP,
         PATH_VARIABLE,
@@ -42,25 +36,15 @@ if TYPE_CHECKING:
         PluginLoadError,
         UnknownPluginError,
     )
-    from marketsim.plugins.loader import (
-        Registry,
-        activate,
-        check_plugin_class,
-        load,
-        registry,
-        resolved_behaviours,
-    )
+    from marketsim.plugins.loader import Registry, check_plugin_class, load, registry
+    from marketsim.plugins.prepare import load_scenario, prepare, scenario_from_text
     from marketsim.plugins.runtime import PluginRunError
 
 _HOMES = {
-    "HOOKS": "base",
-    "KERNEL_HOOKS": "base",
-    "KERNEL_SIGNATURE": "base",
     "NoParams": "base",
     "Plugin": "base",
     "PluginParams": "base",
     "param": "base",
-    "StepContext": "context",
     "ENTRY_POINT_GROUP": "discovery",
     "PATH_VARIABLE": "discovery",
     "Candidate": "discovery",
@@ -72,19 +56,17 @@ _HOMES = {
     "PluginLoadError": "errors",
     "UnknownPluginError": "errors",
     "Registry": "loader",
-    "activate": "loader",
     "check_plugin_class": "loader",
     "load": "loader",
     "registry": "loader",
-    "resolved_behaviours": "loader",
+    "load_scenario": "prepare",
+    "prepare": "prepare",
+    "scenario_from_text": "prepare",
     "PluginRunError": "runtime",
 }
 
 __all__ = [
     "ENTRY_POINT_GROUP",
-    "HOOKS",
-    "KERNEL_HOOKS",
-    "KERNEL_SIGNATURE",
     "PATH_VARIABLE",
     "Candidate",
     "NoParams",
@@ -96,16 +78,16 @@ __all__ = [
     "PluginParams",
     "PluginRunError",
     "Registry",
-    "StepContext",
     "UnknownPluginError",
-    "activate",
     "add_plugin_paths",
     "check_plugin_class",
     "discover",
     "load",
+    "load_scenario",
     "param",
+    "prepare",
     "registry",
-    "resolved_behaviours",
+    "scenario_from_text",
 ]
 
 

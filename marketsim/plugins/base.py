@@ -14,8 +14,9 @@ Two speeds, at the same named hook points:
 * Python hooks (methods, no-ops by default) run once per step on whole arrays (per
   batch) or once per agent (`lead_selection`, `broker`). Easy to write; numpy-fast.
 * Kernel hooks (`kernels = {"word_of_mouth": fn, ...}`) are numba functions with the
-  signature `KERNEL_SIGNATURE`, called for every person from inside the hot loop (no
-  Python per customer). `kernel_params()` hands them their parameters as float64s.
+  signature `KERNEL_SIGNATURE` (`marketsim.kernels.hooks`), called for every person
+  from inside the hot loop (no Python per customer). `kernel_params()` hands them
+  their parameters as float64s.
 
 Hook points, in the order a step runs them:
 
@@ -41,8 +42,8 @@ Hook points, in the order a step runs them:
   step is booked (a plugin that moves people between stages updates
   `ctx.market.stage_counts` too).
 
-Columns of `ctx.seg` are named in `marketsim.core.layout`. Random draws use the
-counter-based generator (`marketsim.plugins.rng`) with purposes from `self.purpose(k)`,
+Columns of `ctx.seg` are `SegmentColumn`s. Random draws use the counter-based generator
+(`uniform` and friends in `marketsim.plugins.sdk`) with purposes from `self.purpose(k)`,
 so results never depend on thread counts or the order of loops.
 
 A hook that raises stops the run with the plugin's name and step (exit code 1).
@@ -56,41 +57,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from numba import types
 from pydantic import BaseModel, ConfigDict, Field
+
+from marketsim.core.hooks import HOOKS
+from marketsim.core.purposes import P_PLUGIN
 
 if TYPE_CHECKING:
     from marketsim.plugins.context import StepContext
     from marketsim.scenario.schema import Scenario
-
-P_PLUGIN = 1 << 20  # = marketsim.kernels.rng.P_PLUGIN: plugins' random purposes start here
-
-HOOKS: tuple[str, ...] = (
-    "price",
-    "exposure",
-    "word_of_mouth",
-    "persuasion",
-    "purchase",
-    "lead_selection",
-    "broker",
-    "after_step",
-)
-"""Every hook point, in the order a step reaches them."""
-
-KERNEL_HOOKS: tuple[str, ...] = ("exposure", "word_of_mouth", "persuasion", "purchase")
-"""Hook points that also take a per-person numba function."""
-
-KERNEL_SIGNATURE = types.float64(
-    types.uint64,  # key: the step's random stream key (draw with marketsim.kernels.rng)
-    types.int64,  # i: the person's row
-    types.int64,  # s: the person's segment
-    types.float64,  # value: what the core computed (see each hook)
-    types.int8[::1],  # stage: every person's funnel stage (read only)
-    types.int64[::1],  # indptr: contact network (CSR)
-    types.int32[::1],  # indices
-    types.float64[::1],  # params: the plugin's `kernel_params()`
-)
-"""The one signature of every kernel hook; it returns the new `value`."""
 
 
 class PluginParams(BaseModel):

@@ -28,21 +28,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from marketsim.core.hooks import HOOKS
+
 ENTRY_POINT_GROUP = "marketsim.plugins"
 PATH_VARIABLE = "MARKETSIM_PLUGIN_PATH"
-
-# The hook names as `marketsim.plugins.base` defines them, repeated here so discovery
-# does not import numba (a test holds the two equal).
-HOOK_NAMES = (
-    "price",
-    "exposure",
-    "word_of_mouth",
-    "persuasion",
-    "purchase",
-    "lead_selection",
-    "broker",
-    "after_step",
-)
 
 BUILT_IN = "built-in"
 FOLDER = "plugin path"
@@ -350,7 +339,7 @@ def _parse(file: Path) -> list[_ClassInfo] | str:
                         attr=node.name,
                         version=strings.get("version"),
                         description=strings.get("description"),
-                        hooks=tuple(h for h in HOOK_NAMES if h in _methods(node)),
+                        hooks=tuple(h for h in HOOKS if h in _methods(node)),
                         kernel_hooks=_kernel_keys(node),
                     )
                 )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from marketsim.core.errors import InputError, did_you_mean, quoted
 
-class PluginError(Exception):
-    """A plugin cannot be used; `str()` says which one and why."""
+
+class PluginError(InputError):
+    """A plugin cannot be used; `str()` says which one and why (bad input, exit 2)."""
 
 
 class UnknownPluginError(PluginError, LookupError):
@@ -23,8 +25,6 @@ class UnknownPluginError(PluginError, LookupError):
         super().__init__(name, self.available)
 
     def __str__(self) -> str:
-        from marketsim.core.errors import did_you_mean, quoted
-
         known = quoted(self.available) if self.available else "none found"
         return f"unknown plugin {self.name!r} (available: {known})" + did_you_mean(
             self.name, self.available

@@ -38,7 +38,6 @@ from marketsim.plugins.errors import (
 
 if TYPE_CHECKING:
     from marketsim.plugins.base import Plugin
-    from marketsim.scenario.schema import Scenario
 
 _loaded: dict[tuple[Any, ...], type[Plugin]] = {}
 
@@ -220,7 +219,8 @@ _METHODS = ("setup", "kernel_params")
 
 
 def _hook_problems(cls: type[Plugin]) -> list[str]:
-    from marketsim.plugins.base import HOOKS, Plugin
+    from marketsim.core.hooks import HOOKS
+    from marketsim.plugins.base import Plugin
 
     problems = []
     for hook in (*HOOKS, *_METHODS):
@@ -268,14 +268,17 @@ def _kernel_problems(cls: type[Plugin]) -> list[str]:
     than the kernel itself when it runs for every person. That compilation replaces
     the author's function in `kernels` (same Python function, same results).
     """
-    from numba.core.dispatcher import Dispatcher
-
-    from marketsim.core.errors import did_you_mean, quoted
-    from marketsim.plugins.base import KERNEL_HOOKS, KERNEL_SIGNATURE
-
     kernels = cls.kernels
     if not isinstance(kernels, dict):
         return [f"expected kernels to be a dict of hook point to numba function, found {kernels!r}"]
+    if not kernels:
+        return []
+    from numba.core.dispatcher import Dispatcher
+
+    from marketsim.core.errors import did_you_mean, quoted
+    from marketsim.core.hooks import KERNEL_HOOKS
+    from marketsim.kernels.hooks import KERNEL_SIGNATURE
+
     problems = []
     ready = {}
     for hook, fn in kernels.items():
@@ -330,48 +333,3 @@ def _without_refcounts(fn: Any, signature: Any) -> Any:
 def _first_lines(text: str, n: int = 3) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return " | ".join(lines[:n])
-
-
-# ------------------------------------------------------------------------------ activate
-
-
-def activate(scenario: Scenario) -> list[Plugin]:
-    """The scenario's behaviours as plugin instances with validated params, in its order.
-
-    Each instance's `index` is its position in `behaviours`.
-
-    Raises:
-        ScenarioError: a behaviour names an unknown or broken plugin, or its parameters
-            fail the plugin's schema (located in `<scenario>` by dotted path).
-    """
-    items = getattr(scenario, "behaviours", None) or []
-    if not items:
-        return []
-    from marketsim.core.errors import ScenarioError
-    from marketsim.scenario.behaviours import resolve_behaviours
-    from marketsim.scenario.source import Document
-
-    doc = Document("<scenario>", {"behaviours": [dict(i) for i in items]}, {}, {})
-    resolved, problems = resolve_behaviours(scenario, doc.problem)
-    if problems:
-        raise ScenarioError(problems)
-    plugins = []
-    for index, (cls, params) in enumerate(resolved):
-        plugin = cls(params)
-        plugin.index = index
-        plugins.append(plugin)
-    return plugins
-
-
-def resolved_behaviours(scenario: Scenario) -> list[dict[str, Any]]:
-    """The scenario's behaviours with every plugin parameter's default filled in.
-
-    For `scenario.resolved.yaml`: `[{plugin: NAME, ...all parameters}]`, in order.
-
-    Raises:
-        ScenarioError: as `activate` does.
-    """
-    return [
-        {"plugin": plugin.name, **plugin.params.model_dump(mode="json")}
-        for plugin in activate(scenario)
-    ]

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from marketsim.core.purposes import P_PLUGIN
 from marketsim.kernels.config import jit
-from marketsim.kernels.rng import P_PLUGIN, draw, entity_hash, uniform, uniform_py
+from marketsim.kernels.rng import draw, entity_hash, uniform, uniform_py
 
 __all__ = [
     "P_PLUGIN",

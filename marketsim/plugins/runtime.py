@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from marketsim.plugins.base import HOOKS, KERNEL_HOOKS, Plugin
+from marketsim.core.errors import RunError
+from marketsim.core.hooks import HOOKS, KERNEL_HOOKS
+from marketsim.plugins.base import Plugin
+from marketsim.plugins.loader import registry
 
 if TYPE_CHECKING:
     from marketsim.kernels.customer_step import KernelHooks
@@ -20,7 +23,7 @@ if TYPE_CHECKING:
     from marketsim.scenario.schema import Scenario
 
 
-class PluginRunError(RuntimeError):
+class PluginRunError(RunError):
     """A plugin failed during a run; says which plugin, hook and step."""
 
 
@@ -47,15 +50,23 @@ class PluginSet:
 
     @classmethod
     def for_scenario(cls, scenario: Scenario, model: Any) -> PluginSet:
-        """Activate the scenario's `behaviours` and let each plugin set itself up."""
+        """The prepared scenario's `behaviours` as plugins, each set up on `model`.
+
+        Each instance's `index` is its position in `behaviours`.
+        """
         if not scenario.behaviours:
             return cls([])
-        from marketsim.plugins import activate
-
-        plugins = cls(activate(scenario))
-        for plugin in plugins.plugins:
-            plugins._guard(plugin, "setup", None, plugin.setup, model)
-        return plugins
+        available = registry()
+        plugins = []
+        for index, item in enumerate(scenario.behaviours):
+            plugin_cls = available.load(item["plugin"])
+            plugin = plugin_cls(plugin_cls.Params.model_validate(_params(item)))
+            plugin.index = index
+            plugins.append(plugin)
+        active = cls(plugins)
+        for plugin in plugins:
+            active._guard(plugin, "setup", None, plugin.setup, model)
+        return active
 
     def python_hooks(self, hook: str) -> list[Plugin]:
         """Plugins implementing the Python hook `hook`."""
@@ -104,3 +115,7 @@ class PluginSet:
                 f"plugin {plugin.name!r} failed in its {hook!r} hook {when}: "
                 f"{type(e).__name__}: {e}"
             ) from e
+
+
+def _params(behaviour: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in behaviour.items() if k != "plugin"}

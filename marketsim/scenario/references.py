@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from marketsim.core.errors import Problem, did_you_mean, quoted, show
-from marketsim.scenario.behaviours import check_behaviours
 from marketsim.scenario.optimize_checks import check_optimize
 from marketsim.scenario.schema import Channel, Promotion, Scenario
 from marketsim.scenario.source import Path
@@ -56,7 +55,6 @@ def check_references(scenario: Scenario, locate: Locate) -> list[Problem]:
             message = f"expected a step < horizon ({scenario.horizon}), found {start}"
             problems.append(locate(path, message))
     problems += check_optimize(scenario, locate)
-    problems += check_behaviours(scenario, locate)
     return problems
 
 

@@ -16,14 +16,11 @@ from marketsim.scenario.schema import Scenario
 def dump_resolved(scenario: Scenario, seed: int) -> str:
     """YAML of `scenario` with every default filled in and `seed` set to the seed used.
 
-    Loading the text back gives a scenario equal to `scenario` (with that seed).
+    A prepared scenario (`marketsim.plugins.prepare`) has its behaviours' parameters
+    filled in too. Loading the text back gives a scenario equal to `scenario`.
     """
     data = scenario.model_dump(mode="json")
     data["seed"] = seed
-    if scenario.behaviours:
-        from marketsim.plugins import resolved_behaviours
-
-        data["behaviours"] = resolved_behaviours(scenario)
     header = "# Resolved by marketsim: every default filled in, and the seed used.\n"
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 

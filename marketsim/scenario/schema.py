@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    Strict,
+    model_validator,
+)
 
 
 def _not_bool(value: object) -> object:
@@ -381,11 +389,39 @@ class Scenario(Frozen):
         description="behaviour plugins, each `{plugin: NAME, ...its parameters}`, in order",
     )
     optimize: OptimizeSpec | None = None
+    _prepared: bool = PrivateAttr(default=False)
 
     @property
     def people(self) -> int:
         """Number of people in the population."""
         return sum(s.people for s in self.segments)
+
+    @property
+    def prepared(self) -> bool:
+        """Whether its references are checked and behaviours resolved, ready to run.
+
+        Set by `marketsim.plugins.prepare`; a copy with changes is not prepared.
+        """
+        return self._prepared
+
+    def mark_prepared(self) -> None:
+        """Record that `marketsim.plugins.prepare` checked this scenario."""
+        self._prepared = True
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Scenario:
+        """A copy; one with changes must be prepared again before it runs."""
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            copy._prepared = False
+        return copy
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every setting is: whether either was prepared does not matter."""
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # lists inside: never hashable
 
 
 # --------------------------------------------------------------------------- optimize

@@ -8,7 +8,7 @@ the schema annotation at its location.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -17,7 +17,6 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from marketsim.core.errors import Problem, ScenarioError, did_you_mean, quoted, show
-from marketsim.scenario.references import check_references
 from marketsim.scenario.schema import Scenario
 from marketsim.scenario.source import Document, Path
 
@@ -29,28 +28,44 @@ _LENGTHS = (("min_length", "at least"), ("max_length", "at most"))
 _NOUNS = {int: "an integer", float: "a number", bool: "true or false"}
 
 
+Locate = Callable[..., Problem]
+"""Makes a problem at a data path (`key=True`: at the key), located where it was written."""
+
+
 def validate(doc: Document) -> Scenario:
-    """The scenario in `doc`, or a `ScenarioError` with every schema or reference problem."""
+    """The scenario in `doc`, or a `ScenarioError` with every schema problem.
+
+    References between sections and behaviours are checked when the scenario is
+    prepared to run (`marketsim.plugins.prepare`).
+    """
     try:
-        scenario = Scenario.model_validate(doc.data)
+        return Scenario.model_validate(doc.data)
     except ValidationError as e:
-        raise ScenarioError(_problem(doc, err) for err in e.errors(include_url=False)) from None
-    problems = check_references(scenario, doc.problem)
-    if problems:
-        raise ScenarioError(problems)
-    return scenario
+        raise ScenarioError(model_problems(Scenario, e, doc.problem)) from None
 
 
-def _problem(doc: Document, err: ErrorDetails) -> Problem:
-    path, options = _walk(err["loc"])
+def model_problems(
+    model: type[BaseModel], error: ValidationError, locate: Locate, here: Path = ()
+) -> list[Problem]:
+    """Pydantic's errors validating `model` at data path `here`, as located problems.
+
+    pydantic knows what went wrong but speaks Python; each error is rewritten from the
+    schema annotation at its location: what was expected and what was found.
+    """
+    return [_problem(model, err, locate, here) for err in error.errors(include_url=False)]
+
+
+def _problem(model: type[BaseModel], err: ErrorDetails, locate: Locate, here: Path) -> Problem:
     kind, found = err["type"], err.get("input")
-    expected = _expected(options) or err["msg"].removeprefix("Input should be ")
+    path, options = _walk(model, err["loc"], keep_last=kind == "extra_forbidden")
+    where = (*here, *path)
+    expected = expected_text(options) or err["msg"].removeprefix("Input should be ")
     if kind == "missing":
-        return doc.problem(path, f"missing required key '{path[-1]}', expected {expected}")
+        return locate(where, f"missing required key '{path[-1]}', expected {expected}")
     if kind == "extra_forbidden":
-        fields = [name for tp, _ in _walk(err["loc"][:-1])[1] for name in tp.model_fields]
+        fields = [name for tp, _ in _walk(model, err["loc"][:-1])[1] for name in _fields(tp)]
         hint = did_you_mean(path[-1], fields) or f", expected one of {quoted(fields)}"
-        return doc.problem(path, f"unknown key {show(path[-1])}{hint}", key=True)
+        return locate(where, f"unknown key {show(path[-1])}{hint}", key=True)
     if kind in ("union_tag_not_found", "union_tag_invalid"):
         tags = [tag for tp, _ in options for tag in _tags(tp)]
         if kind == "union_tag_not_found":
@@ -59,49 +74,61 @@ def _problem(doc: Document, err: ErrorDetails) -> Problem:
             found = found["type"]
             message = f"expected one of {quoted(tags)}, found {show(found)}"
             message += did_you_mean(found, tags)
-        return doc.problem((*path, "type"), message)
+        return locate((*where, "type"), message)
     if kind == "value_error":  # a model validator's own message, already explicit
-        return doc.problem(path, err["msg"].removeprefix("Value error, "))
+        return locate(where, err["msg"].removeprefix("Value error, "))
     hint = did_you_mean(found, get_args(options[0][0])) if kind == "literal_error" else ""
-    return doc.problem(path, f"expected {expected}, found {show(found)}{hint}")
+    return locate(where, f"expected {expected}, found {show(found)}{hint}")
 
 
-def _walk(loc: tuple[str | int, ...]) -> tuple[Path, list[Option]]:
-    """The data path of a pydantic location, and the schema's options for the value there.
+def _walk(
+    model: type[BaseModel], loc: tuple[str | int, ...], *, keep_last: bool = False
+) -> tuple[Path, list[Option]]:
+    """The data path of a pydantic location in `model`, and the schema's options there.
 
-    pydantic puts the tag of a discriminated union (`advertising`) in the location; it
-    names no key in the data, so it only narrows the options.
+    pydantic puts the tag of a discriminated union (`advertising`) and the members of
+    other unions (`float`) in the location; they name no key in the data, so they only
+    narrow the options. `keep_last` keeps the last part whatever it is (an unknown key).
     """
     path: list[str | int] = []
-    options: list[Option] = [(Scenario, ())]
-    for part in loc:
+    options: list[Option] = [(model, ())]
+    for index, part in enumerate(loc):
         models = [tp for tp, _ in options if _is_model(tp)]
         tagged = [m for m in models if part in _tags(m)]
         if len(options) > 1 and tagged:
             options = [(m, ()) for m in tagged]
             continue
-        path.append(part)
         following: list[Option] = []
         for tp, _ in options:
-            if get_origin(tp) is list and isinstance(part, int):
-                following += _options(get_args(tp)[0])
+            origin = get_origin(tp)
+            if origin in (list, tuple) and isinstance(part, int):
+                following += options_of(get_args(tp)[0])
+            elif origin is dict:
+                following += options_of(get_args(tp)[1])
             elif tp in models and part in tp.model_fields:
                 field = tp.model_fields[part]
-                following += _options(field.annotation, (field, *field.metadata))
-        options = following
+                following += options_of(field.annotation, (field, *field.metadata))
+        last = keep_last and index == len(loc) - 1
+        if following or isinstance(part, int) or not options or last:
+            path.append(part)
+            options = following
     return tuple(path), options
 
 
-def _options(tp: Any, meta: tuple[Any, ...] = ()) -> Iterator[Option]:
+def _fields(tp: Any) -> Iterable[str]:
+    return tp.model_fields if _is_model(tp) else ()
+
+
+def options_of(tp: Any, meta: tuple[Any, ...] = ()) -> Iterator[Option]:
     """The types an annotation allows, `Annotated` and unions unwrapped, null left out."""
     if get_origin(tp) is Annotated:
         base, *extra = get_args(tp)
         for m in extra:
             meta += (m, *getattr(m, "metadata", ()))
-        yield from _options(base, meta)
+        yield from options_of(base, meta)
     elif get_origin(tp) in (Union, UnionType):
         for arg in get_args(tp):
-            yield from _options(arg, meta)
+            yield from options_of(arg, meta)
     elif tp is not NoneType:
         yield tp, meta
 
@@ -116,7 +143,7 @@ def _tags(tp: Any) -> tuple[Any, ...]:
     return get_args(field.annotation) if field and get_origin(field.annotation) is Literal else ()
 
 
-def _expected(options: list[Option]) -> str | None:
+def expected_text(options: list[Option]) -> str | None:
     """What the schema wants here, in words (`a number >= 0`), if it can be said simply."""
     if not options:
         return None

@@ -12,8 +12,9 @@ import math
 
 import numpy as np
 
+from marketsim.core.purposes import P_BURST
 from marketsim.engine.channels.base import ChannelModel, MarketState, StepInputs
-from marketsim.kernels.rng import P_BURST, uniform_py
+from marketsim.kernels.rng import uniform_py
 
 
 class PublicityChannel(ChannelModel):

@@ -31,13 +31,12 @@ from __future__ import annotations
 import copy
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pytest
 import yaml
 
 if TYPE_CHECKING:
@@ -156,7 +155,7 @@ class PluginCase:
 
     def load(self, params: Mapping[str, Any] | None = None) -> Scenario:
         """The validated scenario (raises `ScenarioError` with located problems)."""
-        from marketsim.scenario import scenario_from_text
+        from marketsim.plugins.prepare import scenario_from_text
 
         return scenario_from_text(self.yaml(params), name=SOURCE)
 
@@ -270,124 +269,10 @@ def _refused(prop: dict[str, Any], defs: dict[str, Any]) -> Any:
     return _NONE
 
 
-class PluginTestSuite:
-    """Tests every plugin should pass. Subclass it and define the `plugin_case` fixture."""
+def __getattr__(name: str) -> Any:
+    # The suite is built from pytest fixtures: load pytest only when it is asked for.
+    if name == "PluginTestSuite":
+        from marketsim.testing.suite import PluginTestSuite
 
-    @pytest.fixture
-    def plugin_case(self) -> PluginCase:
-        """The plugin under test; override in your subclass."""
-        raise NotImplementedError("define a `plugin_case` fixture returning a PluginCase")
-
-    @pytest.fixture(autouse=True)
-    def _plugin_path(
-        self, plugin_case: PluginCase, monkeypatch: pytest.MonkeyPatch
-    ) -> Iterator[None]:
-        from marketsim.plugins.discovery import PATH_VARIABLE, path_folders
-
-        if plugin_case.plugin_path:
-            folders = [os.path.abspath(os.fspath(p)) for p in plugin_case.plugin_path]
-            current = [str(p) for p in path_folders()]
-            monkeypatch.setenv(PATH_VARIABLE, os.pathsep.join([*folders, *current]))
-        yield
-
-    # ------------------------------------------------------------ loading and interface
-    def test_discovered_by_name(self, plugin_case: PluginCase) -> None:
-        """Discovery finds the plugin by name, once, without importing it."""
-        from marketsim.plugins import discover
-
-        names = [c.name for c in discover()]
-        assert plugin_case.name in names, f"{plugin_case.name!r} not found; found {names}"
-        assert names.count(plugin_case.name) == 1, f"two plugins claim {plugin_case.name!r}"
-
-    def test_loads_and_declares_itself(self, plugin_case: PluginCase) -> None:
-        """It loads, subclasses Plugin and declares name, version, description, hooks."""
-        from pydantic import BaseModel
-
-        from marketsim.plugins import Plugin, load
-
-        cls = load(plugin_case.name)
-        assert issubclass(cls, Plugin)
-        assert cls.name == plugin_case.name
-        assert cls.version and cls.description
-        assert issubclass(cls.Params, BaseModel)
-        assert cls.python_hooks() or cls.kernels, "the plugin implements no hook"
-        cls.Params()  # every parameter has a default
-
-    def test_activates_with_its_params(self, plugin_case: PluginCase) -> None:
-        """A scenario naming it activates an instance with the case's parameters."""
-        from marketsim.plugins import activate
-
-        plugins = activate(plugin_case.load())
-        plugin = plugins[plugin_case.index]
-        assert plugin.name == plugin_case.name
-        given = plugin.params.model_dump()
-        for key, value in plugin_case.params.items():
-            assert given[key] == value or given[key] == pytest.approx(value)
-
-    def test_defaults_validate(self, plugin_case: PluginCase) -> None:
-        """The plugin works with every parameter left at its default."""
-        plugin_case.load(params={})
-
-    # ------------------------------------------------------------------- bad parameters
-    def test_unknown_parameter_refused_where_written(self, plugin_case: PluginCase) -> None:
-        """A misspelt parameter is refused, located at its key."""
-        from marketsim.scenario import ScenarioError
-
-        params = {**plugin_case.params, "no_such_parameter": 1}
-        with pytest.raises(ScenarioError) as caught:
-            plugin_case.load(params)
-        path = f"behaviours.{plugin_case.index}.no_such_parameter"
-        found = [p for p in caught.value.problems if p.path == path]
-        assert found, f"no problem at {path}: {caught.value}"
-        assert found[0].file == SOURCE and found[0].line > 1
-        assert "unknown parameter" in found[0].message
-
-    def test_bad_values_refused_where_written(self, plugin_case: PluginCase) -> None:
-        """Each value outside a parameter's schema is refused, located at it."""
-        from marketsim.plugins import load
-        from marketsim.scenario import ScenarioError
-
-        bad = plugin_case.bad_params
-        if bad is None:
-            bad = bad_values(load(plugin_case.name).Params)
-        for key, value in bad.items():
-            params = {**plugin_case.params, key: value}
-            with pytest.raises(ScenarioError) as caught:
-                plugin_case.load(params)
-            path = f"behaviours.{plugin_case.index}.{key}"
-            where = [p for p in caught.value.problems if p.path.startswith(path)]
-            assert where, f"{key}={value!r}: no problem located at {path}: {caught.value}"
-            assert where[0].line > 1
-
-    def test_misspelt_name_suggests_it(self, plugin_case: PluginCase) -> None:
-        """A misspelt plugin name is refused with `did you mean` this plugin."""
-        from marketsim.scenario import ScenarioError
-
-        case = PluginCase(
-            plugin_case.name + "x", plugin_case.params, plugin_case.scenario, plugin_case.steps
-        )
-        with pytest.raises(ScenarioError) as caught:
-            case.load()
-        message = str(caught.value)
-        assert f"behaviours.{case.index}.plugin" in message
-        assert f"did you mean '{plugin_case.name}'" in message
-
-    # -------------------------------------------------------------------------- running
-    def test_keeps_the_model_invariants(self, plugin_case: PluginCase) -> None:
-        """A short run keeps population, stage counts, money balance, no NaN."""
-        run_case(plugin_case)
-
-    def test_deterministic(self, plugin_case: PluginCase) -> None:
-        """Two runs of the same scenario are identical."""
-        first, rows = run_case(plugin_case, check=False)
-        second, again = run_case(plugin_case, check=False)
-        assert rows == again, "two runs of the same scenario differ"
-        assert np.array_equal(first.population.stage, second.population.stage)
-
-    def test_engines_agree(self, plugin_case: PluginCase) -> None:
-        """The numba and plain-Python engines give identical results."""
-        steps = min(4, plugin_case.step_count(plugin_case.load()))
-        kernel, rows = run_case(plugin_case, steps=steps, check=False)
-        reference, again = run_case(plugin_case, engine="reference", steps=steps, check=False)
-        assert rows == again, "the numba and plain-Python engines differ"
-        assert np.array_equal(kernel.population.stage, reference.population.stage)
+        return PluginTestSuite
+    raise AttributeError(f"module 'marketsim.testing' has no attribute {name!r}")

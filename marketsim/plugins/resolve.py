@@ -1,4 +1,4 @@
-"""Check a scenario's `behaviours`: plugin names, and each plugin's parameters.
+"""Resolve a scenario's `behaviours`: find each plugin, validate its parameters.
 
 Each item is `{plugin: NAME, ...parameters}`. The parameters are validated against the
 plugin's `Params` model and reported like core keys: `FILE:LINE:COL: dotted.path:
@@ -8,36 +8,28 @@ parameter names. Plugins are loaded (imported) only when a scenario names them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, get_args, get_origin
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from marketsim.core.errors import Problem, did_you_mean, quoted, show
+from marketsim.plugins.errors import PluginError
+from marketsim.plugins.loader import registry
 from marketsim.scenario.source import Path
+from marketsim.scenario.validate import Locate, model_problems
 
 if TYPE_CHECKING:
     from marketsim.plugins.base import Plugin
     from marketsim.scenario.schema import Scenario
 
-Locate = Callable[..., Problem]
-"""Makes a problem at a data path (`key=True`: at the key), located where it was written."""
-
 Resolved = list[tuple[type["Plugin"], BaseModel]]
-
-
-def check_behaviours(scenario: Scenario, locate: Locate) -> list[Problem]:
-    """Every problem in the scenario's `behaviours` (none without behaviours)."""
-    if not getattr(scenario, "behaviours", None):
-        return []
-    return resolve_behaviours(scenario, locate)[1]
+"""Each behaviour's plugin class and validated parameters, in the scenario's order."""
 
 
 def resolve_behaviours(scenario: Scenario, locate: Locate) -> tuple[Resolved, list[Problem]]:
     """(plugin class, validated params) of each behaviour, and every problem found."""
-    from marketsim.plugins.errors import PluginError
-    from marketsim.plugins.loader import registry
-
+    if not scenario.behaviours:
+        return [], []
     available = registry()
     resolved: Resolved = []
     problems: list[Problem] = []
@@ -93,71 +85,12 @@ def _validate_params(
                 f", expected one of {quoted(accepted)}" if accepted else ", it takes none"
             )
             message = f"unknown parameter {show(key)} of plugin {cls.name!r}{hint}"
-            problems.append(_at_key(locate, (*here, key), message))
+            problems.append(locate((*here, key), message, key=True))
     try:
         params = model.model_validate({k: v for k, v in given.items() if k in accepted})
     except ValidationError as e:
-        problems += [_problem(model, err, here, locate) for err in e.errors(include_url=False)]
-        return None, problems
+        return None, problems + model_problems(model, e, locate, here)
     return (None if problems else params), problems
-
-
-def _at_key(locate: Locate, path: Path, message: str) -> Problem:
-    try:
-        return locate(path, message, key=True)
-    except TypeError:  # a locator that only knows values
-        return locate(path, message)
-
-
-def _problem(model: type[BaseModel], err: Any, here: Path, locate: Locate) -> Problem:
-    """A pydantic error in a plugin's params, in the words of core scenario errors."""
-    from marketsim.scenario.validate import _expected
-
-    path, options = _walk(model, err["loc"])
-    kind, found = err["type"], err.get("input")
-    where = (*here, *path)
-    expected = _expected(options) or err["msg"].removeprefix("Input should be ")
-    if kind == "missing":
-        return locate(where, f"missing required key '{path[-1]}', expected {expected}")
-    if kind == "extra_forbidden":
-        fields = [f for tp, _ in _walk(model, err["loc"][:-1])[1] for f in _fields(tp)]
-        hint = did_you_mean(path[-1], fields) or f", expected one of {quoted(fields)}"
-        return _at_key(locate, where, f"unknown key {show(path[-1])}{hint}")
-    if kind == "value_error":
-        return locate(where, err["msg"].removeprefix("Value error, "))
-    hint = did_you_mean(found, get_args(options[0][0])) if kind == "literal_error" else ""
-    return locate(where, f"expected {expected}, found {show(found)}{hint}")
-
-
-def _fields(tp: Any) -> Iterable[str]:
-    return tp.model_fields if isinstance(tp, type) and issubclass(tp, BaseModel) else ()
-
-
-def _walk(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[Path, list[Any]]:
-    """The data path of a pydantic location in `model`, and the schema's options there.
-
-    Parts that name no key in the data (pydantic's union member tags) only narrow the
-    options.
-    """
-    from marketsim.scenario.validate import _options
-
-    path: list[str | int] = []
-    options: list[Any] = [(model, ())]
-    for part in loc:
-        following: list[Any] = []
-        for tp, _ in options:
-            origin = get_origin(tp)
-            if origin in (list, tuple) and isinstance(part, int):
-                following += _options(get_args(tp)[0])
-            elif origin is dict:
-                following += _options(get_args(tp)[1])
-            elif isinstance(tp, type) and issubclass(tp, BaseModel) and part in tp.model_fields:
-                field = tp.model_fields[part]
-                following += _options(field.annotation, (field, *field.metadata))
-        if following or isinstance(part, int) or not options:
-            path.append(part)
-            options = following
-    return tuple(path), options
 
 
 def _cross_check(

@@ -1,0 +1,31 @@
+"""What each random draw is for: one purpose constant per kind of decision.
+
+A draw is a hash of (seed, replicate, step, entity, purpose), so no two decisions share
+a stream. Plugins draw from `P_PLUGIN` upwards, through `Plugin.purpose(k)`.
+"""
+
+from __future__ import annotations
+
+P_NETWORK = 1
+P_INITIAL = 2
+P_AWARE = 3
+P_INTEREST = 4
+P_BUY = 5
+P_SEARCH = 6
+P_DECAY = 7
+P_CHURN = 8
+P_REPEAT = 9
+P_BURST = 11
+P_POTENTIAL = 12
+P_CHOICE = 13
+P_HANDOFF = 14
+P_QUALIFY = 15
+P_COLD = 16
+P_APPROVE = 17
+P_RENEW = 18
+P_DEAL = 19
+P_OVERSELL = 20
+P_EXPOSURE = 1 << 10  # + channel index: one exposure stream per channel
+P_FIND = 2 << 10  # + channel index: whether a search finds the company through it
+P_BROKER = 3 << 10  # + 2 x broker index (+1): which prospects a broker works, and closes
+P_PLUGIN = 1 << 20  # plugins draw from P_PLUGIN + their own small integers

@@ -1,0 +1,107 @@
+"""Everything a plugin author imports, in one module: `from marketsim.plugins.sdk import ...`.
+
+- The plugin interface: `Plugin`, `PluginParams`, `NoParams`, `param`, the hook names
+  `HOOKS` and `KERNEL_HOOKS`, `StepContext` (what a Python hook sees) and
+  `KERNEL_SIGNATURE` (the signature of a kernel hook).
+- Parameter types with the scenario's own rules and messages: `Id`, `Probability`,
+  `NonNegative`, `Positive`, `StepIndex`, `Number`.
+- The market's layout: funnel stages (`STAGES`, `UNAWARE` ... `CUSTOMER`) and the
+  columns of `ctx.seg` (`SegmentColumn`).
+- Counter-based random numbers: `uniform`, `draw`, `entity_hash` (numba), `uniform_py`,
+  `uniforms` (arrays), `key_to_params` / `key_from_params`, `P_PLUGIN`.
+- Words for `Plugin.check` messages: `show`, `quoted`, `did_you_mean`.
+
+The numba-backed names (`KERNEL_SIGNATURE` and the random-number functions) load on
+first use, so a plugin without kernels never pays for numba.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from marketsim.core.errors import did_you_mean, quoted, show
+from marketsim.core.hooks import HOOKS, KERNEL_HOOKS
+from marketsim.core.layout import SegmentColumn
+from marketsim.core.purposes import P_PLUGIN
+from marketsim.core.stages import (
+    AWARE,
+    CUSTOMER,
+    INTERESTED,
+    LEAD,
+    OPPORTUNITY,
+    QUALIFIED,
+    STAGES,
+    UNAWARE,
+)
+from marketsim.plugins.base import NoParams, Plugin, PluginParams, param
+from marketsim.plugins.context import StepContext
+from marketsim.scenario.schema import Id, NonNegative, Number, Positive, Probability, StepIndex
+
+if TYPE_CHECKING:
+    from marketsim.kernels.hooks import KERNEL_SIGNATURE
+    from marketsim.plugins.rng import (
+        draw,
+        entity_hash,
+        key_from_params,
+        key_to_params,
+        uniform,
+        uniform_py,
+        uniforms,
+    )
+
+_LAZY = {
+    "KERNEL_SIGNATURE": "marketsim.kernels.hooks",
+    "draw": "marketsim.plugins.rng",
+    "entity_hash": "marketsim.plugins.rng",
+    "key_from_params": "marketsim.plugins.rng",
+    "key_to_params": "marketsim.plugins.rng",
+    "uniform": "marketsim.plugins.rng",
+    "uniform_py": "marketsim.plugins.rng",
+    "uniforms": "marketsim.plugins.rng",
+}
+
+__all__ = [
+    "AWARE",
+    "CUSTOMER",
+    "HOOKS",
+    "INTERESTED",
+    "KERNEL_HOOKS",
+    "KERNEL_SIGNATURE",
+    "LEAD",
+    "OPPORTUNITY",
+    "P_PLUGIN",
+    "QUALIFIED",
+    "STAGES",
+    "UNAWARE",
+    "Id",
+    "NoParams",
+    "NonNegative",
+    "Number",
+    "Plugin",
+    "PluginParams",
+    "Positive",
+    "Probability",
+    "SegmentColumn",
+    "StepContext",
+    "StepIndex",
+    "did_you_mean",
+    "draw",
+    "entity_hash",
+    "key_from_params",
+    "key_to_params",
+    "param",
+    "quoted",
+    "show",
+    "uniform",
+    "uniform_py",
+    "uniforms",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'marketsim.plugins.sdk' has no attribute {name!r}")
+    value = getattr(import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
