@@ -42,9 +42,9 @@ SCENARIO = ROOT / "scenarios" / "b2c_launch.yaml"
 def study_run(
     trials: int, replicates: int, workers: int, analyse_too: bool, threads: int | None = None
 ) -> dict:
-    from marketsim.drivers.optimize.pool import close, make_pool
+    from marketsim.drivers.execution import make_executor
     from marketsim.drivers.optimize.runner import analyse, open_study, question_for, search
-    from marketsim.drivers.optimize.study import RESULT_ATTR, Storage, completed
+    from marketsim.drivers.optimize.study import Storage, completed, trial_result
     from marketsim.plugins.prepare import load_scenario
     from marketsim.scenario.schema import OptimizeSpec
 
@@ -64,7 +64,7 @@ def study_run(
         question = question_for(scenario, spec, scenario.seed)
         storage = Storage.resolve(None, out, workers)
         study = open_study(question, spec, storage, "bench", resume=False)
-        executor = make_pool(workers)
+        executor = make_executor(workers)
         import numba
 
         before = numba.get_num_threads()
@@ -77,14 +77,14 @@ def study_run(
             done = completed(study)
             ends = sorted(t.datetime_complete.timestamp() for t in done)
             steady = 60 * (len(ends) - 1) / (ends[-1] - ends[0]) if len(ends) > 1 else 0.0
-            simulating = sum(t.user_attrs[RESULT_ATTR]["simulating"] for t in done)
+            simulating = sum(trial_result(t).simulating for t in done)
             analysing = 0.0
             if analyse_too:
                 t1 = time.perf_counter()
                 analyse(question, spec, study, storage=storage, executor=executor)
                 analysing = time.perf_counter() - t1
         finally:
-            close(executor)
+            executor.close()
             numba.set_num_threads(before)
         total = time.perf_counter() - started
     return {

@@ -9,24 +9,39 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from marketsim.core.version import __version__
+
 if TYPE_CHECKING:
+    from marketsim.core.errors import ScenarioError
+    from marketsim.drivers.optimize.runner import optimize
     from marketsim.drivers.results import Result
     from marketsim.drivers.simulation import simulate
     from marketsim.engine.model import MarketModel
-    from marketsim.plugins.prepare import load_scenario
-    from marketsim.scenario import Scenario, ScenarioError
-
-__version__ = "0.1.0"
-__all__ = ["MarketModel", "Result", "Scenario", "ScenarioError", "load_scenario", "simulate"]
+    from marketsim.plugins.prepare import load_scenario, prepare
+    from marketsim.scenario.schema import Scenario
 
 _HOMES = {
     "MarketModel": "marketsim.engine.model",
     "Result": "marketsim.drivers.results",
-    "Scenario": "marketsim.scenario",
+    "Scenario": "marketsim.scenario.schema",
     "ScenarioError": "marketsim.core.errors",
     "load_scenario": "marketsim.plugins.prepare",
+    "optimize": "marketsim.drivers.optimize.runner",
+    "prepare": "marketsim.plugins.prepare",
     "simulate": "marketsim.drivers.simulation",
 }
+
+__all__ = [
+    "MarketModel",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "load_scenario",
+    "optimize",
+    "prepare",
+    "simulate",
+]
 
 
 def __getattr__(name: str) -> Any:

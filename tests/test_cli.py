@@ -20,8 +20,11 @@ from typer.testing import CliRunner
 from marketsim import cli
 from marketsim.cli import common
 from marketsim.core.stages import STAGES
-from marketsim.io import output
-from marketsim.io.output import RUN_FILES, OutputFile
+from marketsim.io import files as io_files
+from marketsim.io.output import OutputFile
+from marketsim.report.pages import PAGES
+
+RUN_FILES = io_files.run_files(PAGES)
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_DIR = ROOT / "tests" / "contract"
@@ -227,8 +230,8 @@ def interrupted_writer(result, path: Path) -> None:
 def test_an_interrupted_write_leaves_no_directory_and_no_temp_files(
     tmp_path, monkeypatch, writer, code
 ):
-    files = (RUN_FILES[0], OutputFile("timeseries.csv", writer), *RUN_FILES[2:])
-    monkeypatch.setattr(output, "RUN_FILES", files)
+    files = [RUN_FILES[0], OutputFile("timeseries.csv", writer), *RUN_FILES[2:]]
+    monkeypatch.setattr(io_files, "run_files", lambda pages: files)
     result = invoke("run", B2C, "--out", tmp_path / "runs" / "run", *SMALL)
     assert result.exit_code == code
     assert list(tmp_path.iterdir()) == []
@@ -238,7 +241,8 @@ def test_an_interrupted_forced_run_keeps_the_old_directory(tmp_path, monkeypatch
     out = tmp_path / "run"
     out.mkdir()
     (out / "summary.json").write_text("old")
-    monkeypatch.setattr(output, "RUN_FILES", (*RUN_FILES, OutputFile("x", failing_writer)))
+    files = [*RUN_FILES, OutputFile("x", failing_writer)]
+    monkeypatch.setattr(io_files, "run_files", lambda pages: files)
     result = invoke("run", B2C, "--out", out, *SMALL, "--force")
     assert result.exit_code == 1
     assert "No space left" in result.stderr

@@ -13,17 +13,17 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from marketsim import cli, load_scenario, simulate
+from marketsim.drivers import metrics
 from marketsim.drivers.compare import (
-    METRICS,
     Strategy,
     check_alignment,
     compare,
     compare_values,
     holm,
     paired_difference,
-    replicate_metrics,
     strategy_names,
 )
+from marketsim.drivers.metrics import COMPARED, SUMMED
 
 ROOT = Path(__file__).resolve().parent.parent
 B2C = ROOT / "tests" / "contract" / "minimal-b2c.yaml"
@@ -62,30 +62,30 @@ def test_paired_difference_matches_scipy_and_the_t_interval():
     got = paired_difference(x, y)
     d = y - x
     half = stats.t.ppf(0.975, 11) * d.std(ddof=1) / np.sqrt(12)
-    assert got["n"] == 12
-    assert got["mean"] == pytest.approx(d.mean())
-    assert got["ci95_low"] == pytest.approx(d.mean() - half)
-    assert got["ci95_high"] == pytest.approx(d.mean() + half)
-    assert got["p_value"] == pytest.approx(stats.ttest_rel(y, x).pvalue)
-    assert got["relative"] == pytest.approx(d.mean() / x.mean())
+    assert got.n == 12
+    assert got.mean == pytest.approx(d.mean())
+    assert got.ci95_low == pytest.approx(d.mean() - half)
+    assert got.ci95_high == pytest.approx(d.mean() + half)
+    assert got.p_value == pytest.approx(stats.ttest_rel(y, x).pvalue)
+    assert got.relative == pytest.approx(d.mean() / x.mean())
 
 
 def test_identical_samples_differ_by_exactly_zero_with_p_one():
     got = paired_difference([3.0, 5.0, 8.0], [3.0, 5.0, 8.0])
-    assert (got["mean"], got["ci95_low"], got["ci95_high"], got["p_value"]) == (0, 0, 0, 1.0)
+    assert (got.mean, got.ci95_low, got.ci95_high, got.p_value) == (0, 0, 0, 1.0)
 
 
 def test_a_constant_shift_is_certain():
     got = paired_difference([3.0, 5.0, 8.0], [4.0, 6.0, 9.0])
-    assert (got["mean"], got["ci95_low"], got["ci95_high"], got["p_value"]) == (1, 1, 1, 0.0)
+    assert (got.mean, got.ci95_low, got.ci95_high, got.p_value) == (1, 1, 1, 0.0)
 
 
 def test_undefined_pairs_are_left_out():
     got = paired_difference([1.0, np.nan, 3.0, 4.0], [2.0, 5.0, np.nan, 6.0])
-    assert got["n"] == 2
-    assert got["mean"] == pytest.approx(1.5)
+    assert got.n == 2
+    assert got.mean == pytest.approx(1.5)
     empty = paired_difference([np.nan], [1.0])
-    assert empty["n"] == 0 and empty["p_value"] is None
+    assert empty.n == 0 and empty.p_value is None
 
 
 def test_holm_step_down_keeps_order_and_skips_undefined_tests():
@@ -94,7 +94,7 @@ def test_holm_step_down_keeps_order_and_skips_undefined_tests():
     assert holm([]) == []
 
 
-def test_replicate_metrics_cost_per_acquisition_counts_commissions():
+def test_cost_per_acquisition_counts_commissions():
     frame = pd.DataFrame(
         {
             "replicate": [0, 0, 1, 1],
@@ -102,15 +102,15 @@ def test_replicate_metrics_cost_per_acquisition_counts_commissions():
             "revenue": [10.0, 30.0, 0.0, 0.0],
             "profit": [-5.0, 15.0, -10.0, -10.0],
             "spend": [10.0, 10.0, 10.0, 10.0],
-            "commissions": [1.0, 3.0, 0.0, 0.0],
             "units": [1, 3, 0, 0],
             "customers": [1, 3, 0, 0],
-            "new_customers": [1, 2, 0, 0],
+            **{column: [0.0] * 4 for column in SUMMED},
         }
     )
-    got = replicate_metrics(frame)
-    assert list(got.columns) == list(METRICS)
-    assert got.loc[0].to_dict() == {
+    frame["commissions"] = [1.0, 3.0, 0.0, 0.0]
+    frame["new_customers"] = [1, 2, 0, 0]
+    first, second = metrics.of_run(frame)
+    assert {m: first.value(m) for m in COMPARED} == {
         "revenue": 40.0,
         "profit": 10.0,
         "roi": 0.5,
@@ -118,14 +118,13 @@ def test_replicate_metrics_cost_per_acquisition_counts_commissions():
         "customers": 3.0,
         "cost_per_acquisition": (20.0 + 4.0) / 3,
     }
-    assert np.isnan(got.loc[1, "cost_per_acquisition"])  # nobody won: undefined, not infinite
+    assert np.isnan(second.cost_per_acquisition)  # nobody won: undefined, not infinite
 
 
 def test_compare_values_refuses_unpaired_replicates():
-    a = pd.DataFrame({m: [1.0, 2.0] for m in METRICS}, index=[0, 1])
-    b = pd.DataFrame({m: [1.0, 2.0] for m in METRICS}, index=[0, 2])
+    reps = metrics.of_run(simulate(fast(), replicates=3).timeseries)
     with pytest.raises(ValueError, match="paired"):
-        compare_values(["a", "b"], [a, b])
+        compare_values(["a", "b"], [reps, reps[:2]])
 
 
 def test_aa_false_positive_rate_on_simulated_replicates(one_thread):
@@ -138,15 +137,15 @@ def test_aa_false_positive_rate_on_simulated_replicates(one_thread):
     """
     experiments, r = 200, 5
     result = simulate(fast(), seed=1, replicates=2 * r * experiments)
-    values = replicate_metrics(result.timeseries)
+    values = metrics.of_run(result.timeseries)
     revenue_hits = family_hits = 0
     for e in range(experiments):
-        a = values.iloc[2 * r * e : 2 * r * e + r].reset_index(drop=True)
-        b = values.iloc[2 * r * e + r : 2 * r * (e + 1)].reset_index(drop=True)
-        record = compare_values(["A", "A'"], [a, b])
-        revenue = next(d for d in record["differences"] if d["metric"] == "revenue")
-        revenue_hits += revenue["p_value"] < 0.05
-        family_hits += any(d["significant"] for d in record["differences"])
+        a = values[2 * r * e : 2 * r * e + r]
+        b = values[2 * r * e + r : 2 * r * (e + 1)]
+        found = compare_values(["A", "A'"], [a, b])
+        revenue = next(d for d in found.differences if d.metric == "revenue")
+        revenue_hits += revenue.p_value < 0.05
+        family_hits += any(d.significant for d in found.differences)
     assert 0.02 <= revenue_hits / experiments <= 0.09
     assert family_hits / experiments <= 0.09  # Holm keeps the whole table's error near 5%
 
@@ -160,13 +159,13 @@ def test_a_five_percent_price_rise_with_inelastic_demand_is_detected_with_30_rep
         [Strategy("base", "base.yaml", base), Strategy("dearer", "dearer.yaml", dearer)],
         replicates=30,
     )
-    diffs = {d["metric"]: d for d in comparison.record["differences"]}
+    diffs = {d.metric: d for d in comparison.record.differences}
     revenue = diffs["revenue"]
-    assert revenue["significant"] and revenue["better"]
-    assert revenue["relative_ci95_low"] <= 0.05 <= revenue["relative_ci95_high"]
-    assert revenue["relative"] == pytest.approx(0.05, abs=0.005)
-    assert not diffs["units"]["significant"]  # demand did not move
-    assert comparison.record["replicates"] == 30
+    assert revenue.significant and revenue.better
+    assert revenue.relative_ci95_low <= 0.05 <= revenue.relative_ci95_high
+    assert revenue.relative == pytest.approx(0.05, abs=0.005)
+    assert not diffs["units"].significant  # demand did not move
+    assert comparison.record.replicates == 30
 
 
 def test_a_scenario_compared_with_itself_shows_no_difference(one_thread):
@@ -174,10 +173,10 @@ def test_a_scenario_compared_with_itself_shows_no_difference(one_thread):
     comparison = compare(
         [Strategy("a", "a.yaml", scenario), Strategy("b", "a.yaml", scenario)], replicates=4
     )
-    for diff in comparison.record["differences"]:
-        assert diff["mean"] in (0, None), diff
-        assert not diff["significant"]
-        assert diff["p_holm"] in (1.0, None)
+    for diff in comparison.record.differences:
+        assert diff.mean in (0, None), diff
+        assert not diff.significant
+        assert diff.p_holm in (1.0, None)
 
 
 def test_every_strategy_runs_on_the_same_seed_and_replicates(one_thread):
@@ -188,7 +187,7 @@ def test_every_strategy_runs_on_the_same_seed_and_replicates(one_thread):
     )
     assert [r.seed for r in comparison.results] == [9, 9]
     assert [sorted(set(r.timeseries["replicate"])) for r in comparison.results] == [[0, 1, 2]] * 2
-    assert comparison.record["seed"] == 9
+    assert comparison.record.seed == 9
     with pytest.raises(ValueError, match="replicates >= 2"):
         compare([Strategy("a", "a", fast()), Strategy("b", "b", fast())], replicates=1)
 
@@ -261,7 +260,7 @@ def test_comparison_json_and_csv_agree(compared):
     assert record["replicates"] == 4 and record["horizon"] == 12
     assert "2 strategies x 6 metrics" in record["family"]
     table = pd.read_csv(out / "comparison.csv")
-    assert len(table) == 3 * len(METRICS)
+    assert len(table) == 3 * len(COMPARED)
     row = table[(table.strategy == "dearer") & (table.metric == "revenue")].iloc[0]
     diff = next(
         d for d in record["differences"] if (d["strategy"], d["metric"]) == ("dearer", "revenue")
@@ -294,7 +293,7 @@ def test_two_workers_give_identical_files(compared, tmp_path):
 @pytest.fixture
 def no_simulation(monkeypatch):
     monkeypatch.setattr(
-        "marketsim.drivers.simulation.simulate", lambda *a, **k: pytest.fail("simulated anyway")
+        "marketsim.drivers.compare.simulate", lambda *a, **k: pytest.fail("simulated anyway")
     )
 
 
@@ -377,11 +376,13 @@ def test_progress_counts_every_step_of_every_strategy(one_thread):
 
 
 def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
-    def broken(comparison, path):
+    def broken(frame, path):
         path.write_text("strategy,metr")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("marketsim.drivers.compare.write_comparison_csv", broken)
+    from marketsim.io import files
+
+    monkeypatch.setattr(files, "write_csv", broken)
     a = small_file(tmp_path, "a", **{"horizon: 12": "horizon: 3"})
     result = invoke("compare", a, a, "-r", "2", "--out", tmp_path / "runs" / "out")
     assert result.exit_code == 1

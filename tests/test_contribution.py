@@ -51,14 +51,11 @@ def test_contribution_is_the_paired_difference(run):
     without_tv = simulate(without_channel(run.scenario, "tv"), replicates=3)
     base = run.timeseries.groupby("replicate")["revenue"].sum()
     off = without_tv.timeseries.groupby("replicate")["revenue"].sum()
-    assert found["tv"]["incremental_revenue"]["mean"] == pytest.approx((base - off).mean())
-    assert found["tv"]["incremental_revenue"]["ci95_low"] > 0
+    assert found["tv"].incremental_revenue.mean == pytest.approx((base - off).mean())
+    assert found["tv"].incremental_revenue.ci95_low > 0
     merged = with_contributions(run, found)
-    assert (
-        merged.summary["by_channel"]["tv"]["incremental_revenue"]
-        == found["tv"]["incremental_revenue"]
-    )
-    assert "incremental_revenue" not in run.summary["by_channel"]["tv"]
+    assert merged.summary.by_channel["tv"].incremental_revenue == found["tv"].incremental_revenue
+    assert run.summary.by_channel["tv"].incremental_revenue is None
 
 
 def test_run_contribution_writes_it_to_the_summary(tmp_path):

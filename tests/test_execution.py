@@ -8,7 +8,7 @@ from distributed import LocalCluster
 from typer.testing import CliRunner
 
 from marketsim.cli import app
-from marketsim.drivers.execution import DaskExecutor, LocalExecutor, make_executor
+from marketsim.drivers.execution import DaskCluster, InProcess, ProcessPool, make_executor
 from marketsim.drivers.simulation import simulate
 from marketsim.plugins.prepare import load_scenario
 
@@ -26,14 +26,17 @@ def in_process(scenario):
 
 
 def test_worker_processes_match_in_process(scenario, in_process):
-    pooled = simulate(scenario, replicates=3, executor=LocalExecutor(2))
+    with ProcessPool(2) as pool:
+        done = []
+        pooled = simulate(scenario, replicates=3, executor=pool, progress=done.append)
     pd.testing.assert_frame_equal(pooled.timeseries, in_process.timeseries)
+    assert sum(done) == 3 * scenario.horizon  # every step reported, from the workers
     assert pooled.summary == in_process.summary
 
 
 def test_dask_cluster_matches_in_process(scenario, in_process):
     with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
-        executor = DaskExecutor(cluster.scheduler_address)
+        executor = DaskCluster(cluster.scheduler_address)
         try:
             done = []
             remote = simulate(scenario, replicates=3, executor=executor, progress=done.append)
@@ -45,7 +48,9 @@ def test_dask_cluster_matches_in_process(scenario, in_process):
 
 
 def test_make_executor_prefers_the_cluster_address():
-    assert isinstance(make_executor(2), LocalExecutor)
+    assert isinstance(make_executor(1), InProcess)
+    with make_executor(2) as pool:
+        assert isinstance(pool, ProcessPool) and pool.workers == 2
     with pytest.raises(ValueError, match="workers=0"):
         make_executor(0)
 

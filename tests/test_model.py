@@ -131,9 +131,9 @@ def test_public_relations_builds_reputation_and_sales():
     while model.running:
         model.step()
     assert model.market.reputation[0] > 0.8
-    plain = simulate(one_segment(**base), replicates=2).summary["metrics"]["units"]["mean"]
+    plain = simulate(one_segment(**base), replicates=2).summary.metrics["units"].mean
     built = simulate(one_segment(channels=[pr], **base), replicates=2)
-    assert built.summary["metrics"]["units"]["mean"] > plain
+    assert built.summary.metrics["units"].mean > plain
 
 
 def test_publicity_bursts_reach_people():

@@ -252,7 +252,7 @@ def test_two_workers_share_a_journal_and_every_trial_is_deterministic(tmp_path):
             "channels.social.budget": row["budget.social"],
             "channels.print.budget": row["budget.print"],
         }
-        from marketsim.drivers.sweep import with_values
+        from marketsim.scenario.paths import with_values
 
         total = (
             run_replicate(with_values(scenario, changed), scenario.seed, 0).frame()["revenue"].sum()

@@ -16,8 +16,9 @@ import pytest
 from typer.testing import CliRunner
 
 from marketsim import cli
-from marketsim.drivers.sweep import evaluate, with_values
+from marketsim.drivers.sweep import evaluate
 from marketsim.plugins.prepare import load_scenario
+from marketsim.scenario.paths import with_values
 
 ROOT = Path(__file__).resolve().parent.parent
 TWO = ROOT / "tests" / "contract" / "two-segments.yaml"
@@ -46,11 +47,11 @@ def test_optimiser_reaches_98_percent_of_the_best_grid_split(optimised):
     assert sum(budgets.values()) == pytest.approx(TOTAL)
     grid = np.linspace(0.0, TOTAL, 25)
     searched = evaluate([split(scenario, x) for x in grid], seed=scenario.seed, replicates=2)
-    best_x = grid[int(np.argmax([np.mean([t["revenue"] for t in r]) for r in searched]))]
+    best_x = grid[int(np.argmax([np.mean([t.revenue for t in r]) for r in searched]))]
     fresh = evaluate(
         [split(scenario, best_x), split(scenario, budgets["social"])], seed=1234, replicates=8
     )
-    grid_revenue, optimiser_revenue = (np.mean([t["revenue"] for t in r]) for r in fresh)
+    grid_revenue, optimiser_revenue = (np.mean([t.revenue for t in r]) for r in fresh)
     assert optimiser_revenue >= 0.98 * grid_revenue, (best_x, budgets)
 
 
@@ -79,6 +80,6 @@ def test_marginal_returns_are_about_equal_where_no_bound_binds(optimised):
         seed=optimised["reevaluation"]["seed"],
         replicates=8,
     )
-    r = [np.mean([t["revenue"] for t in x]) for x in results]
+    r = [np.mean([t.revenue for t in x]) for x in results]
     far_social, far_print = (r[0] - r[1]) / (2 * step), (r[2] - r[3]) / (2 * step)
     assert far_social - far_print > 0.5 * (far_social + far_print) / 2, (far_social, far_print)

@@ -14,17 +14,25 @@ import pytest
 from marketsim.core.stages import STAGES
 from marketsim.drivers.simulation import simulate
 from marketsim.io import output
+from marketsim.io.files import run_files
 from marketsim.io.output import (
-    RUN_FILES,
     OutputError,
     OutputFile,
     check_destination,
     default_out_dir,
     jsonable,
     timeseries_columns,
-    write_run,
+    write_files,
 )
 from marketsim.plugins.prepare import load_scenario
+from marketsim.report.pages import PAGES
+
+RUN_FILES = run_files(PAGES)
+
+
+def write_run(result, out, *, files=RUN_FILES, **options):
+    return write_files(result, out, files, **options)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 B2C = ROOT / "tests" / "contract" / "minimal-b2c.yaml"
@@ -64,7 +72,7 @@ def test_summary_is_the_result_summary_without_nan(result, tmp_path):
     write_run(result, tmp_path / "run")
     text = (tmp_path / "run" / "summary.json").read_text()
     assert "NaN" not in text and "Infinity" not in text
-    assert json.loads(text) == jsonable(result.summary)
+    assert json.loads(text) == jsonable(result.summary.to_json())
     assert text.startswith("{\n  ")  # indented
 
 
@@ -181,12 +189,11 @@ def test_a_failed_final_rename_restores_the_old_directory(result, tmp_path, monk
     assert listing(tmp_path) == {"run"}
 
 
-def test_another_file_is_added_in_one_place(result, tmp_path, monkeypatch):
+def test_another_file_is_one_more_entry_of_the_list(result, tmp_path):
     def write_report(result, path: Path) -> None:
         path.write_text(f"<h1>{result.scenario.name}</h1>")
 
-    monkeypatch.setattr(output, "RUN_FILES", (*RUN_FILES, OutputFile("extra.html", write_report)))
-    write_run(result, tmp_path / "run")
+    write_run(result, tmp_path / "run", files=[*RUN_FILES, OutputFile("extra.html", write_report)])
     assert listing(tmp_path / "run") == NAMES | {"extra.html"}
 
 

@@ -13,6 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from marketsim import cli
+from marketsim.core.format import interval, number, p_value, signed
+from marketsim.drivers.records import ChannelSummary, ComparisonRecord, RunSummary, Stats
 from marketsim.report import figures as F
 from marketsim.report.page import Section, cards, page, table
 
@@ -82,20 +84,39 @@ def test_funnel_info_counts_people_at_or_beyond_each_stage_and_skips_unused_stag
     assert "40.0% of previous" in fig.data[0].text[-1]
 
 
-def test_channel_info_computes_roi_from_attributed_revenue_and_spend():
-    summary = {
-        "by_channel": {
-            "tv": {
-                "spend": {"mean": 100.0},
-                "attributed_revenue": {"mean": 150.0, "ci95_low": 140.0, "ci95_high": 160.0},
-            },
-            "idle": {"spend": {"mean": 0.0}, "attributed_revenue": {"mean": 0.0}},
-        },
-        "unattributed_revenue": {"word_of_mouth": {"mean": 7.0}, "organic": {"mean": 3.0}},
-    }
-    info = F.channel_info(
-        {"a": summary, "b": {"by_channel": {"radio": summary["by_channel"]["tv"]}}}
+def run_summary(by_channel, unattributed=None) -> RunSummary:
+    """A run's summary with these channels and nothing else."""
+    return RunSummary(
+        scenario="x",
+        seed=0,
+        replicates=2,
+        horizon=1,
+        step="week",
+        metrics={},
+        by_channel=by_channel,
+        unattributed_revenue=unattributed or {},
+        by_segment={},
+        by_product={},
+        revenue_by_closer={},
     )
+
+
+def channel(spend: float, **revenue: float) -> ChannelSummary:
+    return ChannelSummary(
+        type="advertising",
+        spend=Stats(mean=spend),
+        attributed_revenue=Stats(**revenue),
+        first_touch_revenue=Stats(),
+    )
+
+
+def test_channel_info_computes_roi_from_attributed_revenue_and_spend():
+    tv = channel(100.0, mean=150.0, ci95_low=140.0, ci95_high=160.0)
+    summary = run_summary(
+        {"tv": tv, "idle": channel(0.0, mean=0.0)},
+        {"word_of_mouth": Stats(mean=7.0), "organic": Stats(mean=3.0)},
+    )
+    info = F.channel_info({"a": summary, "b": run_summary({"radio": tv})})
     assert info.channels == ["tv", "idle", "radio"]
     a, b = info.series
     assert a.roi == [0.5, None, None] and a.spend == [100.0, 0.0, None]
@@ -137,9 +158,21 @@ def test_pipeline_and_utilisation_info_average_over_replicates():
     assert len(F.plot_utilisation(util).data) == 1
 
 
-RECORD = {
+def strategy(name: str, directory: str = "") -> dict:
+    return {"name": name, "scenario": name, "file": f"{name}.yaml", "dir": directory or name}
+
+
+RECORD_DATA = {
     "baseline": "a",
-    "strategies": [{"name": "a"}, {"name": "b"}],
+    "seed": 1,
+    "replicates": 2,
+    "horizon": 12,
+    "step": "week",
+    "alpha": 0.05,
+    "correction": "holm",
+    "family": "2 tests",
+    "per_replicate": {},
+    "strategies": [strategy("a"), strategy("b")],
     "metrics": {
         "revenue": {
             "a": {"mean": 100.0, "ci95_low": 90.0, "ci95_high": 110.0},
@@ -154,6 +187,7 @@ RECORD = {
         {
             "strategy": "b",
             "metric": "revenue",
+            "n": 2,
             "mean": 5.0,
             "relative": 0.05,
             "relative_ci95_low": 0.04,
@@ -165,6 +199,7 @@ RECORD = {
         {
             "strategy": "b",
             "metric": "units",
+            "n": 2,
             "mean": 0.0,
             "relative": 0.0,
             "relative_ci95_low": -0.01,
@@ -175,6 +210,9 @@ RECORD = {
         },
     ],
 }
+
+
+RECORD = ComparisonRecord.model_validate(RECORD_DATA)
 
 
 def test_comparison_records_hold_means_and_differences():
@@ -193,11 +231,14 @@ def test_comparison_records_hold_means_and_differences():
 
 
 def test_numbers_are_formatted_for_people():
-    assert F.number(1234567.8) == "1,234,568"
-    assert F.number(0.125, "ratio") == "12.5%"
-    assert F.number(0.05, "percent") == "+5.0%"
-    assert F.number(None) == "n/a" and F.number(float("nan")) == "n/a"
-    assert F.interval(1.0, None) == "n/a"
+    assert number(1234567.8) == "1,234,568"
+    assert number(0.125, "ratio") == "12.5%"
+    assert number(0.05, "percent") == "+5.0%"
+    assert number(0.01234, "slope") == "0.012"
+    assert number(None) == "n/a" and number(float("nan")) == "n/a"
+    assert interval(1.0, None) == "n/a" and interval(1.0, 2.5) == "1 to 2.50"
+    assert signed(3.0) == "+3" and signed(-3.0) == "-3" and signed(None) == "n/a"
+    assert p_value(0.0001) == "< 0.001" and p_value(0.0421) == "0.042"
 
 
 # --------------------------------------------------------------------------- page
@@ -331,7 +372,7 @@ def test_report_on_a_folder_that_is_not_a_run_exits_2(tmp_path):
     ("name", "content", "expected"),
     [
         ("summary.json", '{"scenario": "x",\n  "seed": }', "summary.json:2:11: not valid JSON"),
-        ("summary.json", '{"scenario": "x"}', "summary.json: missing seed"),
+        ("summary.json", '{"scenario": "x"}', "summary.json: seed: missing"),
         ("timeseries.csv", "replicate,step\n0,0\n", "timeseries.csv: missing columns revenue"),
         ("scenario.resolved.yaml", "name: [x\n", "scenario.resolved.yaml:2:1: not valid YAML"),
         ("scenario.resolved.yaml", None, "scenario.resolved.yaml: missing"),
@@ -356,14 +397,8 @@ def test_a_comparison_pointing_outside_its_directory_is_refused(tmp_path, b2c_ru
     out = tmp_path / "cmp"
     out.mkdir()
     record = {
-        "kind": "comparison",
-        "baseline": "a",
-        "seed": 1,
-        "replicates": 2,
-        "horizon": 12,
-        "strategies": [{"name": "a", "dir": str(b2c_run)}, {"name": "b", "dir": "../x"}],
-        "metrics": {},
-        "differences": [],
+        **RECORD_DATA,
+        "strategies": [strategy("a", str(b2c_run)), strategy("b", "../x")],
     }
     (out / "comparison.json").write_text(json.dumps(record))
     result = invoke("report", out)

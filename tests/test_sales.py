@@ -230,13 +230,13 @@ def test_a_product_launch_cannibalises_the_incumbent():
         ],
     }
     both = simulate(Scenario.model_validate(launch), replicates=2)
-    classic_alone = alone.summary["by_product"]["classic"]["units"]["mean"]
-    classic_both = both.summary["by_product"]["classic"]["units"]["mean"]
-    plus = both.summary["by_product"]["plus"]["units"]["mean"]
+    classic_alone = alone.summary.by_product["classic"].units.mean
+    classic_both = both.summary.by_product["classic"].units.mean
+    plus = both.summary.by_product["plus"].units.mean
     assert plus > 0
     assert classic_both < classic_alone  # the new product takes share...
-    total_alone = alone.summary["metrics"]["units"]["mean"]
-    total_both = both.summary["metrics"]["units"]["mean"]
+    total_alone = alone.summary.metrics["units"].mean
+    total_both = both.summary.metrics["units"].mean
     assert total_alone < total_both < total_alone + plus  # ...and adds less than it sells
     model = MarketModel(Scenario.model_validate(launch))
     for _ in range(10):

@@ -9,8 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from marketsim import cli
-from marketsim.drivers.sweep import Axis, grid, parse_vary, sweep, with_values
+from marketsim.core.errors import ScenarioError
+from marketsim.drivers.sweep import Axis, grid, parse_vary, sweep
 from marketsim.plugins.prepare import load_scenario
+from marketsim.scenario.paths import with_values
 
 ROOT = Path(__file__).resolve().parent.parent
 TWO = ROOT / "tests" / "contract" / "two-segments.yaml"
@@ -56,8 +58,11 @@ def test_with_values_sets_list_items_by_id_and_validates():
     scenario = load_scenario(TWO, TINY)
     changed = with_values(scenario, {"channels.social.budget": 1234.0})
     assert changed.channels[0].budget == 1234.0 and scenario.channels[0].budget == 60000
-    with pytest.raises(KeyError, match="no item with id 'tv'"):
+    message = r"<values>:1:1: channels.tv: expected the id of an item, one of 'social', 'print'"
+    with pytest.raises(ScenarioError, match=message):
         with_values(scenario, {"channels.tv.budget": 1.0})
+    with pytest.raises(ScenarioError, match=r"channels.social.budget: expected a number >= 0"):
+        with_values(scenario, {"channels.social.budget": -1})
 
 
 def test_sweep_points_share_random_streams():

@@ -1,12 +1,24 @@
-"""The typer app every command registers on, and how a command fails."""
+"""The typer app every command registers on, and the one place errors become exit codes.
+
+Exit codes (the user-facing contract): 0 success, 1 run-time failure, 2 bad input or
+usage. Every command is registered with `command`, which reports a `MarketsimError`
+on stderr (scenario problems as `FILE:LINE:COL: dotted.path: message`, everything else
+as `error: ...`) and exits with its code: an `InputError` 2, a `RunError` 1. Anything
+else escaping a command is a bug: a run-time failure with its traceback, never bad
+input.
+"""
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Sequence
-from typing import Annotated, NoReturn
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
 
 import typer
+
+from marketsim.core.errors import MarketsimError, RunError
 
 app = typer.Typer(
     name="marketsim",
@@ -17,20 +29,44 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 
-
-class BadInput(Exception):
-    """Input that cannot be used; each line of `str()` is one problem (exit code 2)."""
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def fail(message: str, code: int) -> NoReturn:
-    """Print `message` on stderr and exit with `code` (1 run-time, 2 bad input)."""
-    print(message, file=sys.stderr)
-    raise typer.Exit(code)
+def command(name: str | None = None, *, on: typer.Typer | None = None) -> Callable[[F], F]:
+    """Register a command on `on` (default: the app) with the error mapping above."""
+
+    def register(fn: F) -> F:
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except MarketsimError as e:
+                for line in e.lines():
+                    print(line, file=sys.stderr)
+                raise typer.Exit(e.exit_code) from None
+
+        return (on or app).command(name)(run)
+
+    return register
+
+
+@contextmanager
+def failing_as(what: str) -> Iterator[None]:
+    """Report any failure inside as `error: WHAT failed: ...` (a run-time failure, exit 1).
+
+    Bad input found on the way (a `MarketsimError`) and Ctrl-C pass through unchanged.
+    """
+    try:
+        yield
+    except MarketsimError:
+        raise
+    except Exception as e:
+        raise RunError(f"{what} failed: {type(e).__name__}: {e}") from e
 
 
 def _version(value: bool) -> None:
     if value:
-        from marketsim import __version__
+        from marketsim.core.version import __version__
 
         print(f"marketsim {__version__}")
         raise typer.Exit()

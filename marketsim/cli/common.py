@@ -1,4 +1,4 @@
-"""What several commands share: option checks, result tables and the progress bar."""
+"""What several commands share: options, their checks, result tables and the progress bar."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,26 +15,36 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from marketsim.cli.app import BadInput, fail
+from marketsim.core.errors import InputError
+from marketsim.core.format import interval, number
+from marketsim.core.limits import MAX_SEED
 
 if TYPE_CHECKING:
     from marketsim.drivers.results import Result
+    from marketsim.io.output import OutputFile
 
-MAX_SEED = 2**63 - 1
 PROGRESS_DELAY = 1.0
 """Seconds a run must last before its progress bar appears."""
 
 
-def write_output(payload: Any, out: Path, **options: Any) -> list[Path]:
-    """`write_run` for a command: exit 2 if `out` cannot be used, 1 if writing fails."""
-    from marketsim.io.output import OutputError, write_run
+def write_output(
+    payload: Any, out: Path, files: Sequence[OutputFile[Any]], **options: Any
+) -> list[Path]:
+    """`write_files` for a command: an unusable `out` is bad input, a failed write exit 1."""
+    from marketsim.cli.app import failing_as
+    from marketsim.io.output import write_files
 
-    try:
-        return write_run(payload, out, **options)
-    except OutputError as e:
-        fail(str(e), 2)
-    except Exception as e:
-        fail(f"error: cannot write the output to {out}: {type(e).__name__}: {e}", 1)
+    with failing_as(f"writing the output to {out}"):
+        return write_files(payload, out, files, **options)
+
+
+def listing(out: Path, written: Sequence[Path]) -> str:
+    """The files and folders written into `out`, for the closing line of a command."""
+    tops = []
+    for path in written:
+        parts = path.relative_to(out).parts
+        tops.append(parts[0] + ("/" if len(parts) > 1 else ""))
+    return ", ".join(dict.fromkeys(tops))
 
 
 def check_options(*, seed: int | None, replicates: int, workers: int) -> None:
@@ -47,7 +57,7 @@ def check_options(*, seed: int | None, replicates: int, workers: int) -> None:
     if workers < 1:
         problems.append(f"--workers: expected an integer >= 1, found {workers}")
     if problems:
-        raise BadInput("\n".join(f"error: {p}" for p in problems))
+        raise InputError("\n".join(problems))
 
 
 FileArg = Annotated[
@@ -110,7 +120,7 @@ PluginPath = Annotated[
 
 
 def use_plugin_paths(paths: list[Path] | None) -> None:
-    """Search `paths` for plugins from now on (and in worker processes); exit 2 if not folders."""
+    """Search `paths` for plugins from now on (and in worker processes); folders only."""
     if not paths:
         return
     from marketsim.plugins.discovery import add_plugin_paths
@@ -118,36 +128,35 @@ def use_plugin_paths(paths: list[Path] | None) -> None:
     try:
         add_plugin_paths(paths)
     except NotADirectoryError as e:
-        fail(f"error: --plugin-path: {e}", 2)
+        raise InputError(f"--plugin-path: {e}") from None
 
 
 def headline_table(result: Result) -> Table:
     """Headline metrics: mean and 95% confidence interval of the mean over replicates."""
+    from marketsim.drivers.metrics import HEADLINE, kind_of
+
     summary = result.summary
-    n = summary["replicates"]
+    n = summary.replicates
     title = (
-        f"{summary['scenario']}: {n} replicate{'s' * (n != 1)}, seed {summary['seed']}, "
-        f"{summary['horizon']} {summary.get('step', 'step')}s"
+        f"{summary.scenario}: {n} replicate{'s' * (n != 1)}, seed {summary.seed}, "
+        f"{summary.horizon} {summary.step}s"
     )
     table = Table(title=title, title_justify="left")
     table.add_column("metric")
     table.add_column("mean", justify="right")
     table.add_column("95% CI", justify="right")
-    from marketsim.drivers.results import HEADLINE
-
     for name in HEADLINE:
-        stats = summary["metrics"].get(name)
-        if stats is None:
-            continue
-        kind = "ratio" if name == "roi" else "amount"
-        table.add_row(name, _number(stats["mean"], kind), _interval(stats, kind))
+        stats = summary.metrics[name]
+        kind = kind_of(name)
+        ci = interval(stats.ci95_low, stats.ci95_high, kind)
+        table.add_row(name, number(stats.mean, kind), ci)
     return table
 
 
 def channel_table(result: Result) -> Table:
     """Spend and last-touch attributed revenue per channel (means over replicates)."""
-    channels = result.summary["by_channel"]
-    measured = any("incremental_revenue" in entry for entry in channels.values())
+    channels = result.summary.by_channel
+    measured = any(entry.incremental_revenue for entry in channels.values())
     table = Table(title="by channel (means)", title_justify="left")
     table.add_column("channel")
     table.add_column("type")
@@ -157,32 +166,16 @@ def channel_table(result: Result) -> Table:
         table.add_column("incremental revenue", justify="right")
         table.add_column("95% CI", justify="right")
     for cid, entry in channels.items():
-        spend = entry["spend"]["mean"]
-        revenue = entry.get("attributed_revenue", {}).get("mean")
-        row = [cid, entry.get("type", ""), _number(spend), _number(revenue)]
+        row = [cid, entry.type, number(entry.spend.mean), number(entry.attributed_revenue.mean)]
         if measured:
-            lift = entry.get("incremental_revenue")
-            row += [_number(lift["mean"]), _interval(lift, "amount")] if lift else ["", ""]
+            lift = entry.incremental_revenue
+            ci = interval(lift.ci95_low, lift.ci95_high) if lift else ""
+            row += [number(lift.mean), ci] if lift else ["", ""]
         table.add_row(*row)
-    for source, stats in result.summary.get("unattributed_revenue", {}).items():
+    for source, stats in result.summary.unattributed_revenue.items():
         label = source.replace("_", " ")
-        table.add_row(f"[dim]{label}[/dim]", "", "", _number(stats["mean"]))
+        table.add_row(f"[dim]{label}[/dim]", "", "", number(stats.mean))
     return table
-
-
-def _number(x: float | None, kind: str = "amount") -> str:
-    if x is None:
-        return "n/a"
-    if kind == "ratio":
-        return f"{x:,.1%}"
-    return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.2f}"
-
-
-def _interval(stats: dict[str, Any], kind: str) -> str:
-    low, high = stats.get("ci95_low"), stats.get("ci95_high")
-    if low is None or high is None:
-        return "n/a"
-    return f"{_number(low, kind)} to {_number(high, kind)}"
 
 
 # progress
@@ -260,6 +253,52 @@ class DelayedProgress:
                 self._description, total=self._total, completed=self._done
             )
             self._bar.start()
+
+
+class PhasedProgress:
+    """Trials done, best so far and time left; then each analysis phase."""
+
+    def __init__(self, console: Console, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[note]}"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        )
+        self.search: Any = None
+        self.current: Any = None
+
+    def __enter__(self) -> PhasedProgress:
+        if self.enabled:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self.progress.stop()
+
+    def trials(self, done: int, wanted: int, best: float | None) -> None:
+        """Show `done` of `wanted` trials and the best value so far."""
+        if not self.enabled:
+            return
+        note = "" if best is None else f"best {number(best)}"
+        if self.search is None:
+            self.search = self.progress.add_task("trials", total=wanted, completed=done, note=note)
+        self.progress.update(self.search, completed=min(done, wanted), note=note)
+
+    def phase(self, name: str, jobs: int) -> None:
+        """Start a phase of `jobs` simulations."""
+        if self.enabled:
+            self.current = self.progress.add_task(name, total=jobs, note="replicates")
+
+    def job(self, _: object) -> None:
+        """Count one simulation of the current phase."""
+        if self.enabled and self.current is not None:
+            self.progress.advance(self.current)
 
 
 @contextlib.contextmanager

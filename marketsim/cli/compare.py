@@ -12,19 +12,19 @@ from rich.table import Table
 from rich.text import Text
 
 from marketsim.cli import common
-from marketsim.cli.app import BadInput, app, fail
-from marketsim.io.output import OutputError, check_destination, default_out_dir
-from marketsim.plugins.prepare import load_scenario
-from marketsim.scenario import ScenarioError
+from marketsim.cli.app import command, failing_as
+from marketsim.core.errors import InputError, InputErrors, ScenarioError
 
 if TYPE_CHECKING:
     from marketsim.drivers.compare import Strategy
+    from marketsim.drivers.records import ComparisonRecord, Difference, Stats
+    from marketsim.scenario.schema import Scenario
 
 DEFAULT_REPLICATES = 10
 MAX_DIR_NAME = 100
 
 
-@app.command()
+@command()
 def compare(
     files: Annotated[
         list[str],
@@ -64,19 +64,17 @@ def compare(
     unless every file is valid).
     """
     from marketsim.drivers.compare import Strategy, check_alignment, strategy_names
+    from marketsim.io.output import check_destination, default_out_dir
 
     common.use_plugin_paths(plugin_path)
-    try:
-        _check_options(files, seed=seed, replicates=replicates, workers=workers)
-        scenarios = _load_all(files)
-        problems = check_alignment(scenarios, files)
-        if problems:
-            raise BadInput("\n".join(f"error: {p}" for p in problems))
-        names = strategy_names([s.name for s in scenarios], files)
-        out = out if out is not None else default_out_dir(_dir_name(names))
-        check_destination(out, force=force, protect=[Path(f) for f in files])
-    except (BadInput, OutputError) as e:
-        fail(str(e), 2)
+    _check_options(files, seed=seed, replicates=replicates, workers=workers)
+    scenarios = _load_all(files)
+    problems = check_alignment(scenarios, files)
+    if problems:
+        raise InputError("\n".join(problems))
+    names = strategy_names([s.name for s in scenarios], files)
+    out = out if out is not None else default_out_dir(_dir_name(names))
+    check_destination(out, force=force, protect=[Path(f) for f in files])
     strategies = [
         Strategy(name, file, scenario)
         for name, file, scenario in zip(names, files, scenarios, strict=True)
@@ -87,37 +85,36 @@ def compare(
 def _check_options(files: list[str], *, seed: int | None, replicates: int, workers: int) -> None:
     problems = []
     if len(files) < 2:
-        problems.append(
-            f"error: FILE: compare needs two or more scenario files, found {len(files)}"
-        )
+        problems.append(f"FILE: compare needs two or more scenario files, found {len(files)}")
     if replicates < 2:
         problems.append(
-            f"error: --replicates: expected an integer >= 2 (differences are paired "
+            f"--replicates: expected an integer >= 2 (differences are paired "
             f"over replicates), found {replicates}"
         )
     try:
         common.check_options(seed=seed, replicates=max(replicates, 1), workers=workers)
-    except BadInput as e:
+    except InputError as e:
         problems.append(str(e))
     if problems:
-        raise BadInput("\n".join(problems))
+        raise InputError("\n".join(problems))
 
 
-def _load_all(files: list[str]) -> list:
-    """Every scenario, or a BadInput naming every bad file (so nothing runs)."""
-    scenarios, problems = [], []
+def _load_all(files: list[str]) -> list[Scenario]:
+    """Every scenario, or an error naming every bad file (so nothing runs)."""
+    from marketsim.plugins.prepare import load_scenario
+
+    scenarios, bad = [], []
     for file in files:
         try:
             scenarios.append(load_scenario(file))
         except ScenarioError as e:
-            problems.append(str(e))
-    if problems:
-        bad = len(problems)
-        problems.append(
-            f"error: {bad} of {len(files)} scenario file{'s' * (len(files) != 1)} "
-            f"{'is' if bad == 1 else 'are'} invalid; nothing was run"
+            bad.append(e)
+    if bad:
+        raise InputErrors(
+            bad,
+            f"{len(bad)} of {len(files)} scenario file{'s' * (len(files) != 1)} "
+            f"{'is' if len(bad) == 1 else 'are'} invalid; nothing was run",
         )
-        raise BadInput("\n".join(problems))
     return scenarios
 
 
@@ -136,42 +133,40 @@ def _run(
     quiet: bool,
     cluster: str | None,
 ) -> None:
-    from marketsim.drivers.compare import compare, output_files
+    from marketsim.drivers.compare import compare
     from marketsim.drivers.execution import make_executor
+    from marketsim.io.files import comparison_files
+    from marketsim.report.pages import PAGES
 
-    try:
-        executor = make_executor(min(workers, replicates), cluster)
-    except (OSError, TimeoutError, RuntimeError) as e:
-        fail(f"--cluster {cluster}: cannot reach the Dask scheduler: {e}", 2)
     console = Console()
     protect = [Path(s.file) for s in strategies]
     total = len(strategies) * replicates * strategies[0].scenario.horizon
+    progress = common.DelayedProgress(
+        console, total, "compare", enabled=not quiet and console.is_terminal
+    )
     try:
-        with common.interrupt_on_sigterm():
-            progress = common.DelayedProgress(
-                console, total, "compare", enabled=not quiet and console.is_terminal
-            )
-            try:
-                with progress:
-                    comparison = compare(
-                        strategies,
-                        seed=seed,
-                        replicates=replicates,
-                        executor=executor,
-                        progress=progress.advance,
-                    )
-            except Exception as e:
-                fail(f"error: the comparison failed: {type(e).__name__}: {e}", 1)
-            common.write_output(
-                comparison, out, force=force, files=output_files(comparison), protect=protect
+        with (
+            make_executor(min(workers, replicates), cluster) as executor,
+            common.interrupt_on_sigterm(),
+        ):
+            with progress, failing_as("the comparison"):
+                comparison = compare(
+                    strategies,
+                    seed=seed,
+                    replicates=replicates,
+                    executor=executor,
+                    progress=progress.advance,
+                )
+            written = common.write_output(
+                comparison,
+                out,
+                comparison_files(comparison, PAGES),
+                force=force,
+                protect=protect,
             )
     except KeyboardInterrupt:
         print("interrupted: no output was written", file=sys.stderr)
         raise
-    finally:
-        close = getattr(executor, "close", None)
-        if close is not None:
-            close()
 
     if quiet:
         print(out)
@@ -179,72 +174,67 @@ def _run(
     console.print(comparison_table(comparison.record))
     console.print(
         f"[dim]Paired over {replicates} replicates on common random numbers; p-values "
-        f"Holm-corrected over {comparison.record['family']}; ▲ significantly better, "
-        f"▼ significantly worse at {comparison.record['alpha']:g}, n.s. not significant. "
+        f"Holm-corrected over {comparison.record.family}; ▲ significantly better, "
+        f"▼ significantly worse at {comparison.record.alpha:g}, n.s. not significant. "
         "Cells: mean ± half-width of the 95% CI.[/dim]",
         highlight=False,
     )
     console.print(
-        f"Wrote [bold]{out}[/bold]: comparison.json, comparison.csv, report.html, strategies/",
+        f"Wrote [bold]{out}[/bold]: {common.listing(out, written)}",
         highlight=False,
         soft_wrap=True,
     )
 
 
-def comparison_table(record: dict) -> Table:
+def comparison_table(record: ComparisonRecord) -> Table:
     """The terminal table: a row per metric, the baseline's mean, each strategy's difference.
 
     Cells show `mean ± half-width of the 95% CI`; a difference that is significant after
     the Holm correction is marked and coloured (green better, red worse).
     """
-    from marketsim.report.figures import METRIC_LABELS
+    from marketsim.drivers.metrics import LABELS, kind_of
 
-    names = [s["name"] for s in record["strategies"]]
-    baseline = record["baseline"]
-    diffs = {(d["strategy"], d["metric"]): d for d in record["differences"]}
+    names = [s.name for s in record.strategies]
+    baseline = record.baseline
     table = Table(
-        title=f"{' vs '.join(names)}: {record['replicates']} paired replicates, "
-        f"seed {record['seed']}",
+        title=f"{' vs '.join(names)}: {record.replicates} paired replicates, seed {record.seed}",
         title_justify="left",
     )
     table.add_column("metric")
     table.add_column(f"{baseline}\n(baseline)", justify="right")
     for name in names[1:]:
         table.add_column(f"{name}\nminus {baseline}", justify="right")
-    for metric in record["metrics"]:
-        kind = "ratio" if metric == "roi" else "amount"
-        cells = [METRIC_LABELS.get(metric, metric), _pm(record["metrics"][metric][baseline], kind)]
+    for metric, by_strategy in record.metrics.items():
+        kind = kind_of(metric)
+        cells: list[str | Text] = [LABELS.get(metric, metric), _pm(by_strategy[baseline], kind)]
         for name in names[1:]:
-            cells.append(_difference_cell(diffs[(name, metric)], kind))
+            diff = record.difference(name, metric)
+            assert diff is not None
+            cells.append(_difference_cell(diff, kind))
         table.add_row(*cells)
     return table
 
 
-def _pm(stats: dict, kind: str, *, signed: bool = False) -> str:
+def _pm(stats: Stats | Difference, kind: str, *, signed: bool = False) -> str:
     """`mean ± half-width` of a 95% CI, or the mean alone when there is no interval."""
-    from marketsim.report.figures import number
+    from marketsim.core.format import number
+    from marketsim.core.format import signed as plus
 
-    mean = stats.get("mean")
-    text = number(mean, kind)
-    if signed and mean is not None and mean >= 0:
-        text = "+" + text
-    low, high = stats.get("ci95_low"), stats.get("ci95_high")
-    if mean is None or low is None or high is None:
+    text = (plus if signed else number)(stats.mean, kind)
+    if stats.mean is None or stats.ci95_low is None or stats.ci95_high is None:
         return text
-    return f"{text} ± {number((high - low) / 2, kind)}"
+    return f"{text} ± {number((stats.ci95_high - stats.ci95_low) / 2, kind)}"
 
 
-def _difference_cell(diff: dict, kind: str) -> Text:
-    from marketsim.report.figures import number
+def _difference_cell(diff: Difference, kind: str) -> Text:
+    from marketsim.core.format import number, p_value
 
-    p = diff.get("p_holm")
-    p_text = "p n/a" if p is None else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
-    relative = diff.get("relative")
+    p = diff.p_holm
+    p_text = "p n/a" if p is None else ("p < 0.001" if p < 0.001 else f"p = {p_value(p)}")
     head = _pm(diff, kind, signed=True)
-    if relative is not None:
-        head += f" ({number(relative, 'percent')})"
-    if not diff.get("significant"):
+    if diff.relative is not None:
+        head += f" ({number(diff.relative, 'percent')})"
+    if not diff.significant:
         return Text(f"{head}\nn.s. {p_text}")
-    better = bool(diff.get("better"))
-    mark = "▲" if better else "▼"
-    return Text(f"{head}\n{mark} {p_text}", style="bold green" if better else "bold red")
+    mark = "▲" if diff.better else "▼"
+    return Text(f"{head}\n{mark} {p_text}", style="bold green" if diff.better else "bold red")

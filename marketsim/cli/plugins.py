@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from marketsim.cli import common
-from marketsim.cli.app import app, fail
+from marketsim.cli.app import app, command
+from marketsim.core.errors import RunError
 
 plugins_app = typer.Typer(
     name="plugins",
@@ -25,7 +26,7 @@ app.add_typer(plugins_app)
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-@plugins_app.command("list")
+@command("list", on=plugins_app)
 def list_plugins(as_json: AsJson = False, plugin_path: common.PluginPath = None) -> None:
     """List every plugin found, without importing any: name, version, hooks, source.
 
@@ -90,7 +91,7 @@ def _print_list(rows: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-@plugins_app.command("show")
+@command("show", on=plugins_app)
 def show(
     name: Annotated[str, typer.Argument(metavar="NAME", help="Plugin name.", show_default=False)],
     as_json: AsJson = False,
@@ -101,17 +102,14 @@ def show(
     Imports the plugin. Exits 2 for an unknown name, 1 if the plugin fails to load.
     """
     common.use_plugin_paths(plugin_path)
-    from marketsim.plugins.errors import PluginConflictError, PluginError, UnknownPluginError
+    from marketsim.plugins.errors import PluginError
     from marketsim.plugins.loader import load_candidate, registry
 
-    try:
-        candidate = registry().find(name)
-    except (UnknownPluginError, PluginConflictError) as e:
-        fail(f"error: {e}", 2)
+    candidate = registry().find(name)  # an unknown or ambiguous name is bad input
     try:
         cls = load_candidate(candidate)
-    except PluginError as e:
-        fail(f"error: {e}", 1)
+    except PluginError as e:  # it is there but broken: the installation fails, not the input
+        raise RunError(str(e)) from e
     record = describe(cls, candidate.origin)
     if as_json:
         sys.stdout.write(json.dumps(record, indent=2) + "\n")

@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
-from marketsim.cli.app import app, fail
+from marketsim.cli.app import command, failing_as
+from marketsim.core.errors import InputError
 
 
-@app.command()
+@command()
 def report(
     directory: Annotated[
         Path,
@@ -36,16 +37,12 @@ def report(
     Exits 0 on success, 2 when DIR is not a run or comparison or a file in it is invalid,
     1 if the page cannot be written. The old page is replaced only by a complete new one.
     """
-    from marketsim.report.rebuild import ReportError, rebuild
+    from marketsim.report.rebuild import rebuild
 
     if out is not None and not out.parent.is_dir():
-        fail(f"error: --out: {out.parent} is not a directory", 2)
+        raise InputError(f"--out: {out.parent} is not a directory")
     if out is not None and out.is_dir():
-        fail(f"error: --out: {out} is a directory; give a file name", 2)
-    try:
+        raise InputError(f"--out: {out} is a directory; give a file name")
+    with failing_as("writing the report"):
         written = rebuild(directory, out)
-    except ReportError as e:
-        fail(f"error: {e}", 2)
-    except OSError as e:
-        fail(f"error: cannot write the report: {e}", 1)
     print(written)

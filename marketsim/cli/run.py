@@ -10,13 +10,10 @@ import typer
 from rich.console import Console
 
 from marketsim.cli import common
-from marketsim.cli.app import BadInput, app, fail
-from marketsim.io.output import OutputError, check_destination, default_out_dir
-from marketsim.plugins.prepare import load_scenario
-from marketsim.scenario import ScenarioError
+from marketsim.cli.app import command, failing_as
 
 
-@app.command()
+@command()
 def run(
     file: common.FileArg,
     out: common.OutOpt = None,
@@ -45,48 +42,50 @@ def run(
     An existing non-empty output directory is replaced only with --force, and only once
     every new file is complete. Exits 0 on success, 1 if the run fails, 2 on bad input.
     """
+    from marketsim.io.output import check_destination, default_out_dir
+    from marketsim.plugins.prepare import load_scenario
+
     common.use_plugin_paths(plugin_path)
-    try:
-        common.check_options(seed=seed, replicates=replicates, workers=workers)
-        scenario = load_scenario(file, overrides or ())
-        out = out if out is not None else default_out_dir(scenario.name)
-        check_destination(out, force=force, protect=[Path(file)])
-    except (BadInput, ScenarioError, OutputError) as e:
-        fail(str(e), 2)
+    common.check_options(seed=seed, replicates=replicates, workers=workers)
+    scenario = load_scenario(file, overrides or ())
+    out = out if out is not None else default_out_dir(scenario.name)
+    check_destination(out, force=force, protect=[Path(file)])
 
     from marketsim.drivers.contribution import channel_contributions, with_contributions
     from marketsim.drivers.execution import make_executor
     from marketsim.drivers.simulation import simulate
+    from marketsim.io.files import run_files
+    from marketsim.report.pages import PAGES
 
-    try:
-        executor = make_executor(min(workers, replicates), cluster)
-    except (OSError, TimeoutError, RuntimeError) as e:
-        fail(f"--cluster {cluster}: cannot reach the Dask scheduler: {e}", 2)
     console = Console()
-    show_progress = not quiet and console.is_terminal
+    runs = 1 + (sum(c.enabled for c in scenario.channels) if contribution else 0)
+    progress = common.DelayedProgress(
+        console,
+        runs * replicates * scenario.horizon,
+        scenario.name,
+        enabled=not quiet and console.is_terminal,
+    )
     try:
-        with common.interrupt_on_sigterm():
-            runs = 1 + (sum(c.enabled for c in scenario.channels) if contribution else 0)
-            progress = common.DelayedProgress(
-                console, runs * replicates * scenario.horizon, scenario.name, enabled=show_progress
-            )
-            try:
-                with progress:
-                    result = simulate(
-                        scenario,
-                        seed=seed,
-                        replicates=replicates,
-                        executor=executor,
-                        progress=progress.advance,
+        with (
+            make_executor(min(workers, replicates), cluster) as executor,
+            common.interrupt_on_sigterm(),
+        ):
+            with progress, failing_as("the run"):
+                result = simulate(
+                    scenario,
+                    seed=seed,
+                    replicates=replicates,
+                    executor=executor,
+                    progress=progress.advance,
+                )
+                if contribution:
+                    found = channel_contributions(
+                        result, executor=executor, progress=progress.advance
                     )
-                    if contribution:
-                        found = channel_contributions(
-                            result, executor=executor, progress=progress.advance
-                        )
-                        result = with_contributions(result, found)
-            except Exception as e:
-                fail(f"error: the run failed: {type(e).__name__}: {e}", 1)
-            written = common.write_output(result, out, force=force, protect=[Path(file)])
+                    result = with_contributions(result, found)
+            written = common.write_output(
+                result, out, run_files(PAGES), force=force, protect=[Path(file)]
+            )
     except KeyboardInterrupt:
         print("interrupted: no output was written", file=sys.stderr)
         raise
@@ -97,5 +96,8 @@ def run(
     console.print(common.headline_table(result))
     if result.scenario.channels:
         console.print(common.channel_table(result))
-    names = ", ".join(p.name for p in written)
-    console.print(f"Wrote [bold]{out}[/bold]: {names}", highlight=False, soft_wrap=True)
+    console.print(
+        f"Wrote [bold]{out}[/bold]: {common.listing(out, written)}",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -9,12 +9,11 @@ from typing import Annotated
 import typer
 
 from marketsim.cli import common
-from marketsim.cli.app import app
-from marketsim.plugins.prepare import load_scenario
-from marketsim.scenario import ScenarioError, scenario_json_schema
+from marketsim.cli.app import command
+from marketsim.core.errors import InputErrors, ScenarioError
 
 
-@app.command()
+@command()
 def validate(
     files: Annotated[
         list[str],
@@ -26,21 +25,24 @@ def validate(
 
     Exits 0 when every file is valid, else 2.
     """
+    from marketsim.plugins.prepare import load_scenario
+
     common.use_plugin_paths(plugin_path)
-    bad = False
+    bad = []
     for file in files:
         try:
             load_scenario(file)
         except ScenarioError as e:
-            print(e, file=sys.stderr)
-            bad = True
+            bad.append(e)
         else:
             print(f"{file}: ok")
     if bad:
-        raise typer.Exit(2)
+        raise InputErrors(bad)
 
 
-@app.command()
+@command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editor completion and checking)."""
+    from marketsim.scenario import scenario_json_schema
+
     sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")

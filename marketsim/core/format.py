@@ -9,8 +9,8 @@ def number(x: float | None, kind: str = "amount") -> str:
     """`x` for people: thousands separators, a percentage for ratios, n/a when undefined.
 
     Kinds: `amount` (money and counts: whole numbers from 100 up, else two decimals),
-    `ratio` (a share as a percentage, `12.5%`) and `percent` (a signed relative change,
-    `+12.5%`).
+    `ratio` (a share as a percentage, `12.5%`), `percent` (a signed relative change,
+    `+12.5%`) and `slope` (a return per unit of money, three decimals).
     """
     if x is None or not math.isfinite(x):
         return "n/a"
@@ -18,6 +18,8 @@ def number(x: float | None, kind: str = "amount") -> str:
         return f"{x:,.1%}"
     if kind == "percent":
         return f"{x:+,.1%}"
+    if kind == "slope":
+        return f"{x:,.3f}"
     return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.2f}"
 
 
@@ -26,3 +28,16 @@ def interval(low: float | None, high: float | None, kind: str = "amount") -> str
     if low is None or high is None:
         return "n/a"
     return f"{number(low, kind)} to {number(high, kind)}"
+
+
+def signed(x: float | None, kind: str = "amount") -> str:
+    """`number(x)` with a `+` on a positive or zero change."""
+    text = number(x, kind)
+    return text if x is None or not math.isfinite(x) or x < 0 else f"+{text}"
+
+
+def p_value(p: float | None) -> str:
+    """A p-value as a reader wants it: `< 0.001`, `0.042`, or n/a."""
+    if p is None:
+        return "n/a"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"

@@ -9,11 +9,11 @@ contribution, with a 95% interval over replicates.
 
 from __future__ import annotations
 
-from typing import Any
-
-from marketsim.drivers.execution import Executor
+from marketsim.drivers import metrics
+from marketsim.drivers.execution import Executor, Progress
+from marketsim.drivers.records import Contribution
 from marketsim.drivers.results import Result
-from marketsim.drivers.simulation import Progress, simulate
+from marketsim.drivers.simulation import simulate
 from marketsim.drivers.stats import describe
 from marketsim.scenario.schema import Scenario
 
@@ -34,7 +34,7 @@ def channel_contributions(
     *,
     executor: Executor | None = None,
     progress: Progress | None = None,
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, Contribution]:
     """Incremental revenue, profit, units and customers of every enabled channel.
 
     Args:
@@ -43,8 +43,8 @@ def channel_contributions(
         progress: called with steps completed, as `simulate` does.
     """
     scenario = result.scenario
-    base = _per_replicate(result)
-    out: dict[str, dict[str, Any]] = {}
+    base = metrics.of_run(result.timeseries)
+    out = {}
     for channel in scenario.channels:
         if not channel.enabled:
             continue
@@ -55,29 +55,23 @@ def channel_contributions(
             executor=executor,
             progress=progress,
         )
-        without = _per_replicate(other)
-        out[channel.id] = {
-            f"incremental_{m}": describe([b - w for b, w in zip(base[m], without[m], strict=True)])
-            for m in MEASURES
-        }
+        without = metrics.of_run(other.timeseries)
+        out[channel.id] = Contribution(
+            **{
+                f"incremental_{m}": describe(
+                    [b.value(m) - w.value(m) for b, w in zip(base, without, strict=True)]
+                )
+                for m in MEASURES
+            }
+        )
     return out
 
 
-def _per_replicate(result: Result) -> dict[str, list[float]]:
-    by_rep = result.timeseries.groupby("replicate", sort=True)
-    return {
-        "revenue": by_rep["revenue"].sum().tolist(),
-        "profit": by_rep["profit"].sum().tolist(),
-        "units": by_rep["units"].sum().tolist(),
-        "customers": by_rep["customers"].last().tolist(),
+def with_contributions(result: Result, contributions: dict[str, Contribution]) -> Result:
+    """The result with each channel's contribution added to its summary."""
+    by_channel = {
+        cid: entry.model_copy(update=dict(contributions[cid])) if cid in contributions else entry
+        for cid, entry in result.summary.by_channel.items()
     }
-
-
-def with_contributions(result: Result, contributions: dict[str, dict[str, Any]]) -> Result:
-    """The result with each channel's contribution added to `summary["by_channel"]`."""
-    summary = dict(result.summary)
-    summary["by_channel"] = {
-        cid: {**entry, **contributions.get(cid, {})}
-        for cid, entry in result.summary["by_channel"].items()
-    }
+    summary = result.summary.model_copy(update={"by_channel": by_channel})
     return Result(result.scenario, result.seed, result.timeseries, summary, result.agents)

@@ -1,93 +1,198 @@
-"""Where runs happen: one interface for in-process, multi-process and cluster runs.
+"""Where runs happen: one interface for this process, worker processes and a Dask cluster.
 
-Drivers (simulate, compare, sweep, optimize) hand independent jobs to an `Executor`;
-results come back in submission order whatever ran them, so output never depends on
-scheduling, and every job seeds itself from its own counters (no shared RNG).
+Drivers (simulate, compare, sweep, contribution, optimize) hand independent jobs to an
+`Executor` and never ask where they run. A job is `fn(item, progress)`: it calls
+`progress(event)` as it goes (a step simulated, a trial finished). Here, events reach the
+caller's `progress` as they happen; from another process or machine they are replayed
+when the job's result comes back. Results come back in submission order whatever ran
+them, so output never depends on scheduling, and every job seeds itself from its own
+counters (no shared RNG).
+
+- `InProcess`: this process, one job after another.
+- `ProcessPool`: worker processes on this machine, started fresh (spawn) and kept for
+  the executor's life. A process that has run marketsim's parallel kernels has numba's
+  OpenMP threads running, and a process forked from it is killed by numba's fork guard,
+  so workers are spawned; each loads the kernels from numba's cache once, uses its share
+  of the cores for numba's threads, and exits as soon as the process that started it
+  dies (a `kill -9` of the command leaves no orphan).
+- `DaskCluster`: a Dask scheduler's workers (`tcp://host:8786`); every worker must have
+  marketsim installed. Jobs are impure tasks, so Dask never merges two that look alike.
+
+Use an executor as a context manager (or call `close`) to release its processes.
 """
 
 from __future__ import annotations
 
+import importlib
+import math
 import multiprocessing
+import os
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
+
+from marketsim.core.errors import InputError
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+PRELOAD = ("marketsim.drivers.simulation",)
+"""Modules a worker process imports when it starts: the simulation and its kernels."""
+
+Progress = Callable[[Any], None]
+"""Called with each event a job reports (a step done, a trial's value, ...)."""
+
+Job = Callable[[T, Progress], R]
+
+
+def _ignore(_: Any) -> None:
+    return None
 
 
 class Executor(ABC):
     """Runs independent jobs and returns their results in submission order."""
 
-    in_process: bool = False
+    workers: int = 1
+    """How many jobs may run at the same time."""
 
     @abstractmethod
     def map(
         self,
-        fn: Callable[[T], R],
+        fn: Job[T, R],
         items: Iterable[T],
+        *,
         on_done: Callable[[R], None] | None = None,
+        progress: Progress | None = None,
     ) -> list[R]:
-        """Apply `fn` to every item; call `on_done` with each result as it is collected."""
+        """Run `fn(item, progress)` for every item; `on_done(result)` as each is collected."""
+
+    def close(self) -> None:
+        """Release the executor's processes or connection."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-class LocalExecutor(Executor):
-    """This machine: in this process (workers=1) or in a pool of worker processes.
-
-    Workers are forked from a fork server that has already imported marketsim, so they
-    start in milliseconds and never inherit a parent's numba threads.
-    """
-
-    def __init__(self, workers: int = 1) -> None:
-        if workers < 1:
-            raise ValueError(f"`workers >= 1` must hold, but got {workers=}")
-        self.workers = workers
-        self.in_process = workers == 1
+class InProcess(Executor):
+    """This process, one job after another; progress is reported live."""
 
     def map(
         self,
-        fn: Callable[[T], R],
+        fn: Job[T, R],
         items: Iterable[T],
+        *,
         on_done: Callable[[R], None] | None = None,
+        progress: Progress | None = None,
     ) -> list[R]:
-        """Run here, or spread the jobs over worker processes."""
-        items = list(items)
-        if self.in_process:
-            return [_notify(fn(item), on_done) for item in items]
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["marketsim.drivers.simulation"])
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
-            futures = [pool.submit(fn, item) for item in items]
-            return [_notify(future.result(), on_done) for future in futures]
+        """Run every job here, in order."""
+        results = []
+        for item in items:
+            result = fn(item, progress or _ignore)
+            if on_done is not None:
+                on_done(result)
+            results.append(result)
+        return results
 
 
-class DaskExecutor(Executor):
-    """A Dask cluster, given its scheduler's address (e.g. `tcp://10.0.0.5:8786`).
+def _recorded(fn: Job[T, R], item: T) -> tuple[R, list[Any]]:
+    """Run a job elsewhere, keeping the events it reports to replay them at home."""
+    events: list[Any] = []
+    return fn(item, events.append), events
 
-    Every worker must have marketsim installed. Jobs are submitted as impure tasks so
-    Dask never merges two replicates that happen to look alike.
-    """
+
+def _collect(
+    futures: list[Any],
+    wait: Callable[[Any], tuple[R, list[Any]]],
+    on_done: Callable[[R], None] | None,
+    progress: Progress | None,
+) -> list[R]:
+    results = []
+    for future in futures:
+        result, events = wait(future)
+        for event in events:
+            if progress is not None:
+                progress(event)
+        if on_done is not None:
+            on_done(result)
+        results.append(result)
+    return results
+
+
+class ProcessPool(Executor):
+    """`workers` spawned processes on this machine, reused for every job until closed."""
+
+    def __init__(
+        self, workers: int, threads: int | None = None, preload: tuple[str, ...] = PRELOAD
+    ) -> None:
+        if workers < 1:
+            raise ValueError(f"`workers >= 1` must hold, but got {workers=}")
+        self.workers = workers
+        self.threads = threads if threads is not None else cores_per_worker(workers)
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(os.getpid(), self.threads, preload),
+        )
+
+    def map(
+        self,
+        fn: Job[T, R],
+        items: Iterable[T],
+        *,
+        on_done: Callable[[R], None] | None = None,
+        progress: Progress | None = None,
+    ) -> list[R]:
+        """Run every job on the workers."""
+        futures = [self._pool.submit(_recorded, fn, item) for item in items]
+        try:
+            return _collect(futures, lambda f: f.result(), on_done, progress)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+    def close(self) -> None:
+        """Stop the workers (waiting for running jobs)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskCluster(Executor):
+    """A Dask cluster, given its scheduler's address (e.g. `tcp://10.0.0.5:8786`)."""
 
     def __init__(self, address: str) -> None:
         try:
             from distributed import Client
         except ImportError as e:  # pragma: no cover - depends on the install
-            raise RuntimeError(
-                "running on a cluster needs dask.distributed: pip install 'marketsim[cluster]'"
+            raise InputError(
+                f"--cluster {address}: running on a cluster needs dask.distributed: "
+                "pip install 'marketsim[cluster]'"
             ) from e
+        try:
+            self.client = Client(address, timeout="5s", set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as e:
+            raise InputError(f"--cluster {address}: cannot reach the Dask scheduler: {e}") from e
         self.address = address
-        self.client = Client(address, timeout="5s", set_as_default=False)
+        self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
 
     def map(
         self,
-        fn: Callable[[T], R],
+        fn: Job[T, R],
         items: Iterable[T],
+        *,
         on_done: Callable[[R], None] | None = None,
+        progress: Progress | None = None,
     ) -> list[R]:
         """Submit every job to the cluster and gather the results in order."""
-        futures = self.client.map(fn, list(items), pure=False)
-        return [_notify(future.result(), on_done) for future in futures]
+        futures = self.client.map(partial(_recorded, fn), list(items), pure=False)
+        return _collect(futures, lambda f: f.result(), on_done, progress)
 
     def close(self) -> None:
         """Disconnect from the scheduler."""
@@ -95,11 +200,40 @@ class DaskExecutor(Executor):
 
 
 def make_executor(workers: int = 1, cluster: str | None = None) -> Executor:
-    """The executor a command asked for: a cluster address wins over local workers."""
-    return DaskExecutor(cluster) if cluster else LocalExecutor(workers)
+    """The executor a command asked for: a cluster address wins over local workers.
+
+    Raises:
+        InputError: the cluster cannot be reached (bad input: the address is wrong).
+
+    """
+    if cluster:
+        return DaskCluster(cluster)
+    if workers < 1:
+        raise ValueError(f"`workers >= 1` must hold, but got {workers=}")
+    return InProcess() if workers == 1 else ProcessPool(workers)
 
 
-def _notify(result: R, on_done: Callable[[R], None] | None) -> R:
-    if on_done is not None:
-        on_done(result)
-    return result
+def cores_per_worker(workers: int) -> int:
+    """Numba threads for each of `workers` processes on this machine."""
+    return max(1, math.floor((os.cpu_count() or 1) / workers))
+
+
+def _start_worker(parent: int, threads: int, preload: tuple[str, ...]) -> None:
+    import numba
+
+    for module in preload:  # import once, before the first job
+        importlib.import_module(module)
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    watch_parent(parent)
+
+
+def watch_parent(parent: int) -> None:
+    """Exit this process at once when `parent` is gone."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.2)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="marketsim-parent-watch").start()

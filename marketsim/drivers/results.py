@@ -1,27 +1,17 @@
-"""What a simulation returns: the timeseries of every replicate and a summary."""
+"""What a simulation returns: the timeseries of every replicate and a typed summary."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
+from marketsim.drivers import metrics
+from marketsim.drivers.records import ChannelSummary, ProductSummary, RunSummary, SegmentSummary
 from marketsim.drivers.stats import describe
-from marketsim.engine.ledger import INVOLVEMENT, PIPELINE, Ledger
+from marketsim.engine.ledger import INVOLVEMENT, Ledger
 from marketsim.scenario.schema import Scenario
-
-HEADLINE = ("revenue", "profit", "spend", "units", "customers", "roi")
-SUMMED = (
-    "new_customers",
-    "new_leads",
-    "marketing_spend",
-    "sales_cost",
-    "commissions",
-    "refunds",
-    "cost_of_goods",
-    *PIPELINE,
-)
 
 
 @dataclass(frozen=True)
@@ -40,87 +30,73 @@ class Result:
     scenario: Scenario
     seed: int
     timeseries: pd.DataFrame
-    summary: dict[str, Any] = field(repr=False)
+    summary: RunSummary = field(repr=False)
     agents: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
     @property
     def replicates(self) -> int:
         """Number of replicates run."""
-        return int(self.summary["replicates"])
+        return self.summary.replicates
 
 
-def replicate_totals(ledger: Ledger) -> dict[str, float]:
-    """Headline totals of one replicate, from its ledger."""
-    frame = ledger.frame()
-    revenue = float(frame["revenue"].sum())
-    spend = float(frame["spend"].sum())
-    profit = float(frame["profit"].sum())
-    totals = {
-        "revenue": revenue,
-        "profit": profit,
-        "spend": spend,
-        "units": float(frame["units"].sum()),
-        "customers": float(frame["customers"].iloc[-1]),
-        "roi": profit / spend if spend > 0 else float("nan"),
-    }
-    for column in SUMMED:
-        totals[column] = float(frame[column].sum())
-    return totals
+def replicate_metrics(ledger: Ledger) -> metrics.ReplicateMetrics:
+    """One replicate's metrics, from its ledger."""
+    return metrics.of_replicate(ledger.frame())
 
 
-def summarize(scenario: Scenario, seed: int, ledgers: list[Ledger]) -> dict[str, Any]:
+def summarize(scenario: Scenario, seed: int, ledgers: Sequence[Ledger]) -> RunSummary:
     """The summary record written to summary.json."""
-    totals = [replicate_totals(led) for led in ledgers]
-    metrics = {name: describe([t[name] for t in totals]) for name in totals[0]}
-    by_channel: dict[str, Any] = {}
+    per_replicate = [replicate_metrics(led) for led in ledgers]
+    by_channel = {}
     for i, channel in enumerate(scenario.channels):
-        entry = {
-            "type": channel.type,
-            "spend": describe([led.channel_spend[i] for led in ledgers]),
-            "attributed_revenue": describe([led.last_touch_revenue[i] for led in ledgers]),
-            "first_touch_revenue": describe([led.first_touch_revenue[i] for led in ledgers]),
-        }
-        if channel.type == "promotion":
-            entry["discount_cost"] = describe([led.discount_cost[i] for led in ledgers])
-        by_channel[channel.id] = entry
+        promotion = channel.type == "promotion"
+        by_channel[channel.id] = ChannelSummary(
+            type=channel.type,
+            spend=describe([led.channel_spend[i] for led in ledgers]),
+            attributed_revenue=describe([led.last_touch_revenue[i] for led in ledgers]),
+            first_touch_revenue=describe([led.first_touch_revenue[i] for led in ledgers]),
+            discount_cost=describe([led.discount_cost[i] for led in ledgers])
+            if promotion
+            else None,
+        )
     n = len(scenario.channels)
-    unattributed = {
-        "word_of_mouth": describe([led.last_touch_revenue[n] for led in ledgers]),
-        "organic": describe([led.last_touch_revenue[n + 1] for led in ledgers]),
-    }
-    by_segment = {
-        seg.id: {
-            "revenue": describe([led.segment_revenue[s] for led in ledgers]),
-            "units": describe([float(led.segment_units[s]) for led in ledgers]),
-        }
-        for s, seg in enumerate(scenario.segments)
-    }
-    by_product = {
-        product.id: {"units": describe([float(led.product_units[p]) for led in ledgers])}
-        for p, product in enumerate(scenario.products)
-    }
-    closed_by = {who: describe([led.involvement[who] for led in ledgers]) for who in INVOLVEMENT}
-    return {
-        "scenario": scenario.name,
-        "seed": seed,
-        "replicates": len(ledgers),
-        "horizon": scenario.horizon,
-        "step": scenario.step,
-        "metrics": metrics,
-        "by_channel": by_channel,
-        "unattributed_revenue": unattributed,
-        "by_segment": by_segment,
-        "by_product": by_product,
-        "revenue_by_closer": closed_by,
-    }
+    return RunSummary(
+        scenario=scenario.name,
+        seed=seed,
+        replicates=len(ledgers),
+        horizon=scenario.horizon,
+        step=scenario.step,
+        metrics=metrics.describe_metrics(per_replicate),
+        by_channel=by_channel,
+        unattributed_revenue={
+            "word_of_mouth": describe([led.last_touch_revenue[n] for led in ledgers]),
+            "organic": describe([led.last_touch_revenue[n + 1] for led in ledgers]),
+        },
+        by_segment={
+            seg.id: SegmentSummary(
+                revenue=describe([led.segment_revenue[s] for led in ledgers]),
+                units=describe([float(led.segment_units[s]) for led in ledgers]),
+            )
+            for s, seg in enumerate(scenario.segments)
+        },
+        by_product={
+            product.id: ProductSummary(
+                units=describe([float(led.product_units[p]) for led in ledgers])
+            )
+            for p, product in enumerate(scenario.products)
+        },
+        revenue_by_closer={
+            who: describe([led.involvement[who] for led in ledgers]) for who in INVOLVEMENT
+        },
+    )
 
 
-def agents(ledgers: list[Ledger]) -> pd.DataFrame:
+def agents(ledgers: Sequence[Ledger]) -> pd.DataFrame:
     """Every replicate's rep and broker rows."""
     return pd.DataFrame([row for led in ledgers for row in led.agents])
 
 
-def timeseries(ledgers: list[Ledger]) -> pd.DataFrame:
+def timeseries(ledgers: Sequence[Ledger]) -> pd.DataFrame:
     """All replicates' rows, sorted by replicate and step."""
     frame = pd.concat([led.frame() for led in ledgers], ignore_index=True)
     return frame.sort_values(["replicate", "step"], kind="stable").reset_index(drop=True)

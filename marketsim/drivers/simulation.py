@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 
-from marketsim.drivers.execution import Executor, LocalExecutor
+from marketsim.drivers.execution import Executor, InProcess, Progress
 from marketsim.drivers.results import Result, agents, summarize, timeseries
 from marketsim.engine.ledger import Ledger
 from marketsim.engine.model import Engine, MarketModel
 from marketsim.plugins.prepare import prepare
 from marketsim.scenario.schema import Scenario
-
-Progress = Callable[[int], None]
 
 
 def run_replicate(
@@ -20,9 +17,13 @@ def run_replicate(
     seed: int,
     replicate: int,
     progress: Progress | None = None,
+    *,
     engine: Engine = "kernel",
 ) -> Ledger:
-    """Simulate one replicate to the horizon and return its ledger."""
+    """Simulate one replicate to the horizon and return its ledger.
+
+    `progress(1)` is called after every step.
+    """
     model = MarketModel(
         scenario, seed=seed, replicate=replicate, materialize_customers=False, engine=engine
     )
@@ -45,7 +46,7 @@ def simulate(
     """Simulate `replicates` runs of `scenario` on common random numbers.
 
     Args:
-        scenario: a validated scenario (see `load_scenario`).
+        scenario: a scenario (see `load_scenario`).
         seed: overrides the scenario's seed.
         replicates: independent runs; replicate r uses the same random streams in every
             scenario, so differences between scenarios are paired.
@@ -60,13 +61,8 @@ def simulate(
     if seed < 0:
         raise ValueError(f"`seed >= 0` must hold, but got {seed=}")
     scenario = prepare(scenario)  # once, not once per replicate
-    executor = executor or LocalExecutor()
-    if executor.in_process:
-        ledgers = [run_replicate(scenario, seed, r, progress, engine) for r in range(replicates)]
-    else:
-        done = None if progress is None else (lambda _: progress(scenario.horizon))
-        job = partial(run_replicate, scenario, seed, engine=engine)
-        ledgers = executor.map(job, range(replicates), done)
+    job = partial(run_replicate, scenario, seed, engine=engine)
+    ledgers = (executor or InProcess()).map(job, range(replicates), progress=progress)
     return Result(
         scenario=scenario,
         seed=seed,

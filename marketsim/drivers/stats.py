@@ -6,10 +6,11 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
+
+from marketsim.drivers.records import Stats
 
 
-def describe(values: Sequence[float] | np.ndarray) -> dict[str, float | None]:
+def describe(values: Sequence[float] | np.ndarray) -> Stats:
     """Mean, sample std and a Student-t 95% confidence interval of the mean.
 
     With one replicate the spread is unknown, so std and the interval are None rather
@@ -17,10 +18,17 @@ def describe(values: Sequence[float] | np.ndarray) -> dict[str, float | None]:
     """
     x = np.asarray(values, dtype=np.float64)
     if x.size == 0 or not np.all(np.isfinite(x)):
-        return {"mean": None, "std": None, "ci95_low": None, "ci95_high": None}
+        return Stats()
     mean = float(x.mean())
     if x.size < 2:
-        return {"mean": mean, "std": None, "ci95_low": None, "ci95_high": None}
+        return Stats(mean=mean)
     std = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.975, x.size - 1)) * std / math.sqrt(x.size)
-    return {"mean": mean, "std": std, "ci95_low": mean - half, "ci95_high": mean + half}
+    half = t_quantile(x.size - 1) * std / math.sqrt(x.size)
+    return Stats(mean=mean, std=std, ci95_low=mean - half, ci95_high=mean + half)
+
+
+def t_quantile(dof: int, level: float = 0.975) -> float:
+    """Student-t quantile: 1.96-ish for many replicates, larger for few."""
+    from scipy import stats
+
+    return float(stats.t.ppf(level, dof))

@@ -11,23 +11,23 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from marketsim.drivers.execution import Executor, LocalExecutor
+from marketsim.drivers.execution import Executor, InProcess, Progress
+from marketsim.drivers.metrics import HEADLINE, ReplicateMetrics, describe_metrics
+from marketsim.drivers.results import replicate_metrics
+from marketsim.drivers.simulation import run_replicate
+from marketsim.plugins.prepare import prepare
+from marketsim.scenario.paths import with_values
 from marketsim.scenario.schema import Scenario
-
-METRICS = ("revenue", "profit", "spend", "units", "customers", "roi")
-"""Metrics reported per point (the headline metrics of a run)."""
 
 MAX_POINTS = 10_000
 """Most points one sweep may have (every combination of the varied values)."""
-
-Totals = dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -104,58 +104,13 @@ def override_text(path: str, value: Any) -> str:
     return f"{path}={value}"
 
 
-def with_values(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
-    """`scenario` with each dotted path set (list items by id), validated again.
-
-    Raises:
-        KeyError: a path names nothing in the scenario.
-        pydantic.ValidationError: a value the schema refuses.
-
-    """
-    data = scenario.model_dump()
-    for path, value in values.items():
-        parts = path.split(".")
-        node: Any = data
-        for part in parts[:-1]:
-            node = _child(node, part, path)
-        if isinstance(node, list):
-            node[_index(node, parts[-1], path)] = value
-        elif isinstance(node, dict):
-            node[parts[-1]] = value  # a misspelt key is refused by the schema
-        else:
-            raise KeyError(f"{path}: {parts[-1]!r} is below a value, not a section")
-    return Scenario.model_validate(data)
-
-
-def _child(node: Any, part: str, path: str) -> Any:
-    if isinstance(node, dict):
-        if part not in node:
-            raise KeyError(f"{path}: no {part!r} here")
-        return node[part]
-    if isinstance(node, list):
-        return node[_index(node, part, path)]
-    raise KeyError(f"{path}: {part!r} is below a value, not a section")
-
-
-def _index(items: list[Any], part: str, path: str) -> int:
-    for i, item in enumerate(items):
-        if isinstance(item, dict) and item.get("id") == part:
-            return i
-    if part.isdigit() and int(part) < len(items):
-        return int(part)
-    raise KeyError(f"{path}: no item with id {part!r}")
-
-
 # --------------------------------------------------------------------------- evaluation
 
 
-def replicate_job(job: tuple[Scenario, int, int]) -> Totals:
-    """Totals of one replicate: `job` is (scenario, seed, replicate)."""
-    from marketsim.drivers.results import replicate_totals
-    from marketsim.drivers.simulation import run_replicate
-
+def replicate_job(job: tuple[Scenario, int, int], progress: Progress) -> ReplicateMetrics:
+    """The metrics of one replicate: `job` is (scenario, seed, replicate)."""
     scenario, seed, replicate = job
-    return replicate_totals(run_replicate(scenario, seed, replicate))
+    return replicate_metrics(run_replicate(scenario, seed, replicate))
 
 
 def evaluate(
@@ -164,40 +119,32 @@ def evaluate(
     seed: int,
     replicates: int,
     executor: Executor | None = None,
-    on_done: Callable[[Totals], None] | None = None,
-) -> list[list[Totals]]:
-    """Per-replicate totals of every scenario, replicates 0..R-1 of `seed` for each.
+    on_done: Callable[[ReplicateMetrics], None] | None = None,
+) -> list[list[ReplicateMetrics]]:
+    """Per-replicate metrics of every scenario, replicates 0..R-1 of `seed` for each.
 
     Every scenario's replicate r draws from the same random streams (common random
     numbers), so differences between scenarios are paired replicate by replicate.
     """
     if replicates < 1:
         raise ValueError(f"`replicates >= 1` must hold, but got {replicates=}")
-    executor = executor or LocalExecutor()
-    jobs = [(s, seed, r) for s in scenarios for r in range(replicates)]
-    flat = executor.map(replicate_job, jobs, on_done)
+    ready = [prepare(s) for s in scenarios]
+    jobs = [(s, seed, r) for s in ready for r in range(replicates)]
+    flat = (executor or InProcess()).map(replicate_job, jobs, on_done=on_done)
     return [flat[i * replicates : (i + 1) * replicates] for i in range(len(scenarios))]
 
 
-def describe_totals(totals: Iterable[Totals], metrics: Sequence[str] = METRICS) -> dict[str, Any]:
-    """`{metric: {mean, std, ci95_low, ci95_high}}` over replicates' totals."""
-    from marketsim.drivers.stats import describe
-
-    totals = list(totals)
-    return {m: describe([t[m] for t in totals]) for m in metrics}
-
-
 def curve_frame(
-    points: Sequence[Mapping[str, float]],
-    results: Sequence[Sequence[Totals]],
-    metrics: Sequence[str] = METRICS,
+    points: Sequence[Mapping[str, Any]],
+    results: Sequence[Sequence[ReplicateMetrics]],
+    metrics: Sequence[str] = HEADLINE,
 ) -> pd.DataFrame:
     """One row per point: its varied values, then `<metric>_mean/_std/_ci95_low/_ci95_high`."""
     rows = []
-    for point, totals in zip(points, results, strict=True):
+    for point, reps in zip(points, results, strict=True):
         row: dict[str, Any] = dict(point)
-        for metric, stats in describe_totals(totals, metrics).items():
-            for key, value in stats.items():
+        for metric, stats in describe_metrics(reps, metrics).items():
+            for key, value in stats.to_json().items():
                 row[f"{metric}_{key}"] = value
         rows.append(row)
     return pd.DataFrame(rows)
@@ -221,7 +168,7 @@ def sweep(
     seed: int | None = None,
     replicates: int = 3,
     executor: Executor | None = None,
-    on_done: Callable[[Totals], None] | None = None,
+    on_done: Callable[[ReplicateMetrics], None] | None = None,
 ) -> SweepResult:
     """Simulate every point of the grid of `axes` on common random numbers.
 
@@ -233,7 +180,7 @@ def sweep(
         seed: the seed of every point (default: the base scenario's).
         replicates: replicates per point.
         executor: where replicates run.
-        on_done: called with each replicate's totals as it completes.
+        on_done: called with each replicate's metrics as it completes.
 
     """
     points = grid(axes)
@@ -249,8 +196,3 @@ def sweep(
     )
     frame = curve_frame(points, results)
     return SweepResult(scenario, tuple(axes), seed, replicates, frame)
-
-
-def write_sweep_csv(result: SweepResult, path: Any) -> None:
-    """sweep.csv: one row per point, varied values first."""
-    result.frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")

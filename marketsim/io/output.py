@@ -1,19 +1,11 @@
-"""A run's output directory: every file complete, or nothing at all.
+"""An output directory: every file complete, or nothing at all.
 
-`write_run` writes each file of `RUN_FILES` into a temporary directory next to the
+`write_files` writes each `OutputFile` into a temporary directory next to the
 destination (so on the same filesystem), and only when all of them are complete renames
 that directory into place. An interrupted or failed write leaves neither half-written
 files nor a new output directory; with `force` an existing directory is replaced only
-after its replacement is complete, and restored if the final rename fails.
-
-Adding a file to every run (the HTML report, say) is one entry in `RUN_FILES`:
-
-    RUN_FILES = (*RUN_FILES, OutputFile("report.html", write_report))
-
-where `write_report(result, path)` writes the complete file at `path`. Other commands
-(`compare`) write their own list of `OutputFile`s with `write_run(payload, out, files=...)`;
-the payload is handed to each writer untouched, and a name may contain `/` to write into
-a sub-directory.
+after its replacement is complete, and restored if the final rename fails. `write_file`
+does the same for one file. What each command writes is listed in `marketsim.io.files`.
 """
 
 from __future__ import annotations
@@ -28,16 +20,17 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
-import pandas as pd
 
+from marketsim.core.errors import InputError
 from marketsim.core.stages import STAGES
-from marketsim.scenario import dump_resolved
 
 if TYPE_CHECKING:
-    from marketsim.drivers.results import Result
+    import pandas as pd
+
+P = TypeVar("P")
 
 RUNS_DIR = Path("runs")
 """Parent of the default output directory, `runs/<scenario name>`."""
@@ -54,63 +47,22 @@ TIMESERIES_LEADING = (
 """First columns of timeseries.csv, in this order (the user-facing contract)."""
 
 
-class OutputError(Exception):
+class OutputError(InputError):
     """The output directory cannot be used (exists and is not empty, is a file, ...)."""
 
 
 @dataclass(frozen=True)
-class OutputFile:
-    """One file of a run: its name in the output directory and the function writing it.
+class OutputFile(Generic[P]):
+    """One file of an output directory: its name and the function writing it.
 
-    `write(result, path)` writes the complete file at `path`; it may raise, in which case
-    nothing of the run is kept. `applies(result)` says whether the run has such a file.
+    `write(payload, path)` writes the complete file at `path`; it may raise, in which
+    case nothing is kept. `applies(payload)` says whether the payload has such a file. A
+    name may contain `/` to write into a sub-directory.
     """
 
     name: str
-    write: Callable[[Result, Path], None]
-    applies: Callable[[Result], bool] = lambda result: True
-
-
-# --------------------------------------------------------------------------- writers
-
-
-def write_summary(result: Result, path: Path) -> None:
-    """summary.json: `result.summary`, indented, with no NaN or infinity (null instead)."""
-    text = json.dumps(jsonable(result.summary), indent=2, allow_nan=False, ensure_ascii=False)
-    path.write_text(text + "\n", encoding="utf-8")
-
-
-def write_timeseries(result: Result, path: Path) -> None:
-    """timeseries.csv: one row per replicate and step, contract columns first."""
-    frame = timeseries_columns(result.timeseries, [c.id for c in result.scenario.channels])
-    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
-
-
-def write_resolved(result: Result, path: Path) -> None:
-    """scenario.resolved.yaml: the scenario with every default and the seed used."""
-    path.write_text(dump_resolved(result.scenario, result.seed), encoding="utf-8")
-
-
-def write_agents(result: Result, path: Path) -> None:
-    """agents.csv: one row per replicate and rep or broker (calls, deals, commission, ...)."""
-    result.agents.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
-
-
-def write_report(result: Result, path: Path) -> None:
-    """report.html: the interactive report, drawn as `marketsim report DIR` draws it."""
-    from marketsim.report.run_report import write_run_report
-
-    write_run_report(result, path)
-
-
-RUN_FILES: tuple[OutputFile, ...] = (
-    OutputFile("summary.json", write_summary),
-    OutputFile("timeseries.csv", write_timeseries),
-    OutputFile("scenario.resolved.yaml", write_resolved),
-    OutputFile("agents.csv", write_agents, applies=lambda result: not result.agents.empty),
-    OutputFile("report.html", write_report),
-)
-"""The files `marketsim run` writes, in the order they are written."""
+    write: Callable[[P, Path], None]
+    applies: Callable[[P], bool] = lambda payload: True
 
 
 def jsonable(value: Any) -> Any:
@@ -188,15 +140,15 @@ def check_destination(out: Path, *, force: bool = False, protect: Iterable[Path]
         raise OutputError(f"cannot create output directory {out}: {ancestor} is not writable")
 
 
-def write_run(
-    result: Result | Any,
+def write_files(
+    payload: P,
     out: Path,
+    files: Sequence[OutputFile[P]],
     *,
     force: bool = False,
-    files: Sequence[OutputFile] | None = None,
     protect: Iterable[Path] = (),
 ) -> list[Path]:
-    """Write every file of `files` (default `RUN_FILES`) into `out`, all or nothing.
+    """Write every file of `files` that applies to `payload` into `out`, all or nothing.
 
     Returns the paths written, in `files` order.
 
@@ -204,7 +156,7 @@ def write_run(
         OutputError: `out` may not be used (see `check_destination`).
 
     """
-    files = [f for f in (RUN_FILES if files is None else files) if f.applies(result)]
+    files = [f for f in files if f.applies(payload)]
     protect = list(protect)
     check_destination(out, force=force, protect=protect)
     target = _absolute(out)
@@ -216,7 +168,7 @@ def write_run(
         for file in files:
             path = staging / file.name
             path.parent.mkdir(parents=True, exist_ok=True)
-            file.write(result, path)
+            file.write(payload, path)
             if not path.is_file():
                 raise RuntimeError(f"the writer of {file.name} wrote no file")
             _fsync(path)
@@ -303,3 +255,30 @@ def _fsync(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_file(path: Path, text: str) -> None:
+    """Write `text` to `path` (UTF-8), replacing what is there only once it is complete."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(data: Any, path: Path) -> None:
+    """`data` as indented JSON, with no NaN or infinity (null instead)."""
+    text = json.dumps(jsonable(data), indent=2, allow_nan=False, ensure_ascii=False)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """`frame` as CSV: no index, Unix line ends, UTF-8."""
+    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")

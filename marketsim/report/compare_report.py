@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from marketsim.core.format import interval, number, p_value, signed
+from marketsim.drivers.metrics import LABELS, kind_of
+from marketsim.drivers.records import ComparisonRecord, Difference
+from marketsim.io.runs import ComparisonData, comparison_data
 from marketsim.report import figures as F
-from marketsim.report.data import ComparisonData, comparison_data
 from marketsim.report.page import Section, escape, page, table
 from marketsim.report.run_report import _channel_section, _funnel_section, _sales_section
 
@@ -14,14 +16,13 @@ if TYPE_CHECKING:
     from marketsim.drivers.compare import Comparison
 
 
-def write_compare_report(comparison: Comparison, path: Path) -> None:
+def comparison_html(comparison: Comparison) -> str:
     """report.html of a live comparison, as `marketsim report` draws it from the files."""
-    path.write_text(compare_page(comparison_data(comparison)), encoding="utf-8")
+    return compare_page(comparison_data(comparison))
 
 
-def verdict_rows(record: dict[str, Any]) -> tuple[list[str], list[list[str]], list[str]]:
+def verdict_rows(record: ComparisonRecord) -> tuple[list[str], list[list[str]], list[str]]:
     """The comparison table: columns, text rows and a CSS class per row (significant)."""
-    diffs = {(d["strategy"], d["metric"]): d for d in record["differences"]}
     columns = [
         "metric",
         "strategy",
@@ -34,47 +35,46 @@ def verdict_rows(record: dict[str, Any]) -> tuple[list[str], list[list[str]], li
         "verdict",
     ]
     rows, classes = [], []
-    for metric in record["metrics"]:
-        kind = "ratio" if metric == "roi" else "amount"
-        for strategy in record["strategies"]:
-            name = strategy["name"]
-            stats = record["metrics"][metric][name]
+    for metric, by_strategy in record.metrics.items():
+        kind = kind_of(metric)
+        for strategy in record.strategies:
+            name = strategy.name
+            stats = by_strategy[name]
             row = [
-                F.METRIC_LABELS.get(metric, metric),
+                LABELS.get(metric, metric),
                 name,
-                F.number(stats["mean"], kind),
-                F.interval(stats["ci95_low"], stats["ci95_high"], kind),
+                number(stats.mean, kind),
+                interval(stats.ci95_low, stats.ci95_high, kind),
             ]
-            diff = diffs.get((name, metric))
+            diff = record.difference(name, metric)
             if diff is None:
                 row += ["baseline", "", "", "", ""]
                 classes.append("")
             else:
-                p = diff.get("p_holm")
                 row += [
-                    _signed(diff.get("mean"), kind),
-                    F.interval(diff.get("ci95_low"), diff.get("ci95_high"), kind),
-                    F.number(diff.get("relative"), "percent"),
-                    "n/a" if p is None else ("< 0.001" if p < 0.001 else f"{p:.3f}"),
+                    signed(diff.mean, kind),
+                    interval(diff.ci95_low, diff.ci95_high, kind),
+                    number(diff.relative, "percent"),
+                    p_value(diff.p_holm),
                     verdict(diff),
                 ]
-                classes.append("significant" if diff.get("significant") else "")
+                classes.append("significant" if diff.significant else "")
             rows.append(row)
     return columns, rows, classes
 
 
-def verdict(diff: dict[str, Any]) -> str:
+def verdict(diff: Difference) -> str:
     """The verdict on a difference: better, worse or no significant difference."""
-    if not diff.get("significant"):
+    if not diff.significant:
         return "no significant difference"
-    return "better" if diff.get("better") else "worse"
+    return "better" if diff.better else "worse"
 
 
 def compare_sections(data: ComparisonData) -> list[Section]:
     """Every section of a comparison's report."""
     record = data.record
     runs = data.runs
-    unit = str(record.get("step", "step"))
+    unit = record.step
     series = {name: run.timeseries for name, run in runs.items()}
     summaries = {name: run.summary for name, run in runs.items()}
     columns, rows, classes = verdict_rows(record)
@@ -87,10 +87,10 @@ def compare_sections(data: ComparisonData) -> list[Section]:
                 align=["left", "left", *["right"] * 6, "left"],
                 row_classes=classes,
             ),
-            note=f"Against the baseline {record['baseline']}: the mean paired difference over "
-            f"{record['replicates']} replicates on common random numbers, its 95% CI, and the "
-            f"p-value after Holm correction over {record.get('family', 'every difference')}. "
-            f"Bold rows are significant at {record.get('alpha', 0.05):g}.",
+            note=f"Against the baseline {record.baseline}: the mean paired difference over "
+            f"{record.replicates} replicates on common random numbers, its 95% CI, and the "
+            f"p-value after Holm correction over {record.family}. "
+            f"Bold rows are significant at {record.alpha:g}.",
         ),
         Section(
             "Differences",
@@ -126,34 +126,26 @@ def compare_sections(data: ComparisonData) -> list[Section]:
 def compare_page(data: ComparisonData) -> str:
     """The complete HTML report of a comparison."""
     record = data.record
-    names = [s["name"] for s in record["strategies"]]
+    names = [s.name for s in record.strategies]
     title = f"{' vs '.join(names)}: comparison"
     subtitle = (
-        f"baseline {record['baseline']}; {record['replicates']} replicates each on common "
-        f"random numbers, seed {record['seed']}, {record['horizon']} {record.get('step', 'step')}s"
+        f"baseline {record.baseline}; {record.replicates} replicates each on common "
+        f"random numbers, seed {record.seed}, {record.horizon} {record.step}s"
     )
     return page(title, compare_sections(data), subtitle=subtitle)
 
 
-def _method_section(record: dict[str, Any]) -> Section:
-    rows = [
-        [s["name"], s.get("scenario", ""), s.get("file", ""), s.get("dir", "")]
-        for s in record["strategies"]
-    ]
+def _method_section(record: ComparisonRecord) -> Section:
+    rows = [[s.name, s.scenario, s.file, s.dir] for s in record.strategies]
     text = (
         "<p>Every strategy was simulated with the same seed and replicate indices, so "
         "replicate r of each strategy used the same random streams (common random numbers) "
         "and differences are measured pair by pair. Each difference has a Student-t 95% "
         "confidence interval and a two-sided paired t-test; p-values are Holm-adjusted over "
-        f"{escape(record.get('family', 'every difference'))}. Cost per acquisition is "
+        f"{escape(record.family)}. Cost per acquisition is "
         "(spend + commissions) / new customers.</p>"
     )
     return Section(
         "Method",
         html=text + table(["strategy", "scenario", "file", "output"], rows, align=["left"] * 4),
     )
-
-
-def _signed(x: float | None, kind: str) -> str:
-    text = F.number(x, kind)
-    return text if x is None or x < 0 else f"+{text}"

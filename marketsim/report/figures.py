@@ -1,6 +1,6 @@
 """Every figure of the reports, in two steps: a plain record of its data, then the drawing.
 
-`*_info` functions take what an output directory holds (summary dicts, timeseries and
+`*_info` functions take what an output directory holds (run summaries, timeseries and
 agents frames, comparison records) and return a small frozen dataclass of lists and
 numbers; `plot_*` functions turn that record into a plotly figure and compute nothing.
 Tests check the records without a browser (as Optuna does in `visualization/_edf.py`).
@@ -19,7 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from marketsim.core.format import number, p_value
 from marketsim.core.stages import STAGES
+from marketsim.drivers.metrics import LABELS
+from marketsim.drivers.records import ComparisonRecord, RunSummary, Stats
 
 COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c")
 """One colour per strategy (or series), in order; cycled beyond eight."""
@@ -38,15 +41,6 @@ PIPELINE_STAGES = (
 )
 """The sales pipeline as the timeseries counts it: (column, label)."""
 
-METRIC_LABELS = {
-    "revenue": "revenue",
-    "profit": "profit",
-    "spend": "spend",
-    "units": "units",
-    "customers": "customers",
-    "roi": "ROI",
-    "cost_per_acquisition": "cost per acquisition",
-}
 
 _LAYOUT = {
     "template": "none",
@@ -77,24 +71,6 @@ def _styled(fig: Any) -> Any:
 def color(i: int) -> str:
     """The colour of series `i`."""
     return COLORS[i % len(COLORS)]
-
-
-def number(x: float | None, kind: str = "amount") -> str:
-    """`x` for people: thousands separators, a percentage for ratios, n/a for None."""
-    if x is None or (isinstance(x, float) and not np.isfinite(x)):
-        return "n/a"
-    if kind == "ratio":
-        return f"{x:,.1%}"
-    if kind == "percent":
-        return f"{x:+,.1%}"
-    return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.2f}"
-
-
-def interval(low: float | None, high: float | None, kind: str = "amount") -> str:
-    """A 95% interval as text, or n/a."""
-    if low is None or high is None:
-        return "n/a"
-    return f"{number(low, kind)} to {number(high, kind)}"
 
 
 # --------------------------------------------------------------------------- over time
@@ -358,7 +334,7 @@ class ChannelInfo:
     series: list[ChannelSeries]
 
 
-def channel_info(summaries: Mapping[str, Mapping[str, Any]]) -> ChannelInfo:
+def channel_info(summaries: Mapping[str, RunSummary]) -> ChannelInfo:
     """Per channel: mean spend, last-touch revenue with its 95% CI, and ROI.
 
     Channel ROI is (attributed revenue - spend) / spend, with last-touch attributed
@@ -366,24 +342,23 @@ def channel_info(summaries: Mapping[str, Mapping[str, Any]]) -> ChannelInfo:
     """
     channels: list[str] = []
     for summary in summaries.values():
-        channels += [c for c in summary["by_channel"] if c not in channels]
+        channels += [c for c in summary.by_channel if c not in channels]
     series = []
     for name, summary in summaries.items():
-        by = summary["by_channel"]
         spend, revenue, low, high, roi = [], [], [], [], []
         for cid in channels:
-            entry = by.get(cid)
-            s = _mean(entry, "spend") if entry else None
-            stats = (entry or {}).get("attributed_revenue") or {}
-            r = stats.get("mean")
+            entry = summary.by_channel.get(cid)
+            s = entry.spend.mean if entry else None
+            stats = entry.attributed_revenue if entry else Stats()
+            r = stats.mean
             spend.append(s)
             revenue.append(r)
-            low.append(stats.get("ci95_low"))
-            high.append(stats.get("ci95_high"))
+            low.append(stats.ci95_low)
+            high.append(stats.ci95_high)
             roi.append((r - s) / s if s and r is not None else None)
         unattributed = {
-            source.replace("_", " "): (stats or {}).get("mean")
-            for source, stats in summary.get("unattributed_revenue", {}).items()
+            source.replace("_", " "): stats.mean
+            for source, stats in summary.unattributed_revenue.items()
         }
         series.append(ChannelSeries(name, channels, spend, revenue, low, high, roi, unattributed))
     return ChannelInfo(channels, series)
@@ -491,51 +466,40 @@ class BarsInfo:
     kind: str = "amount"
 
 
-def segment_info(summaries: Mapping[str, Mapping[str, Any]]) -> BarsInfo:
+def segment_info(summaries: Mapping[str, RunSummary]) -> BarsInfo:
     """Revenue per segment with its 95% CI, per strategy."""
     return _bars_from(
-        summaries, "by_segment", "revenue", "Revenue by segment", "means over replicates; 95% CI"
+        {name: {k: v.revenue for k, v in s.by_segment.items()} for name, s in summaries.items()},
+        "Revenue by segment",
+        "means over replicates; 95% CI",
     )
 
 
-def closer_info(summaries: Mapping[str, Mapping[str, Any]]) -> BarsInfo:
+def closer_info(summaries: Mapping[str, RunSummary]) -> BarsInfo:
     """Revenue by who closed it: self-service, reps, brokers or a renewal."""
-    categories: list[str] = []
-    for summary in summaries.values():
-        categories += [c for c in summary.get("revenue_by_closer", {}) if c not in categories]
-    names, mean, low, high = [], [], [], []
-    for name, summary in summaries.items():
-        by = summary.get("revenue_by_closer", {})
-        names.append(name)
-        mean.append([(by.get(c) or {}).get("mean") for c in categories])
-        low.append([(by.get(c) or {}).get("ci95_low") for c in categories])
-        high.append([(by.get(c) or {}).get("ci95_high") for c in categories])
-    labels = [c.replace("_", " ") for c in categories]
-    return BarsInfo(
+    info = _bars_from(
+        {name: s.revenue_by_closer for name, s in summaries.items()},
         "Revenue by who closed the sale",
         "means over replicates; 95% CI",
-        labels,
-        names,
-        mean,
-        low,
-        high,
     )
+    labels = [c.replace("_", " ") for c in info.categories]
+    return BarsInfo(info.title, info.subtitle, labels, info.names, info.mean, info.low, info.high)
 
 
 def _bars_from(
-    summaries: Mapping[str, Mapping[str, Any]], key: str, field: str, title: str, subtitle: str
+    stats_by_strategy: Mapping[str, Mapping[str, Stats]], title: str, subtitle: str
 ) -> BarsInfo:
+    """One bar per category (in the order first seen) and strategy."""
     categories: list[str] = []
-    for summary in summaries.values():
-        categories += [c for c in summary.get(key, {}) if c not in categories]
+    for by in stats_by_strategy.values():
+        categories += [c for c in by if c not in categories]
     names, mean, low, high = [], [], [], []
-    for name, summary in summaries.items():
-        by = summary.get(key, {})
-        stats = [(by.get(c) or {}).get(field) or {} for c in categories]
+    for name, by in stats_by_strategy.items():
+        stats = [by.get(c) or Stats() for c in categories]
         names.append(name)
-        mean.append([s.get("mean") for s in stats])
-        low.append([s.get("ci95_low") for s in stats])
-        high.append([s.get("ci95_high") for s in stats])
+        mean.append([s.mean for s in stats])
+        low.append([s.ci95_low for s in stats])
+        high.append([s.ci95_high for s in stats])
     return BarsInfo(title, subtitle, categories, names, mean, low, high)
 
 
@@ -699,17 +663,17 @@ class MetricMeansInfo:
     high: list[list[float | None]]
 
 
-def metric_means_info(record: Mapping[str, Any]) -> MetricMeansInfo:
+def metric_means_info(record: ComparisonRecord) -> MetricMeansInfo:
     """From comparison.json: every metric's mean and 95% CI for every strategy."""
-    names = [s["name"] for s in record["strategies"]]
-    metrics = list(record["metrics"])
-    get = record["metrics"]
+    names = [s.name for s in record.strategies]
+    metrics = list(record.metrics)
+    get = record.metrics
     return MetricMeansInfo(
         metrics=metrics,
         names=names,
-        mean=[[get[m][n]["mean"] for n in names] for m in metrics],
-        low=[[get[m][n]["ci95_low"] for n in names] for m in metrics],
-        high=[[get[m][n]["ci95_high"] for n in names] for m in metrics],
+        mean=[[get[m][n].mean for n in names] for m in metrics],
+        low=[[get[m][n].ci95_low for n in names] for m in metrics],
+        high=[[get[m][n].ci95_high for n in names] for m in metrics],
     )
 
 
@@ -723,7 +687,7 @@ def plot_metric_means(info: MetricMeansInfo) -> Any:
     fig = make_subplots(
         rows=rows,
         cols=cols,
-        subplot_titles=[METRIC_LABELS.get(m, m) for m in info.metrics],
+        subplot_titles=[LABELS.get(m, m) for m in info.metrics],
         vertical_spacing=0.16,
         horizontal_spacing=0.08,
     )
@@ -736,7 +700,7 @@ def plot_metric_means(info: MetricMeansInfo) -> Any:
                 marker_color=[color(i) for i in range(len(info.names))],
                 error_y=_whiskers(info.mean[k], info.low[k], info.high[k]),
                 showlegend=False,
-                name=METRIC_LABELS.get(metric, metric),
+                name=LABELS.get(metric, metric),
             ),
             row=row,
             col=col,
@@ -766,19 +730,19 @@ class DifferenceInfo:
     p_holm: list[float | None]
 
 
-def difference_info(record: Mapping[str, Any]) -> DifferenceInfo:
+def difference_info(record: ComparisonRecord) -> DifferenceInfo:
     """From comparison.json: each (strategy, metric) difference relative to the baseline."""
-    diffs = record["differences"]
+    diffs = record.differences
     return DifferenceInfo(
-        baseline=record["baseline"],
-        labels=[f"{METRIC_LABELS.get(d['metric'], d['metric'])}" for d in diffs],
-        strategies=[d["strategy"] for d in diffs],
-        relative=[d.get("relative") for d in diffs],
-        low=[d.get("relative_ci95_low") for d in diffs],
-        high=[d.get("relative_ci95_high") for d in diffs],
-        significant=[bool(d.get("significant")) for d in diffs],
-        better=[d.get("better") for d in diffs],
-        p_holm=[d.get("p_holm") for d in diffs],
+        baseline=record.baseline,
+        labels=[LABELS.get(d.metric, d.metric) for d in diffs],
+        strategies=[d.strategy for d in diffs],
+        relative=[d.relative for d in diffs],
+        low=[d.relative_ci95_low for d in diffs],
+        high=[d.relative_ci95_high for d in diffs],
+        significant=[d.significant for d in diffs],
+        better=[d.better for d in diffs],
+        p_holm=[d.p_holm for d in diffs],
     )
 
 
@@ -815,7 +779,7 @@ def plot_differences(info: DifferenceInfo) -> Any:
                     [info.low[k] for k in idx],
                     [info.high[k] for k in idx],
                 ),
-                customdata=[[_p_text(info.p_holm[k])] for k in idx],
+                customdata=[[p_value(info.p_holm[k])] for k in idx],
                 hovertemplate="%{y}: %{x:+.2%}<br>p (Holm) %{customdata[0]}<extra></extra>",
                 showlegend=True,
             )
@@ -842,17 +806,6 @@ def _verdict_color(better: bool | None) -> str:
     if better is None:
         return NEUTRAL
     return GOOD if better else BAD
-
-
-def _p_text(p: float | None) -> str:
-    if p is None:
-        return "n/a"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def _mean(entry: Mapping[str, Any] | None, key: str) -> float | None:
-    stats = (entry or {}).get(key) or {}
-    return stats.get("mean")
 
 
 def _column_mean(frame: pd.DataFrame, column: str) -> float:

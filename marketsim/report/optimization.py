@@ -8,31 +8,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from marketsim.core.format import interval, number
+from marketsim.drivers.metrics import kind_of
+from marketsim.drivers.records import MarginalReturn, OptimizationSummary, Stats
 from marketsim.report.page import Section, cards, page, table
+
+if TYPE_CHECKING:
+    from marketsim.drivers.optimize.runner import Outcome
+    from marketsim.drivers.sweep import SweepResult
 
 BLUE, ORANGE, GREY = "#1f6feb", "#d1242f", "#8c959f"
 BAND = "rgba(31,111,235,0.15)"
 
 
-def _num(x: Any, kind: str = "amount") -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "n/a"
-    if kind == "ratio":
-        return f"{x:,.1%}"
-    if kind == "slope":
-        return f"{x:,.3f}"
-    return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.2f}"
+def _ci(stats: Stats, kind: str = "amount") -> str:
+    return f"95% CI {interval(stats.ci95_low, stats.ci95_high, kind)}"
 
 
-def _ci(stats: dict[str, Any] | None, kind: str = "amount") -> str:
-    if not stats or stats.get("ci95_low") is None:
-        return "n/a"
-    return f"{_num(stats['ci95_low'], kind)} to {_num(stats['ci95_high'], kind)}"
+def _finite(x: Any) -> float | None:
+    """A cell of a CSV-born frame as a number, None where it is empty (NaN)."""
+    return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else float(x)
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go.Figure:
@@ -65,34 +65,40 @@ def _band(fig: go.Figure, x: Sequence[float], low: Sequence[float], high: Sequen
 # --------------------------------------------------------------------------- optimisation
 
 
-def optimization_page(summary: dict[str, Any], trials: pd.DataFrame, curves: pd.DataFrame) -> str:
+def optimization_html(outcome: Outcome) -> str:
+    """optimization.html of a finished optimisation."""
+    return optimization_page(outcome.summary, outcome.trials, outcome.curves)
+
+
+def sweep_html(result: SweepResult) -> str:
+    """sweep.html of a finished sweep."""
+    subtitle = f"seed {result.seed}, {result.replicates} replicates a point"
+    axes = [a.path for a in result.axes]
+    return sweep_page(result.frame, axes, title=f"Sweep: {result.scenario.name}", subtitle=subtitle)
+
+
+def optimization_page(
+    summary: OptimizationSummary, trials: pd.DataFrame, curves: pd.DataFrame
+) -> str:
     """The complete optimization.html page."""
-    objective = summary["objective"]
-    kind = "ratio" if objective == "roi" else "amount"
-    best, base, uplift = summary["best"], summary["baseline"], summary["uplift"]
-    re = summary["reevaluation"]
+    objective = summary.objective
+    kind = kind_of(objective)
+    best, base, uplift = summary.best, summary.baseline, summary.uplift
+    re = summary.reevaluation
+    relative = f"; {uplift.relative:+.1%}" if uplift.relative is not None else ""
     head = cards(
         [
-            (
-                f"best {objective}",
-                _num(best["objective"]["mean"], kind),
-                f"95% CI {_ci(best['objective'], kind)}",
-            ),
-            (
-                f"baseline {objective}",
-                _num(base["objective"]["mean"], kind),
-                f"95% CI {_ci(base['objective'], kind)}",
-            ),
+            (f"best {objective}", number(best.objective.mean, kind), _ci(best.objective, kind)),
+            (f"baseline {objective}", number(base.objective.mean, kind), _ci(base.objective, kind)),
             (
                 "uplift",
-                _num(uplift["absolute"]["mean"], kind),
-                f"95% CI {_ci(uplift['absolute'], kind)}"
-                + (f"; {uplift['relative']:+.1%}" if uplift.get("relative") is not None else ""),
+                number(uplift.absolute.mean, kind),
+                _ci(uplift.absolute, kind) + relative,
             ),
             (
                 "trials",
-                str(summary["trials"].get("complete", 0)),
-                f"of {summary['trials']['requested']} requested",
+                str(summary.trials.get("complete", 0)),
+                f"of {summary.trials['requested']} requested",
             ),
         ]
     )
@@ -102,8 +108,8 @@ def optimization_page(summary: dict[str, Any], trials: pd.DataFrame, curves: pd.
             html=head,
             note=(
                 f"Best plan and the scenario as written, both re-evaluated on fresh seed "
-                f"{re['seed']} "
-                f"with {re['replicates']} replicates (not the search's own numbers); the uplift is "
+                f"{re.seed} "
+                f"with {re.replicates} replicates (not the search's own numbers); the uplift is "
                 "the paired difference replicate by replicate."
             ),
         ),
@@ -114,16 +120,16 @@ def optimization_page(summary: dict[str, Any], trials: pd.DataFrame, curves: pd.
             note="Each completed trial's search value; the line is the best so far.",
         ),
     ]
-    if summary.get("importance"):
+    if summary.importance:
         sections.append(
             Section(
                 "What matters",
-                figures=[_importance(summary["importance"])],
+                figures=[_importance(summary.importance)],
                 note="PED-ANOVA importance of each decision for the objective, "
                 "over completed trials.",
             )
         )
-    if summary.get("pareto"):
+    if summary.pareto:
         sections.append(
             Section("Pareto front", figures=[_pareto(trials, summary)], note=_pareto_note(summary))
         )
@@ -139,12 +145,12 @@ def optimization_page(summary: dict[str, Any], trials: pd.DataFrame, curves: pd.
                 ),
             )
         )
-    if summary.get("marginal_roi"):
+    if summary.marginal_roi:
         sections.append(
             Section(
                 "Marginal ROI at the optimum",
-                figures=[_marginal(summary["marginal_roi"])],
-                html=_marginal_table(summary["marginal_roi"]),
+                figures=[_marginal(summary.marginal_roi)],
+                html=_marginal_table(summary.marginal_roi),
                 note=(
                     "Extra objective per extra unit of budget, by finite differences on common "
                     "random numbers. Where no bound binds these should be about equal: otherwise "
@@ -154,33 +160,32 @@ def optimization_page(summary: dict[str, Any], trials: pd.DataFrame, curves: pd.
         )
     sections.append(Section("Candidates re-evaluated", html=_candidates_table(summary)))
     subtitle = (
-        f"{summary['scenario']}: maximise {objective} ({summary['risk']}) with total budget "
-        f"{_num(summary['total_budget'])}; sampler {summary['study']['sampler']}, "
-        f"seed {summary['study']['seed']}, {summary['search']['replicates']} replicates a trial"
+        f"{summary.scenario}: maximise {objective} ({summary.risk}) with total budget "
+        f"{number(summary.total_budget)}; sampler {summary.study.sampler}, "
+        f"seed {summary.study.seed}, {summary.search.replicates} replicates a trial"
     )
-    return page(f"Optimisation: {summary['scenario']}", sections, subtitle=subtitle)
+    return page(f"Optimisation: {summary.scenario}", sections, subtitle=subtitle)
 
 
-def _allocation_table(summary: dict[str, Any]) -> str:
-    best, base = summary["best"], summary["baseline"]
-    marginal = summary.get("marginal_roi", {})
+def _allocation_table(summary: OptimizationSummary) -> str:
+    best, base = summary.best, summary.baseline
     rows = []
-    for cid, value in best["budgets"].items():
-        bound = summary["bounds"].get(cid, {})
-        high = _num(bound["max"]) if bound.get("max") is not None else "no limit"
-        limits = f"{_num(bound.get('min'))} to {high}"
-        m = marginal.get(cid, {})
+    for cid, value in best.budgets.items():
+        bound = summary.bounds.get(cid)
+        high = number(bound.max) if bound and bound.max is not None else "no limit"
+        limits = f"{number(bound.min if bound else None)} to {high}"
+        m = summary.marginal_roi.get(cid) or Stats()
         rows.append(
             [
                 cid,
-                _num(base["budgets"].get(cid)),
-                _num(value),
+                number(base.budgets.get(cid)),
+                number(value),
                 limits,
-                _num(m.get("mean"), "slope"),
-                _ci(m, "slope"),
+                number(m.mean, "slope"),
+                interval(m.ci95_low, m.ci95_high, "slope"),
             ]
         )
-    for key, value in best["decision"].items():
+    for key, value in best.decision.items():
         if not key.startswith("budget."):
             rows.append(
                 [
@@ -195,7 +200,7 @@ def _allocation_table(summary: dict[str, Any]) -> str:
     return table(["decision", "baseline", "best", "bounds", "marginal ROI", "95% CI"], rows)
 
 
-def _history(trials: pd.DataFrame, summary: dict[str, Any]) -> go.Figure:
+def _history(trials: pd.DataFrame, summary: OptimizationSummary) -> go.Figure:
     fig = go.Figure()
     done = trials[trials["state"] == "complete"] if not trials.empty else trials
     if not done.empty:
@@ -212,9 +217,7 @@ def _history(trials: pd.DataFrame, summary: dict[str, Any]) -> go.Figure:
                 line={"color": BLUE},
             )
         )
-    return _layout(
-        fig, "Objective by trial", "trial", f"{summary['objective']} ({summary['risk']})"
-    )
+    return _layout(fig, "Objective by trial", "trial", f"{summary.objective} ({summary.risk})")
 
 
 def _importance(importance: dict[str, float]) -> go.Figure:
@@ -227,11 +230,11 @@ def _importance(importance: dict[str, float]) -> go.Figure:
     )
 
 
-def _pareto(trials: pd.DataFrame, summary: dict[str, Any]) -> go.Figure:
+def _pareto(trials: pd.DataFrame, summary: OptimizationSummary) -> go.Figure:
     fig = go.Figure()
     done = trials[trials["state"] == "complete"]
     front = done[done["pareto"].astype(bool)].sort_values("objective_2")
-    x_label = "spend" if summary["pareto"] == "spend" else "risk measure"
+    x_label = "spend" if summary.pareto == "spend" else "risk measure"
     fig.add_trace(
         go.Scatter(
             x=done["objective_2"],
@@ -250,11 +253,11 @@ def _pareto(trials: pd.DataFrame, summary: dict[str, Any]) -> go.Figure:
             line={"color": ORANGE},
         )
     )
-    return _layout(fig, "Pareto front", x_label, summary["objective"])
+    return _layout(fig, "Pareto front", x_label, summary.objective)
 
 
-def _pareto_note(summary: dict[str, Any]) -> str:
-    if summary["pareto"] == "spend":
+def _pareto_note(summary: OptimizationSummary) -> str:
+    if summary.pareto == "spend":
         return (
             "Objective against total spend: "
             "each point on the front is the best found for its spend."
@@ -265,8 +268,8 @@ def _pareto_note(summary: dict[str, Any]) -> str:
     )
 
 
-def _curve(curves: pd.DataFrame, channel: str, summary: dict[str, Any]) -> go.Figure:
-    metric = "profit" if summary["objective"] == "roi" else summary["objective"]
+def _curve(curves: pd.DataFrame, channel: str, summary: OptimizationSummary) -> go.Figure:
+    metric = "profit" if summary.objective == "roi" else summary.objective
     rows = curves[(curves["channel"] == channel) & ~curves["chosen"].astype(bool)]
     chosen = curves[(curves["channel"] == channel) & curves["chosen"].astype(bool)]
     fig = go.Figure()
@@ -297,57 +300,55 @@ def _curve(curves: pd.DataFrame, channel: str, summary: dict[str, Any]) -> go.Fi
     return _layout(fig, f"{channel}: response curve", f"{channel} budget", metric)
 
 
-def _marginal(marginal: dict[str, Any]) -> go.Figure:
+def _marginal(marginal: dict[str, MarginalReturn]) -> go.Figure:
     names = list(marginal)
-    means = [marginal[n]["mean"] for n in names]
+    means = [marginal[n].mean for n in names]
     errors = [
-        (marginal[n]["ci95_high"] - marginal[n]["mean"])
-        if marginal[n].get("ci95_high") is not None
-        else 0
-        for n in names
+        (m.ci95_high - m.mean) if m.ci95_high is not None and m.mean is not None else 0
+        for m in marginal.values()
     ]
     fig = go.Figure(
         go.Bar(x=names, y=means, error_y={"type": "data", "array": errors}, marker={"color": BLUE})
     )
-    metric = next(iter(marginal.values()))["metric"]
+    metric = next(iter(marginal.values())).metric
     return _layout(fig, "Marginal ROI per channel", "channel", f"d {metric} / d budget")
 
 
-def _marginal_table(marginal: dict[str, Any]) -> str:
+def _marginal_table(marginal: dict[str, MarginalReturn]) -> str:
     rows = [
         [
             cid,
-            _num(m["budget"]),
-            _num(m["delta"]),
-            m["difference"],
-            _num(m["mean"], "slope"),
-            _ci(m, "slope"),
+            number(m.budget),
+            number(m.delta),
+            m.difference,
+            number(m.mean, "slope"),
+            interval(m.ci95_low, m.ci95_high, "slope"),
         ]
         for cid, m in marginal.items()
     ]
     return table(["channel", "budget", "step", "difference", "marginal ROI", "95% CI"], rows)
 
 
-def _candidates_table(summary: dict[str, Any]) -> str:
-    kind = "ratio" if summary["objective"] == "roi" else "amount"
+def _candidates_table(summary: OptimizationSummary) -> str:
+    kind = kind_of(summary.objective)
     rows = []
     classes = []
-    for c in summary["candidates"]:
+    for c in summary.candidates:
         budgets = ", ".join(
-            f"{k.removeprefix('budget.')} {_num(v)}"
-            for k, v in c["decision"].items()
-            if k.startswith("budget.")
+            f"{k.removeprefix('budget.')} {number(v)}"
+            for k, v in c.decision.items()
+            if k.startswith("budget.") and not isinstance(v, str)
         )
         rows.append(
             [
-                str(c["trial"]) + (" (baseline plan)" if c.get("baseline_plan") else ""),
-                _num(c["search_values"][0], kind),
-                _num(c["objective"]["mean"], kind),
-                _ci(c["objective"], kind),
+                str(c.trial) + (" (baseline plan)" if c.baseline_plan else ""),
+                number(c.search_values[0], kind),
+                number(c.objective.mean, kind),
+                interval(c.objective.ci95_low, c.objective.ci95_high, kind),
                 budgets,
             ]
         )
-        classes.append("significant" if c["trial"] == summary["best"]["trial"] else "")
+        classes.append("significant" if c.trial == summary.best.trial else "")
     return table(
         ["trial", "search value", "re-evaluated mean", "95% CI", "budgets"],
         rows,
@@ -399,15 +400,15 @@ def sweep_page(
     columns = [*axes, *(f"{m} mean" for m in metrics), *(f"{m} 95% CI" for m in metrics)]
     rows = []
     for _, r in frame.iterrows():
-        kind = {m: "ratio" if m == "roi" else "amount" for m in metrics}
         rows.append(
             [
                 *(f"{r[a]:g}" for a in axes),
-                *(_num(r.get(f"{m}_mean"), kind[m]) for m in metrics),
+                *(number(_finite(r.get(f"{m}_mean")), kind_of(m)) for m in metrics),
                 *(
-                    _ci(
-                        {"ci95_low": r.get(f"{m}_ci95_low"), "ci95_high": r.get(f"{m}_ci95_high")},
-                        kind[m],
+                    interval(
+                        _finite(r.get(f"{m}_ci95_low")),
+                        _finite(r.get(f"{m}_ci95_high")),
+                        kind_of(m),
                     )
                     for m in metrics
                 ),

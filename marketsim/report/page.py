@@ -168,7 +168,7 @@ def page(
     from plotly.offline import get_plotlyjs
 
     if not footer:
-        from marketsim import __version__
+        from marketsim.core.version import __version__
 
         footer = f"marketsim {__version__}"
     body = []

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
-from marketsim.report.data import ReportError, kind_of, load_comparison, load_run
-
-REPORT = "report.html"
+from marketsim.io.files import REPORT
+from marketsim.io.output import write_file
+from marketsim.io.runs import kind_of, load_comparison, load_run
 
 
 def build(directory: Path) -> str:
@@ -35,19 +32,5 @@ def rebuild(directory: Path, out: Path | None = None) -> Path:
     """
     html = build(directory)
     out = directory / REPORT if out is None else out
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.tmp-", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(html)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_file(out, html)
     return out
-
-
-__all__ = ["REPORT", "ReportError", "build", "rebuild"]

@@ -2,60 +2,51 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from marketsim.core.format import interval, number
+from marketsim.drivers import metrics as M
+from marketsim.drivers.records import RunSummary, Stats
+from marketsim.io.runs import RunData, run_data
 from marketsim.report import figures as F
-from marketsim.report.data import RunData, run_data
 from marketsim.report.page import Section, cards, escape, page, table
 
 if TYPE_CHECKING:
     from marketsim.drivers.results import Result
 
-HEADLINE = (
-    ("revenue", "revenue", "amount"),
-    ("profit", "profit", "amount"),
-    ("spend", "spend", "amount"),
-    ("units", "units", "amount"),
-    ("customers", "customers", "amount"),
-    ("roi", "ROI", "ratio"),
-    ("cost_per_acquisition", "cost per acquisition", "amount"),
-)
+HEADLINE = (*M.HEADLINE, "cost_per_acquisition")
+"""The headline cards, in order: summary.json's headline metrics and cost per acquisition."""
 
 
-def write_run_report(result: Result, path: Path) -> None:
+def run_html(result: Result) -> str:
     """report.html of a live run: the page `marketsim report` would draw from its files."""
-    path.write_text(run_page(run_data(result)), encoding="utf-8")
+    return run_page(run_data(result))
 
 
-def headline_metrics(run: RunData) -> dict[str, dict[str, float | None]]:
-    """Headline metrics with 95% CIs: summary.json's, plus cost per acquisition."""
-    from marketsim.drivers.compare import replicate_metrics
-    from marketsim.drivers.stats import describe
-
-    metrics = {name: run.summary["metrics"].get(name) for name, _, _ in HEADLINE}
-    per_rep = replicate_metrics(run.timeseries)
-    metrics["cost_per_acquisition"] = describe(per_rep["cost_per_acquisition"].dropna().to_numpy())
-    return {k: v for k, v in metrics.items() if v is not None}
+def headline_metrics(run: RunData) -> dict[str, Stats]:
+    """Headline metrics with 95% CIs: summary.json's, and cost per acquisition."""
+    acquisition = M.describe_metrics(
+        M.of_run(run.timeseries), ["cost_per_acquisition"], defined_only=True
+    )
+    return {name: run.summary.metrics[name] for name in M.HEADLINE} | acquisition
 
 
 def run_sections(run: RunData) -> list[Section]:
     """Every section of a run's report."""
     summary = run.summary
-    unit = str(summary.get("step", "step"))
+    unit = summary.step
     runs = {run.name: run.timeseries}
     summaries = {run.name: summary}
-    n = int(summary["replicates"])
+    n = summary.replicates
 
     metrics = headline_metrics(run)
     headline = cards(
         (
-            label,
-            F.number(metrics[name]["mean"], kind),
-            f"95% CI {F.interval(metrics[name]['ci95_low'], metrics[name]['ci95_high'], kind)}",
+            M.LABELS[name],
+            number(metrics[name].mean, M.kind_of(name)),
+            f"95% CI {interval(metrics[name].ci95_low, metrics[name].ci95_high, M.kind_of(name))}",
         )
-        for name, label, kind in HEADLINE
-        if name in metrics
+        for name in HEADLINE
     )
     sections = [
         Section(
@@ -79,7 +70,7 @@ def run_sections(run: RunData) -> list[Section]:
     ]
     if run.channel_ids:
         sections.append(_channel_section(summaries, single=summary))
-    if len(summary.get("by_segment", {})) > 0:
+    if summary.by_segment:
         sections.append(Section("Segments", figures=[F.plot_bars(F.segment_info(summaries))]))
     if run.has_sales:
         sections.append(_sales_section(runs, {run.name: run.agents}, summaries))
@@ -90,10 +81,9 @@ def run_sections(run: RunData) -> list[Section]:
 def run_page(run: RunData) -> str:
     """The complete HTML report of a run."""
     summary = run.summary
-    n = int(summary["replicates"])
+    n = summary.replicates
     subtitle = (
-        f"{n} replicate{'s' * (n != 1)}, seed {summary['seed']}, "
-        f"{summary['horizon']} {summary.get('step', 'step')}s"
+        f"{n} replicate{'s' * (n != 1)}, seed {summary.seed}, {summary.horizon} {summary.step}s"
     )
     return page(f"{run.name}: run report", run_sections(run), subtitle=subtitle)
 
@@ -112,7 +102,7 @@ def _funnel_section(runs: dict[str, Any], run: RunData | None, unit: str) -> Sec
     for k, stage in enumerate(info.stages):
         row = [stage]
         for s in info.series:
-            row += [F.number(s.reached[k]), F.number(s.conversion[k], "ratio")]
+            row += [number(s.reached[k]), number(s.conversion[k], "ratio")]
         rows.append(row)
     columns = ["stage"]
     for s in info.series:
@@ -137,7 +127,7 @@ def _funnel_section(runs: dict[str, Any], run: RunData | None, unit: str) -> Sec
 
 
 def _channel_section(
-    summaries: dict[str, dict[str, Any]], *, single: dict[str, Any] | None = None
+    summaries: dict[str, RunSummary], *, single: RunSummary | None = None
 ) -> Section:
     info = F.channel_info(summaries)
     html = ""
@@ -153,8 +143,8 @@ def _channel_section(
     )
 
 
-def _channel_table(summary: dict[str, Any]) -> str:
-    incremental = any("incremental_revenue" in e for e in summary["by_channel"].values())
+def _channel_table(summary: RunSummary) -> str:
+    incremental = any(e.incremental_revenue for e in summary.by_channel.values())
     columns = [
         "channel",
         "type",
@@ -167,44 +157,32 @@ def _channel_table(summary: dict[str, Any]) -> str:
     if incremental:
         columns += ["incremental revenue", "95% CI "]
     rows = []
-    for cid, entry in summary["by_channel"].items():
-        spend = (entry.get("spend") or {}).get("mean")
-        last = entry.get("attributed_revenue") or {}
-        first = entry.get("first_touch_revenue") or {}
-        revenue = last.get("mean")
+    for cid, entry in summary.by_channel.items():
+        spend = entry.spend.mean
+        last = entry.attributed_revenue
+        revenue = last.mean
         roi = (revenue - spend) / spend if spend and revenue is not None else None
         row = [
             cid,
-            entry.get("type", ""),
-            F.number(spend),
-            F.number(revenue),
-            F.interval(last.get("ci95_low"), last.get("ci95_high")),
-            F.number(first.get("mean")),
-            F.number(roi, "ratio"),
+            entry.type,
+            number(spend),
+            number(revenue),
+            interval(last.ci95_low, last.ci95_high),
+            number(entry.first_touch_revenue.mean),
+            number(roi, "ratio"),
         ]
         if incremental:
-            inc = entry.get("incremental_revenue") or {}
-            row += [
-                F.number(inc.get("mean")),
-                F.interval(inc.get("ci95_low"), inc.get("ci95_high")),
-            ]
+            inc = entry.incremental_revenue or Stats()
+            row += [number(inc.mean), interval(inc.ci95_low, inc.ci95_high)]
         rows.append(row)
-    for source, stats in summary.get("unattributed_revenue", {}).items():
-        row = [
-            source.replace("_", " "),
-            "no channel",
-            "",
-            F.number((stats or {}).get("mean")),
-            "",
-            "",
-            "",
-        ]
+    for source, stats in summary.unattributed_revenue.items():
+        row = [source.replace("_", " "), "no channel", "", number(stats.mean), "", "", ""]
         rows.append(row + (["", ""] if incremental else []))
     return table(columns, rows, align=["left", "left", *["right"] * (len(columns) - 2)])
 
 
 def _sales_section(
-    runs: dict[str, Any], agents: dict[str, Any], summaries: dict[str, dict[str, Any]]
+    runs: dict[str, Any], agents: dict[str, Any], summaries: dict[str, RunSummary]
 ) -> Section:
     pipeline = F.pipeline_info(runs)
     figures = [F.plot_pipeline(pipeline)]
@@ -218,8 +196,8 @@ def _sales_section(
     rows = [
         [
             name,
-            *(F.number(v) for v in pipeline.totals[i]),
-            *(F.number(v) for v in pipeline.lost[i].values()),
+            *(number(v) for v in pipeline.totals[i]),
+            *(number(v) for v in pipeline.lost[i].values()),
         ]
         for i, name in enumerate(pipeline.names)
     ]

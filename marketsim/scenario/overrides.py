@@ -11,10 +11,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Iterable
-from typing import Any
 
-from marketsim.core.errors import Problem, ScenarioError, did_you_mean, quoted, show
-from marketsim.scenario.source import Document, Location, Path, parse_yaml
+from marketsim.core.errors import Problem, ScenarioError, show
+from marketsim.scenario.paths import PathError, locate
+from marketsim.scenario.source import Document, Location, parse_yaml
 
 SOURCE = "--set"
 
@@ -49,22 +49,16 @@ def _apply(doc: Document, text: str, line: int) -> None:
             for p in e.problems
         ) from None
 
-    path: Path = ()
-    parent, node = None, doc.data
-    created: list[tuple[Path, int]] = []
-    for i, (part, col) in enumerate(zip(parts, cols, strict=True)):
-        key = _key(node, part, create=True)
-        if key is None:
-            raise _refuse(line, col, ".".join(parts[: i + 1]), _why_not(node, part))
-        if i < len(parts) - 1 and isinstance(node, dict) and node.get(key) is None:
-            # A section the file leaves out (e.g. `sales:`) starts empty; validation
-            # then judges the key, so a misspelt one is reported here with did-you-mean.
-            node[key] = {}
-            created.append(((*path, key), col))
-        path, parent, node = (*path, key), node, _child(node, key)
-    parent[path[-1]] = fragment.data
-    for section, col in created:
-        doc.values[section] = doc.keys[section] = Location(SOURCE, line, col)
+    try:
+        spot = locate(doc.data, parts)
+    except PathError as e:
+        raise _refuse(line, cols[e.part], ".".join(parts[: e.part + 1]), str(e)) from None
+    spot.container[spot.key] = fragment.data
+    path = spot.path
+    for i in spot.created:
+        # A section the file leaves out (e.g. `sales:`) starts empty; validation then
+        # judges the key, so a misspelt one is reported here with did-you-mean.
+        doc.values[path[: i + 1]] = doc.keys[path[: i + 1]] = Location(SOURCE, line, cols[i])
 
     for marks in (doc.values, doc.keys):  # the old value's positions no longer apply
         for stale in [p for p in marks if p[: len(path)] == path]:
@@ -73,42 +67,6 @@ def _apply(doc: Document, text: str, line: int) -> None:
     doc.keys.update({(*path, *p): where for p, where in fragment.keys.items()})
     doc.values.setdefault(path, Location(SOURCE, line, len(target) + 2))  # an empty value
     doc.keys[path] = Location(SOURCE, line, cols[-1])
-
-
-def _key(node: Any, part: str, *, create: bool) -> str | int | None:
-    """The key or index `part` names in `node`; a mapping's key may be new."""
-    if not part:
-        return None
-    if isinstance(node, dict):
-        return part if part in node or create else None
-    if isinstance(node, list):
-        for i, item in enumerate(node):
-            if isinstance(item, dict) and item.get("id") == part:
-                return i
-        if part.isdigit() and int(part) < len(node):  # ids start with a letter
-            return int(part)
-    return None
-
-
-def _child(node: Any, key: str | int) -> Any:
-    return node.get(key) if isinstance(node, dict) else node[key]
-
-
-def _why_not(node: Any, part: str) -> str:
-    if not part:
-        return "expected a key or id between the dots, found nothing"
-    if isinstance(node, dict):
-        return f"expected one of the keys {quoted(node)}, found {show(part)}" + did_you_mean(
-            part, node
-        )
-    if not isinstance(node, list):
-        return f"expected a mapping or list to look up {show(part)} in, found {show(node)}"
-    ids = [item["id"] for item in node if isinstance(item, dict) and "id" in item]
-    if not ids:
-        return f"expected an index below {len(node)}, found {show(part)}"
-    return f"expected the id of an item, one of {quoted(ids)}, found {show(part)}" + did_you_mean(
-        part, ids
-    )
 
 
 def _refuse(line: int, col: int, path: str, message: str) -> ScenarioError:

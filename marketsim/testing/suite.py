@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from marketsim.testing import SOURCE, PluginCase, bad_values, run_case
+from marketsim.testing.case import SOURCE, PluginCase, bad_values, run_case
 
 
 class PluginTestSuite:

@@ -33,20 +33,22 @@ from optuna.distributions import (
 )
 from optuna.trial import FrozenTrial, TrialState
 
+from marketsim.core.limits import MAX_SEED
 from marketsim.drivers.execution import Executor
+from marketsim.drivers.metrics import HEADLINE, ReplicateMetrics, describe_metrics
 from marketsim.drivers.optimize.objective import metric_value
 from marketsim.drivers.optimize.space import Plan
-from marketsim.drivers.optimize.study import BASELINE_ATTR, RESULT_ATTR, Question
+from marketsim.drivers.optimize.study import BASELINE_ATTR, Question, trial_result
+from marketsim.drivers.records import MarginalReturn, Stats
 from marketsim.drivers.stats import describe
-from marketsim.drivers.sweep import Totals, curve_frame, describe_totals, evaluate, with_values
+from marketsim.drivers.sweep import curve_frame, evaluate
+from marketsim.scenario.paths import with_values
 from marketsim.scenario.schema import Scenario
-
-MAX_SEED = 2**63
 
 
 def fresh_seed(seed: int) -> int:
     """The seed of re-evaluation: never the search's seed, so its luck does not carry over."""
-    return (seed + 1) % MAX_SEED
+    return (seed + 1) % (MAX_SEED + 1)
 
 
 # --------------------------------------------------------------------------- trials
@@ -58,7 +60,7 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
     front = {t.number for t in study.best_trials} if multi and _any_complete(study) else set()
     rows = []
     for t in study.get_trials(deepcopy=False):
-        result = t.user_attrs.get(RESULT_ATTR, {})
+        result = trial_result(t)
         row: dict[str, Any] = {"trial": t.number, "state": t.state.name.lower()}
         if multi:
             row["objective"] = t.values[0] if t.values else None
@@ -67,13 +69,13 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
         else:
             row["objective"] = t.value
         for key in ("mean", "std", "ci95_low", "ci95_high", "risk", "spend"):
-            row[key] = result.get(key)
+            row[key] = getattr(result, key) if result else None
         row["baseline"] = bool(t.user_attrs.get(BASELINE_ATTR, False))
-        for key, value in result.get("decision", {}).items():
+        for key, value in (result.decision if result else {}).items():
             row[key] = value
         for key, value in t.params.items():
             row[f"param.{key}"] = value
-        seconds = result.get("seconds")  # the trial's own time, wherever it ran
+        seconds = result.seconds if result else None  # the trial's own time, wherever it ran
         if seconds is None and t.datetime_complete and t.datetime_start:
             seconds = (t.datetime_complete - t.datetime_start).total_seconds()
         row["seconds"] = None if seconds is None else round(seconds, 3)
@@ -106,7 +108,8 @@ def candidates(study: optuna.Study, count: int, front_cap: int = 10) -> list[Fro
     chosen: list[FrozenTrial] = []
     seen: set[str] = set()
     for t in sorted(done, key=lambda t: -t.value):
-        key = repr(sorted(t.user_attrs.get(RESULT_ATTR, {}).get("decision", {}).items()))
+        result = trial_result(t)
+        key = repr(sorted((result.decision if result else {}).items()))
         if key in seen:
             continue
         seen.add(key)
@@ -122,31 +125,35 @@ def candidates(study: optuna.Study, count: int, front_cap: int = 10) -> list[Fro
 # --------------------------------------------------------------------------- re-evaluation
 
 
-def objective_values(totals: Sequence[Totals], objective: str) -> list[float]:
+def objective_values(totals: Sequence[ReplicateMetrics], objective: str) -> list[float]:
     """The objective metric of every replicate."""
     return [metric_value(t, objective) for t in totals]
 
 
-def paired_uplift(best: Sequence[Totals], base: Sequence[Totals], objective: str) -> dict[str, Any]:
-    """Best minus baseline, replicate by replicate (common random numbers), with a 95% CI."""
+def paired_uplift(
+    best: Sequence[ReplicateMetrics], base: Sequence[ReplicateMetrics], objective: str
+) -> tuple[Stats, float | None]:
+    """Best minus baseline, replicate by replicate (common random numbers), with a 95% CI.
+
+    Returns the absolute difference and the mean difference relative to the baseline.
+    """
     diff = np.subtract(objective_values(best, objective), objective_values(base, objective))
-    out: dict[str, Any] = {"absolute": describe(diff)}
+    absolute = describe(diff)
     base_mean = float(np.mean(objective_values(base, objective)))
-    mean = out["absolute"]["mean"]
-    out["relative"] = mean / abs(base_mean) if base_mean and mean is not None else None
-    return out
+    mean = absolute.mean
+    return absolute, (mean / abs(base_mean) if base_mean and mean is not None else None)
 
 
 def marginal_roi(
     question: Question,
     plan: Plan,
-    center: Sequence[Totals],
+    center: Sequence[ReplicateMetrics],
     *,
     seed: int,
     replicates: int,
     executor: Executor | None,
-    on_done: Callable[[Totals], None] | None = None,
-) -> dict[str, Any]:
+    on_done: Callable[[ReplicateMetrics], None] | None = None,
+) -> dict[str, MarginalReturn]:
     """Each optimised channel's marginal return at `plan`, by finite differences on CRN.
 
     The return is d(objective metric)/d(budget): extra revenue (or profit, for the profit
@@ -173,38 +180,38 @@ def marginal_roi(
     results = evaluate(
         scenarios, seed=seed, replicates=replicates, executor=executor, on_done=on_done
     )
-    mid = np.array([t[metric] for t in center])
-    out: dict[str, Any] = {}
+    mid = np.array([t.value(metric) for t in center])
+    out = {}
     i = 0
     for cid, delta, central in layout:
-        up = np.array([t[metric] for t in results[i]])
+        up = np.array([t.value(metric) for t in results[i]])
         i += 1
         if central:
-            down = np.array([t[metric] for t in results[i]])
+            down = np.array([t.value(metric) for t in results[i]])
             i += 1
             slope = (up - down) / (2 * delta)
         else:
             slope = (up - mid) / delta
-        out[cid] = {
-            "budget": budgets[cid],
-            "delta": delta,
-            "difference": "central" if central else "forward",
-            "metric": metric,
-            **describe(slope),
-        }
+        out[cid] = MarginalReturn(
+            budget=budgets[cid],
+            delta=delta,
+            difference="central" if central else "forward",
+            metric=metric,
+            **dict(describe(slope)),
+        )
     return out
 
 
 def response_curves(
     question: Question,
     plan: Plan,
-    center: Sequence[Totals],
+    center: Sequence[ReplicateMetrics],
     *,
     points: int,
     seed: int,
     replicates: int,
     executor: Executor | None,
-    on_done: Callable[[Totals], None] | None = None,
+    on_done: Callable[[ReplicateMetrics], None] | None = None,
 ) -> pd.DataFrame:
     """Each optimised channel's budget varied over its range, the others at `plan`.
 
@@ -252,14 +259,14 @@ def importances(study: optuna.Study) -> dict[str, float]:
     decisions themselves: a copy of the completed trials with the decisions as parameters.
     Empty when too few trials or nothing varies.
     """
-    done = [
-        t
+    results = [
+        (t, trial_result(t))
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if RESULT_ATTR in t.user_attrs
     ]
+    done = [t for t, r in results if r is not None]
+    decisions = [r.decision for _, r in results if r is not None]
     if len(done) < 4:
         return {}
-    decisions = [t.user_attrs[RESULT_ATTR]["decision"] for t in done]
     names = [k for k in decisions[0] if all(k in d for d in decisions)]
     dists: dict[str, BaseDistribution] = {}
     for name in names:
@@ -296,6 +303,6 @@ def importances(study: optuna.Study) -> dict[str, float]:
     return {k: float(v) for k, v in result.items() if math.isfinite(v)}
 
 
-def describe_run(totals: Sequence[Totals]) -> dict[str, Any]:
+def describe_run(totals: Sequence[ReplicateMetrics]) -> dict[str, Stats]:
     """Headline metrics of re-evaluated replicates, as in a run's summary.json."""
-    return describe_totals(totals)
+    return describe_metrics(totals, HEADLINE)

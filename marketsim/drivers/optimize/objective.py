@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from marketsim.drivers.metrics import ReplicateMetrics
+
 OBJECTIVES = ("revenue", "profit", "roi")
 
 
@@ -66,8 +68,8 @@ class Risk:
         return float(np.quantile(x, self.level))
 
 
-def metric_value(totals: dict[str, float], objective: str) -> float:
-    """The objective metric of one replicate's totals."""
+def metric_value(totals: ReplicateMetrics, objective: str) -> float:
+    """The objective metric of one replicate."""
     if objective not in OBJECTIVES:
         raise ValueError(f"`objective` must be one of {OBJECTIVES}, but got {objective=}")
-    return float(totals[objective])
+    return totals.value(objective)

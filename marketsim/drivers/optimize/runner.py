@@ -18,7 +18,6 @@ from marketsim.drivers.optimize.objective import Risk
 from marketsim.drivers.optimize.space import Plan, Space
 from marketsim.drivers.optimize.study import (
     BASELINE_ATTR,
-    RESULT_ATTR,
     Question,
     Storage,
     WorkerJob,
@@ -31,7 +30,18 @@ from marketsim.drivers.optimize.study import (
     sampler_seed,
     shares,
 )
-from marketsim.drivers.sweep import with_values
+from marketsim.drivers.records import (
+    BaselinePlan,
+    BestPlan,
+    Bound,
+    CandidatePlan,
+    OptimizationSummary,
+    SeedReplicates,
+    StudyInfo,
+    Uplift,
+)
+from marketsim.drivers.stats import describe
+from marketsim.scenario.paths import with_values
 from marketsim.scenario.schema import OptimizeSpec, Scenario
 
 
@@ -56,7 +66,7 @@ class Outcome:
     scenario: Scenario
     best: Scenario
     seed: int
-    summary: dict[str, Any]
+    summary: OptimizationSummary
     trials: pd.DataFrame
     curves: pd.DataFrame
     timing: dict[str, float] = field(default_factory=dict)
@@ -116,8 +126,10 @@ def search(
 ) -> list[WorkerReport]:
     """Run trials until the study has `spec.trials` completed ones (or the timeout).
 
-    In this process when `executor` runs jobs in process, else one job per worker of
-    `executor`, each running its share of the trials against the shared storage.
+    One job per worker of `executor`, each running its share of the trials against the
+    shared storage. A single worker on an RDB storage samples from an in-memory mirror of
+    the study (see `run_worker`) and reports each trial as it finishes; several are
+    followed by polling the storage.
     """
     hooks = hooks or Hooks()
     already = len(completed(study))
@@ -129,8 +141,9 @@ def search(
     deadline = time.time() + spec.timeout if spec.timeout else None
     seed = question.seed
     baseline = question.space.baseline_params(question.scenario)  # the first trial
-    workers = max(1, min(getattr(executor, "workers", spec.workers), remaining))
-    if executor.in_process:
+    workers = max(1, min(executor.workers, remaining))
+    if workers == 1:
+        mirror = not storage.journal
         job = WorkerJob(
             storage,
             study.study_name,
@@ -139,21 +152,20 @@ def search(
             sampler_seed(seed, len(study.trials), 0),
             remaining,
             deadline,
-            mirror=not storage.journal,
-            baseline=baseline,
+            mirror=mirror,
+            baseline=baseline if mirror else None,
         )
-        if storage.journal:
+        if not mirror:
             _enqueue(study, baseline)
         count, best = already, _best(study)
 
-        def callback(s: optuna.Study, t: FrozenTrial) -> None:
+        def finished(value: float) -> None:
             nonlocal count, best
-            if t.state == TrialState.COMPLETE:  # counted here: reading the storage costs
-                count += 1
-                best = t.values[0] if best is None else max(best, t.values[0])
-                hooks.trials(count, wanted, best)
+            count += 1  # counted here: reading the storage costs
+            best = value if best is None else max(best, value)
+            hooks.trials(count, wanted, best)
 
-        return [run_worker(job, callback)]
+        return executor.map(run_worker, [job], progress=finished)
     _enqueue(study, baseline)
     jobs = [
         WorkerJob(
@@ -263,63 +275,57 @@ def analyse(
     trials = analysis.trials_frame(study)
     all_trials = study.get_trials(deepcopy=False)
     states = {s.name.lower(): sum(t.state == s for t in all_trials) for s in TrialState}
-    summary: dict[str, Any] = {
-        "scenario": question.scenario.name,
-        "objective": question.objective,
-        "risk": str(question.risk),
-        "pareto": question.pareto,
-        "total_budget": space.total,
-        "study": {
-            "name": study.study_name,
-            "storage": storage.display,
-            "sampler": spec.sampler,
-            "seed": question.seed,
-            "directions": directions(question.pareto),
-        },
-        "trials": {"requested": spec.trials, **{k: v for k, v in states.items() if v}},
-        "search": {"seed": question.seed, "replicates": question.replicates},
-        "reevaluation": {"seed": fresh, "replicates": reps},
-        "best": {
-            "trial": picks[win].number,
-            "search_value": picks[win].values[0],
-            "objective": analysis.describe(
-                analysis.objective_values(best_totals, question.objective)
-            ),
-            "risk": fresh_scores[win],
-            "decision": best_plan.decision,
-            "budgets": {
+    absolute, relative = analysis.paired_uplift(best_totals, baseline_totals, question.objective)
+    summary = OptimizationSummary(
+        scenario=question.scenario.name,
+        objective=question.objective,
+        risk=str(question.risk),
+        pareto=question.pareto,
+        total_budget=space.total,
+        study=StudyInfo(
+            name=study.study_name,
+            storage=storage.display,
+            sampler=spec.sampler,
+            seed=question.seed,
+            directions=directions(question.pareto),
+        ),
+        trials={"requested": spec.trials, **{k: v for k, v in states.items() if v}},
+        search=SeedReplicates(seed=question.seed, replicates=question.replicates),
+        reevaluation=SeedReplicates(seed=fresh, replicates=reps),
+        best=BestPlan(
+            trial=picks[win].number,
+            search_value=picks[win].values[0],
+            objective=describe(analysis.objective_values(best_totals, question.objective)),
+            risk=fresh_scores[win],
+            decision=best_plan.decision,
+            budgets={
                 b.channel: best_plan.values[f"channels.{b.channel}.budget"] for b in space.budgets
             },
-            "planned_spend": best_plan.spend,
-            "metrics": analysis.describe_run(best_totals),
-        },
-        "baseline": {
-            "budgets": {b.channel: _budget(question.scenario, b.channel) for b in space.budgets},
-            "objective": analysis.describe(
-                analysis.objective_values(baseline_totals, question.objective)
-            ),
-            "metrics": analysis.describe_run(baseline_totals),
-        },
-        "uplift": {
-            "objective": question.objective,
-            **analysis.paired_uplift(best_totals, baseline_totals, question.objective),
-        },
-        "bounds": {b.channel: {"min": b.low, "max": b.high} for b in space.budgets},
-        "candidates": [
-            {
-                "trial": t.number,
-                "baseline_plan": bool(t.user_attrs.get(BASELINE_ATTR, False)),
-                "search_values": list(t.values),
-                "decision": p.decision,
-                "objective": analysis.describe(analysis.objective_values(r, question.objective)),
-                "risk": s,
-                "spend": analysis.describe([x["spend"] for x in r]),
-            }
+            planned_spend=best_plan.spend,
+            metrics=analysis.describe_run(best_totals),
+        ),
+        baseline=BaselinePlan(
+            budgets={b.channel: _budget(question.scenario, b.channel) for b in space.budgets},
+            objective=describe(analysis.objective_values(baseline_totals, question.objective)),
+            metrics=analysis.describe_run(baseline_totals),
+        ),
+        uplift=Uplift(objective=question.objective, absolute=absolute, relative=relative),
+        bounds={b.channel: Bound(min=b.low, max=b.high) for b in space.budgets},
+        candidates=[
+            CandidatePlan(
+                trial=t.number,
+                baseline_plan=bool(t.user_attrs.get(BASELINE_ATTR, False)),
+                search_values=list(t.values),
+                decision=p.decision,
+                objective=describe(analysis.objective_values(r, question.objective)),
+                risk=s,
+                spend=describe([x.spend for x in r]),
+            )
             for t, p, r, s in zip(picks, plans, candidate_totals, fresh_scores, strict=True)
         ],
-        "marginal_roi": marginal,
-        "importance": analysis.importances(study),
-    }
+        marginal_roi=marginal,
+        importance=analysis.importances(study),
+    )
     timing = {"analysis": time.perf_counter() - started}
     return Outcome(question.scenario, best_scenario, question.seed, summary, trials, curves, timing)
 
@@ -330,24 +336,6 @@ def _plan(space: Space, trial: FrozenTrial) -> Plan:
 
 def _budget(scenario: Scenario, cid: str) -> float:
     return next(c.budget for c in scenario.channels if c.id == cid)
-
-
-def completed_count(study: optuna.Study) -> int:
-    """Completed trials of the study."""
-    return len(completed(study))
-
-
-__all__ = [
-    "RESULT_ATTR",
-    "Hooks",
-    "Outcome",
-    "analyse",
-    "open_study",
-    "optimize",
-    "question_for",
-    "search",
-    "signature",
-]
 
 
 def optimize(
@@ -380,7 +368,7 @@ def optimize(
     import tempfile
     from pathlib import Path
 
-    from marketsim.drivers.optimize.pool import close, make_pool
+    from marketsim.drivers.execution import make_executor
 
     spec = spec or scenario.optimize or OptimizeSpec()
     question = question_for(scenario, spec, scenario.seed if seed is None else seed)
@@ -388,9 +376,6 @@ def optimize(
         where = Storage.resolve(storage, Path(tmp), spec.workers)
         name = study_name or spec.study_name or scenario.name
         study = open_study(question, spec, where, name, resume=resume)
-        executor = make_pool(spec.workers)
-        try:
+        with make_executor(spec.workers) as executor:
             search(question, spec, where, study, executor, hooks=hooks)
             return analyse(question, spec, study, storage=where, executor=executor, hooks=hooks)
-        finally:
-            close(executor)

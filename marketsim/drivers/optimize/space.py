@@ -16,7 +16,7 @@ period of a channel's window a relative weight, optionally pulsing (spend every 
 step). Promotions may have their discount and start step chosen; their length is kept.
 
 Every decision is recorded as dotted scenario paths (`channels.tv.budget`), so a plan is
-applied with `marketsim.drivers.sweep.with_values` exactly like a sweep point.
+applied with `marketsim.scenario.paths.with_values` exactly like a sweep point.
 """
 
 from __future__ import annotations
@@ -34,12 +34,13 @@ from optuna.distributions import (
     IntDistribution,
 )
 
+from marketsim.core.errors import InputError
 from marketsim.scenario.schema import OptimizeSpec, Promotion, Scenario
 
 TEAMS = ("inside", "outside")
 
 
-class InfeasibleError(ValueError):
+class InfeasibleError(InputError):
     """The bounds, headcounts and total budget leave no plan that spends the total exactly."""
 
 

@@ -13,7 +13,7 @@ is refused rather than mixed. Each trial records the worker (`host:pid`) that ru
 a resumed study marks as failed only the trials left running by dead processes of this
 machine, never those of another machine still working on the same storage.
 
-Workers: each worker process (see `pool`) opens the storage itself and runs
+Workers: each worker process (see `marketsim.drivers.execution`) opens the storage itself and runs
 `study.optimize` for its share of the trials. Each trial's simulation is deterministic
 whatever the thread count, so overlapping runs neither crash nor change results.
 """
@@ -34,8 +34,10 @@ import optuna
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
+from marketsim.core.errors import InputError
 from marketsim.drivers.optimize.objective import Risk, metric_value
 from marketsim.drivers.optimize.space import Space
+from marketsim.drivers.records import TrialResult
 from marketsim.scenario.schema import Scenario
 
 SIGNATURE_ATTR = "marketsim"
@@ -50,7 +52,7 @@ JOURNAL_FILE = "study.journal"
 SAMPLERS = ("tpe", "cmaes", "gp", "random", "nsga2")
 
 
-class StudyError(Exception):
+class StudyError(InputError):
     """A study cannot be used as asked (bad storage, name clash, different variables)."""
 
 
@@ -321,50 +323,55 @@ class WorkerReport:
     seconds: float
 
 
-def evaluate_plan(question: Question, trial: optuna.Trial) -> tuple[list[float], dict[str, Any]]:
+def trial_result(trial: FrozenTrial) -> TrialResult | None:
+    """What a finished trial recorded of its plan, or None (a failed or running trial)."""
+    data = trial.user_attrs.get(RESULT_ATTR)
+    return None if data is None else TrialResult.model_validate(data)
+
+
+def evaluate_plan(question: Question, trial: optuna.Trial) -> tuple[list[float], TrialResult]:
     """Simulate a trial's plan on common random numbers; return its objective values."""
-    from marketsim.drivers.results import replicate_totals
+    from marketsim.drivers.results import replicate_metrics
     from marketsim.drivers.simulation import run_replicate
     from marketsim.drivers.stats import describe
-    from marketsim.drivers.sweep import with_values
+    from marketsim.plugins.prepare import prepare
+    from marketsim.scenario.paths import with_values
 
     begun = time.perf_counter()
     plan = question.space.suggest(trial)
-    scenario = with_values(question.scenario, plan.values)
+    scenario = prepare(with_values(question.scenario, plan.values))
     started = time.perf_counter()
     totals = [
-        replicate_totals(run_replicate(scenario, question.seed, r))
+        replicate_metrics(run_replicate(scenario, question.seed, r))
         for r in range(question.replicates)
     ]
     simulating = time.perf_counter() - started
     values = [metric_value(t, question.objective) for t in totals]
-    spend = float(sum(t["spend"] for t in totals) / len(totals))
+    spend = float(sum(t.spend for t in totals) / len(totals))
     stats = describe(values)
-    score = question.risk(values)
-    result = {
-        "decision": plan.decision,
-        "planned_spend": plan.spend,
-        "values": values,
-        **{k: stats[k] for k in ("mean", "std", "ci95_low", "ci95_high")},
-        "risk": score,
-        "spend": spend,
-        "simulating": simulating,
-        "seconds": time.perf_counter() - begun,
-    }
+    risk = question.risk(values)
     if question.pareto == "spend":
-        objectives = [score, spend]
+        objectives = [risk, spend]
     elif question.pareto == "risk":
         tail = question.risk if question.risk.kind != "mean" else Risk("cvar", 0.1)
-        result["risk"] = tail(values)
-        objectives = [float(stats["mean"] or 0.0), result["risk"]]
+        risk = tail(values)
+        objectives = [float(stats.mean or 0.0), risk]
     else:
-        objectives = [score]
+        objectives = [risk]
+    result = TrialResult(
+        decision=plan.decision,
+        planned_spend=plan.spend,
+        values=values,
+        **dict(stats),
+        risk=risk,
+        spend=spend,
+        simulating=simulating,
+        seconds=time.perf_counter() - begun,
+    )
     return objectives, result
 
 
-def run_worker(
-    job: WorkerJob, callback: Callable[[optuna.Study, FrozenTrial], None] | None = None
-) -> WorkerReport:
+def run_worker(job: WorkerJob, progress: Callable[[float], None] | None = None) -> WorkerReport:
     """Run `job.trials` trials of the study against its storage (in this process).
 
     With `job.mirror` (one worker on an RDB storage) the sampler works on an in-memory
@@ -387,7 +394,7 @@ def run_worker(
     if job.trials <= 0:
         return WorkerReport(0, 0.0, time.perf_counter() - started)
     if job.mirror:
-        return _run_mirrored(job, study, sampler, timeout, callback, started)
+        return _run_mirrored(job, study, sampler, timeout, progress, started)
     owner = f"{socket.gethostname()}:{os.getpid()}"
     simulating = 0.0
     done = 0
@@ -396,17 +403,17 @@ def run_worker(
         nonlocal simulating, done
         trial.set_user_attr(WORKER_ATTR, owner)
         values, result = evaluate_plan(job.question, trial)
-        simulating += result["simulating"]
-        trial.set_user_attr(RESULT_ATTR, result)
+        simulating += result.simulating
+        trial.set_user_attr(RESULT_ATTR, result.to_json())
         done += 1
         return values if multi else values[0]
 
+    def finished(_: optuna.Study, trial: FrozenTrial) -> None:
+        if progress is not None and trial.state == TrialState.COMPLETE:
+            progress(trial.values[0])
+
     study.optimize(
-        objective,
-        n_trials=job.trials,
-        timeout=timeout,
-        callbacks=[callback] if callback else None,
-        gc_after_trial=False,
+        objective, n_trials=job.trials, timeout=timeout, callbacks=[finished], gc_after_trial=False
     )
     return WorkerReport(done, simulating, time.perf_counter() - started)
 
@@ -416,7 +423,7 @@ def _run_mirrored(
     study: optuna.Study,
     sampler: optuna.samplers.BaseSampler,
     timeout: float | None,
-    callback: Callable[[optuna.Study, FrozenTrial], None] | None,
+    progress: Callable[[float], None] | None,
     started: float,
 ) -> WorkerReport:
     memory = optuna.create_study(directions=study.directions, sampler=sampler)
@@ -433,7 +440,7 @@ def _run_mirrored(
         except BaseException:
             memory.tell(trial, state=TrialState.FAIL)
             raise
-        trial.set_user_attr(RESULT_ATTR, result)
+        trial.set_user_attr(RESULT_ATTR, result.to_json())
         memory.tell(trial, values)
         finished = memory.trials[-1]
         study.add_trial(
@@ -444,10 +451,10 @@ def _run_mirrored(
                 user_attrs=finished.user_attrs,
             )
         )
-        simulating += result["simulating"]
+        simulating += result.simulating
         done += 1
-        if callback is not None:
-            callback(study, finished)
+        if progress is not None:
+            progress(finished.values[0])
     return WorkerReport(done, simulating, time.perf_counter() - started)
 
 

@@ -1,4 +1,4 @@
-"""What reports are drawn from: the files of an output directory, read back as records.
+"""A run's and a comparison's files as typed records: what reports are drawn from.
 
 A report never looks at a live simulation. `run_data(result)` builds the same record
 from a `Result` that `load_run(directory)` reads from summary.json, timeseries.csv,
@@ -14,35 +14,27 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
+from pydantic import ValidationError
+
+from marketsim.core.errors import InputError
+from marketsim.drivers.records import ComparisonRecord, Record, RunSummary
+from marketsim.io.files import AGENTS, COMPARISON, RESOLVED, SUMMARY, TIMESERIES
 
 if TYPE_CHECKING:
     from marketsim.drivers.compare import Comparison
     from marketsim.drivers.results import Result
 
-SUMMARY = "summary.json"
-TIMESERIES = "timeseries.csv"
-RESOLVED = "scenario.resolved.yaml"
-AGENTS = "agents.csv"
-COMPARISON = "comparison.json"
 
 REQUIRED_COLUMNS = ("replicate", "step", "revenue", "units", "spend", "new_customers", "customers")
-SUMMARY_KEYS = ("scenario", "seed", "replicates", "horizon", "metrics", "by_channel")
-COMPARISON_KEYS = (
-    "kind",
-    "baseline",
-    "seed",
-    "replicates",
-    "horizon",
-    "strategies",
-    "metrics",
-    "differences",
-)
 
 
-class ReportError(Exception):
+R = TypeVar("R", bound=Record)
+
+
+class ReportError(InputError):
     """A directory or file a report cannot be drawn from; the message names the file."""
 
 
@@ -51,14 +43,14 @@ class RunData:
     """One run, as its output files hold it.
 
     Attributes:
-        summary: summary.json (plain JSON data, null for undefined values).
+        summary: summary.json.
         timeseries: timeseries.csv, one row per replicate and step.
         scenario: scenario.resolved.yaml as plain data.
         agents: agents.csv, or an empty frame when the run has no reps or brokers.
 
     """
 
-    summary: dict[str, Any]
+    summary: RunSummary
     timeseries: pd.DataFrame
     scenario: dict[str, Any]
     agents: pd.DataFrame
@@ -66,12 +58,12 @@ class RunData:
     @property
     def name(self) -> str:
         """The scenario's name."""
-        return str(self.summary["scenario"])
+        return self.summary.scenario
 
     @property
     def channel_ids(self) -> list[str]:
         """Channel ids in scenario order."""
-        return list(self.summary["by_channel"])
+        return list(self.summary.by_channel)
 
     @property
     def has_sales(self) -> bool:
@@ -83,7 +75,7 @@ class RunData:
 class ComparisonData:
     """A comparison: comparison.json and every strategy's run, baseline first."""
 
-    record: dict[str, Any]
+    record: ComparisonRecord
     runs: dict[str, RunData]
 
 
@@ -94,10 +86,10 @@ def run_data(result: Result) -> RunData:
     """The record of `result`, exactly as its files would be read back."""
     import yaml
 
-    from marketsim.io.output import jsonable, timeseries_columns
+    from marketsim.io.output import timeseries_columns
     from marketsim.scenario import dump_resolved
 
-    summary = json.loads(json.dumps(jsonable(result.summary), allow_nan=False))
+    summary = _round_trip(result.summary)
     frame = timeseries_columns(result.timeseries, [c.id for c in result.scenario.channels])
     scenario = yaml.safe_load(dump_resolved(result.scenario, result.seed))
     return RunData(summary, _normalise(frame), scenario, _normalise(result.agents))
@@ -105,11 +97,17 @@ def run_data(result: Result) -> RunData:
 
 def comparison_data(comparison: Comparison) -> ComparisonData:
     """The record of a live comparison, as `load_comparison` reads it back."""
-    record = json.loads(json.dumps(comparison.record, allow_nan=False))
+    record = _round_trip(comparison.record)
     runs = {
         s.name: run_data(r) for s, r in zip(comparison.strategies, comparison.results, strict=True)
     }
     return ComparisonData(record, runs)
+
+
+def _round_trip(record: R) -> R:
+    """`record` as its JSON file reads back (floats that JSON cannot hold become None)."""
+    data = json.loads(json.dumps(record.to_json(), allow_nan=False))
+    return type(record).model_validate(data)
 
 
 def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -165,11 +163,7 @@ def load_run(directory: Path) -> RunData:
     for name in (TIMESERIES, RESOLVED):
         if not (directory / name).is_file():
             raise ReportError(f"{directory / name}: missing; {directory} is not a complete run")
-    summary = _read_json(directory / SUMMARY, SUMMARY_KEYS)
-    if not isinstance(summary.get("by_channel"), dict):
-        raise ReportError(f"{directory / SUMMARY}: by_channel: expected a mapping")
-    if not isinstance(summary.get("metrics"), dict):
-        raise ReportError(f"{directory / SUMMARY}: metrics: expected a mapping")
+    summary = _read_json(directory / SUMMARY, RunSummary)
     timeseries = _read_csv(directory / TIMESERIES, REQUIRED_COLUMNS)
     scenario = _read_yaml(directory / RESOLVED)
     agents_path = directory / AGENTS
@@ -194,27 +188,24 @@ def load_comparison(directory: Path) -> ComparisonData:
     if kind_of(directory) != "comparison":
         raise ReportError(f"{directory}: a run, not a comparison")
     path = directory / COMPARISON
-    record = _read_json(path, COMPARISON_KEYS)
-    if record["kind"] != "comparison":
-        raise ReportError(f"{path}: kind: expected 'comparison', found {record['kind']!r}")
-    strategies = record["strategies"]
-    if not isinstance(strategies, list) or len(strategies) < 2:
+    record = _read_json(path, ComparisonRecord)
+    if record.kind != "comparison":
+        raise ReportError(f"{path}: kind: expected 'comparison', found {record.kind!r}")
+    if len(record.strategies) < 2:
         raise ReportError(f"{path}: strategies: expected a list of two or more strategies")
     runs = {}
     root = Path(os.path.realpath(directory))
-    for i, strategy in enumerate(strategies):
-        if not isinstance(strategy, dict) or not {"name", "dir"} <= set(strategy):
-            raise ReportError(f"{path}: strategies[{i}]: expected a mapping with name and dir")
-        sub = Path(os.path.realpath(directory / str(strategy["dir"])))
+    for i, strategy in enumerate(record.strategies):
+        sub = Path(os.path.realpath(directory / strategy.dir))
         if root not in sub.parents:
             raise ReportError(
-                f"{path}: strategies[{i}].dir: {strategy['dir']!r} is outside {directory}"
+                f"{path}: strategies[{i}].dir: {strategy.dir!r} is outside {directory}"
             )
-        runs[str(strategy["name"])] = load_run(directory / str(strategy["dir"]))
+        runs[strategy.name] = load_run(directory / strategy.dir)
     return ComparisonData(record, runs)
 
 
-def _read_json(path: Path, keys: tuple[str, ...]) -> dict[str, Any]:
+def _read_json(path: Path, model: type[R]) -> R:
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text, parse_constant=_no_constant)
@@ -224,10 +215,13 @@ def _read_json(path: Path, keys: tuple[str, ...]) -> dict[str, Any]:
         raise ReportError(f"{path}: cannot be read: {e}") from e
     if not isinstance(data, dict):
         raise ReportError(f"{path}: expected a JSON object, found {type(data).__name__}")
-    missing = [k for k in keys if k not in data]
-    if missing:
-        raise ReportError(f"{path}: missing {', '.join(missing)}; is it from marketsim?")
-    return data
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        first = e.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        what = "missing" if first["type"] == "missing" else first["msg"]
+        raise ReportError(f"{path}: {where}: {what}; is it from marketsim?") from None
 
 
 def _no_constant(name: str) -> None:

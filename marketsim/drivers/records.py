@@ -1,0 +1,293 @@
+"""Typed records of what the drivers produce: a run's summary, a comparison, statistics.
+
+Each is a frozen pydantic model whose fields are in the order the JSON files list them,
+so `record.to_json()` is exactly what summary.json or comparison.json hold, and reading
+a file back (`Model.model_validate(data)`) checks it. Optional sections (a promotion's
+discount cost, a channel's measured increment) are left out of the JSON when absent.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, model_serializer
+
+
+class Record(BaseModel):
+    """Base of every record: immutable, unknown keys refused, optional keys left out."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset()
+    """Fields written only when they have a value."""
+
+    FIRST: ClassVar[tuple[str, ...]] = ()
+    """Fields written first (a subclass's own fields before those it inherits)."""
+
+    @model_serializer(mode="wrap")
+    def _as_written(self, handler: Any) -> Any:
+        data = handler(self)
+        for name in self.OPTIONAL:
+            if data.get(name) is None:
+                data.pop(name, None)
+        if self.FIRST:
+            data = {**{k: data[k] for k in self.FIRST}, **data}
+        return data
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as JSON data, in field order."""
+        return self.model_dump(mode="json")
+
+
+class Stats(Record):
+    """Mean over replicates, sample std and a Student-t 95% interval of the mean.
+
+    None where undefined: std and the interval with one replicate, everything when a
+    replicate's value is undefined (ROI without spend).
+    """
+
+    mean: float | None = None
+    std: float | None = None
+    ci95_low: float | None = None
+    ci95_high: float | None = None
+
+
+class Contribution(Record):
+    """A channel's measured increment: the run with it minus the run without, paired."""
+
+    incremental_revenue: Stats
+    incremental_profit: Stats
+    incremental_units: Stats
+    incremental_customers: Stats
+
+
+class ChannelSummary(Record):
+    """One channel over the run: spend, attributed revenue, and what was measured."""
+
+    OPTIONAL = frozenset(
+        {
+            "discount_cost",
+            "incremental_revenue",
+            "incremental_profit",
+            "incremental_units",
+            "incremental_customers",
+        }
+    )
+
+    type: str
+    spend: Stats
+    attributed_revenue: Stats
+    first_touch_revenue: Stats
+    discount_cost: Stats | None = None
+    incremental_revenue: Stats | None = None
+    incremental_profit: Stats | None = None
+    incremental_units: Stats | None = None
+    incremental_customers: Stats | None = None
+
+
+class SegmentSummary(Record):
+    """One segment's revenue and units."""
+
+    revenue: Stats
+    units: Stats
+
+
+class ProductSummary(Record):
+    """One product's units."""
+
+    units: Stats
+
+
+class RunSummary(Record):
+    """summary.json: a run's headline metrics and its breakdowns, each with 95% CIs."""
+
+    scenario: str
+    seed: int
+    replicates: int
+    horizon: int
+    step: str
+    metrics: dict[str, Stats]
+    by_channel: dict[str, ChannelSummary]
+    unattributed_revenue: dict[str, Stats]
+    by_segment: dict[str, SegmentSummary]
+    by_product: dict[str, ProductSummary]
+    revenue_by_closer: dict[str, Stats]
+
+
+class StrategyEntry(Record):
+    """One strategy of a comparison: its display name, scenario, file and directory."""
+
+    name: str
+    scenario: str
+    file: str
+    dir: str
+
+
+class PairedDifference(Record):
+    """Mean paired difference over replicates, its 95% CI and the paired t-test."""
+
+    n: int
+    mean: float | None = None
+    std: float | None = None
+    ci95_low: float | None = None
+    ci95_high: float | None = None
+    relative: float | None = None
+    relative_ci95_low: float | None = None
+    relative_ci95_high: float | None = None
+    t: float | None = None
+    p_value: float | None = None
+
+
+class Difference(PairedDifference):
+    """A strategy's paired difference from the baseline on one metric, Holm-corrected."""
+
+    FIRST = ("strategy", "metric")
+
+    strategy: str
+    metric: str
+    p_holm: float | None = None
+    significant: bool = False
+    better: bool | None = None
+
+
+class ComparisonRecord(Record):
+    """comparison.json: settings, strategies, statistics and per-replicate values."""
+
+    kind: str = "comparison"
+    baseline: str
+    seed: int
+    replicates: int
+    horizon: int
+    step: str
+    strategies: list[StrategyEntry]
+    alpha: float
+    correction: str
+    family: str
+    metrics: dict[str, dict[str, Stats]]
+    differences: list[Difference]
+    per_replicate: dict[str, dict[str, list[float | None]]]
+
+    def difference(self, strategy: str, metric: str) -> Difference | None:
+        """The difference of `strategy` on `metric` (None for the baseline)."""
+        return next(
+            (d for d in self.differences if (d.strategy, d.metric) == (strategy, metric)), None
+        )
+
+
+# --------------------------------------------------------------------------- optimisation
+
+Decision = dict[str, float | int | str]
+"""A plan in words: `budget.tv`, `headcount.inside`, `flight.tv.weights`, ..."""
+
+
+class TrialResult(Record):
+    """What a trial's plan did, kept with the trial in the study (Optuna user attribute)."""
+
+    decision: Decision
+    planned_spend: float
+    values: list[float | None]
+    mean: float | None = None
+    std: float | None = None
+    ci95_low: float | None = None
+    ci95_high: float | None = None
+    risk: float | None = None
+    spend: float
+    simulating: float
+    seconds: float
+
+
+class StudyInfo(Record):
+    """Which study produced an optimisation, and how it sampled."""
+
+    name: str
+    storage: str
+    sampler: str
+    seed: int
+    directions: list[str]
+
+
+class SeedReplicates(Record):
+    """A seed and how many replicates were run on it."""
+
+    seed: int
+    replicates: int
+
+
+class BestPlan(Record):
+    """The winning plan, re-evaluated on fresh seeds."""
+
+    trial: int
+    search_value: float | None
+    objective: Stats
+    risk: float | None
+    decision: Decision
+    budgets: dict[str, float]
+    planned_spend: float
+    metrics: dict[str, Stats]
+
+
+class BaselinePlan(Record):
+    """The scenario's own plan, re-evaluated on the same fresh seeds."""
+
+    budgets: dict[str, float]
+    objective: Stats
+    metrics: dict[str, Stats]
+
+
+class Uplift(Record):
+    """Best minus baseline on the objective, replicate by replicate."""
+
+    objective: str
+    absolute: Stats
+    relative: float | None
+
+
+class Bound(Record):
+    """A channel's budget range in the study."""
+
+    min: float
+    max: float | None
+
+
+class CandidatePlan(Record):
+    """One of the best trials, re-evaluated on fresh seeds."""
+
+    trial: int
+    baseline_plan: bool
+    search_values: list[float | None]
+    decision: Decision
+    objective: Stats
+    risk: float | None
+    spend: Stats
+
+
+class MarginalReturn(Stats):
+    """A channel's marginal return at the best plan, by finite differences on CRN."""
+
+    FIRST = ("budget", "delta", "difference", "metric")
+
+    budget: float
+    delta: float
+    difference: str
+    metric: str
+
+
+class OptimizationSummary(Record):
+    """An optimisation's summary.json: the question, the study, the best plan and why."""
+
+    scenario: str
+    objective: str
+    risk: str
+    pareto: str | None
+    total_budget: float
+    study: StudyInfo
+    trials: dict[str, int]
+    search: SeedReplicates
+    reevaluation: SeedReplicates
+    best: BestPlan
+    baseline: BaselinePlan
+    uplift: Uplift
+    bounds: dict[str, Bound]
+    candidates: list[CandidatePlan]
+    marginal_roi: dict[str, MarginalReturn]
+    importance: dict[str, float]

@@ -1,0 +1,206 @@
+"""The files each command writes, in the order it writes them: the one list of each.
+
+`run`: summary.json, timeseries.csv, scenario.resolved.yaml, agents.csv (with reps or
+brokers), report.html. `compare`: comparison.json, comparison.csv, each strategy's run
+files (without its own report) under `strategies/<n>-<name>/`, report.html. `optimize`:
+best.yaml, summary.json, trials.csv, curves.csv (when drawn), optimization.html and the
+study file when it lives in the output directory. `sweep`: sweep.csv, sweep.html.
+
+Pages are drawn by the report layer above this one, which hands its drawing functions
+in as `Pages`; everything else is written here, through `marketsim.io.output`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from marketsim.io.output import OutputFile, timeseries_columns, write_csv, write_json
+from marketsim.scenario import dump_resolved
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from marketsim.drivers.compare import Comparison
+    from marketsim.drivers.optimize.runner import Outcome
+    from marketsim.drivers.optimize.study import Storage
+    from marketsim.drivers.records import ComparisonRecord
+    from marketsim.drivers.results import Result
+    from marketsim.drivers.sweep import SweepResult
+
+SUMMARY = "summary.json"
+TIMESERIES = "timeseries.csv"
+RESOLVED = "scenario.resolved.yaml"
+AGENTS = "agents.csv"
+REPORT = "report.html"
+COMPARISON = "comparison.json"
+COMPARISON_CSV = "comparison.csv"
+BEST = "best.yaml"
+TRIALS = "trials.csv"
+CURVES = "curves.csv"
+OPTIMIZATION_PAGE = "optimization.html"
+SWEEP_CSV = "sweep.csv"
+SWEEP_PAGE = "sweep.html"
+
+
+@dataclass(frozen=True)
+class Pages:
+    """The report layer's drawing functions: each returns a complete HTML page."""
+
+    run: Callable[[Result], str]
+    comparison: Callable[[Comparison], str]
+    optimization: Callable[[Outcome], str]
+    sweep: Callable[[SweepResult], str]
+
+
+def _page(draw: Callable[[Any], str]) -> Callable[[Any, Path], None]:
+    def write(payload: Any, path: Path) -> None:
+        path.write_text(draw(payload), encoding="utf-8")
+
+    return write
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _run_data_files() -> list[OutputFile[Result]]:
+    def timeseries(result: Result, path: Path) -> None:
+        write_csv(
+            timeseries_columns(result.timeseries, [c.id for c in result.scenario.channels]), path
+        )
+
+    def resolved(result: Result, path: Path) -> None:
+        path.write_text(dump_resolved(result.scenario, result.seed), encoding="utf-8")
+
+    return [
+        OutputFile(SUMMARY, lambda result, path: write_json(result.summary.to_json(), path)),
+        OutputFile(TIMESERIES, timeseries),
+        OutputFile(RESOLVED, resolved),
+        OutputFile(
+            AGENTS,
+            lambda result, path: write_csv(result.agents, path),
+            applies=lambda result: not result.agents.empty,
+        ),
+    ]
+
+
+def run_files(pages: Pages) -> list[OutputFile[Result]]:
+    """What `marketsim run` writes."""
+    return [*_run_data_files(), OutputFile(REPORT, _page(pages.run))]
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def comparison_rows(record: ComparisonRecord) -> pd.DataFrame:
+    """comparison.csv: one row per strategy and metric, the baseline's rows first."""
+    import pandas as pd
+
+    rows = []
+    for strategy in record.strategies:
+        name = strategy.name
+        for metric, by_strategy in record.metrics.items():
+            stats = by_strategy[name]
+            diff = record.difference(name, metric)
+            rows.append(
+                {
+                    "strategy": name,
+                    "baseline": name == record.baseline,
+                    "metric": metric,
+                    "mean": stats.mean,
+                    "ci95_low": stats.ci95_low,
+                    "ci95_high": stats.ci95_high,
+                    "diff_mean": diff.mean if diff else None,
+                    "diff_ci95_low": diff.ci95_low if diff else None,
+                    "diff_ci95_high": diff.ci95_high if diff else None,
+                    "diff_relative": diff.relative if diff else None,
+                    "p_value": diff.p_value if diff else None,
+                    "p_holm": diff.p_holm if diff else None,
+                    "significant": diff.significant if diff else None,
+                    "n_pairs": diff.n if diff else None,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def comparison_files(comparison: Comparison, pages: Pages) -> list[OutputFile[Comparison]]:
+    """What `marketsim compare` writes for `comparison`."""
+    files: list[OutputFile[Comparison]] = [
+        OutputFile(COMPARISON, lambda c, path: write_json(c.record.to_json(), path)),
+        OutputFile(COMPARISON_CSV, lambda c, path: write_csv(comparison_rows(c.record), path)),
+    ]
+    for i, strategy in enumerate(comparison.record.strategies):
+        for run_file in _run_data_files():
+            files.append(
+                OutputFile(
+                    f"{strategy.dir}/{run_file.name}",
+                    lambda c, path, f=run_file, i=i: f.write(c.results[i], path),
+                    applies=lambda c, f=run_file, i=i: f.applies(c.results[i]),
+                )
+            )
+    files.append(OutputFile(REPORT, _page(pages.comparison)))
+    return files
+
+
+# --------------------------------------------------------------------------- optimize
+
+
+def _best(outcome: Outcome, path: Path) -> None:
+    best = outcome.summary.best
+    header = (
+        f"# Best plan found by marketsim optimize for {outcome.summary.objective} "
+        f"(trial {best.trial}, study '{outcome.summary.study.name}').\n"
+        "# Re-evaluated on fresh seeds: see summary.json. Run it: marketsim run best.yaml\n"
+    )
+    path.write_text(header + dump_resolved(outcome.best, outcome.seed), encoding="utf-8")
+
+
+def _copy_study(source: Path, journal: bool) -> OutputFile[Outcome]:
+    def write(outcome: Outcome, path: Path) -> None:
+        if journal:
+            shutil.copyfile(source, path)
+            return
+        src, dst = sqlite3.connect(source), sqlite3.connect(path)
+        try:
+            src.backup(dst)
+        finally:
+            src.close()
+            dst.close()
+
+    return OutputFile(source.name, write)
+
+
+def optimization_files(storage: Storage, out: Path, pages: Pages) -> list[OutputFile[Outcome]]:
+    """What `marketsim optimize` writes; the study's file last, if it lives in `out`.
+
+    The study is carried into the new directory, so the finished directory holds the
+    results and the study that produced them, and `--resume` continues from there.
+    """
+    files: list[OutputFile[Outcome]] = [
+        OutputFile(BEST, _best),
+        OutputFile(SUMMARY, lambda o, path: write_json(o.summary.to_json(), path)),
+        OutputFile(TRIALS, lambda o, path: write_csv(o.trials, path)),
+        OutputFile(
+            CURVES, lambda o, path: write_csv(o.curves, path), applies=lambda o: not o.curves.empty
+        ),
+        OutputFile(OPTIMIZATION_PAGE, _page(pages.optimization)),
+    ]
+    study_file = storage.file
+    if study_file is not None and study_file.resolve().parent == out.resolve():
+        files.append(_copy_study(study_file, storage.journal))
+    return files
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+def sweep_files(pages: Pages) -> list[OutputFile[SweepResult]]:
+    """What `marketsim sweep` writes."""
+    return [
+        OutputFile(SWEEP_CSV, lambda result, path: write_csv(result.frame, path)),
+        OutputFile(SWEEP_PAGE, _page(pages.sweep)),
+    ]
