@@ -15,6 +15,7 @@ import pandas as pd
 
 from marketsim.core.layout import N_STAGES, CountColumn, units_first_touch
 from marketsim.core.stages import CUSTOMER, STAGES
+from marketsim.engine.channels import Discount
 from marketsim.engine.products import ProductRange
 from marketsim.scenario.schema import Scenario
 
@@ -102,7 +103,7 @@ class Ledger:
         units: np.ndarray,
         spend: np.ndarray,
         price: np.ndarray,
-        promotions: list[tuple[int, np.ndarray, np.ndarray]],
+        discounts: list[Discount],
         sales: SalesBook | None = None,
     ) -> dict[str, float | int]:
         """Book one step.
@@ -113,7 +114,7 @@ class Ledger:
             units: [segment, product] units bought by customers on their own.
             spend: [channel] money spent this step.
             price: [segment, product] price paid as a share of list price.
-            promotions: (channel, segments, products) of promotions active this step.
+            discounts: the discounts channels give this step.
             sales: what reps and brokers sold and cost this step.
         """
         n = len(self.channel_ids)
@@ -129,10 +130,10 @@ class Ledger:
         first = counts[:, first_col : first_col + n + 2]
         self.last_touch_revenue += average @ last
         self.first_touch_revenue += average @ first
-        for channel, segments, products in promotions:
-            cell = np.ix_(segments, products)
-            self.discount_cost[channel] += float(
-                (units[cell] * list_price[products] * (1.0 - price[cell])).sum()
+        for d in discounts:
+            cell = np.ix_(d.segments, d.products)
+            self.discount_cost[d.channel] += float(
+                (units[cell] * list_price[d.products] * (1.0 - price[cell])).sum()
             )
         sales = sales or SalesBook.empty(*units.shape, n)
         self.last_touch_revenue += sales.last_touch

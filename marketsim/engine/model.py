@@ -20,11 +20,10 @@ from marketsim.core.layout import N_STAGES, CountColumn, SegmentColumn
 from marketsim.core.stages import AWARE
 from marketsim.engine.agents.customer import Customer
 from marketsim.engine.channels import MarketState, StepInputs, build_channels
-from marketsim.engine.channels.promotion import PromotionChannel
 from marketsim.engine.ledger import Ledger
 from marketsim.engine.population import SETUP_STEP, Population
 from marketsim.engine.products import ProductRange
-from marketsim.engine.sales import SalesOrganisation
+from marketsim.engine.sales import SalesForce, SalesOrganisation
 from marketsim.engine.segments import SegmentParameters
 from marketsim.kernels import reference
 from marketsim.kernels.customer_step import (
@@ -92,7 +91,12 @@ class MarketModel(mesa.Model):
         self.ledger = Ledger(scenario, replicate, self.products)
         self.plugins = PluginSet.for_scenario(scenario, self)
         self.sales = SalesOrganisation(
-            self, scenario, self.population, self.products, self.setup_key, self.plugins
+            scenario,
+            self.population,
+            self.products,
+            self.setup_key,
+            self.plugins,
+            SalesForce.hire(self, scenario),
         )
         people = np.diff(self.population.offsets).astype(np.float64)
         self.market = MarketState(
@@ -141,12 +145,8 @@ class MarketModel(mesa.Model):
         book, moved = self.sales.step(t, key, trust, pull, shares, inputs.price)
         counts[:, :N_STAGES] += moved
         spend = np.array([c.plan[t] for c in self.channels])
-        promotions = [
-            (c.index, c.targets, c.products)
-            for c in self.channels
-            if isinstance(c, PromotionChannel) and c.spec.enabled and c.active(t)
-        ]
-        self.ledger.record(t, counts, units, spend, inputs.price, promotions, book)
+        discounts = [d for c in self.channels if (d := c.discount(t)) is not None]
+        self.ledger.record(t, counts, units, spend, inputs.price, discounts, book)
         self.market.stage_counts = counts[:, :N_STAGES].astype(np.float64)
         self.plugins.call("after_step", ctx)
         if self.steps >= self.scenario.horizon:

@@ -9,22 +9,19 @@ clients, makes them likelier to buy, negotiates the price down, and is paid by t
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
+import mesa
 import numpy as np
 
 from marketsim.engine.agents.selling import SellingAgent
 from marketsim.scenario.schema import Broker as BrokerSpec
-
-if TYPE_CHECKING:
-    from marketsim.engine.model import MarketModel
 
 
 class Broker(SellingAgent):
     """One agent of a broker group from the scenario's `brokers` section."""
 
     def __init__(
-        self, model: MarketModel, spec: BrokerSpec, group: int, index: int, targets: np.ndarray
+        self, model: mesa.Model, spec: BrokerSpec, group: int, index: int, targets: np.ndarray
     ) -> None:
         super().__init__(model, index, spec.clients_per_step, spec.commission)
         self.spec = spec

@@ -8,12 +8,11 @@ batch by `marketsim.kernels.sales`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
+
+import mesa
 
 from marketsim.engine.agents.selling import SellingAgent
-
-if TYPE_CHECKING:
-    from marketsim.engine.model import MarketModel
 
 
 class Salesperson(SellingAgent):
@@ -22,7 +21,7 @@ class Salesperson(SellingAgent):
     team: ClassVar[str]
 
     def __init__(
-        self, model: MarketModel, index: int, capacity: int, cost: float, commission: float
+        self, model: mesa.Model, index: int, capacity: int, cost: float, commission: float
     ) -> None:
         super().__init__(model, index, capacity, commission)
         self.cost = cost

@@ -6,13 +6,10 @@ Reps and brokers differ in whom they work and how (`marketsim.engine.agents.sale
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import mesa
 import numpy as np
-
-if TYPE_CHECKING:
-    from marketsim.engine.model import MarketModel
 
 COUNTED = ("calls", "meetings", "clients", "deals", "refunds")
 """Activities counted per agent, as in agents.csv."""
@@ -21,7 +18,7 @@ COUNTED = ("calls", "meetings", "clients", "deals", "refunds")
 class SellingAgent(mesa.Agent):
     """An agent with a capacity per step who may earn a commission on what they sell."""
 
-    def __init__(self, model: MarketModel, index: int, capacity: int, commission: float) -> None:
+    def __init__(self, model: mesa.Model, index: int, capacity: int, commission: float) -> None:
         super().__init__(model)
         self.index = index
         self.capacity = capacity

@@ -3,15 +3,17 @@
 Extension point: subclass `ChannelModel`, set `type` to the scenario's `type` value and
 implement `apply`, which reads the market and writes this step's effect into
 `StepInputs` (exposures, findability, price and purchase multipliers, reputation).
-Spend follows the channel's plan (`spend_plan`); `apply` must not change money.
-Register the class in `marketsim.engine.channels.CHANNEL_TYPES`.
+Spend follows the channel's plan (`spend_plan`); `apply` must not change money. A
+channel that discounts what buyers pay also says so in `discount`, so the ledger books
+the discount's cost. Defining the subclass registers it: the registry is
+`CHANNEL_TYPES`, keyed by `type`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -82,10 +84,28 @@ def spend_plan(spec: ChannelBase, horizon: int) -> np.ndarray:
     return spec.budget * weights / total if total > 0 else np.zeros(horizon)
 
 
+@dataclass(frozen=True)
+class Discount:
+    """Who pays less this step because of a channel: its index, segments and products."""
+
+    channel: int
+    segments: np.ndarray
+    products: np.ndarray
+
+
 class ChannelModel(ABC):
     """One channel of the promotional mix, built from its scenario section."""
 
     type: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.type in CHANNEL_TYPES:
+            raise TypeError(
+                f"channel type {cls.type!r} is defined twice: "
+                f"{CHANNEL_TYPES[cls.type].__qualname__} and {cls.__qualname__}"
+            )
+        CHANNEL_TYPES[cls.type] = cls
 
     def __init__(self, spec: ChannelBase, index: int, scenario: Scenario) -> None:
         ids = [s.id for s in scenario.segments]
@@ -100,3 +120,16 @@ class ChannelModel(ABC):
     @abstractmethod
     def apply(self, step: int, key: np.uint64, market: MarketState, inputs: StepInputs) -> None:
         """Write this step's effect of `self.plan[step]` spend into `inputs`."""
+
+    def discount(self, step: int) -> Discount | None:
+        """The discount this channel gives at `step`, if any (default: none)."""
+        return None
+
+
+CHANNEL_TYPES: dict[str, type[ChannelModel]] = {}
+"""Every channel type, by the scenario's `type` value; filled as subclasses are defined."""
+
+
+def build_channels(scenario: Scenario) -> list[ChannelModel]:
+    """One channel model per scenario channel, in scenario order."""
+    return [CHANNEL_TYPES[c.type](c, i, scenario) for i, c in enumerate(scenario.channels)]

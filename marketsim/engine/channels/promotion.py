@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from marketsim.engine.channels.base import ChannelModel, MarketState, StepInputs
+from marketsim.engine.channels.base import ChannelModel, Discount, MarketState, StepInputs
 from marketsim.scenario.schema import Promotion, Scenario
 
 
@@ -31,6 +31,12 @@ class PromotionChannel(ChannelModel):
     def active(self, step: int) -> bool:
         """Whether the discount applies at `step`."""
         return self.spec.start <= step < self.spec.end
+
+    def discount(self, step: int) -> Discount | None:
+        """The targeted segments and promoted products, while the window is open."""
+        if not (self.spec.enabled and self.active(step)):
+            return None
+        return Discount(self.index, self.targets, self.products)
 
     def apply(self, step: int, key: np.uint64, market: MarketState, inputs: StepInputs) -> None:
         """Discount the price in the window, then damp purchases during the dip."""

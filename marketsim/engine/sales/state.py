@@ -1,0 +1,71 @@
+"""What one step of the sales organisation works with, and the records it keeps.
+
+Every phase (`pipeline`, `brokers`, `refunds`) is a function of the organisation's
+lasting state (`SalesOrganisation`) and of this step's state (`SalesStep`), passed as
+arguments: nothing of a step lingers on the organisation once the step is booked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from marketsim.engine.agents.broker import Broker
+from marketsim.engine.ledger import SalesBook
+
+
+@dataclass
+class SalesStep:
+    """One step of the sales phases: its inputs, and what they book.
+
+    Attributes:
+        t: the step.
+        key: the step's random stream key.
+        trust: [segment] trust multiplier (2 x reputation).
+        pull: [segment] the product range's pull at this step's prices.
+        shares: [segment, product] choice shares at this step's prices.
+        price: [segment, product] price paid as a share of list price.
+        book: the step's sales, costs and pipeline counts.
+        delta: [segment, stage] the change in people per stage the phases make.
+
+    """
+
+    t: int
+    key: np.uint64
+    trust: np.ndarray
+    pull: np.ndarray
+    shares: np.ndarray
+    price: np.ndarray
+    book: SalesBook
+    delta: np.ndarray
+
+
+@dataclass
+class Refund:
+    """A mis-sold sale that will come back."""
+
+    due: int
+    account: int  # -1 for a consumer sale
+    person: int
+    segment: int
+    amount: float
+    broker: Broker
+
+
+@dataclass
+class Deal:
+    """One sale made by a rep or broker, as the books need it."""
+
+    segment: int
+    product: int
+    units: int
+    value: float
+    touch_person: int
+    new_customers: int = 0
+
+
+def pick(u: float, shares: np.ndarray) -> int:
+    """Index chosen by a uniform draw `u` over cumulative `shares`."""
+    cumulative = np.cumsum(shares)
+    return int(min(np.searchsorted(cumulative, u, side="right"), len(shares) - 1))
