@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,6 +21,7 @@ from marketsim.core.format import interval, number
 from marketsim.core.limits import MAX_SEED
 
 if TYPE_CHECKING:
+    from marketsim.drivers.execution import Executor
     from marketsim.drivers.results import Result
     from marketsim.io.output import OutputFile
 
@@ -299,6 +301,36 @@ class PhasedProgress:
         """Count one simulation of the current phase."""
         if self.enabled and self.current is not None:
             self.progress.advance(self.current)
+
+
+@contextlib.contextmanager
+def session(
+    workers: int, cluster: str | None, *, interrupted: str = "no output was written"
+) -> Iterator[Executor]:
+    """Where a command's simulations run, with SIGTERM treated as Ctrl-C.
+
+    An interruption is said on stderr (`interrupted: ...`) and exits 130.
+    """
+    from marketsim.drivers.execution import make_executor
+
+    try:
+        with make_executor(workers, cluster) as executor, interrupt_on_sigterm():
+            yield executor
+    except KeyboardInterrupt:
+        print(f"interrupted: {interrupted}", file=sys.stderr)
+        raise typer.Exit(130) from None
+
+
+def finish(console: Console, out: Path, written: Sequence[Path], *tables: Any, quiet: bool) -> None:
+    """A command's last words: the output path alone when quiet, else tables and files."""
+    if quiet:
+        print(out)
+        return
+    for table in tables:
+        console.print(table, highlight=False)
+    console.print(
+        f"Wrote [bold]{out}[/bold]: {listing(out, written)}", highlight=False, soft_wrap=True
+    )
 
 
 @contextlib.contextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -134,7 +133,6 @@ def _run(
     cluster: str | None,
 ) -> None:
     from marketsim.drivers.compare import compare
-    from marketsim.drivers.execution import make_executor
     from marketsim.io.files import comparison_files
     from marketsim.report.pages import PAGES
 
@@ -144,46 +142,25 @@ def _run(
     progress = common.DelayedProgress(
         console, total, "compare", enabled=not quiet and console.is_terminal
     )
-    try:
-        with (
-            make_executor(min(workers, replicates), cluster) as executor,
-            common.interrupt_on_sigterm(),
-        ):
-            with progress, failing_as("the comparison"):
-                comparison = compare(
-                    strategies,
-                    seed=seed,
-                    replicates=replicates,
-                    executor=executor,
-                    progress=progress.advance,
-                )
-            written = common.write_output(
-                comparison,
-                out,
-                comparison_files(comparison, PAGES),
-                force=force,
-                protect=protect,
+    with common.session(min(workers, replicates), cluster) as executor:
+        with progress, failing_as("the comparison"):
+            comparison = compare(
+                strategies,
+                seed=seed,
+                replicates=replicates,
+                executor=executor,
+                progress=progress.advance,
             )
-    except KeyboardInterrupt:
-        print("interrupted: no output was written", file=sys.stderr)
-        raise
-
-    if quiet:
-        print(out)
-        return
-    console.print(comparison_table(comparison.record))
-    console.print(
+        written = common.write_output(
+            comparison, out, comparison_files(comparison, PAGES), force=force, protect=protect
+        )
+    note = (
         f"[dim]Paired over {replicates} replicates on common random numbers; p-values "
         f"Holm-corrected over {comparison.record.family}; ▲ significantly better, "
         f"▼ significantly worse at {comparison.record.alpha:g}, n.s. not significant. "
-        "Cells: mean ± half-width of the 95% CI.[/dim]",
-        highlight=False,
+        "Cells: mean ± half-width of the 95% CI.[/dim]"
     )
-    console.print(
-        f"Wrote [bold]{out}[/bold]: {common.listing(out, written)}",
-        highlight=False,
-        soft_wrap=True,
-    )
+    common.finish(console, out, written, comparison_table(comparison.record), note, quiet=quiet)
 
 
 def comparison_table(record: ComparisonRecord) -> Table:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -138,50 +137,24 @@ def optimize(
             shutil.rmtree(out, ignore_errors=True)
         raise
 
-    from marketsim.drivers.execution import make_executor
     from marketsim.io.files import optimization_files
     from marketsim.report.pages import PAGES
 
     console = Console(stderr=True)
     bar = common.PhasedProgress(console, enabled=not quiet and console.is_terminal)
     hooks = Hooks(trials=bar.trials, phase=bar.phase, job=bar.job)
-    try:
-        with (
-            make_executor(spec.workers, cluster) as executor,
-            common.interrupt_on_sigterm(),
-            bar,
-        ):
-            with failing_as("the optimisation"):
-                search(question, spec, where, study, executor, hooks=hooks)
-                outcome = analyse(
-                    question, spec, study, storage=where, executor=executor, hooks=hooks
-                )
-            # The study file moves into the new directory: replacing `out` is always allowed.
-            written = common.write_output(
-                outcome,
-                out,
-                optimization_files(where, out, PAGES),
-                force=True,
-                protect=[Path(file)],
-            )
-    except KeyboardInterrupt:
-        print(
-            f"interrupted: completed trials are kept in {where.display}; "
-            "continue with the same command and --resume",
-            file=sys.stderr,
-        )
-        raise typer.Exit(130) from None
-
-    if quiet:
-        print(out)
-        return
-    stdout = Console()
-    stdout.print(outcome_table(outcome))
-    stdout.print(
-        f"Wrote [bold]{out}[/bold]: {common.listing(out, written)}",
-        highlight=False,
-        soft_wrap=True,
+    kept = (
+        f"completed trials are kept in {where.display}; continue with the same command and --resume"
     )
+    with common.session(spec.workers, cluster, interrupted=kept) as executor, bar:
+        with failing_as("the optimisation"):
+            search(question, spec, where, study, executor, hooks=hooks)
+            outcome = analyse(question, spec, study, storage=where, executor=executor, hooks=hooks)
+        # The study file moves into the new directory: replacing `out` is always allowed.
+        written = common.write_output(
+            outcome, out, optimization_files(where, out, PAGES), force=True, protect=[Path(file)]
+        )
+    common.finish(Console(), out, written, outcome_table(outcome), quiet=quiet)
 
 
 def merge_settings(scenario: Scenario, cli: dict[str, Any]) -> OptimizeSpec:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -52,7 +51,6 @@ def run(
     check_destination(out, force=force, protect=[Path(file)])
 
     from marketsim.drivers.contribution import channel_contributions, with_contributions
-    from marketsim.drivers.execution import make_executor
     from marketsim.drivers.simulation import simulate
     from marketsim.io.files import run_files
     from marketsim.report.pages import PAGES
@@ -65,39 +63,22 @@ def run(
         scenario.name,
         enabled=not quiet and console.is_terminal,
     )
-    try:
-        with (
-            make_executor(min(workers, replicates), cluster) as executor,
-            common.interrupt_on_sigterm(),
-        ):
-            with progress, failing_as("the run"):
-                result = simulate(
-                    scenario,
-                    seed=seed,
-                    replicates=replicates,
-                    executor=executor,
-                    progress=progress.advance,
-                )
-                if contribution:
-                    found = channel_contributions(
-                        result, executor=executor, progress=progress.advance
-                    )
-                    result = with_contributions(result, found)
-            written = common.write_output(
-                result, out, run_files(PAGES), force=force, protect=[Path(file)]
+    with common.session(min(workers, replicates), cluster) as executor:
+        with progress, failing_as("the run"):
+            result = simulate(
+                scenario,
+                seed=seed,
+                replicates=replicates,
+                executor=executor,
+                progress=progress.advance,
             )
-    except KeyboardInterrupt:
-        print("interrupted: no output was written", file=sys.stderr)
-        raise
-
-    if quiet:
-        print(out)
-        return
-    console.print(common.headline_table(result))
+            if contribution:
+                found = channel_contributions(result, executor=executor, progress=progress.advance)
+                result = with_contributions(result, found)
+        written = common.write_output(
+            result, out, run_files(PAGES), force=force, protect=[Path(file)]
+        )
+    tables = [common.headline_table(result)]
     if result.scenario.channels:
-        console.print(common.channel_table(result))
-    console.print(
-        f"Wrote [bold]{out}[/bold]: {common.listing(out, written)}",
-        highlight=False,
-        soft_wrap=True,
-    )
+        tables.append(common.channel_table(result))
+    common.finish(console, out, written, *tables, quiet=quiet)

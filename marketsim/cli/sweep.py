@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -94,7 +93,6 @@ def sweep(
     out = out if out is not None else default_out_dir(f"{scenario.name}-sweep")
     check_destination(out, force=force, protect=[Path(file)])
 
-    from marketsim.drivers.execution import make_executor
     from marketsim.drivers.sweep import SweepResult, curve_frame, evaluate
     from marketsim.io.files import sweep_files
     from marketsim.report.pages import PAGES
@@ -102,32 +100,19 @@ def sweep(
     console = Console(stderr=True)
     run_seed = scenario.seed if seed is None else seed
     bar = common.PhasedProgress(console, enabled=not quiet and console.is_terminal)
-    try:
-        with make_executor(workers, cluster) as executor, common.interrupt_on_sigterm(), bar:
-            bar.phase("sweep", len(scenarios) * replicates)
-            with failing_as("the sweep"):
-                results = evaluate(
-                    scenarios,
-                    seed=run_seed,
-                    replicates=replicates,
-                    executor=executor,
-                    on_done=bar.job,
-                )
-            result = SweepResult(
-                scenario, tuple(axes), run_seed, replicates, curve_frame(points, results)
+    with common.session(workers, cluster) as executor, bar:
+        bar.phase("sweep", len(scenarios) * replicates)
+        with failing_as("the sweep"):
+            results = evaluate(
+                scenarios, seed=run_seed, replicates=replicates, executor=executor, on_done=bar.job
             )
-            written = common.write_output(
-                result, out, sweep_files(PAGES), force=force, protect=[Path(file)]
-            )
-    except KeyboardInterrupt:
-        print("interrupted: no output was written", file=sys.stderr)
-        raise
-    if quiet:
-        print(out)
-        return
-    stdout = Console()
-    stdout.print(sweep_table(result))
-    stdout.print(f"Wrote [bold]{out}[/bold]: {common.listing(out, written)}", highlight=False)
+        result = SweepResult(
+            scenario, tuple(axes), run_seed, replicates, curve_frame(points, results)
+        )
+        written = common.write_output(
+            result, out, sweep_files(PAGES), force=force, protect=[Path(file)]
+        )
+    common.finish(Console(), out, written, sweep_table(result), quiet=quiet)
 
 
 def sweep_table(result: SweepResult) -> Table:
@@ -153,5 +138,6 @@ def sweep_table(result: SweepResult) -> Table:
     return table
 
 
-def _cell(x: float) -> float | None:
-    return None if x != x else float(x)  # NaN: undefined with one replicate
+def _cell(x: float | None) -> float | None:
+    """A frame cell as a number, None where undefined (None or NaN: one replicate)."""
+    return None if x is None or x != x else float(x)

@@ -54,12 +54,15 @@ def _ignore(_: Any) -> None:
 
 
 class Executor(ABC):
-    """Runs independent jobs and returns their results in submission order."""
+    """Runs independent jobs and returns their results in submission order.
+
+    Subclasses start a job somewhere (`_submit`) and wait for it (`_result`); the
+    events it reported come back with its result and are replayed to `progress`.
+    """
 
     workers: int = 1
     """How many jobs may run at the same time."""
 
-    @abstractmethod
     def map(
         self,
         fn: Job[T, R],
@@ -69,6 +72,34 @@ class Executor(ABC):
         progress: Progress | None = None,
     ) -> list[R]:
         """Run `fn(item, progress)` for every item; `on_done(result)` as each is collected."""
+        futures = self._submit(partial(_recorded, fn), list(items))
+        results = []
+        try:
+            for future in futures:
+                result, events = self._result(future)
+                for event in events:
+                    if progress is not None:
+                        progress(event)
+                if on_done is not None:
+                    on_done(result)
+                results.append(result)
+        except BaseException:
+            self._cancel(futures)
+            raise
+        return results
+
+    @abstractmethod
+    def _submit(self, job: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        """Start `job` on every item; return one handle per item, in order."""
+
+    def _result(self, future: Any) -> Any:
+        """Wait for one handle's (result, events)."""
+        return future.result()
+
+    def _cancel(self, futures: list[Any]) -> None:
+        """Stop what has not started (after a failure or an interruption)."""
+        for future in futures:
+            future.cancel()
 
     def close(self) -> None:
         """Release the executor's processes or connection."""
@@ -78,6 +109,12 @@ class Executor(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _recorded(fn: Job[T, R], item: T) -> tuple[R, list[Any]]:
+    """Run a job elsewhere, keeping the events it reports to replay them at home."""
+    events: list[Any] = []
+    return fn(item, events.append), events
 
 
 class InProcess(Executor):
@@ -91,7 +128,7 @@ class InProcess(Executor):
         on_done: Callable[[R], None] | None = None,
         progress: Progress | None = None,
     ) -> list[R]:
-        """Run every job here, in order."""
+        """Run every job here, in order, reporting its events as they happen."""
         results = []
         for item in items:
             result = fn(item, progress or _ignore)
@@ -100,29 +137,8 @@ class InProcess(Executor):
             results.append(result)
         return results
 
-
-def _recorded(fn: Job[T, R], item: T) -> tuple[R, list[Any]]:
-    """Run a job elsewhere, keeping the events it reports to replay them at home."""
-    events: list[Any] = []
-    return fn(item, events.append), events
-
-
-def _collect(
-    futures: list[Any],
-    wait: Callable[[Any], tuple[R, list[Any]]],
-    on_done: Callable[[R], None] | None,
-    progress: Progress | None,
-) -> list[R]:
-    results = []
-    for future in futures:
-        result, events = wait(future)
-        for event in events:
-            if progress is not None:
-                progress(event)
-        if on_done is not None:
-            on_done(result)
-        results.append(result)
-    return results
+    def _submit(self, job: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        raise NotImplementedError("InProcess runs every job in `map`")
 
 
 class ProcessPool(Executor):
@@ -142,22 +158,8 @@ class ProcessPool(Executor):
             initargs=(os.getpid(), self.threads, preload),
         )
 
-    def map(
-        self,
-        fn: Job[T, R],
-        items: Iterable[T],
-        *,
-        on_done: Callable[[R], None] | None = None,
-        progress: Progress | None = None,
-    ) -> list[R]:
-        """Run every job on the workers."""
-        futures = [self._pool.submit(_recorded, fn, item) for item in items]
-        try:
-            return _collect(futures, lambda f: f.result(), on_done, progress)
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    def _submit(self, job: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        return [self._pool.submit(job, item) for item in items]
 
     def close(self) -> None:
         """Stop the workers (waiting for running jobs)."""
@@ -182,17 +184,8 @@ class DaskCluster(Executor):
         self.address = address
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
 
-    def map(
-        self,
-        fn: Job[T, R],
-        items: Iterable[T],
-        *,
-        on_done: Callable[[R], None] | None = None,
-        progress: Progress | None = None,
-    ) -> list[R]:
-        """Submit every job to the cluster and gather the results in order."""
-        futures = self.client.map(partial(_recorded, fn), list(items), pure=False)
-        return _collect(futures, lambda f: f.result(), on_done, progress)
+    def _submit(self, job: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        return self.client.map(job, items, pure=False)
 
     def close(self) -> None:
         """Disconnect from the scheduler."""

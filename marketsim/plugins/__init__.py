@@ -17,8 +17,9 @@ importing this package costs nothing until a plugin is needed.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from marketsim.core.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from marketsim.plugins.base import NoParams, Plugin, PluginParams, param
@@ -41,28 +42,28 @@ if TYPE_CHECKING:
     from marketsim.plugins.runtime import PluginRunError
 
 _HOMES = {
-    "NoParams": "base",
-    "Plugin": "base",
-    "PluginParams": "base",
-    "param": "base",
-    "ENTRY_POINT_GROUP": "discovery",
-    "PATH_VARIABLE": "discovery",
-    "Candidate": "discovery",
-    "add_plugin_paths": "discovery",
-    "discover": "discovery",
-    "PluginConflictError": "errors",
-    "PluginDefinitionError": "errors",
-    "PluginError": "errors",
-    "PluginLoadError": "errors",
-    "UnknownPluginError": "errors",
-    "Registry": "loader",
-    "check_plugin_class": "loader",
-    "load": "loader",
-    "registry": "loader",
-    "load_scenario": "prepare",
-    "prepare": "prepare",
-    "scenario_from_text": "prepare",
-    "PluginRunError": "runtime",
+    "NoParams": "marketsim.plugins.base",
+    "Plugin": "marketsim.plugins.base",
+    "PluginParams": "marketsim.plugins.base",
+    "param": "marketsim.plugins.base",
+    "ENTRY_POINT_GROUP": "marketsim.plugins.discovery",
+    "PATH_VARIABLE": "marketsim.plugins.discovery",
+    "Candidate": "marketsim.plugins.discovery",
+    "add_plugin_paths": "marketsim.plugins.discovery",
+    "discover": "marketsim.plugins.discovery",
+    "PluginConflictError": "marketsim.plugins.errors",
+    "PluginDefinitionError": "marketsim.plugins.errors",
+    "PluginError": "marketsim.plugins.errors",
+    "PluginLoadError": "marketsim.plugins.errors",
+    "UnknownPluginError": "marketsim.plugins.errors",
+    "Registry": "marketsim.plugins.loader",
+    "check_plugin_class": "marketsim.plugins.loader",
+    "load": "marketsim.plugins.loader",
+    "registry": "marketsim.plugins.loader",
+    "load_scenario": "marketsim.plugins.prepare",
+    "prepare": "marketsim.plugins.prepare",
+    "scenario_from_text": "marketsim.plugins.prepare",
+    "PluginRunError": "marketsim.plugins.runtime",
 }
 
 __all__ = [
@@ -91,9 +92,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'marketsim.plugins' has no attribute {name!r}")
-    value = getattr(import_module(f"marketsim.plugins.{_HOMES[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _HOMES)

@@ -17,12 +17,12 @@ first use, so a plugin without kernels never pays for numba.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from marketsim.core.errors import did_you_mean, quoted, show
 from marketsim.core.hooks import HOOKS, KERNEL_HOOKS
 from marketsim.core.layout import SegmentColumn
+from marketsim.core.lazy import lazy_attributes
 from marketsim.core.purposes import P_PLUGIN
 from marketsim.core.stages import (
     AWARE,
@@ -99,9 +99,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'marketsim.plugins.sdk' has no attribute {name!r}")
-    value = getattr(import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -28,8 +28,9 @@ point is reached. Pass `scenario=` to use your own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from marketsim.core.lazy import lazy_attributes
 from marketsim.testing.case import SMALL_MARKET, PluginCase, check_invariants, run_case
 
 if TYPE_CHECKING:
@@ -38,10 +39,5 @@ if TYPE_CHECKING:
 __all__ = ["SMALL_MARKET", "PluginCase", "PluginTestSuite", "check_invariants", "run_case"]
 
 
-def __getattr__(name: str) -> Any:
-    # The suite is built from pytest fixtures: load pytest only when it is asked for.
-    if name == "PluginTestSuite":
-        from marketsim.testing.suite import PluginTestSuite
-
-        return PluginTestSuite
-    raise AttributeError(f"module 'marketsim.testing' has no attribute {name!r}")
+# The suite is built from pytest fixtures: pytest loads only when it is asked for.
+__getattr__ = lazy_attributes(__name__, {"PluginTestSuite": "marketsim.testing.suite"})
