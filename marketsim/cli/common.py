@@ -109,6 +109,12 @@ ClusterOpt = Annotated[
 ]
 """Options shared by the commands that run scenarios, defined once."""
 
+
+def replicates_option(help: str) -> Any:
+    """`--replicates R` / `-r R`, with the command's own help."""
+    return typer.Option("--replicates", "-r", metavar="R", help=help)
+
+
 PluginPath = Annotated[
     list[Path] | None,
     typer.Option(

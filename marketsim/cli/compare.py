@@ -43,10 +43,7 @@ def compare(
         ),
     ] = None,
     replicates: Annotated[
-        int,
-        typer.Option(
-            "--replicates", "-r", metavar="R", help="Paired replicates per strategy, at least 2."
-        ),
+        int, common.replicates_option("Paired replicates per strategy, at least 2.")
     ] = DEFAULT_REPLICATES,
     force: common.ForceOpt = False,
     workers: common.WorkersOpt = 1,

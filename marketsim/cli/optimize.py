@@ -244,6 +244,6 @@ def outcome_table(outcome: Outcome) -> Table:
             number(getattr(s.best.objective, part), kind),
         )
     up = s.uplift
-    rel = f" ({up.relative:+.1%})" if up.relative is not None else ""
+    rel = f" ({number(up.relative, 'percent')})" if up.relative is not None else ""
     table.add_row("uplift", "", f"{number(up.absolute.mean, kind)}{rel}")
     return table

@@ -17,10 +17,7 @@ def run(
     file: common.FileArg,
     out: common.OutOpt = None,
     seed: common.SeedOpt = None,
-    replicates: Annotated[
-        int,
-        typer.Option("--replicates", "-r", metavar="R", help="Independent replicates, at least 1."),
-    ] = 1,
+    replicates: Annotated[int, common.replicates_option("Independent replicates, at least 1.")] = 1,
     overrides: common.SetOpt = None,
     force: common.ForceOpt = False,
     workers: common.WorkersOpt = 1,

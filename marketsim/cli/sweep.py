@@ -31,10 +31,7 @@ def sweep(
             show_default=False,
         ),
     ],
-    replicates: Annotated[
-        int,
-        typer.Option("--replicates", "-r", metavar="R", help="Replicates per point, at least 1."),
-    ] = 3,
+    replicates: Annotated[int, common.replicates_option("Replicates per point, at least 1.")] = 3,
     seed: common.SeedOpt = None,
     out: common.OutOpt = None,
     overrides: common.SetOpt = None,

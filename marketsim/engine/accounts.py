@@ -1,8 +1,8 @@
 """B2B accounts as arrays: which people form each buying centre, and its deal state.
 
 Account a of a b2b segment owns `size[a]` consecutive rows of the population starting
-at `first[a]`; the first member is the economic buyer, then users and influencers
-alternate. `stage` uses the funnel's indices (see `marketsim.kernels.sales`).
+at `first[a]`; the first member is the economic buyer (whose approval a deal needs).
+`stage` uses the funnel's indices (see `marketsim.kernels.sales`).
 """
 
 from __future__ import annotations
@@ -13,15 +13,6 @@ import numpy as np
 
 from marketsim.core.stages import UNAWARE
 from marketsim.scenario.schema import Scenario
-
-ROLES = ("economic_buyer", "user", "influencer")
-
-
-def role_of(position: int) -> str:
-    """Role of the member at `position` (0-based) in a buying centre."""
-    if position == 0:
-        return ROLES[0]
-    return ROLES[1] if position % 2 else ROLES[2]
 
 
 @dataclass

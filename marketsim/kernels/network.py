@@ -117,9 +117,6 @@ def _to_csr(n, src, dst, chunks):
     return indptr, indices
 
 
-KINDS = {"well_mixed": 0, "random": 1, "small_world": 2, "scale_free": 3}
-
-
 def edge_capacity(kind: str, size: int, degree: int) -> int:
     """Upper bound on the ties a segment's builder writes."""
     if kind == "well_mixed" or size < 2:

@@ -15,7 +15,14 @@ import math
 
 import numpy as np
 
-from marketsim.core.layout import CountColumn, SegmentColumn, n_count_columns, units_first_touch
+from marketsim.core.layout import (
+    CountColumn,
+    SegmentColumn,
+    n_count_columns,
+    touch_organic,
+    touch_word_of_mouth,
+    units_first_touch,
+)
 from marketsim.core.purposes import (
     P_APPROVE,
     P_AWARE,
@@ -107,7 +114,7 @@ def customer_step(people: People, step: StepArrays, hooks) -> np.ndarray:
     stage, seg, exposure = people.stage, step.seg, step.exposure
     n = len(stage)
     n_channels = exposure.shape[0]
-    wom_code, organic_code = n_channels, n_channels + 1
+    wom_code, organic_code = touch_word_of_mouth(n_channels), touch_organic(n_channels)
     counts = np.zeros((seg.shape[0], n_count_columns(n_channels)), dtype=np.int64)
     key, setup_key = int(step.key), int(step.setup_key)
     first_touch, last_touch = people.first_touch, people.last_touch

@@ -802,12 +802,6 @@ def plot_differences(info: DifferenceInfo) -> Any:
 # --------------------------------------------------------------------------- helpers
 
 
-def _verdict_color(better: bool | None) -> str:
-    if better is None:
-        return NEUTRAL
-    return GOOD if better else BAD
-
-
 def _column_mean(frame: pd.DataFrame, column: str) -> float:
     return float(frame[column].mean()) if column in frame.columns else 0.0
 

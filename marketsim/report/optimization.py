@@ -85,7 +85,7 @@ def optimization_page(
     kind = kind_of(objective)
     best, base, uplift = summary.best, summary.baseline, summary.uplift
     re = summary.reevaluation
-    relative = f"; {uplift.relative:+.1%}" if uplift.relative is not None else ""
+    relative = f"; {number(uplift.relative, 'percent')}" if uplift.relative is not None else ""
     head = cards(
         [
             (f"best {objective}", number(best.objective.mean, kind), _ci(best.objective, kind)),

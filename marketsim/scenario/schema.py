@@ -19,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from marketsim.core.limits import MAX_SEED
+
 
 def _not_bool(value: object) -> object:
     """Refuse YAML's yes/no/true/false where a number is meant (pydantic would take 1/0)."""
@@ -378,7 +380,7 @@ class Scenario(Frozen):
     description: str = ""
     horizon: Annotated[Int, Field(ge=1, le=100_000)] = Field(description="steps to simulate")
     step: Literal["day", "week", "month", "quarter", "year"] = "week"
-    seed: Annotated[Int, Field(ge=0, lt=2**63)] = 0
+    seed: Annotated[Int, Field(ge=0, lt=MAX_SEED + 1)] = 0
     products: Annotated[list[Product], Field(min_length=1)]
     segments: Annotated[list[Segment], Field(min_length=1)]
     channels: Annotated[list[Channel], Field(max_length=100)] = Field(default_factory=list)

@@ -35,6 +35,7 @@ from optuna.distributions import (
 )
 
 from marketsim.core.errors import InputError
+from marketsim.core.format import number
 from marketsim.scenario.schema import OptimizeSpec, Promotion, Scenario
 
 TEAMS = ("inside", "outside")
@@ -200,12 +201,12 @@ class Space:
         team_low = sum(t.low * t.unit_cost for t in self.teams)
         need = low + team_low
         if need > self.total * (1 + 1e-12):
-            parts = f"lower bounds {_money(low)}" + (
-                f" + smallest teams' cost {_money(team_low)}" if self.teams else ""
+            parts = f"lower bounds {number(low)}" + (
+                f" + smallest teams' cost {number(team_low)}" if self.teams else ""
             )
             raise InfeasibleError(
-                f"total budget {_money(self.total)} is below the sum of the {parts} "
-                f"= {_money(need)}: no plan fits; raise the total or lower the bounds"
+                f"total budget {number(self.total)} is below the sum of the {parts} "
+                f"= {number(need)}: no plan fits; raise the total or lower the bounds"
             )
         highs = [b.high for b in self.budgets]
         if self.budgets and all(h is not None for h in highs):
@@ -214,8 +215,8 @@ class Space:
             if high < room * (1 - 1e-12) and not self.vary_total:
                 raise InfeasibleError(
                     f"the bounds exclude every feasible split: the channels' upper bounds sum "
-                    f"to {_money(high)}, but {_money(room)} of the total budget "
-                    f"{_money(self.total)} must be spent on them; raise an upper bound or "
+                    f"to {number(high)}, but {number(room)} of the total budget "
+                    f"{number(self.total)} must be spent on them; raise an upper bound or "
                     "lower the total"
                 )
 
@@ -452,7 +453,3 @@ def _describe(dist: BaseDistribution) -> list[Any]:
         return ["categorical", list(dist.choices)]
     assert isinstance(dist, FloatDistribution | IntDistribution)
     return [type(dist).__name__, dist.low, dist.high]
-
-
-def _money(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"

@@ -131,15 +131,7 @@ class SalesOrganisation:
         shares: np.ndarray,
         price: np.ndarray,
     ) -> tuple[SalesBook, np.ndarray]:
-        """Run the sales phases of step `t`.
-
-        Args:
-            t: the step.
-            key: the step's random stream key.
-            trust: [segment] trust multiplier (2 x reputation).
-            pull: [segment] the product range's pull at this step's prices.
-            shares: [segment, product] choice shares at this step's prices.
-            price: [segment, product] price paid as a share of list price.
+        """Run the sales phases of step `t` (the arguments are those of `SalesStep`).
 
         Returns:
             The step's sales book and the change in people per [segment, stage].
