@@ -100,7 +100,7 @@ def test_talkers_reads_the_mean_field_or_the_network(everything):
     for _ in range(8):
         model.step()
     pop = model.population
-    seg, _, _ = model.segment_parameters.for_step(8, model.market, StepInputs.empty(6, 4, 2))
+    seg = model.segment_parameters.for_step(8, model.market, StepInputs.empty(6, 4, 2)).seg
     crowd = int(pop.offsets[3])  # the well-mixed segment
     assert pop.stage[crowd] <= 1 and talkers(
         crowd, pop.stage, pop.segment, seg, pop.indptr, pop.indices

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from marketsim.drivers.execution import Executor
     from marketsim.drivers.results import Result
     from marketsim.io.output import OutputFile
+    from marketsim.scenario.schema import Scenario
 
 PROGRESS_DELAY = 1.0
 """Seconds a run must last before its progress bar appears."""
@@ -38,6 +39,12 @@ def write_output(
 
     with failing_as(f"writing the output to {out}"):
         return write_files(payload, out, files, **options)
+
+
+def warn(scenario: Scenario) -> None:
+    """Say on stderr what the scenario allows but probably does not mean."""
+    for problem in scenario.warnings:
+        print(problem, file=sys.stderr)
 
 
 def listing(out: Path, written: Sequence[Path]) -> str:

@@ -105,6 +105,8 @@ def _load_all(files: list[str]) -> list[Scenario]:
             scenarios.append(load_scenario(file))
         except ScenarioError as e:
             bad.append(e)
+        else:
+            common.warn(scenarios[-1])
     if bad:
         raise InputErrors(
             bad,

@@ -117,6 +117,7 @@ def optimize(
     common.use_plugin_paths(plugin_path)
     common.check_options(seed=seed, replicates=1, workers=1)
     scenario = load_scenario(file, overrides or ())
+    common.warn(scenario)
     spec = merge_settings(scenario, cli)
     question = question_for(scenario, spec, scenario.seed if seed is None else seed)
     make_sampler(spec.sampler, 0, spec.pareto is not None)

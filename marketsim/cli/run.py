@@ -44,6 +44,7 @@ def run(
     common.use_plugin_paths(plugin_path)
     common.check_options(seed=seed, replicates=replicates, workers=workers)
     scenario = load_scenario(file, overrides or ())
+    common.warn(scenario)
     out = out if out is not None else default_out_dir(scenario.name)
     check_destination(out, force=force, protect=[Path(file)])
 

@@ -31,11 +31,12 @@ def validate(
     bad = []
     for file in files:
         try:
-            load_scenario(file)
+            scenario = load_scenario(file)
         except ScenarioError as e:
             bad.append(e)
         else:
             print(f"{file}: ok")
+            common.warn(scenario)
     if bad:
         raise InputErrors(bad)
 

@@ -28,7 +28,7 @@ class SegmentColumn(IntEnum):
     LEAD_CONVERSION = 8  # probability a lead buys
     INTEREST_DECAY = 9  # probability interest or a lead goes cold
     CHURN = 10  # probability a customer lapses
-    REPEAT = 11  # probability a customer buys again
+    REPEAT = 11  # multiplier on a customer's chance to buy again (trust, dips)
     MEAN_FIELD_TALKERS = 12  # well-mixed: degree x share of customers; -1 = use the network
     POTENTIAL = 13  # share of people who could ever become interested (Bass m)
 
@@ -39,12 +39,19 @@ N_STAGES = len(STAGES)
 
 
 class CountColumn(IntEnum):
-    """Fixed columns of `counts[block, s, col]`, after one column per funnel stage."""
+    """Fixed columns of `counts[block, s, col]`, after one column per funnel stage.
+
+    Then units by last-touch code and by first-touch code (one column per channel, word of
+    mouth and organic each), then units by product: new purchases, repeat purchases and
+    subscription bills (one column per product each).
+    """
 
     NEW_CUSTOMERS = N_STAGES
     UNITS = N_STAGES + 1
     NEW_LEADS = N_STAGES + 2
-    UNITS_LAST_TOUCH = N_STAGES + 3  # then one column per touch code (channels, wom, organic)
+    VISITS = N_STAGES + 3  # searchers who found the company through an inbound channel
+    LAPSED = N_STAGES + 4  # customers who churned or did not renew
+    UNITS_LAST_TOUCH = N_STAGES + 5  # then one column per touch code (channels, wom, organic)
 
 
 TOUCH_NONE = -1
@@ -66,9 +73,18 @@ def units_first_touch(n_channels: int) -> int:
     return CountColumn.UNITS_LAST_TOUCH + n_channels + 2
 
 
-def n_count_columns(n_channels: int) -> int:
-    """Width of the counts tensor for a scenario with `n_channels` channels."""
+def units_by_product(n_channels: int) -> int:
+    """First column of units by product: new, then again, then billed (each one per product)."""
     return units_first_touch(n_channels) + n_channels + 2
+
+
+def n_count_columns(n_channels: int, n_products: int) -> int:
+    """Width of the counts tensor for `n_channels` channels and `n_products` products."""
+    return units_by_product(n_channels) + 3 * n_products
+
+
+NEW, AGAIN, BILLED = 1, 2, 3
+"""What a unit a person buys in a step is: a new purchase, a repeat, a subscription bill."""
 
 
 BLOCK = 16384

@@ -21,12 +21,15 @@ class AccountBook:
 
     Attributes:
         segment / first / size: where the buying centre lives in the population.
-        stage: with marketing (0), lead, qualified, opportunity or customer.
-        since: step the account entered its pipeline stage (lead, qualified or
-            opportunity); ready: step a routed lead reaches
-            sales; renew_at: step the contract comes up for renewal (-1: none).
+        stage: with marketing (0), lead, qualified, opportunity, proposal or customer
+            (`marketsim.kernels.sales`).
+        since: step the account entered its pipeline stage; ready: step a routed lead
+            reaches sales; due: step a proposal is decided; renew_at: step the contract
+            comes up for renewal (-1: none).
+        source: where the opportunity came from (inbound, referral, cold call).
         value: revenue per contract term; booker / owner / broker: the inside rep,
             outside rep or broker group that worked it (-1: none).
+        blocked_until: first step a refunded account may be sold to again.
         approvals: per person, whether that decision maker has agreed to buy.
     """
 
@@ -36,12 +39,15 @@ class AccountBook:
     stage: np.ndarray
     since: np.ndarray
     ready: np.ndarray
+    due: np.ndarray
+    source: np.ndarray
     renew_at: np.ndarray
     value: np.ndarray
     product: np.ndarray
     booker: np.ndarray
     owner: np.ndarray
     broker: np.ndarray
+    blocked_until: np.ndarray
     approvals: np.ndarray
 
     @property
@@ -63,7 +69,7 @@ class AccountBook:
         n = sum(len(x) for x in segment)
         join = lambda parts: np.concatenate(parts) if parts else np.zeros(0, np.int64)  # noqa: E731
         minus_one = lambda: np.full(n, -1, dtype=np.int64)  # noqa: E731
-        people = int(offsets[-1]) if n else 0
+        people = int(offsets[-1])
         return cls(
             segment=join(segment),
             first=join(first),
@@ -71,11 +77,14 @@ class AccountBook:
             stage=np.full(n, UNAWARE, dtype=np.int8),
             since=np.zeros(n, dtype=np.int64),
             ready=np.zeros(n, dtype=np.int64),
+            due=np.zeros(n, dtype=np.int64),
+            source=np.zeros(n, dtype=np.int8),
             renew_at=minus_one(),
             value=np.zeros(n),
             product=minus_one(),
             booker=minus_one(),
             owner=minus_one(),
             broker=minus_one(),
+            blocked_until=np.zeros(n, dtype=np.int64),
             approvals=np.zeros(people, dtype=np.int8),
         )

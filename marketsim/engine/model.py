@@ -16,7 +16,7 @@ from typing import Literal
 import mesa
 import numpy as np
 
-from marketsim.core.layout import N_STAGES, CountColumn, SegmentColumn
+from marketsim.core.layout import N_STAGES, SegmentColumn
 from marketsim.core.stages import AWARE
 from marketsim.engine.agents.customer import Customer
 from marketsim.engine.channels import MarketState, StepInputs, build_channels
@@ -24,7 +24,7 @@ from marketsim.engine.ledger import Ledger
 from marketsim.engine.population import SETUP_STEP, Population
 from marketsim.engine.products import ProductRange
 from marketsim.engine.sales import SalesForce, SalesOrganisation
-from marketsim.engine.segments import SegmentParameters
+from marketsim.engine.segments import SegmentParameters, SegmentStep
 from marketsim.kernels import reference
 from marketsim.kernels.customer_step import (
     StepArrays,
@@ -32,7 +32,6 @@ from marketsim.kernels.customer_step import (
     sync_contacts,
     word_of_mouth_input,
 )
-from marketsim.kernels.products import split_units
 from marketsim.kernels.rng import stream_key
 from marketsim.plugins.context import StepContext
 from marketsim.plugins.prepare import prepare
@@ -87,6 +86,7 @@ class MarketModel(mesa.Model):
         self.population = Population.build(scenario, seed, replicate)
         self.channels = build_channels(scenario)
         self.products = ProductRange(scenario)
+        self.product_arrays = self.products.arrays()
         self.segment_parameters = SegmentParameters(scenario, self.products)
         self.ledger = Ledger(scenario, replicate, self.products)
         self.plugins = PluginSet.for_scenario(scenario, self)
@@ -134,19 +134,18 @@ class MarketModel(mesa.Model):
         ctx = StepContext(self, t, key, inputs, self.market, self.population)
         self.plugins.call("price", ctx)
         self.plugins.call("exposure", ctx)
-        seg, pull, shares = self.segment_parameters.for_step(t, self.market, inputs)
-        ctx.seg = seg
+        segments = self.segment_parameters.for_step(t, self.market, inputs)
+        ctx.seg = segments.seg
         self.plugins.call("persuasion", ctx)
         self.plugins.call("purchase", ctx)
         ctx.talk = self._word_of_mouth(ctx)
-        counts = self._advance_customers(key, ctx.seg, inputs, ctx.talk)
-        units = split_units(key, counts[:, CountColumn.UNITS], shares)
+        counts = self._advance_customers(t, key, ctx.seg, segments, inputs, ctx.talk)
         trust = 2.0 * self.market.reputation
-        book, moved = self.sales.step(t, key, trust, pull, shares, inputs.price)
+        book, moved = self.sales.step(t, key, trust, segments.pull, segments.shares, inputs.price)
         counts[:, :N_STAGES] += moved
         spend = np.array([c.plan[t] for c in self.channels])
         discounts = [d for c in self.channels if (d := c.discount(t)) is not None]
-        self.ledger.record(t, counts, units, spend, inputs.price, discounts, book)
+        self.ledger.record(t, counts, spend, inputs.price, inputs.renewal_price, discounts, book)
         self.market.stage_counts = counts[:, :N_STAGES].astype(np.float64)
         self.plugins.call("after_step", ctx)
         if self.steps >= self.scenario.horizon:
@@ -195,9 +194,16 @@ class MarketModel(mesa.Model):
         return np.ascontiguousarray(ctx.talk, dtype=np.float32)
 
     def _advance_customers(
-        self, key: np.uint64, seg: np.ndarray, inputs: StepInputs, talk: np.ndarray
+        self,
+        t: int,
+        key: np.uint64,
+        seg: np.ndarray,
+        segments: SegmentStep,
+        inputs: StepInputs,
+        talk: np.ndarray,
     ) -> np.ndarray:
         step = StepArrays(
+            t=t,
             key=key,
             setup_key=self.setup_key,
             seg=seg,
@@ -205,11 +211,16 @@ class MarketModel(mesa.Model):
             bernoulli=inputs.bernoulli,
             impact=inputs.impact,
             find=inputs.find,
+            convert=inputs.convert,
+            choice=segments.choice,
+            again=segments.again,
+            renewal=segments.renewal,
             talk=talk,
         )
+        hooks = self.plugins.kernel_hooks()
         if self.engine == "reference":
-            return reference.customer_step(self.population, step, self.plugins.kernel_hooks())
-        return advance(self.population, step, self.plugins.kernel_hooks())
+            return reference.customer_step(self.population, self.product_arrays, step, hooks)
+        return advance(self.population, self.product_arrays, step, hooks)
 
 
 def _stage_counts(pop: Population, n_segments: int) -> np.ndarray:

@@ -31,7 +31,10 @@ class Population:
         stage: funnel stage index (see `marketsim.core.stages`).
         ad_memory: adstock, in effective exposures.
         first_touch / last_touch: touch code of the first and latest contact.
-        talk: scratch for a full recount of word-of-mouth input (`_count_talkers`).
+        talk: each person's word-of-mouth input, when it must be an array (detractors,
+            Python word-of-mouth hooks).
+        product / purchased_at: what a customer last bought, and when (a subscription's
+            start); -1 for nobody.
         detractor: 1 for people who were let down (mis-sold) and warn their contacts.
         indptr / indices: symmetric CSR contact network (ties stay within a segment).
         offsets: first person of each segment, plus the total at the end.
@@ -47,6 +50,8 @@ class Population:
     first_touch: np.ndarray
     last_touch: np.ndarray
     talk: np.ndarray
+    product: np.ndarray
+    purchased_at: np.ndarray
     detractor: np.ndarray
     indptr: np.ndarray
     indices: np.ndarray
@@ -90,6 +95,8 @@ class Population:
             first_touch=np.full(n, TOUCH_NONE, dtype=np.int8),
             last_touch=np.full(n, TOUCH_NONE, dtype=np.int8),
             talk=np.zeros(n, dtype=np.float32),
+            product=np.full(n, -1, dtype=np.int8),
+            purchased_at=np.full(n, -1, dtype=np.int32),
             detractor=np.zeros(n, dtype=np.int8),
             indptr=indptr,
             indices=indices,

@@ -1,4 +1,4 @@
-"""Which product a buyer picks, and how a product range adds to demand.
+"""Which product a buyer picks, how a product range adds to demand, and how each is bought.
 
 Segment s weighs each product p it considers and that has launched by its
 attractiveness a = appeal_p * (price paid / reference price)^-elasticity. The range's
@@ -10,9 +10,12 @@ a^(1/l) / sum a^(1/l).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from marketsim.scenario.schema import Scenario
+from marketsim.kernels.customer_step import ONE_OFF, REPEAT, SUBSCRIPTION, ProductArrays
+from marketsim.scenario.schema import Product, Scenario
 
 
 class ProductRange:
@@ -21,12 +24,16 @@ class ProductRange:
     def __init__(self, scenario: Scenario) -> None:
         ids = [p.id for p in scenario.products]
         self.ids = ids
+        self.specs = scenario.products
         self.list_price = np.array([p.price for p in scenario.products])
         self.unit_cost = np.array([p.unit_cost for p in scenario.products])
         self.launch = np.array([p.launch_step for p in scenario.products])
         self.appeal = np.array([p.appeal for p in scenario.products])
-        every = np.array([p.repurchase_every for p in scenario.products])
-        self.repeat_rate = np.divide(1.0, every, out=np.zeros(len(ids)), where=every > 0)
+        self.models = [p.purchase for p in scenario.products]
+        self.renewal = np.array([p.renewal for p in scenario.products])
+        self.renewal_discounted = np.array(
+            [p.promotions_apply_to == "all" for p in scenario.products]
+        )
         segs = scenario.segments
         self.considers = np.zeros((len(segs), len(ids)), dtype=np.bool_)
         for s, seg in enumerate(segs):
@@ -40,6 +47,26 @@ class ProductRange:
         )
         self.elasticity = np.array([s.price_sensitivity for s in segs])
         self.substitution = np.array([s.substitution for s in segs])
+
+    def arrays(self) -> ProductArrays:
+        """How each product is bought, as the customer kernel takes it."""
+        codes = {"one_off": ONE_OFF, "repeat": REPEAT, "subscription": SUBSCRIPTION}
+        return ProductArrays(
+            model=np.array([codes[m] for m in self.models], dtype=np.int8),
+            scale=np.array([_weibull_scale(p) for p in self.specs]),
+            shape=np.array([p.repurchase_shape for p in self.specs]),
+            billing=np.array([p.billing_period or 1 for p in self.specs], dtype=np.int64),
+            term=np.array([p.renewal_term for p in self.specs], dtype=np.int64),
+        )
+
+    def again(self, price: np.ndarray) -> np.ndarray:
+        """[segment, product] multiplier on the chance to buy a product again at `price`.
+
+        The price response of the product alone: (price paid / reference)^-elasticity.
+        """
+        relative = self.list_price * price / self.reference_price[:, None]
+        relative = np.where(relative > 0, relative, 1.0)
+        return relative ** -self.elasticity[:, None]
 
     def choice(self, step: int, price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pull V per segment and choice shares [segment, product] at `step`.
@@ -59,3 +86,10 @@ class ProductRange:
             weight, total[:, None], out=np.zeros_like(weight), where=total[:, None] > 0
         )
         return pull, shares
+
+
+def _weibull_scale(product: Product) -> float:
+    """Scale of the Weibull gaps between a repeat product's purchases, from their mean."""
+    if product.purchase != "repeat":
+        return 1.0
+    return product.repurchase_every / math.gamma(1.0 + 1.0 / product.repurchase_shape)

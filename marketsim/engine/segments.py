@@ -8,6 +8,7 @@ network) is computed here once, not per person.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -44,22 +45,50 @@ class SegmentParameters:
             row[SegmentColumn.POTENTIAL] = s.potential
         self.base = base
 
-    def for_step(
-        self, step: int, market: MarketState, inputs: StepInputs
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The matrix seg[segment, column], the range's pull and choice shares at `step`."""
+    def for_step(self, step: int, market: MarketState, inputs: StepInputs) -> SegmentStep:
+        """Everything the segments' people respond to at `step`."""
         pull, shares = self.products.choice(step, inputs.price)
         seg = self.base.copy()
         trust = 2.0 * market.reputation
-        buy = pull * trust * inputs.purchase * self.self_service
+        own = trust * inputs.purchase * self.self_service
+        buy = pull * own
         seg[:, SegmentColumn.WORD_OF_MOUTH] *= trust
         seg[:, SegmentColumn.PURCHASE] = np.minimum(1.0, seg[:, SegmentColumn.PURCHASE] * buy)
         seg[:, SegmentColumn.LEAD_CONVERSION] = np.minimum(
             1.0, seg[:, SegmentColumn.LEAD_CONVERSION] * buy
         )
-        seg[:, SegmentColumn.REPEAT] = np.minimum(1.0, (shares @ self.products.repeat_rate) * buy)
+        seg[:, SegmentColumn.REPEAT] = own
         share = market.stage_counts[:, CUSTOMER] / market.people
         seg[:, SegmentColumn.MEAN_FIELD_TALKERS] = np.where(
             self.well_mixed_degree >= 0, self.well_mixed_degree * share, -1.0
         )
-        return seg, pull, shares
+        return SegmentStep(
+            seg=seg,
+            pull=pull,
+            shares=shares,
+            choice=np.cumsum(shares, axis=1),
+            again=self.products.again(inputs.price),
+            renewal=np.minimum(1.0, self.products.renewal[None, :] * trust[:, None]),
+        )
+
+
+@dataclass
+class SegmentStep:
+    """One step's segment-level inputs to the customer step and the sales organisation.
+
+    Attributes:
+        seg: [segment, SegmentColumn] effective parameters (plugins may change them).
+        pull: [segment] the product range's pull V at this step's prices.
+        shares: [segment, product] choice shares of a new purchase.
+        choice: [segment, product] the same, cumulative.
+        again: [segment, product] price response of buying a product again.
+        renewal: [segment, product] chance a subscription renews at a term's end (x trust).
+
+    """
+
+    seg: np.ndarray
+    pull: np.ndarray
+    shares: np.ndarray
+    choice: np.ndarray
+    again: np.ndarray
+    renewal: np.ndarray

@@ -19,16 +19,27 @@ import numba
 import numpy as np
 from numba import njit, types
 
-from marketsim.core.layout import BLOCK, CountColumn, SegmentColumn, n_count_columns
+from marketsim.core.layout import (
+    AGAIN,
+    BILLED,
+    BLOCK,
+    NEW,
+    CountColumn,
+    SegmentColumn,
+    n_count_columns,
+)
 from marketsim.core.purposes import (
     P_AWARE,
     P_BUY,
+    P_CHOICE,
     P_CHURN,
+    P_CONVERT,
     P_DECAY,
     P_EXPOSURE,
     P_FIND,
     P_INTEREST,
     P_POTENTIAL,
+    P_RENEW,
     P_REPEAT,
     P_SEARCH,
 )
@@ -60,8 +71,33 @@ class People(Protocol):
     last_touch: np.ndarray  # int8
     contacts: np.ndarray  # int32: customers among each person's contacts (`sync_contacts`)
     counted: np.ndarray  # bool: whether the person was a customer when last tallied
+    product: np.ndarray  # int8: the product a customer bought last (-1: none yet)
+    purchased_at: np.ndarray  # int32: step of that purchase (a subscription's start)
     indptr: np.ndarray  # int64: contact network, CSR
     indices: np.ndarray  # int32
+
+
+@dataclass(frozen=True)
+class ProductArrays:
+    """How each product is bought (fixed for a run), one entry per product.
+
+    Attributes:
+        model: `ONE_OFF`, `REPEAT` or `SUBSCRIPTION`.
+        scale / shape: a repeat product's Weibull scale and shape: the chance of buying
+            again after tau steps is 1 - exp(-((tau / scale)^shape - ((tau-1) / scale)^shape)).
+        billing / term: a subscription's steps between bills and between renewals.
+
+    """
+
+    model: np.ndarray
+    scale: np.ndarray
+    shape: np.ndarray
+    billing: np.ndarray
+    term: np.ndarray
+
+
+ONE_OFF, REPEAT, SUBSCRIPTION = 0, 1, 2
+"""Codes of `ProductArrays.model`."""
 
 
 @dataclass(frozen=True)
@@ -69,17 +105,24 @@ class StepArrays:
     """What the customer step needs to know about one step, besides the people.
 
     Attributes:
+        t: the step.
         key / setup_key: the step's and the set-up's random stream keys.
         seg: [segment, SegmentColumn] effective parameters.
         exposure: [channel, segment] expected exposures per person (Poisson), or the
             chance of one exposure where `bernoulli` is set.
         bernoulli: [channel] whether exposures are at most one per person.
         impact: [channel] ad memory added by one exposure.
-        find: [channel, segment] chance a searching person finds the company.
+        find: [channel, segment] chance a searching person finds the company (a visit).
+        convert: [channel] chance a visit through the channel becomes a lead.
+        choice: [segment, product] cumulative choice shares of a new purchase.
+        again: [segment, product] multiplier on the chance of buying a product again
+            (its price response at this step's price).
+        renewal: [segment, product] chance a subscription renews at the end of a term.
         talk: each person's word-of-mouth input, or empty to read `contacts`.
 
     """
 
+    t: int
     key: np.uint64
     setup_key: np.uint64
     seg: np.ndarray
@@ -87,6 +130,10 @@ class StepArrays:
     bernoulli: np.ndarray
     impact: np.ndarray
     find: np.ndarray
+    convert: np.ndarray
+    choice: np.ndarray
+    again: np.ndarray
+    renewal: np.ndarray
     talk: np.ndarray
 
 
@@ -208,64 +255,105 @@ def _interest(h, i, s, memory, wom, seg, setup_key, hook_args):
 
 
 @inline_jit
-def _purchase_or_search(h, i, s, was, seg, find, first_touch, last_touch, hook_args):
-    """3.5: an interested person buys, finds the company (a lead), cools or waits.
+def _purchase_or_search(h, i, s, was, seg, find, convert, first_touch, last_touch, hook_args):
+    """3.5: an interested person buys, visits the company through search, cools or waits.
 
-    Returns (stage, units bought, whether a lead was made).
+    A visit is a touch; it turns into a lead with the channel's conversion chance.
+    Returns (stage, unit bought (NEW or 0), channel visited or -1).
     """
     if draw(h, P_BUY) < _hook(PURCHASE_HOOK, seg[s, SegmentColumn.PURCHASE], i, s, hook_args):
-        return CUSTOMER, 1, False
+        return CUSTOMER, NEW, -1
+    visited = -1
     if draw(h, P_SEARCH) < seg[s, SegmentColumn.SEARCH]:
         for c in range(find.shape[0]):
             f = find[c, s]
             if f > 0.0 and draw(h, P_FIND + c) < f:
                 _touch(i, c, first_touch, last_touch)
-                return LEAD, 0, True
+                if draw(h, P_CONVERT + c) < convert[c]:
+                    return LEAD, 0, c
+                visited = c
+                break
     if was == INTERESTED and draw(h, P_DECAY) < seg[s, SegmentColumn.INTEREST_DECAY]:
-        return AWARE, 0, False
-    return INTERESTED, 0, False
+        return AWARE, 0, visited
+    return INTERESTED, 0, visited
 
 
 @inline_jit
 def _lead(h, i, s, seg, hook_args):
-    """3.6: a lead buys or goes cold. Returns (stage, units bought)."""
+    """3.6: a lead buys or goes cold. Returns (stage, unit bought)."""
     chance = _hook(PURCHASE_HOOK, seg[s, SegmentColumn.LEAD_CONVERSION], i, s, hook_args)
     if draw(h, P_BUY) < chance:
-        return CUSTOMER, 1
+        return CUSTOMER, NEW
     if draw(h, P_DECAY) < seg[s, SegmentColumn.INTEREST_DECAY]:
         return AWARE, 0
     return LEAD, 0
 
 
 @inline_jit
-def _customer(h, i, s, seg, hook_args):
-    """3.7: a customer lapses or may buy again. Returns (stage, units bought)."""
+def _customer(
+    h, i, s, t, p, since, seg, model, scale, shape, billing, term, again, renewal, hook_args
+):
+    """3.7: a customer of product `p` (bought at `since`) renews, lapses or buys again.
+
+    A subscriber decides only at the end of each term and is billed every period; any
+    other customer may lapse any step and, for a repeat product, buys again with a chance
+    that rises with the steps since the last purchase. Returns (stage, unit bought).
+    """
+    if p < 0:  # an account's member, or a customer someone else sold: not ours to renew
+        return CUSTOMER, 0
+    tau = t - since
+    if model[p] == SUBSCRIPTION:
+        if tau % term[p] == 0 and not draw(h, P_RENEW) < renewal[s, p]:
+            return AWARE, 0
+        if tau % billing[p] == 0:
+            return CUSTOMER, BILLED
+        return CUSTOMER, 0
     if draw(h, P_CHURN) < seg[s, SegmentColumn.CHURN]:
         return AWARE, 0
-    if draw(h, P_REPEAT) < _hook(PURCHASE_HOOK, seg[s, SegmentColumn.REPEAT], i, s, hook_args):
-        return CUSTOMER, 1
+    if model[p] == REPEAT:
+        hazard = (tau / scale[p]) ** shape[p] - ((tau - 1) / scale[p]) ** shape[p]
+        chance = (1.0 - np.exp(-hazard)) * again[s, p] * seg[s, SegmentColumn.REPEAT]
+        if draw(h, P_REPEAT) < _hook(PURCHASE_HOOK, chance, i, s, hook_args):
+            return CUSTOMER, AGAIN
     return CUSTOMER, 0
 
 
 @inline_jit
-def _count(tally, s, was, st, units, i, first_touch, last_touch, n_channels):
-    """Book the person's end-of-step stage and any units by last and first touch."""
+def _choose(h, s, choice):
+    """The product a new buyer in segment `s` picks, by the segment's choice shares."""
+    u = draw(h, P_CHOICE)
+    n = choice.shape[1]
+    for p in range(n):
+        if u < choice[s, p]:
+            return p
+    return n - 1
+
+
+@inline_jit
+def _count(tally, s, was, st, unit, p, i, first_touch, last_touch, n_channels, n_products):
+    """Book the person's end-of-step stage and any unit by touch and by product."""
     tally[s, st] += 1
     if st == CUSTOMER and was != CUSTOMER:
         tally[s, CountColumn.NEW_CUSTOMERS] += 1
-    if units > 0:
+    if was == CUSTOMER and st != CUSTOMER:
+        tally[s, CountColumn.LAPSED] += 1
+    if unit > 0:
         organic = n_channels + 1
         lt = last_touch[i] if last_touch[i] >= 0 else organic
         ft = first_touch[i] if first_touch[i] >= 0 else organic
-        tally[s, CountColumn.UNITS] += units
-        tally[s, CountColumn.UNITS_LAST_TOUCH + lt] += units
-        tally[s, CountColumn.UNITS_LAST_TOUCH + n_channels + 2 + ft] += units
+        first_touch_col = CountColumn.UNITS_LAST_TOUCH + n_channels + 2
+        product_col = first_touch_col + n_channels + 2
+        tally[s, CountColumn.UNITS] += 1
+        tally[s, CountColumn.UNITS_LAST_TOUCH + lt] += 1
+        tally[s, first_touch_col + ft] += 1
+        tally[s, product_col + (unit - 1) * n_products + p] += 1
 
 
 # --------------------------------------------------------------------------- the step
 
 
 def _advance(
+    t,
     key,
     setup_key,
     seg_of,
@@ -274,12 +362,23 @@ def _advance(
     first_touch,
     last_touch,
     contacts,
+    product,
+    purchased_at,
     talk_in,
     seg,
     exposure,
     bernoulli,
     impact,
     find,
+    convert,
+    choice,
+    again,
+    renewal,
+    model,
+    scale,
+    shape,
+    billing,
+    term,
     counts,
     indptr,
     indices,
@@ -299,6 +398,7 @@ def _advance(
     """
     n = stage.shape[0]
     n_channels = exposure.shape[0]
+    n_products = choice.shape[1]
     nblocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(nblocks):
         # Built inside the parallel loop: a parfor cannot capture a tuple of arrays.
@@ -319,7 +419,7 @@ def _advance(
                 talk = _hook(WOM_HOOK, _talk(i, s, seg, talk_in, contacts), i, s, hook_args)
             wom = talk * seg[s, SegmentColumn.WORD_OF_MOUTH]
             st = was
-            units = 0
+            unit = 0
             if st == UNAWARE and _awareness(
                 h, i, s, exposures, wom, seg, first_touch, last_touch, n_channels
             ):
@@ -327,20 +427,55 @@ def _advance(
             if st == AWARE and _interest(h, i, s, memory, wom, seg, setup_key, hook_args):
                 st = INTERESTED
             if st == INTERESTED:
-                st, units, new_lead = _purchase_or_search(
-                    h, i, s, was, seg, find, first_touch, last_touch, hook_args
+                st, unit, visited = _purchase_or_search(
+                    h, i, s, was, seg, find, convert, first_touch, last_touch, hook_args
                 )
-                if new_lead:
+                if visited >= 0 or st == LEAD:
+                    tally[s, CountColumn.VISITS] += 1
+                if st == LEAD:
                     tally[s, CountColumn.NEW_LEADS] += 1
             elif st == LEAD and was == LEAD:
-                st, units = _lead(h, i, s, seg, hook_args)
+                st, unit = _lead(h, i, s, seg, hook_args)
             elif st == CUSTOMER and was == CUSTOMER:
-                st, units = _customer(h, i, s, seg, hook_args)
+                st, unit = _customer(
+                    h,
+                    i,
+                    s,
+                    t,
+                    product[i],
+                    purchased_at[i],
+                    seg,
+                    model,
+                    scale,
+                    shape,
+                    billing,
+                    term,
+                    again,
+                    renewal,
+                    hook_args,
+                )
+            if unit == NEW:
+                product[i] = _choose(h, s, choice)
+            if unit in (NEW, AGAIN):
+                purchased_at[i] = t
             stage[i] = st
-            _count(tally, s, was, st, units, i, first_touch, last_touch, n_channels)
+            _count(
+                tally,
+                s,
+                was,
+                st,
+                unit,
+                product[i],
+                i,
+                first_touch,
+                last_touch,
+                n_channels,
+                n_products,
+            )
 
 
 ADVANCE_SIGNATURE = types.void(
+    types.int64,  # t
     types.uint64,  # key
     types.uint64,  # setup_key
     types.int16[::1],  # seg_of
@@ -349,12 +484,23 @@ ADVANCE_SIGNATURE = types.void(
     types.int8[::1],  # first_touch
     types.int8[::1],  # last_touch
     types.int32[::1],  # contacts
+    types.int8[::1],  # product
+    types.int32[::1],  # purchased_at
     types.float32[::1],  # talk: word-of-mouth input per person, or empty to use contacts
     types.float64[:, ::1],  # seg
     types.float64[:, ::1],  # exposure
     types.boolean[::1],  # bernoulli
     types.float64[::1],  # impact
     types.float64[:, ::1],  # find
+    types.float64[::1],  # convert
+    types.float64[:, ::1],  # choice
+    types.float64[:, ::1],  # again
+    types.float64[:, ::1],  # renewal
+    types.int8[::1],  # model
+    types.float64[::1],  # scale
+    types.float64[::1],  # shape
+    types.int64[::1],  # billing
+    types.int64[::1],  # term
     types.int64[:, :, ::1],  # counts
     types.int64[::1],  # indptr
     types.int32[::1],  # indices
@@ -384,6 +530,8 @@ _DTYPES = {
     "last_touch": np.int8,
     "contacts": np.int32,
     "counted": np.bool_,
+    "product": np.int8,
+    "purchased_at": np.int32,
     "indptr": np.int64,
     "indices": np.int32,
 }
@@ -404,24 +552,37 @@ def check_people(people: People) -> None:
             raise ValueError(f"`{name}` must have {length} entries, but got {a.shape[0]}")
 
 
-def advance(people: People, step: StepArrays, hooks: KernelHooks) -> np.ndarray:
+def advance(
+    people: People, products: ProductArrays, step: StepArrays, hooks: KernelHooks
+) -> np.ndarray:
     """Move every person one step in place; return counts[segment, CountColumn...].
 
     `people.contacts` is brought up to date first (`sync_contacts`).
     """
     check_people(people)
     n_channels, n_segments = step.exposure.shape
+    n_products = products.model.shape[0]
     if step.seg.shape[0] != n_segments or step.find.shape != step.exposure.shape:
         raise ValueError(
             f"`seg`, `exposure` and `find` must agree on segments and channels, but got "
             f"{step.seg.shape=}, {step.exposure.shape=} and {step.find.shape=}"
         )
+    for name in ("choice", "again", "renewal"):
+        if getattr(step, name).shape != (n_segments, n_products):
+            raise ValueError(
+                f"`{name}` must be [segment, product] ({n_segments}, {n_products}), but got "
+                f"{getattr(step, name).shape}"
+            )
     if step.talk.shape[0] not in (0, people.stage.shape[0]):
         raise ValueError(f"`talk` must be empty or one per person, but got {step.talk.shape}")
     sync_contacts(people.stage, people.counted, people.indptr, people.indices, people.contacts)
     nblocks = max(1, -(-people.stage.shape[0] // BLOCK))
-    counts = np.zeros((nblocks, n_segments, n_count_columns(n_channels)), dtype=np.int64)
+    counts = np.zeros(
+        (nblocks, n_segments, n_count_columns(n_channels, n_products)), dtype=np.int64
+    )
+    f64 = functools.partial(np.ascontiguousarray, dtype=np.float64)
     _compiled()(
+        np.int64(step.t),
         np.uint64(step.key),
         np.uint64(step.setup_key),
         people.segment,
@@ -430,12 +591,23 @@ def advance(people: People, step: StepArrays, hooks: KernelHooks) -> np.ndarray:
         people.first_touch,
         people.last_touch,
         people.contacts,
+        people.product,
+        people.purchased_at,
         np.ascontiguousarray(step.talk, dtype=np.float32),
-        np.ascontiguousarray(step.seg, dtype=np.float64),
-        np.ascontiguousarray(step.exposure, dtype=np.float64),
+        f64(step.seg),
+        f64(step.exposure),
         np.ascontiguousarray(step.bernoulli, dtype=np.bool_),
-        np.ascontiguousarray(step.impact, dtype=np.float64),
-        np.ascontiguousarray(step.find, dtype=np.float64),
+        f64(step.impact),
+        f64(step.find),
+        f64(step.convert),
+        f64(step.choice),
+        f64(step.again),
+        f64(step.renewal),
+        np.ascontiguousarray(products.model, dtype=np.int8),
+        f64(products.scale),
+        f64(products.shape),
+        np.ascontiguousarray(products.billing, dtype=np.int64),
+        np.ascontiguousarray(products.term, dtype=np.int64),
         counts,
         people.indptr,
         people.indices,

@@ -4,7 +4,7 @@ It is the specification the numba kernels are held to (tests compare them bit fo
 and the slow peer in the speed benchmark. Nothing here is fast, on purpose.
 
 - the customer step (`customer_step`, phase by phase as docs/model.md section 3 reads);
-- word-of-mouth input (`talkers`), initial awareness, Poisson draws, product choice;
+- word-of-mouth input (`talkers`), initial awareness, Poisson draws;
 - the account-level sales kernels (`route_leads` ... `marketing_prospects`), read off
   the docstrings of `marketsim.kernels.sales` and never off the kernels themselves.
 """
@@ -16,11 +16,15 @@ import math
 import numpy as np
 
 from marketsim.core.layout import (
+    AGAIN,
+    BILLED,
+    NEW,
     CountColumn,
     SegmentColumn,
     n_count_columns,
     touch_organic,
     touch_word_of_mouth,
+    units_by_product,
     units_first_touch,
 )
 from marketsim.core.purposes import (
@@ -29,7 +33,9 @@ from marketsim.core.purposes import (
     P_BUY,
     P_CHOICE,
     P_CHURN,
+    P_CONVERT,
     P_DECAY,
+    P_DECIDE,
     P_EXPOSURE,
     P_FIND,
     P_HANDOFF,
@@ -37,13 +43,29 @@ from marketsim.core.purposes import (
     P_INTEREST,
     P_POTENTIAL,
     P_QUALIFY,
+    P_RENEW,
     P_REPEAT,
     P_SEARCH,
+    P_SHOW,
 )
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, OPPORTUNITY, QUALIFIED, UNAWARE
-from marketsim.kernels.customer_step import People, StepArrays
+from marketsim.kernels.customer_step import REPEAT, SUBSCRIPTION, People, ProductArrays, StepArrays
 from marketsim.kernels.hooks import EXPOSURE_HOOK, PERSUASION_HOOK, PURCHASE_HOOK, WOM_HOOK
 from marketsim.kernels.rng import uniform_py
+from marketsim.kernels.sales import (
+    COLD,
+    INBOUND,
+    LOST_COMPETITOR,
+    LOST_NO_DECISION,
+    NO_SHOW,
+    OPENED,
+    PROPOSAL,
+    PROPOSED,
+    REFERRAL,
+    WON,
+    AccountState,
+    Centres,
+)
 
 S = SegmentColumn
 
@@ -72,23 +94,6 @@ def initial_awareness(key: int, i: int, share: float) -> bool:
     return uniform_py(key, i, P_INITIAL) < share
 
 
-def split_units(key: int, units: np.ndarray, shares: np.ndarray) -> np.ndarray:
-    """Units [segment] split into [segment, product] by choice shares, one draw a unit."""
-    out = np.zeros(shares.shape, dtype=np.int64)
-    n_products = shares.shape[1]
-    for s, count in enumerate(units):
-        for u in range(int(count)):
-            x = uniform_py(key, (s << 32) + u, P_CHOICE)
-            c, pick = 0.0, n_products - 1
-            for p in range(n_products):
-                c += float(shares[s, p])
-                if x < c:
-                    pick = p
-                    break
-            out[s, pick] += 1
-    return out
-
-
 # --------------------------------------------------------------------------- customer step
 
 
@@ -105,7 +110,7 @@ def talkers(i: int, stage, seg_of, seg, indptr, indices) -> float:
     return float(sum(1 for j in indices[indptr[i] : indptr[i + 1]] if stage[j] == CUSTOMER))
 
 
-def customer_step(people: People, step: StepArrays, hooks) -> np.ndarray:
+def customer_step(people: People, products: ProductArrays, step: StepArrays, hooks) -> np.ndarray:
     """Advance every person one step in place; return counts[segment, column].
 
     The same equations as `marketsim.kernels.customer_step.advance`, one person at a
@@ -114,9 +119,10 @@ def customer_step(people: People, step: StepArrays, hooks) -> np.ndarray:
     stage, seg, exposure = people.stage, step.seg, step.exposure
     n = len(stage)
     n_channels = exposure.shape[0]
+    n_products = step.choice.shape[1]
     wom_code, organic_code = touch_word_of_mouth(n_channels), touch_organic(n_channels)
-    counts = np.zeros((seg.shape[0], n_count_columns(n_channels)), dtype=np.int64)
-    key, setup_key = int(step.key), int(step.setup_key)
+    counts = np.zeros((seg.shape[0], n_count_columns(n_channels, n_products)), dtype=np.int64)
+    key, setup_key, t = int(step.key), int(step.setup_key), int(step.t)
     first_touch, last_touch = people.first_touch, people.last_touch
 
     def hook(point: int, i: int, s: int, value: float) -> float:
@@ -160,7 +166,7 @@ def customer_step(people: People, step: StepArrays, hooks) -> np.ndarray:
         if channel >= 0 and was != CUSTOMER:
             touch(i, channel)
         wom = (hook(WOM_HOOK, i, s, talk[i]) if was <= AWARE else 0.0) * float(p_[S.WORD_OF_MOUTH])
-        units = 0
+        unit = 0
         # 3.3 awareness
         if st == UNAWARE:
             ad = float(p_[S.ATTENTION]) * exposures
@@ -180,253 +186,425 @@ def customer_step(people: People, step: StepArrays, hooks) -> np.ndarray:
             p = 1.0 - (1.0 - float(p_[S.INTEREST])) * math.exp(-pressure)
             if uniform_py(key, i, P_INTEREST) < p:
                 st = INTERESTED
-        # 3.5 purchase or search
+        # 3.5 purchase, or search: a visit, which may become a lead
         if st == INTERESTED:
             if uniform_py(key, i, P_BUY) < hook(PURCHASE_HOOK, i, s, float(p_[S.PURCHASE])):
-                st, units = CUSTOMER, 1
+                st, unit = CUSTOMER, NEW
             else:
-                found = -1
+                visited = False
                 if uniform_py(key, i, P_SEARCH) < p_[S.SEARCH]:
                     for c in range(n_channels):
                         f = float(step.find[c, s])
                         if f > 0.0 and uniform_py(key, i, P_FIND + c) < f:
-                            found = c
+                            visited = True
+                            touch(i, c)
+                            if uniform_py(key, i, P_CONVERT + c) < step.convert[c]:
+                                st = LEAD
                             break
-                if found >= 0:
-                    st = LEAD
+                if visited:
+                    counts[s, CountColumn.VISITS] += 1
+                if st == LEAD:
                     counts[s, CountColumn.NEW_LEADS] += 1
-                    touch(i, found)
                 elif was == INTERESTED and uniform_py(key, i, P_DECAY) < p_[S.INTEREST_DECAY]:
                     st = AWARE
         # 3.6 leads
         elif st == LEAD and was == LEAD:
             chance = hook(PURCHASE_HOOK, i, s, float(p_[S.LEAD_CONVERSION]))
             if uniform_py(key, i, P_BUY) < chance:
-                st, units = CUSTOMER, 1
+                st, unit = CUSTOMER, NEW
             elif uniform_py(key, i, P_DECAY) < p_[S.INTEREST_DECAY]:
                 st = AWARE
-        # 3.7 customers
-        elif st == CUSTOMER and was == CUSTOMER:
-            if uniform_py(key, i, P_CHURN) < p_[S.CHURN]:
+        # 3.7 customers: subscriptions renew at the end of a term and are billed each period;
+        # other customers may lapse, and buy a repeat product again
+        elif st == CUSTOMER and was == CUSTOMER and people.product[i] >= 0:
+            prod = int(people.product[i])
+            tau = t - int(people.purchased_at[i])
+            if products.model[prod] == SUBSCRIPTION:
+                if tau % int(products.term[prod]) == 0 and not (
+                    uniform_py(key, i, P_RENEW) < step.renewal[s, prod]
+                ):
+                    st = AWARE
+                elif tau % int(products.billing[prod]) == 0:
+                    unit = BILLED
+            elif uniform_py(key, i, P_CHURN) < p_[S.CHURN]:
                 st = AWARE
-            elif uniform_py(key, i, P_REPEAT) < hook(PURCHASE_HOOK, i, s, float(p_[S.REPEAT])):
-                units = 1
+            elif products.model[prod] == REPEAT:
+                scale, shape = float(products.scale[prod]), float(products.shape[prod])
+                hazard = (tau / scale) ** shape - ((tau - 1) / scale) ** shape
+                chance = (1.0 - math.exp(-hazard)) * step.again[s, prod] * p_[S.REPEAT]
+                if uniform_py(key, i, P_REPEAT) < hook(PURCHASE_HOOK, i, s, float(chance)):
+                    unit = AGAIN
+        if unit == NEW:
+            u = uniform_py(key, i, P_CHOICE)
+            people.product[i] = next(
+                (p for p in range(n_products) if u < step.choice[s, p]), n_products - 1
+            )
+        if unit in (NEW, AGAIN):
+            people.purchased_at[i] = t
         stage[i] = st
         counts[s, st] += 1
         if st == CUSTOMER and was != CUSTOMER:
             counts[s, CountColumn.NEW_CUSTOMERS] += 1
-        if units:
+        if was == CUSTOMER and st != CUSTOMER:
+            counts[s, CountColumn.LAPSED] += 1
+        if unit:
             lt = int(last_touch[i]) if last_touch[i] >= 0 else organic_code
             ft = int(first_touch[i]) if first_touch[i] >= 0 else organic_code
-            counts[s, CountColumn.UNITS] += units
-            counts[s, CountColumn.UNITS_LAST_TOUCH + lt] += units
-            counts[s, units_first_touch(n_channels) + ft] += units
+            counts[s, CountColumn.UNITS] += 1
+            counts[s, CountColumn.UNITS_LAST_TOUCH + lt] += 1
+            counts[s, units_first_touch(n_channels) + ft] += 1
+            counts[
+                s, units_by_product(n_channels) + (unit - 1) * n_products + people.product[i]
+            ] += 1
     return counts
 
 
 # --------------------------------------------------------------------------- sales kernels
 #
-# Conventions taken from the docstrings of `marketsim.kernels.sales`:
+# Twins of the public functions of `marketsim.kernels.sales`, with their signatures and
+# keyword arguments: each takes an object with the `AccountState` attributes and a
+# `Centres`, mutates the same arrays and returns the same values and dtypes. They are read
+# off that module's docstrings and conventions, one account at a time:
 #
-# * An account's buying centre is rows first[a] .. first[a] + size[a] - 1; the first
+# * Account a's buying centre is person rows first[a] .. first[a] + size[a] - 1; the first
 #   member is the economic buyer.
-# * A member is *engaged* when interested or further (the `engagement` docstring).
-# * Every change of a person's stage is booked in delta[segment, stage]: one out of the
-#   old stage, one into the new one.
-# * Each random decision is one `uniform_py` draw keyed by who decides: the account for
-#   hand-offs and calls, the person for approvals.
+# * Account stages reuse the funnel's indices: WITH_MARKETING (= UNAWARE), LEAD,
+#   QUALIFIED, OPPORTUNITY, PROPOSAL (= CUSTOMER + 1, account-only: its members stay at
+#   the opportunity person stage) and CUSTOMER.
+# * A member is engaged when interested or further.
+# * Every change of a person's stage is booked in delta[segment of the account, stage]:
+#   one out of the old stage, one into the new; a member already there does not move.
+# * Each random decision is one `uniform_py(key, entity, purpose)` draw, keyed by who
+#   decides: the account for the hand-off (P_HANDOFF), a call (P_QUALIFY), whether an
+#   appointment is held (P_SHOW) and a decision (P_DECIDE); the person for an approval
+#   (P_APPROVE). A chance p succeeds when the draw is below p.
+# * The twins do not validate their arguments (the wrappers do, and are tested for it).
 #
-# Where a docstring is silent the obvious reading is written down next to the code.
+# Where a docstring is silent, the kernels' convention is written down next to the code,
+# marked "Convention:".
 
 WITH_MARKETING = UNAWARE
 
 
-def rows(a, first, size) -> range:
+def rows(a: int, centres: Centres) -> range:
     """The population rows of account `a`'s buying centre."""
-    return range(int(first[a]), int(first[a]) + int(size[a]))
+    first = int(centres.first[a])
+    return range(first, first + int(centres.size[a]))
 
 
-def set_stage(row, new, stage, segment, delta) -> None:
+def set_stage(row: int, new: int, segment: int, centres: Centres) -> None:
     """Put person `row` (of `segment`) at stage `new`, booking the move in `delta`."""
-    old = int(stage[row])
+    old = int(centres.stage[row])
     if old == new:
         return
-    delta[segment, old] -= 1
-    delta[segment, new] += 1
-    stage[row] = new
+    centres.delta[segment, old] -= 1
+    centres.delta[segment, new] += 1
+    centres.stage[row] = new
 
 
-def move_members(a, lo, hi, to, stage, first, size, seg, delta) -> None:
-    """Members of `a` at a stage between `lo` and `hi` (inclusive) go to `to`."""
-    s = int(seg[a])
-    for row in rows(a, first, size):
-        if lo <= int(stage[row]) <= hi:
-            set_stage(row, to, stage, s, delta)
+def move_members(a: int, lo: int, hi: int, to: int, centres: Centres) -> None:
+    """Members of account `a` at a stage between `lo` and `hi` (inclusive) go to `to`."""
+    s = int(centres.segment[a])
+    for row in rows(a, centres):
+        if lo <= int(centres.stage[row]) <= hi:
+            set_stage(row, to, s, centres)
 
 
-def engagement(a, stage, first, size) -> tuple[int, int]:
-    """(members who are leads, members interested or further)."""
-    member_stages = [int(stage[row]) for row in rows(a, first, size)]
+def engagement(a: int, centres: Centres) -> tuple[int, int]:
+    """(members who are leads, members interested or further) of account `a`."""
+    member_stages = [int(centres.stage[row]) for row in rows(a, centres)]
     leads = sum(1 for st in member_stages if st == LEAD)
     engaged = sum(1 for st in member_stages if st >= INTERESTED)
     return leads, engaged
 
 
-def back_to_marketing_cold(a, acc, approvals, stage, first, size, seg, delta, top=CUSTOMER) -> None:
-    """Account `a` returns to marketing: members interested..`top` fall back to aware."""
-    s = int(seg[a])
-    acc[a] = WITH_MARKETING
-    for row in rows(a, first, size):
-        if INTERESTED <= int(stage[row]) <= top:
-            set_stage(row, AWARE, stage, s, delta)
-        approvals[row] = 0
+def back_to_marketing(a: int, accounts: AccountState, centres: Centres) -> None:
+    """Account `a` goes back to marketing, cold (the `expire` docstring).
+
+    Members in the pipeline (interested to customer) fall back to aware and every
+    member's approval is forgotten. Convention: `since`, `ready`, `due` and `source` are
+    left as they were (the next stage that needs them sets them).
+    """
+    accounts.stage[a] = WITH_MARKETING
+    move_members(a, INTERESTED, CUSTOMER, AWARE, centres)
+    for row in rows(a, centres):
+        accounts.approvals[row] = 0
 
 
-def route_leads(key, t, threshold, delay, loss, acc, since, ready, stage, first, size, seg, delta):
-    """Accounts with marketing that have a lead and score (share engaged) >= threshold.
+def route_leads(
+    accounts: AccountState,
+    centres: Centres,
+    key: np.uint64,
+    t: int,
+    *,
+    threshold: float,
+    delay: int,
+    loss: float,
+    wom_code: int,
+    first_touch: np.ndarray,
+) -> tuple[int, int]:
+    """Hand accounts with marketing that have a lead and score >= `threshold` to sales.
 
-    Each is lost on the way with chance `loss` (its leads are dropped back to aware:
-    the docstring is silent, dropping a lost lead to "aware" is the reading used), else
-    it becomes a LEAD account that entered its stage at `t` and reaches sales at
-    `t + delay`. Returns (routed, lost).
+    The score is the share of the buying centre engaged (a score equal to the threshold
+    passes). Each passed account is lost with chance `loss`: its leads fall back to aware
+    and it stays with marketing (Convention: its `since`, `ready` and `source` untouched).
+    Else it is a LEAD account since `t`, ready at `t + delay`, its source REFERRAL when
+    its economic buyer's first touch (`first_touch[first[a]]`, per person) is word of
+    mouth (`wom_code`), INBOUND otherwise. Returns (routed, lost) as ints.
     """
     routed = 0
     lost = 0
-    for a in range(len(acc)):
-        if int(acc[a]) != WITH_MARKETING:
+    for a in range(len(accounts.stage)):
+        if int(accounts.stage[a]) != WITH_MARKETING:
             continue
-        leads, engaged = engagement(a, stage, first, size)
-        score = engaged / int(size[a])
+        leads, engaged = engagement(a, centres)
+        score = engaged / int(centres.size[a])
         if leads == 0 or score < threshold:
             continue
         if uniform_py(int(key), a, P_HANDOFF) < loss:
             lost += 1
-            for row in rows(a, first, size):
-                if int(stage[row]) == LEAD:
-                    set_stage(row, AWARE, stage, int(seg[a]), delta)
+            move_members(a, LEAD, LEAD, AWARE, centres)
         else:
             routed += 1
-            acc[a] = LEAD
-            since[a] = t
-            ready[a] = t + delay
+            accounts.stage[a] = LEAD
+            accounts.since[a] = t
+            accounts.ready[a] = t + delay
+            buyer = int(centres.first[a])
+            accounts.source[a] = REFERRAL if int(first_touch[buyer]) == wom_code else INBOUND
     return routed, lost
 
 
-def expire(t, at_stage, patience, clock, acc, approvals, stage, first, size, seg, delta):
-    """Accounts at `at_stage` whose clock is `patience` or more steps old go back cold."""
+def expire(accounts: AccountState, centres: Centres, t: int, at_stage: int, patience: int) -> int:
+    """Accounts at `at_stage` that entered it `patience` or more steps ago go back cold.
+
+    "Left for `patience` steps" reads as t - since[a] >= patience; going back is
+    `back_to_marketing`. Works for any account stage (PROPOSAL included). Returns how
+    many accounts expired, as an int.
+    """
     expired = 0
-    for a in range(len(acc)):
-        waited = t - int(clock[a])
-        if int(acc[a]) == at_stage and waited >= patience:
+    for a in range(len(accounts.stage)):
+        if int(accounts.stage[a]) == at_stage and t - int(accounts.since[a]) >= patience:
             expired += 1
-            back_to_marketing_cold(a, acc, approvals, stage, first, size, seg, delta, OPPORTUNITY)
+            back_to_marketing(a, accounts, centres)
     return expired
 
 
-def calls(key, t, accounts, cold, rates, trust, acc, since, stage, first, size, seg, delta):
-    """Call each account once; returns a 0/1 int array of which ones qualified.
+def calls(
+    accounts: AccountState,
+    centres: Centres,
+    key: np.uint64,
+    t: int,
+    called: np.ndarray,
+    cold: np.ndarray,
+    rates: np.ndarray,
+    *,
+    trust: np.ndarray,
+    cooling: float,
+    in_market: np.ndarray,
+) -> np.ndarray:
+    """Call each account of `called` once, in order; returns int64 0/1: qualified.
 
-    Qualifying (chance rate x trust, times the share engaged for a lead) books an
-    appointment: the account is QUALIFIED since `t` and every member not yet qualified
-    (unaware .. lead) is qualified. Otherwise the account goes back to nurture (with
-    marketing); a cold account's economic buyer hears of the company (unaware -> aware);
-    a lead's leads step back to interested (the docstring is silent: the reading used is
-    that nurture means interested, not lead, so marketing does not re-route them at once).
+    The chance of a warm call (a lead) is rate x (share of the buying centre engaged) x
+    trust[segment] x (1 - cooling) ** (t - since[a]), `since` being the step the lead
+    was passed to sales; a cold call's is rate x trust[segment] if the account is
+    `in_market`, else 0 (Convention: only accounts whose in_market is true can qualify
+    from a cold call; the draw is made either way).
+
+    Qualified: the account is QUALIFIED since `t` and every member short of qualified
+    (unaware .. lead) is qualified; a cold account's source becomes COLD (Convention: a
+    lead keeps the source it was routed with). Not qualified: the account goes back to
+    nurture, with marketing (Convention: `since` unchanged); a lead's leads step back to
+    interested; a cold account's economic buyer hears of the company (unaware -> aware).
+
+    The cooling factor is Python's float power; the kernel's may differ from it in the
+    last bits, which could only matter for a draw within those bits of the chance.
     """
-    qualified = np.zeros(len(accounts), dtype=np.asarray(accounts).dtype)
-    for i in range(len(accounts)):
-        a = int(accounts[i])
-        s = int(seg[a])
-        if cold[i]:
-            p = float(rates[i]) * float(trust[s])
+    qualified = np.zeros(len(called), dtype=np.int64)
+    for i in range(len(called)):
+        a = int(called[i])
+        s = int(centres.segment[a])
+        rate = float(rates[i])
+        if bool(cold[i]):
+            chance = rate * float(trust[s]) if bool(in_market[a]) else 0.0
         else:
-            _, engaged = engagement(a, stage, first, size)
-            p = float(rates[i]) * engaged / int(size[a]) * float(trust[s])
-        if uniform_py(int(key), a, P_QUALIFY) < p:
+            _, engaged = engagement(a, centres)
+            share = engaged / int(centres.size[a])
+            cooled = (1.0 - cooling) ** (t - int(accounts.since[a]))
+            chance = rate * share * float(trust[s]) * cooled
+        if uniform_py(int(key), a, P_QUALIFY) < chance:
             qualified[i] = 1
-            acc[a] = QUALIFIED
-            since[a] = t
-            for row in rows(a, first, size):
-                if int(stage[row]) <= LEAD:
-                    set_stage(row, QUALIFIED, stage, s, delta)
+            accounts.stage[a] = QUALIFIED
+            accounts.since[a] = t
+            if bool(cold[i]):
+                accounts.source[a] = COLD
+            move_members(a, UNAWARE, LEAD, QUALIFIED, centres)
         else:
-            acc[a] = WITH_MARKETING
-            if cold[i]:
-                buyer = int(first[a])
-                if int(stage[buyer]) == UNAWARE:
-                    set_stage(buyer, AWARE, stage, s, delta)
+            accounts.stage[a] = WITH_MARKETING
+            if bool(cold[i]):
+                buyer = int(centres.first[a])
+                if int(centres.stage[buyer]) == UNAWARE:
+                    set_stage(buyer, AWARE, s, centres)
             else:
-                for row in rows(a, first, size):
-                    if int(stage[row]) == LEAD:
-                        set_stage(row, INTERESTED, stage, s, delta)
+                move_members(a, LEAD, LEAD, INTERESTED, centres)
     return qualified
 
 
-def meetings(key, t, accounts, approve, acc, since, approvals, stage, first, size, seg, delta):
-    """Meet each account once; returns a 0/1 int array of which ones agreed.
+def meetings(
+    accounts: AccountState,
+    centres: Centres,
+    key: np.uint64,
+    t: int,
+    met: np.ndarray,
+    *,
+    approve: np.ndarray,
+    warmth: np.ndarray,
+    show_rate: float,
+    discovery: int,
+    proposal_steps: int,
+) -> np.ndarray:
+    """Meet each account of `met` once, in order; returns int64 outcomes.
 
-    Meeting an account with an appointment (QUALIFIED) opens its sales cycle: it is an
-    OPPORTUNITY since `t` and every member short of opportunity (not a customer) joins it.
-    Then each member without an approval gives one with chance approve[segment]; the
-    account agrees when the economic buyer approves and more than half the members do.
+    An outcome is NO_SHOW, OPENED, PROPOSED, or 0 for a meeting on an open opportunity
+    that sent no proposal.
+
+    An account at QUALIFIED has an appointment: it is held with chance `show_rate`.
+    Convention: a no-show sends the account back to marketing like `expire` (members
+    interested .. customer to aware, approvals forgotten, `since` unchanged) and nothing
+    else happens at that meeting. A held appointment opens an opportunity: the account is
+    OPPORTUNITY since `t` and its members short of opportunity (unaware .. qualified) join
+    it (customers stay customers); OPENED. Any other account met is an open opportunity
+    (Convention: no show draw for it).
+
+    Then in that meeting every member who has not agreed agrees with chance
+    min(1, approve[segment] x warmth[source]); agreements are never withdrawn. A proposal
+    goes out when the economic buyer and more than half the members have agreed and the
+    opportunity has had `discovery` steps of meetings. Convention: the step it opened
+    counts, so that is t - since + 1 >= discovery (with discovery 1 a proposal can go out
+    at the opening meeting). Then the account is PROPOSAL since `t`, due at
+    t + proposal_steps, outcome PROPOSED (instead of OPENED); its members stay at the
+    opportunity stage and keep their approvals (`decide` reads them).
     """
-    agreed = np.zeros(len(accounts), dtype=np.asarray(accounts).dtype)
-    for i in range(len(accounts)):
-        a = int(accounts[i])
-        s = int(seg[a])
-        if int(acc[a]) == QUALIFIED:
-            acc[a] = OPPORTUNITY
-            since[a] = t
-            for row in rows(a, first, size):
-                if int(stage[row]) < OPPORTUNITY:
-                    set_stage(row, OPPORTUNITY, stage, s, delta)
-        for row in rows(a, first, size):
-            if approvals[row] == 0 and uniform_py(int(key), row, P_APPROVE) < approve[s]:
-                approvals[row] = 1
-        yes = sum(int(approvals[row]) for row in rows(a, first, size))
-        buyer_agrees = int(approvals[int(first[a])]) == 1
-        agreed[i] = 1 if buyer_agrees and yes > int(size[a]) / 2 else 0
-    return agreed
+    outcome = np.zeros(len(met), dtype=np.int64)
+    for i in range(len(met)):
+        a = int(met[i])
+        s = int(centres.segment[a])
+        if int(accounts.stage[a]) == QUALIFIED:
+            if not uniform_py(int(key), a, P_SHOW) < show_rate:
+                outcome[i] = NO_SHOW
+                back_to_marketing(a, accounts, centres)
+                continue
+            accounts.stage[a] = OPPORTUNITY
+            accounts.since[a] = t
+            move_members(a, UNAWARE, QUALIFIED, OPPORTUNITY, centres)
+            outcome[i] = OPENED
+        chance = min(1.0, float(approve[s]) * float(warmth[int(accounts.source[a])]))
+        for row in rows(a, centres):
+            if accounts.approvals[row] == 0 and uniform_py(int(key), row, P_APPROVE) < chance:
+                accounts.approvals[row] = 1
+        yes = sum(int(accounts.approvals[row]) for row in rows(a, centres))
+        buyer_agrees = int(accounts.approvals[int(centres.first[a])]) == 1
+        majority = yes > int(centres.size[a]) / 2
+        discovered = t - int(accounts.since[a]) + 1 >= discovery
+        if buyer_agrees and majority and discovered:
+            accounts.stage[a] = PROPOSAL
+            accounts.since[a] = t
+            accounts.due[a] = t + proposal_steps
+            outcome[i] = PROPOSED
+    return outcome
 
 
-def close(accounts, outcome, acc, approvals, stage, first, size, seg, delta) -> None:
-    """Won (1): the account and all its members are customers. Lost (0): back cold.
+def decide(
+    accounts: AccountState,
+    centres: Centres,
+    key: np.uint64,
+    deciding: np.ndarray,
+    *,
+    ours: np.ndarray,
+    competition: np.ndarray,
+    status_quo: np.ndarray,
+    warmth: np.ndarray,
+) -> np.ndarray:
+    """Each deciding buying centre's choice; returns int64 WON, LOST_COMPETITOR, LOST_NO_DECISION.
 
-    Either way the deal is over, so its approvals are cleared; a lost account is treated
-    like an expired one (the docstring only says "lost").
+    Our pull is (share of members who agreed) x warmth[source] x ours[segment]; each
+    outcome's chance is its pull over the sum of the three. Convention: one draw u per
+    account laid on [0, 1) in the order ours, competitor, status quo (u < ours / total
+    wins, else u < (ours + competition) / total goes to the competitor, else no
+    decision); with no pull at all (total 0) nobody decides: LOST_NO_DECISION.
+    Convention: `decide` changes no state at all (`close` books the outcome), and takes
+    the accounts given whatever their stage or due date.
     """
-    for i in range(len(accounts)):
-        a = int(accounts[i])
-        s = int(seg[a])
-        if int(outcome[i]) == 1:
-            acc[a] = CUSTOMER
-            for row in rows(a, first, size):
-                set_stage(row, CUSTOMER, stage, s, delta)
-                approvals[row] = 0
+    outcome = np.zeros(len(deciding), dtype=np.int64)
+    for i in range(len(deciding)):
+        a = int(deciding[i])
+        s = int(centres.segment[a])
+        yes = sum(int(accounts.approvals[row]) for row in rows(a, centres))
+        share = yes / int(centres.size[a])
+        pull = share * float(warmth[int(accounts.source[a])]) * float(ours[s])
+        rival, inertia = float(competition[s]), float(status_quo[s])
+        total = pull + rival + inertia
+        u = uniform_py(int(key), a, P_DECIDE)
+        if total > 0.0 and u < pull / total:
+            outcome[i] = WON
+        elif total > 0.0 and u < (pull + rival) / total:
+            outcome[i] = LOST_COMPETITOR
         else:
-            back_to_marketing_cold(a, acc, approvals, stage, first, size, seg, delta)
+            outcome[i] = LOST_NO_DECISION
+    return outcome
 
 
-def draws(key, candidates, purpose):
-    """One uniform per candidate, keyed by the candidate itself."""
-    return np.array([uniform_py(int(key), int(c), purpose) for c in candidates], dtype=float)
+def close(accounts: AccountState, centres: Centres, closed: np.ndarray, won: np.ndarray) -> None:
+    """Book each closed account's outcome, in order.
+
+    Won: the account is a CUSTOMER and every member becomes a customer, whatever their
+    stage; approvals are forgotten (the deal is done). Lost: `back_to_marketing`.
+    Convention: `since`, `ready`, `due` and `source` are not changed either way.
+    """
+    for i in range(len(closed)):
+        a = int(closed[i])
+        if bool(won[i]):
+            accounts.stage[a] = CUSTOMER
+            move_members(a, UNAWARE, CUSTOMER, CUSTOMER, centres)
+            for row in rows(a, centres):
+                accounts.approvals[row] = 0
+        else:
+            back_to_marketing(a, accounts, centres)
 
 
-def random_first(key, candidates, k, purpose):
-    """The first `k` candidates once all are ordered by their own draw (ties keep order)."""
-    ordered = sorted(
-        (int(c) for c in candidates), key=lambda c: uniform_py(int(key), c, purpose)
-    )  # Python's sort is stable.
-    return np.array(ordered[:k], dtype=np.asarray(candidates).dtype)
+def draws(key: np.uint64, candidates: np.ndarray, purpose: int) -> np.ndarray:
+    """One float64 uniform per candidate, keyed by the candidate itself."""
+    return np.array([uniform_py(int(key), int(c), purpose) for c in candidates], dtype=np.float64)
 
 
-def marketing_prospects(acc, stage, first, size, seg, in_target):
-    """Accounts with marketing, in a targeted segment, with a member aware or further."""
+def random_first(key: np.uint64, candidates: np.ndarray, k: int, purpose: int) -> np.ndarray:
+    """The first `k` (at most all) candidates ordered by their own draw.
+
+    Convention: ties (a candidate listed twice) keep their order; the result has the
+    candidates' dtype.
+    """
+    u = draws(key, candidates, purpose)
+    order = sorted(range(len(candidates)), key=lambda i: u[i])  # Python's sort is stable
+    return np.asarray(candidates)[np.array(order[:k], dtype=np.int64)]
+
+
+def marketing_prospects(
+    accounts: AccountState,
+    centres: Centres,
+    t: int,
+    blocked_until: np.ndarray,
+    in_target: np.ndarray,
+) -> np.ndarray:
+    """Accounts with marketing, in a targeted segment, not blocked, with a member aware or further.
+
+    Convention: "not blocked" is t >= blocked_until[a] (the first step the account may
+    be sold to again). Returns the accounts in increasing order, as int64.
+    """
     out = [
         a
-        for a in range(len(acc))
-        if int(acc[a]) == WITH_MARKETING
-        and in_target[int(seg[a])]
-        and any(int(stage[row]) >= AWARE for row in rows(a, first, size))
+        for a in range(len(accounts.stage))
+        if int(accounts.stage[a]) == WITH_MARKETING
+        and bool(in_target[int(centres.segment[a])])
+        and t >= int(blocked_until[a])
+        and any(int(centres.stage[row]) >= AWARE for row in rows(a, centres))
     ]
     return np.array(out, dtype=np.int64)

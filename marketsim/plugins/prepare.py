@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from marketsim.core.errors import ScenarioError
 from marketsim.plugins.resolve import resolve_behaviours
 from marketsim.scenario.overrides import apply_overrides
-from marketsim.scenario.references import check_references
+from marketsim.scenario.references import check_references, check_warnings
 from marketsim.scenario.resources import check_fits_in_memory
 from marketsim.scenario.schema import Scenario
 from marketsim.scenario.source import Document, parse_document, read_document
@@ -76,5 +76,5 @@ def _resolve(scenario: Scenario, doc: Document) -> Scenario:
             {"plugin": cls.name, **params.model_dump(mode="json")} for cls, params in resolved
         ]
         scenario = scenario.model_copy(update={"behaviours": complete})
-    scenario.mark_prepared()
+    scenario.mark_prepared(tuple(check_warnings(scenario, doc.problem)))
     return scenario

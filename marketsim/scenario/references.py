@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 from marketsim.core.errors import Problem, did_you_mean, quoted, show
 from marketsim.scenario.optimize_checks import check_optimize
-from marketsim.scenario.schema import Channel, Promotion, Scenario
+from marketsim.scenario.schema import Channel, KindSpecific, Promotion, Scenario
 from marketsim.scenario.source import Path
 
 Locate = Callable[[Path, str], Problem]
@@ -54,8 +54,65 @@ def check_references(scenario: Scenario, locate: Locate) -> list[Problem]:
         if start >= scenario.horizon:
             message = f"expected a step < horizon ({scenario.horizon}), found {start}"
             problems.append(locate(path, message))
+    problems += _kind_keys(scenario, locate)
     problems += check_optimize(scenario, locate)
     return problems
+
+
+def _kind_keys(scenario: Scenario, locate: Locate) -> list[Problem]:
+    """Keys written for a kind of item they mean nothing for, and missing kind keys."""
+    problems = []
+    sections: dict[str, list[KindSpecific]] = {
+        "segments": list(scenario.segments),
+        "brokers": list(scenario.brokers),
+        "products": list(scenario.products),
+    }
+    for section, items in sections.items():
+        for i, item in enumerate(items):
+            for key, owner in item.misplaced():
+                message = (
+                    f"{key} applies to {_plural(section, owner)} only, but "
+                    f"{item.KIND_KEY} is {item.kind_name!r}"
+                )
+                problems.append(locate((section, i, key), message, key=True))
+    for i, product in enumerate(scenario.products):
+        if product.purchase == "subscription" and product.billing_period is None:
+            message = "a subscription needs a billing_period (steps between bills)"
+            problems.append(locate(("products", i, "purchase"), message))
+        if product.purchase == "repeat" and product.repurchase_every <= 0:
+            message = "a repeat product needs repurchase_every > 0 (mean steps between purchases)"
+            problems.append(locate(("products", i, "repurchase_every"), message))
+    return problems
+
+
+def _plural(section: str, kind: str) -> str:
+    if section == "segments":
+        return f"{kind} segments"
+    if section == "brokers":
+        return "sellers' agents" if kind == "seller" else "buyer's brokers"
+    return f"{kind.replace('_', '-')} products"
+
+
+def check_warnings(scenario: Scenario, locate: Locate) -> list[Problem]:
+    """What is allowed but probably not meant: renewals that fall outside the run."""
+    warnings = []
+    for i, segment in enumerate(scenario.segments):
+        length = segment.contract_length
+        if segment.kind == "b2b" and length >= scenario.horizon:
+            message = (
+                f"warning: contracts of {length} steps do not come up for renewal within the "
+                f"horizon ({scenario.horizon}); renewals fall outside the run"
+            )
+            warnings.append(locate(("segments", i, "contract_length"), message))
+    for i, product in enumerate(scenario.products):
+        if product.purchase == "subscription" and product.renewal_term >= scenario.horizon:
+            key = "term" if product.term is not None else "billing_period"
+            message = (
+                f"warning: a term of {product.renewal_term} steps does not end within the "
+                f"horizon ({scenario.horizon}); renewals fall outside the run"
+            )
+            warnings.append(locate(("products", i, key), message))
+    return warnings
 
 
 def _duplicate_ids(scenario: Scenario, locate: Locate) -> list[Problem]:

@@ -7,7 +7,7 @@ people are people. `docs/model.md` gives the equation each parameter enters.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     Strict,
+    model_serializer,
     model_validator,
 )
 
@@ -51,20 +52,113 @@ class Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
-class Product(Frozen):
-    """Something the company sells."""
+class KindSpecific(Frozen):
+    """A section with keys that mean something for one kind of it only.
+
+    Such keys are left out when the section is written back (resolved scenarios,
+    `with_values`), and refused when a file writes them for another kind
+    (`marketsim.scenario.references`).
+    """
+
+    ONLY: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """Kind -> the keys that apply to that kind only."""
+
+    KIND_KEY: ClassVar[str] = "kind"
+    """The key that says the kind, for messages."""
+
+    @property
+    def kind_name(self) -> str:
+        """This section's kind."""
+        return str(getattr(self, self.KIND_KEY))
+
+    def misplaced(self) -> list[tuple[str, str]]:
+        """(key, the kind it applies to) of each key written that means nothing here."""
+        return [
+            (key, kind)
+            for kind, keys in self.ONLY.items()
+            if kind != self.kind_name
+            for key in keys
+            if key in self.model_fields_set and getattr(self, key) != _NOTHING.get(key)
+        ]
+
+    @model_serializer(mode="wrap")
+    def _relevant(self, handler: Any) -> Any:
+        data = handler(self)
+        for kind, keys in self.ONLY.items():
+            if kind != self.kind_name:
+                for key in keys:
+                    data.pop(key, None)
+        return data
+
+
+_NOTHING = {"repurchase_every": 0.0}
+"""Values of kind keys that say "not this kind" and so may be written for any kind."""
+
+
+PurchaseModel = Literal["one_off", "repeat", "subscription"]
+
+
+class Product(KindSpecific):
+    """Something the company sells, and how customers buy it (docs/model.md section 3.7)."""
+
+    ONLY: ClassVar[dict[str, tuple[str, ...]]] = {
+        "subscription": ("billing_period", "term", "renewal", "promotions_apply_to"),
+        "repeat": ("repurchase_every", "repurchase_shape"),
+    }
+    KIND_KEY: ClassVar[str] = "purchase"
 
     id: Id
     price: NonNegative = Field(description="list price per unit (currency)")
     unit_cost: NonNegative = Field(0.0, description="cost of goods per unit (currency)")
+    purchase: PurchaseModel = Field(
+        "one_off",
+        description="how customers buy it: one_off (once), repeat (a consumable, bought "
+        "again the likelier the longer since the last purchase) or subscription (billed "
+        "every billing_period); default: repeat when repurchase_every > 0, else one_off",
+    )
     repurchase_every: NonNegative = Field(
-        0.0,
-        description="mean steps between repeat purchases by a customer; 0 = bought once",
+        0.0, description="repeat: mean steps between a customer's purchases"
+    )
+    repurchase_shape: Annotated[Number, Field(ge=1.0, le=10.0)] = Field(
+        2.0,
+        description="repeat: how the chance of buying again rises with the steps since "
+        "the last purchase (1 = memoryless, 2 = in proportion to the time since)",
+    )
+    billing_period: Annotated[Int, Field(ge=1)] | None = Field(
+        None, description="subscription: steps between bills (required for a subscription)"
+    )
+    term: Annotated[Int, Field(ge=1)] | None = Field(
+        None,
+        description="subscription: steps a subscription runs before it comes up for "
+        "renewal (default: the billing period)",
+    )
+    renewal: Probability = Field(
+        0.9, description="subscription: chance a subscriber renews at the end of a term"
+    )
+    promotions_apply_to: Literal["new", "all"] = Field(
+        "new",
+        description="subscription: whether a promotion discounts new subscriptions only, "
+        "or every bill it is running for",
     )
     launch_step: StepIndex = Field(0, description="first step the product can be bought")
     appeal: Positive = Field(
         1.0, description="attractiveness relative to the segment's other products at equal price"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_purchase(cls, data: Any) -> Any:
+        """`purchase` left out: repeat when a repurchase interval is given, else one-off."""
+        if isinstance(data, dict) and data.get("purchase") is None:
+            every = data.get("repurchase_every", 0)
+            repeat = isinstance(every, int | float) and not isinstance(every, bool) and every > 0
+            data = {**data, "purchase": "repeat" if repeat else "one_off"}
+        return data
+
+    @property
+    def renewal_term(self) -> int:
+        """Steps between renewal decisions of a subscription."""
+        return self.term or self.billing_period or 1
 
 
 class Network(Frozen):
@@ -89,8 +183,20 @@ class Network(Frozen):
         return self
 
 
-class Segment(Frozen):
+class Segment(KindSpecific):
     """A group of buyers with shared behaviour: consumers (b2c) or accounts (b2b)."""
+
+    ONLY: ClassVar[dict[str, tuple[str, ...]]] = {
+        "b2b": (
+            "buying_center",
+            "deal_size",
+            "contract_length",
+            "renewal",
+            "competition",
+            "status_quo",
+        ),
+        "b2c": ("churn", "purchase", "lead_conversion"),
+    }
 
     id: Id
     kind: Literal["b2c", "b2b"] = "b2c"
@@ -116,6 +222,16 @@ class Segment(Frozen):
     )
     renewal: Probability = Field(
         0.8, description="b2b only: chance a contract renews at the end of its term"
+    )
+    competition: NonNegative = Field(
+        1.0,
+        description="b2b only: pull of competitors' offers when a buying centre decides on "
+        "a proposal, against ours at full approval and the reference price (1: as strong)",
+    )
+    status_quo: NonNegative = Field(
+        0.4,
+        description="b2b only: pull of deciding nothing and keeping things as they are, "
+        "on the same scale",
     )
     network: Network = Field(default_factory=Network)
     potential: Probability = Field(
@@ -158,14 +274,6 @@ class Segment(Frozen):
     reference_price: Positive | None = Field(
         None, description="price the segment expects (default: the product's price)"
     )
-
-    @model_validator(mode="after")
-    def _buying_center_kind(self) -> Segment:
-        if self.kind == "b2c" and self.buying_center is not None:
-            raise ValueError(
-                f"buying_center applies to b2b segments only, but kind is {self.kind!r}"
-            )
-        return self
 
     @property
     def people_per_unit(self) -> int:
@@ -213,10 +321,15 @@ class Advertising(ChannelBase):
 
 
 class Inbound(ChannelBase):
-    """Pull: interested people search; spend decides whether they find the company."""
+    """Pull: interested people search; spend buys the visits of those who find the company."""
 
     type: Literal["inbound"]
     cost_per_contact: Positive = Field(description="price of one visit (currency)")
+    conversion: Probability = Field(
+        0.03,
+        description="chance a visit turns into a lead (a form filled in, a demo asked "
+        "for); typical 0.02 to 0.05",
+    )
 
 
 class Promotion(ChannelBase):
@@ -274,12 +387,41 @@ Channel = Annotated[
 ]
 
 
-class InsideSales(Frozen):
+class Team(Frozen):
+    """What every sales team has: people, their cost and commission, and how they grow."""
+
+    count: Annotated[Int, Field(ge=0)] = Field(0, description="reps on the team")
+    cost_per_step: NonNegative = Field(0.0, description="cost per rep per step (currency)")
+    commission: Probability = Field(0.0, description="share of won revenue paid to the rep")
+    start: StepIndex = Field(0, description="first step the team works")
+    ramp_steps: Annotated[Int, Field(ge=0)] = Field(
+        0,
+        description="steps a newly hired rep takes to reach full capacity (rising "
+        "evenly from the first step); 0 = at once",
+    )
+    tenured: Annotated[Int, Field(ge=0)] | None = Field(
+        None,
+        description="reps already at full capacity at the team's start (default: all "
+        "of them if the team works from step 0, none if it starts later); the others "
+        "are new hires who ramp",
+    )
+    attrition: Probability = Field(
+        0.0,
+        description="chance per step a rep leaves; the slot is filled at once by a new "
+        "hire, who ramps",
+    )
+
+    def tenured_reps(self) -> int:
+        """Reps at full capacity from the start."""
+        if self.tenured is not None:
+            return min(self.tenured, self.count)
+        return self.count if self.start == 0 else 0
+
+
+class InsideSales(Team):
     """Inside sales reps: call leads, qualify them and book appointments for outside reps."""
 
-    count: Annotated[Int, Field(ge=0)] = 0
     calls_per_step: Annotated[Int, Field(ge=0)] = Field(40, description="calls per rep per step")
-    cost_per_step: NonNegative = Field(0.0, description="cost per rep per step (currency)")
     commission: Probability = Field(
         0.0, description="share of won revenue paid to the rep who booked the meeting"
     )
@@ -287,27 +429,25 @@ class InsideSales(Frozen):
         0.6, description="chance a call qualifies a lead whose whole buying centre is engaged"
     )
     cold_qualify_rate: Probability = Field(
-        0.03, description="chance a cold outbound call qualifies an account"
+        0.03,
+        description="chance a cold outbound call qualifies an account that could buy "
+        "(within the segment's potential; no other account qualifies)",
     )
-    start: StepIndex = Field(0, description="first step the team works")
 
 
-class OutsideSales(Frozen):
+class OutsideSales(Team):
     """Outside (field) reps: meet qualified accounts, persuade buying centres, close deals."""
 
-    count: Annotated[Int, Field(ge=0)] = 0
     meetings_per_step: Annotated[Int, Field(ge=0)] = Field(
         8, description="meetings per rep per step"
     )
-    cost_per_step: NonNegative = Field(0.0, description="cost per rep per step (currency)")
-    commission: Probability = Field(0.0, description="share of won revenue paid to the rep")
     skill: Probability = Field(
         0.35, description="chance a meeting wins over one undecided decision maker"
     )
     max_cycle: Annotated[Int, Field(ge=1)] = Field(
-        12, description="steps an opportunity may stay open before it is lost"
+        12,
+        description="steps an opportunity may stay open before it is lost (no decision)",
     )
-    start: StepIndex = Field(0, description="first step the team works")
 
 
 class Routing(Frozen):
@@ -325,6 +465,40 @@ class Routing(Frozen):
     lead_expiry: Annotated[Int, Field(ge=1)] = Field(
         6, description="steps a lead may wait for a call before it goes cold"
     )
+    lead_cooling: Probability = Field(
+        0.1,
+        description="share of a lead's chance to qualify lost for each step it waits after "
+        "it was passed to sales (hand-off delay included)",
+    )
+
+
+class Warmth(Frozen):
+    """How warm an opportunity is, by where it came from: it scales approval and the decision."""
+
+    inbound: NonNegative = Field(1.0, description="a lead marketing passed to sales")
+    referral: NonNegative = Field(
+        1.3,
+        description="a lead whose economic buyer first heard of the company by word of mouth",
+    )
+    cold: NonNegative = Field(0.5, description="an account reached by a cold call")
+
+
+class Cycle(Frozen):
+    """The stages of a B2B deal after the appointment: how long they take, how they end."""
+
+    show_rate: Probability = Field(
+        0.85,
+        description="chance a booked appointment is held; otherwise the account goes back "
+        "to marketing",
+    )
+    discovery_steps: Annotated[Int, Field(ge=1)] = Field(
+        2,
+        description="steps of meetings an opportunity needs before a proposal can go out",
+    )
+    proposal_steps: Annotated[Int, Field(ge=1)] = Field(
+        3, description="steps a buying centre takes to decide on a proposal"
+    )
+    warmth: Warmth = Field(default_factory=Warmth)
 
 
 class Sales(Frozen):
@@ -333,10 +507,24 @@ class Sales(Frozen):
     inside: InsideSales = Field(default_factory=InsideSales)
     outside: OutsideSales = Field(default_factory=OutsideSales)
     routing: Routing = Field(default_factory=Routing)
+    cycle: Cycle = Field(default_factory=Cycle)
 
 
-class Broker(Frozen):
+class Broker(KindSpecific):
     """Agents in the market: buyer's brokers or seller's agents (resellers)."""
+
+    ONLY: ClassVar[dict[str, tuple[str, ...]]] = {
+        "seller": (
+            "oversell",
+            "oversight_budget",
+            "oversight_scale",
+            "refund_after",
+            "clawback",
+            "cooldown",
+        ),
+        "buyer": ("negotiation",),
+    }
+    KIND_KEY: ClassVar[str] = "represents"
 
     id: Id
     represents: Literal["buyer", "seller"] = Field(
@@ -368,7 +556,15 @@ class Broker(Frozen):
         1000.0, description="oversight spend per step that cuts overselling by 63%"
     )
     refund_after: Annotated[Int, Field(ge=1)] = Field(
-        4, description="steps until a mis-sold customer asks for a refund"
+        4, description="sellers' agents: steps until a mis-sold customer asks for a refund"
+    )
+    clawback: bool = Field(
+        True, description="sellers' agents: the commission on a refunded sale is paid back"
+    )
+    cooldown: Annotated[Int, Field(ge=0)] = Field(
+        26,
+        description="sellers' agents: steps a refunded customer refuses to be sold to "
+        "again, by anyone",
     )
     start: StepIndex = Field(0, description="step the agents start working (a new channel)")
 
@@ -392,6 +588,7 @@ class Scenario(Frozen):
     )
     optimize: OptimizeSpec | None = None
     _prepared: bool = PrivateAttr(default=False)
+    _warnings: tuple[Any, ...] = PrivateAttr(default=())
 
     @property
     def people(self) -> int:
@@ -406,9 +603,15 @@ class Scenario(Frozen):
         """
         return self._prepared
 
-    def mark_prepared(self) -> None:
-        """Record that `marketsim.plugins.prepare` checked this scenario."""
+    @property
+    def warnings(self) -> tuple[Any, ...]:
+        """What preparing found allowed but probably not meant (located problems)."""
+        return self._warnings
+
+    def mark_prepared(self, warnings: tuple[Any, ...] = ()) -> None:
+        """Record that `marketsim.plugins.prepare` checked this scenario, and its warnings."""
         self._prepared = True
+        self._warnings = warnings
 
     def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Scenario:
         """A copy; one with changes must be prepared again before it runs."""

@@ -21,10 +21,36 @@ class Salesperson(SellingAgent):
     team: ClassVar[str]
 
     def __init__(
-        self, model: mesa.Model, index: int, capacity: int, cost: float, commission: float
+        self,
+        model: mesa.Model,
+        index: int,
+        capacity: int,
+        cost: float,
+        commission: float,
+        *,
+        hired_at: int | None = None,
+        ramp_steps: int = 0,
     ) -> None:
         super().__init__(model, index, capacity, commission)
         self.cost = cost
+        self.hired_at = hired_at
+        """Step the rep joined, or None for a rep up to speed from the start."""
+        self.ramp_steps = ramp_steps
+
+    def productivity(self, t: int) -> float:
+        """Share of full capacity at step `t`: rising evenly over `ramp_steps` after hiring."""
+        if self.hired_at is None or self.ramp_steps == 0:
+            return 1.0
+        return min(1.0, max(0.0, (t - self.hired_at + 1) / self.ramp_steps))
+
+    def start_step(self, t: int) -> None:
+        """Set this step's capacity from the rep's productivity."""
+        self.available = round(self.capacity * self.productivity(t))
+
+    def replace(self, t: int) -> None:
+        """The rep left at step `t`; a new hire takes the slot and ramps from zero."""
+        self.hired_at = t
+        self.stats["replaced"] += 1
 
     @property
     def name(self) -> str:

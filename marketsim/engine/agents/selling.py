@@ -11,7 +11,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-COUNTED = ("calls", "meetings", "clients", "deals", "refunds")
+COUNTED = ("calls", "meetings", "clients", "deals", "refunds", "replaced")
 """Activities counted per agent, as in agents.csv."""
 
 
@@ -22,6 +22,8 @@ class SellingAgent(mesa.Agent):
         super().__init__(model)
         self.index = index
         self.capacity = capacity
+        self.available = capacity
+        """What the agent can work this step (a new rep works less while ramping up)."""
         self.commission = commission
         self.stats: dict[str, Any] = {
             **dict.fromkeys(COUNTED, 0),
@@ -42,13 +44,13 @@ class SellingAgent(mesa.Agent):
         raise NotImplementedError
 
     def select(self, offered: np.ndarray) -> np.ndarray:
-        """What to work this step, at most `capacity`, from what is offered in order."""
-        return offered[: self.capacity]
+        """What to work this step, at most `available`, from what is offered in order."""
+        return offered[: self.available]
 
     def worked(self, activity: str, count: int) -> None:
         """Book `count` calls, meetings or clients worked this step against capacity."""
         self.stats[activity] += count
-        self.capacity_offered += self.capacity
+        self.capacity_offered += self.available
         self.capacity_used += count
 
     def earn(self, revenue: float) -> float:
@@ -58,6 +60,16 @@ class SellingAgent(mesa.Agent):
         self.stats["revenue"] += revenue
         self.stats["commission"] += paid
         return paid
+
+    def refund(self, revenue: float, clawback: bool) -> float:
+        """A deal worth `revenue` came back; return the commission the agent pays back."""
+        self.stats["refunds"] += 1
+        self.stats["revenue"] -= revenue
+        if not clawback:
+            return 0.0
+        back = revenue * self.commission
+        self.stats["commission"] -= back
+        return back
 
     def utilisation(self) -> float | None:
         """Share of the capacity offered over the run that was used."""
@@ -73,5 +85,6 @@ class SellingAgent(mesa.Agent):
             "revenue": self.stats["revenue"],
             "commission": self.stats["commission"],
             "refunds": self.stats["refunds"],
+            "replaced": self.stats["replaced"],
             "utilisation": self.utilisation(),
         }

@@ -47,8 +47,11 @@ class StepInputs:
             chance of one exposure where `bernoulli` is set.
         bernoulli: [channel] whether exposures are at most one per person.
         impact: [channel] ad memory added by one exposure.
-        find: [channel, segment] chance a searching person finds the company.
-        price: [segment, product] price paid as a share of the list price.
+        find: [channel, segment] chance a searching person finds the company: a visit.
+        convert: [channel] chance a visit becomes a lead.
+        price: [segment, product] price paid as a share of the list price by buyers.
+        renewal_price: [segment, product] the same for subscribers' bills: promotions
+            lower it only for products whose promotions apply to every bill.
         purchase: [segment] multiplier on purchase chances beyond price (e.g. a dip).
 
     """
@@ -57,7 +60,9 @@ class StepInputs:
     bernoulli: np.ndarray
     impact: np.ndarray
     find: np.ndarray
+    convert: np.ndarray
     price: np.ndarray
+    renewal_price: np.ndarray
     purchase: np.ndarray
 
     @classmethod
@@ -68,7 +73,9 @@ class StepInputs:
             bernoulli=np.zeros(n_channels, dtype=np.bool_),
             impact=np.zeros(n_channels),
             find=np.zeros((n_channels, n_segments)),
+            convert=np.zeros(n_channels),
             price=np.ones((n_segments, n_products)),
+            renewal_price=np.ones((n_segments, n_products)),
             purchase=np.ones(n_segments),
         )
 
@@ -86,11 +93,14 @@ def spend_plan(spec: ChannelBase, horizon: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Discount:
-    """Who pays less this step because of a channel: its index, segments and products."""
+    """Who pays less this step because of a channel, and by what share of the price."""
 
     channel: int
     segments: np.ndarray
     products: np.ndarray
+    billed: np.ndarray
+    """Products whose subscription bills are discounted too."""
+    rate: float
 
 
 class ChannelModel(ABC):

@@ -1,9 +1,11 @@
-"""Inbound: interested people search; spend decides whether they find the company.
+"""Inbound: interested people search; spend buys the visits of those who find the company.
 
 Spend buys visits (spend / cost_per_contact). With S people expected to search this step
 (interested people in the targets times their search chance) and V visits bought, a
-searcher finds the company with chance 1 - exp(-V / S), and becomes a lead. Inbound
-capacity thus runs out when demand is high, and is wasted when nobody is searching.
+searcher finds the company with chance 1 - exp(-V / S) (so visits never exceed either
+the visits bought or the people searching), and a visit becomes a lead with chance
+`conversion`. Inbound capacity thus runs out when demand is high, is wasted when nobody
+is searching, and finds no one when nobody searches.
 """
 
 from __future__ import annotations
@@ -29,5 +31,6 @@ class InboundChannel(ChannelModel):
         searchers = float(
             (market.stage_counts[self.targets, INTERESTED] * market.search[self.targets]).sum()
         )
-        found = 1.0 - math.exp(-visits / searchers) if searchers > 0 else 1.0
+        found = 1.0 - math.exp(-visits / searchers) if searchers > 0 else 0.0
         inputs.find[self.index, self.targets] = found
+        inputs.convert[self.index] = self.spec.conversion

@@ -3,10 +3,11 @@
 While start <= step < end the targeted segments pay (1 - discount) of the list price of
 the promoted product (every product when none is named); purchase chances rise through
 price sensitivity, buyers switch towards the promoted product, and every unit sold in
-the window costs the discount. For `dip_steps` after the window, purchase chances are
-cut by `post_dip`, fading linearly (buyers stocked up or wait for the next deal). The
-budget covers the promotion's fixed costs (displays, coupon distribution) and is spread
-over the window.
+the window costs the discount. A subscription's promotion discounts new subscriptions;
+its bills too only where the product says `promotions_apply_to: all`. For `dip_steps`
+after the window, purchase chances are cut by `post_dip`, fading linearly (buyers
+stocked up or wait for the next deal). The budget covers the promotion's fixed costs
+(displays, coupon distribution) and is spread over the window.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class PromotionChannel(ChannelModel):
         ids = [p.id for p in scenario.products]
         chosen = [ids.index(spec.product)] if spec.product else list(range(len(ids)))
         self.products = np.array(chosen, dtype=np.int64)
+        every_bill = [p.promotions_apply_to == "all" for p in scenario.products]
+        self.billed = self.products[np.array(every_bill, dtype=np.bool_)[self.products]]
 
     def active(self, step: int) -> bool:
         """Whether the discount applies at `step`."""
@@ -36,13 +39,14 @@ class PromotionChannel(ChannelModel):
         """The targeted segments and promoted products, while the window is open."""
         if not (self.spec.enabled and self.active(step)):
             return None
-        return Discount(self.index, self.targets, self.products)
+        return Discount(self.index, self.targets, self.products, self.billed, self.spec.discount)
 
     def apply(self, step: int, key: np.uint64, market: MarketState, inputs: StepInputs) -> None:
         """Discount the price in the window, then damp purchases during the dip."""
         spec = self.spec
         if self.active(step):
             inputs.price[np.ix_(self.targets, self.products)] *= 1.0 - spec.discount
+            inputs.renewal_price[np.ix_(self.targets, self.billed)] *= 1.0 - spec.discount
         elif spec.end <= step < spec.end + spec.dip_steps:
             fade = 1.0 - (step - spec.end) / spec.dip_steps
             inputs.purchase[self.targets] *= 1.0 - spec.post_dip * fade

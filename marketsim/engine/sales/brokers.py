@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from marketsim.core.purposes import P_BROKER, P_DEAL, P_OVERSELL, P_POTENTIAL
+from marketsim.core.purposes import P_BROKER, P_DEAL, P_OVERSELL
 from marketsim.core.stages import AWARE, CUSTOMER, LEAD
 from marketsim.engine.agents.broker import Broker
 from marketsim.engine.sales.state import Deal, Refund, SalesStep, pick
@@ -18,7 +18,12 @@ if TYPE_CHECKING:
 
 
 def work(org: SalesOrganisation, step: SalesStep, group: list[Broker]) -> None:
-    """One broker group's step: pick prospects in its targets, then try to close each."""
+    """One broker group's step: pick prospects in its targets, then try to close each.
+
+    Prospects are consumers who are aware, interested or leads and accounts still with
+    marketing that have someone aware, inside the segment's potential and not refusing
+    (a refunded customer's cooldown).
+    """
     if not group or not group[0].active(step.t):
         return
     spec = group[0].spec
@@ -26,13 +31,15 @@ def work(org: SalesOrganisation, step: SalesStep, group: list[Broker]) -> None:
     pop, acc = org.population, org.accounts
     targets = group[0].targets
     consumers = np.flatnonzero(
-        (pop.stage >= AWARE) & (pop.stage <= LEAD) & targets[pop.segment] & ~org.is_b2b[pop.segment]
+        (pop.stage >= AWARE)
+        & (pop.stage <= LEAD)
+        & targets[pop.segment]
+        & ~org.is_b2b[pop.segment]
+        & (org.blocked_until <= step.t)
     )
-    companies = K.marketing_prospects(
-        acc.stage, pop.stage, acc.first, acc.size, acc.segment, targets
-    )
-    consumers = consumers[_in_market(org, consumers, pop.segment[consumers])]
-    companies = companies[_in_market(org, acc.first[companies], acc.segment[companies])]
+    companies = K.marketing_prospects(acc, org.centres(step), step.t, acc.blocked_until, targets)
+    consumers = consumers[org.could_buy(consumers, pop.segment[consumers])]
+    companies = companies[org.in_market[companies]]
     # Accounts and people share one ordering; accounts are offset past the people.
     pool = np.concatenate([consumers, companies + pop.size])
     capacity = spec.clients_per_step * len(group)
@@ -50,7 +57,7 @@ def work(org: SalesOrganisation, step: SalesStep, group: list[Broker]) -> None:
         oversell = agent.oversell_chance(per_step)
         for entity in picks:
             _sale(org, step, agent, int(entity), close, shares, paid_price, oversell)
-    step.book.cost += per_step
+    step.book.cost[targets] += per_step * org.population_share(targets)
 
 
 def _sale(
@@ -73,7 +80,7 @@ def _sale(
     if is_account:
         deal = org.contract(step, a, shares, paid_price)
         acc.broker[a] = agent.group
-        K.close(np.array([a]), np.ones(1, np.int64), acc.stage, acc.approvals, *org.arrays(step))
+        K.close(acc, org.centres(step), np.array([a]), np.ones(1, dtype=np.bool_))
         person = int(acc.first[a])
     else:
         product = pick(uniform_py(key, entity, P_DEAL), shares[s])
@@ -82,18 +89,16 @@ def _sale(
         step.delta[s, pop.stage[entity]] -= 1
         step.delta[s, CUSTOMER] += 1
         pop.stage[entity] = CUSTOMER
+        pop.product[entity] = product  # our customer now: repeats and bills follow
+        pop.purchased_at[entity] = step.t
         person = entity
     org.book(step, deal)
-    step.book.counts["deals_won"] = step.book.counts.get("deals_won", 0) + 1
+    step.book.counts["broker_sales"] = step.book.counts.get("broker_sales", 0) + 1
     fee = agent.earn(deal.value)
     if agent.role == "seller":
-        step.book.commissions += fee
+        step.book.commissions[s] += fee
     step.book.involvement["brokers"] += deal.value
     if uniform_py(key, entity, P_OVERSELL) < oversell:
+        last, first = org.touches(person)
         due = step.t + agent.spec.refund_after
-        org.refunds.append(Refund(due, a, person, s, deal.value, agent))
-
-
-def _in_market(org: SalesOrganisation, people: np.ndarray, segments: np.ndarray) -> np.ndarray:
-    """Whether each person could ever buy (the customer kernel's potential draw)."""
-    return K.draws(org.setup_key, people, P_POTENTIAL) < org.potential[segments]
+        org.refunds.append(Refund(due, a, person, s, deal.value, agent, last, first))

@@ -1,4 +1,4 @@
-"""The B2B pipeline, phase by phase: hand-off, inside sales, outside sales, renewals."""
+"""The B2B pipeline, phase by phase: hand-off, calls, meetings, decisions, renewals."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from marketsim.core.layout import touch_word_of_mouth
 from marketsim.core.purposes import P_COLD, P_RENEW
 from marketsim.core.stages import CUSTOMER, LEAD, OPPORTUNITY, QUALIFIED
 from marketsim.engine.sales.state import Deal, SalesStep
@@ -13,90 +14,83 @@ from marketsim.kernels import sales as K
 from marketsim.kernels.rng import uniform_py
 
 if TYPE_CHECKING:
+    from marketsim.engine.agents.sales import Salesperson
     from marketsim.engine.sales.organisation import SalesOrganisation
+
+
+def _add(step: SalesStep, name: str, n: int) -> None:
+    step.book.counts[name] = step.book.counts.get(name, 0) + int(n)
 
 
 def route_and_expire(org: SalesOrganisation, step: SalesStep) -> None:
     """Marketing hands scored leads to sales; leads and appointments left waiting go cold."""
     acc, routing = org.accounts, org.spec.routing
-    arrays = org.arrays(step)
+    centres = org.centres(step)
     routed, lost = K.route_leads(
+        acc,
+        centres,
         step.key,
         step.t,
-        routing.score_threshold,
-        routing.handoff_delay,
-        routing.handoff_loss,
-        acc.stage,
-        acc.since,
-        acc.ready,
-        *arrays,
+        threshold=routing.score_threshold,
+        delay=routing.handoff_delay,
+        loss=routing.handoff_loss,
+        wom_code=touch_word_of_mouth(org.n_channels),
+        first_touch=org.population.first_touch,
     )
-    cold = K.expire(
-        step.t,
-        LEAD,
-        routing.handoff_delay + routing.lead_expiry,
-        acc.since,
-        acc.stage,
-        acc.approvals,
-        *arrays,
-    )
-    cold += K.expire(
-        step.t, QUALIFIED, routing.lead_expiry, acc.since, acc.stage, acc.approvals, *arrays
-    )
+    cold = K.expire(acc, centres, step.t, LEAD, routing.handoff_delay + routing.lead_expiry)
+    cold += K.expire(acc, centres, step.t, QUALIFIED, routing.lead_expiry)
     step.book.counts |= {"leads": routed, "leads_lost": lost, "leads_cold": cold}
+
+
+def _working(team: list[Salesperson], start: int, t: int) -> list[Salesperson]:
+    return team if t >= start else []
 
 
 def inside_sales(org: SalesOrganisation, step: SalesStep) -> None:
     """Inside reps call the leads that reached them, then cold accounts with spare time."""
     acc, spec = org.accounts, org.spec.inside
-    reps = org.inside if step.t >= spec.start else []
+    reps = _working(org.inside, spec.start, step.t)
     queue = np.flatnonzero((acc.stage == LEAD) & (acc.ready <= step.t))
     queue = queue[np.lexsort((queue, acc.ready[queue]))]
-    worked, cold, who = [], [], []
-    spare = 0
+    worked, who = [], []
     for r, rep in enumerate(reps):
         picks = rep.select(org.offer("lead_selection", rep, queue[r :: len(reps)], step.t))
         worked.append(picks)
         who.append(np.full(len(picks), r))
-        spare += rep.capacity - len(picks)
-    if spare:
-        candidates = np.flatnonzero(acc.stage == K.WITH_MARKETING)
-        cold_calls = K.random_first(step.key, candidates, spare, P_COLD)
-        owners = np.repeat(
-            np.arange(len(reps)),
-            [rep.capacity - len(w) for rep, w in zip(reps, worked, strict=False)],
-        )[: len(cold_calls)]
+    spare = [rep.available - len(w) for rep, w in zip(reps, worked, strict=True)]
+    warm = sum(len(w) for w in worked)
+    if sum(spare):
+        candidates = np.flatnonzero((acc.stage == K.WITH_MARKETING) & (acc.blocked_until <= step.t))
+        cold_calls = K.random_first(step.key, candidates, sum(spare), P_COLD)
         worked.append(cold_calls)
-        who.append(owners)
-        cold.append(np.ones(len(cold_calls), dtype=np.bool_))
-    accounts = np.concatenate(worked) if worked else np.zeros(0, np.int64)
+        who.append(np.repeat(np.arange(len(reps)), spare)[: len(cold_calls)])
+    called = np.concatenate(worked).astype(np.int64) if worked else np.zeros(0, np.int64)
     reps_of = np.concatenate(who) if who else np.zeros(0, np.int64)
-    is_cold = np.zeros(len(accounts), dtype=np.bool_)
-    if cold:
-        is_cold[len(accounts) - len(cold[0]) :] = True
+    is_cold = np.arange(len(called)) >= warm
     rates = np.where(is_cold, spec.cold_qualify_rate, spec.qualify_rate)
     qualified = K.calls(
+        acc,
+        org.centres(step),
         step.key,
         step.t,
-        accounts.astype(np.int64),
+        called,
         is_cold,
         rates,
-        step.trust,
-        acc.stage,
-        acc.since,
-        *org.arrays(step),
+        trust=step.trust,
+        cooling=org.spec.routing.lead_cooling,
+        in_market=org.in_market,
     )
-    acc.booker[accounts[qualified == 1]] = reps_of[qualified == 1]
+    acc.booker[called[qualified == 1]] = reps_of[qualified == 1]
     for r, rep in enumerate(reps):
         rep.worked("calls", int((reps_of == r).sum()))
-    step.book.counts["calls"] = len(accounts)
+    step.book.counts["calls"] = len(called)
     step.book.counts["appointments"] = int(qualified.sum())
 
 
 def outside_sales(org: SalesOrganisation, step: SalesStep) -> None:
-    """Outside reps meet open opportunities, then new appointments, and close deals."""
+    """Outside reps meet their open opportunities, then hold new appointments."""
     acc, spec = org.accounts, org.spec.outside
-    reps = org.outside if step.t >= spec.start else []
+    reps = _working(org.outside, spec.start, step.t)
     open_ = np.flatnonzero(acc.stage == OPPORTUNITY)
     open_ = open_[np.lexsort((open_, acc.since[open_]))]
     met, who, spare = [], [], []
@@ -105,10 +99,10 @@ def outside_sales(org: SalesOrganisation, step: SalesStep) -> None:
         picks = rep.select(org.offer("lead_selection", rep, mine, step.t))
         met.append(picks)
         who.append(np.full(len(picks), r))
-        spare.append(rep.capacity - len(picks))
+        spare.append(rep.available - len(picks))
     appointments = np.flatnonzero(acc.stage == QUALIFIED)
     appointments = appointments[np.lexsort((appointments, acc.since[appointments]))]
-    if reps and len(appointments):
+    if reps and len(appointments) and sum(spare):
         # Deal new appointments round-robin over the reps' free slots.
         rank = np.concatenate([r + len(reps) * np.arange(n) for r, n in enumerate(spare)])
         slot_rep = np.concatenate([np.full(n, r) for r, n in enumerate(spare)])
@@ -122,42 +116,62 @@ def outside_sales(org: SalesOrganisation, step: SalesStep) -> None:
     accounts = np.concatenate(met).astype(np.int64) if met else np.zeros(0, np.int64)
     reps_of = np.concatenate(who) if who else np.zeros(0, np.int64)
     acc.owner[accounts] = reps_of
-    approve = np.minimum(1.0, spec.skill * step.trust * step.pull)
-    agreed = K.meetings(
+    cycle = org.spec.cycle
+    outcome = K.meetings(
+        acc,
+        org.centres(step),
         step.key,
         step.t,
         accounts,
-        approve,
-        acc.stage,
-        acc.since,
-        acc.approvals,
-        *org.arrays(step),
-    )
-    won = accounts[agreed == 1]
-    for a in won:
-        deal = org.contract(step, int(a), step.shares, step.price)
-        org.book(step, deal)
-        commission = org.outside[acc.owner[a]].earn(deal.value)
-        if acc.booker[a] >= 0:
-            commission += org.inside[acc.booker[a]].earn(deal.value)
-        step.book.commissions += commission
-        step.book.involvement["reps"] += deal.value
-    K.close(won, np.ones(len(won), np.int64), acc.stage, acc.approvals, *org.arrays(step))
-    lost = K.expire(
-        step.t,
-        OPPORTUNITY,
-        spec.max_cycle,
-        acc.since,
-        acc.stage,
-        acc.approvals,
-        *org.arrays(step),
+        approve=np.minimum(1.0, spec.skill * step.trust * step.pull),
+        warmth=org.warmth,
+        show_rate=cycle.show_rate,
+        discovery=cycle.discovery_steps,
+        proposal_steps=cycle.proposal_steps,
     )
     for r, rep in enumerate(reps):
         rep.worked("meetings", int((reps_of == r).sum()))
     step.book.counts |= {
         "meetings": len(accounts),
-        "deals_won": step.book.counts.get("deals_won", 0) + len(won),
-        "deals_lost": int(lost),
+        "no_shows": int((outcome == K.NO_SHOW).sum()),
+        "opportunities": int((outcome == K.OPENED).sum()),
+        "proposals": int((outcome == K.PROPOSED).sum()),
+    }
+
+
+def decisions(org: SalesOrganisation, step: SalesStep) -> None:
+    """Buying centres decide on the proposals due; stale opportunities are lost."""
+    acc = org.accounts
+    centres = org.centres(step)
+    deciding = np.flatnonzero((acc.stage == K.PROPOSAL) & (acc.due <= step.t))
+    outcome = K.decide(
+        acc,
+        centres,
+        step.key,
+        deciding,
+        ours=step.pull * step.trust,
+        competition=org.competition,
+        status_quo=org.status_quo,
+        warmth=org.warmth,
+    )
+    won = deciding[outcome == K.WON]
+    for a in won:
+        deal = org.contract(step, int(a), step.shares, step.price)
+        org.book(step, deal)
+        s = deal.segment
+        step.book.commissions[s] += org.outside[acc.owner[a]].earn(deal.value)
+        if acc.booker[a] >= 0:
+            step.book.commissions[s] += org.inside[acc.booker[a]].earn(deal.value)
+        step.book.involvement["reps"] += deal.value
+    K.close(acc, centres, deciding, outcome == K.WON)
+    stale = K.expire(acc, centres, step.t, OPPORTUNITY, org.spec.outside.max_cycle)
+    competitor = int((outcome == K.LOST_COMPETITOR).sum())
+    no_decision = int((outcome == K.LOST_NO_DECISION).sum()) + stale
+    _add(step, "deals_won", len(won))
+    step.book.counts |= {
+        "deals_lost": competitor + no_decision,
+        "deals_lost_competitor": competitor,
+        "deals_lost_no_decision": no_decision,
     }
 
 
@@ -173,17 +187,12 @@ def renewals(org: SalesOrganisation, step: SalesStep) -> None:
         if uniform_py(int(step.key), int(a), P_RENEW) < chance:
             renewed += 1
             acc.renew_at[a] += org.contract_length[s]
-            deal = Deal(
-                int(s),
-                int(acc.product[a]),
-                int(org.deal_size[s]),
-                float(acc.value[a]),
-                int(acc.first[a]),
-            )
+            units, value = int(org.deal_size[s]), float(acc.value[a])
+            deal = Deal(int(s), int(acc.product[a]), units, value, int(acc.first[a]))
             org.book(step, deal)
             step.book.involvement["renewals"] += deal.value
         else:
             churned.append(a)
     lapsed = np.array(churned, dtype=np.int64)
-    K.close(lapsed, np.zeros(len(lapsed), np.int64), acc.stage, acc.approvals, *org.arrays(step))
+    K.close(acc, org.centres(step), lapsed, np.zeros(len(lapsed), dtype=np.bool_))
     step.book.counts |= {"renewals": renewed, "contracts_churned": len(lapsed)}

@@ -43,14 +43,24 @@ class SalesStep:
 
 @dataclass
 class Refund:
-    """A mis-sold sale that will come back."""
+    """A mis-sold sale that will come back, and what it has to undo.
+
+    Attributes:
+        due: the step the customer asks for the money back.
+        account / person: the account (-1 for a consumer) and the buyer's row.
+        segment / amount: where the revenue was booked, and how much.
+        broker: the agent who sold it (its commission may be paid back).
+        last_touch / first_touch: the touch codes its revenue was credited to.
+    """
 
     due: int
-    account: int  # -1 for a consumer sale
+    account: int
     person: int
     segment: int
     amount: float
     broker: Broker
+    last_touch: int
+    first_touch: int
 
 
 @dataclass
