@@ -30,7 +30,8 @@ from marketsim.plugins.sdk import (
     param,
 )
 
-CHANCES = [SegmentColumn.PURCHASE, SegmentColumn.LEAD_CONVERSION, SegmentColumn.REPEAT]
+CHANCES = [SegmentColumn.PURCHASE, SegmentColumn.LEAD_CONVERSION]
+"""Columns that are probabilities (capped at 1); REPEAT is a multiplier on the repeat hazard."""
 
 
 class ReferencePrice(Plugin):
@@ -76,4 +77,5 @@ class ReferencePrice(Plugin):
         )
         self.multiplier = np.minimum(mean, self.params.cap)
         ctx.seg[:, CHANCES] = np.minimum(1.0, ctx.seg[:, CHANCES] * self.multiplier[:, None])
+        ctx.seg[:, SegmentColumn.REPEAT] *= self.multiplier
         self.reference += self.params.adaptation * (paid - self.reference)
