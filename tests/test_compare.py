@@ -23,7 +23,7 @@ from marketsim.drivers.compare import (
     paired_difference,
     strategy_names,
 )
-from marketsim.drivers.metrics import COMPARED, SUMMED
+from marketsim.drivers.metrics import SUMMED
 
 ROOT = Path(__file__).resolve().parent.parent
 B2C = ROOT / "tests" / "contract" / "minimal-b2c.yaml"
@@ -94,7 +94,7 @@ def test_holm_step_down_keeps_order_and_skips_undefined_tests():
     assert holm([]) == []
 
 
-def test_cost_per_acquisition_counts_commissions():
+def test_roi_and_acquisition_costs_follow_their_definitions():
     frame = pd.DataFrame(
         {
             "replicate": [0, 0, 1, 1],
@@ -104,27 +104,58 @@ def test_cost_per_acquisition_counts_commissions():
             "spend": [10.0, 10.0, 10.0, 10.0],
             "units": [1, 3, 0, 0],
             "customers": [1, 3, 0, 0],
+            "customers_consumers": [1, 2, 0, 0],
+            "customers_accounts": [0, 1, 0, 0],
             **{column: [0.0] * 4 for column in SUMMED},
         }
     )
+    frame["marketing_spend"] = [6.0, 6.0, 10.0, 10.0]
     frame["commissions"] = [1.0, 3.0, 0.0, 0.0]
-    frame["new_customers"] = [1, 2, 0, 0]
+    frame["cost_of_goods"] = [2.0, 2.0, 0.0, 0.0]
+    frame["new_consumers"] = [1, 1, 0, 0]
+    frame["new_accounts"] = [0, 1, 0, 0]
+    frame["acquisition_cost_consumers"] = [5.0, 5.0, 8.0, 8.0]
+    frame["acquisition_cost_accounts"] = [6.0, 8.0, 2.0, 2.0]
+    frame["deals_won"] = [0, 1, 0, 0]
+    frame["deals_lost"] = [1, 2, 0, 0]
     first, second = metrics.of_run(frame)
-    assert {m: first.value(m) for m in COMPARED} == {
+    assert {m: first.value(m) for m in metrics.compared(("consumers", "accounts"))} == {
         "revenue": 40.0,
         "profit": 10.0,
-        "roi": 0.5,
+        "roi": 10.0 / (20.0 + 4.0 + 4.0),  # profit over everything put in
+        "marketing_roi": (40.0 - 4.0 - 12.0) / 12.0,  # gross margin less marketing
         "units": 4.0,
-        "customers": 3.0,
-        "cost_per_acquisition": (20.0 + 4.0) / 3,
+        "customers_consumers": 2.0,
+        "customers_accounts": 1.0,
+        "revenue_consumers": 0.0,
+        "revenue_accounts": 0.0,
+        "cost_per_consumer": 10.0 / 2,
+        "cost_per_account": 14.0 / 1,
+        "win_rate": 1 / 4,
     }
-    assert np.isnan(second.cost_per_acquisition)  # nobody won: undefined, not infinite
+    # Nobody won and nothing was decided: undefined, not infinite.
+    assert np.isnan(second.cost_per_consumer) and np.isnan(second.cost_per_account)
+    assert np.isnan(second.win_rate)
+
+
+def test_a_comparison_never_pools_consumers_and_accounts():
+    assert "customers" not in metrics.compared(("consumers", "accounts"))
+    assert metrics.compared(("consumers",)) == (
+        "revenue",
+        "profit",
+        "roi",
+        "marketing_roi",
+        "units",
+        "customers_consumers",
+        "cost_per_consumer",
+    )
+    assert "win_rate" in metrics.compared(("accounts",))
 
 
 def test_compare_values_refuses_unpaired_replicates():
     reps = metrics.of_run(simulate(fast(), replicates=3).timeseries)
     with pytest.raises(ValueError, match="paired"):
-        compare_values(["a", "b"], [reps, reps[:2]])
+        compare_values(["a", "b"], [reps, reps[:2]], ["revenue"])
 
 
 def test_aa_false_positive_rate_on_simulated_replicates(one_thread):
@@ -142,7 +173,7 @@ def test_aa_false_positive_rate_on_simulated_replicates(one_thread):
     for e in range(experiments):
         a = values[2 * r * e : 2 * r * e + r]
         b = values[2 * r * e + r : 2 * r * (e + 1)]
-        found = compare_values(["A", "A'"], [a, b])
+        found = compare_values(["A", "A'"], [a, b], metrics.compared(("consumers",)))
         revenue = next(d for d in found.differences if d.metric == "revenue")
         revenue_hits += revenue.p_value < 0.05
         family_hits += any(d.significant for d in found.differences)
@@ -258,9 +289,10 @@ def test_comparison_json_and_csv_agree(compared):
     assert record["baseline"] == "base"
     assert [s["name"] for s in record["strategies"]] == ["base", "dearer", "base (2)"]
     assert record["replicates"] == 4 and record["horizon"] == 12
-    assert "2 strategies x 6 metrics" in record["family"]
+    compared = metrics.compared(("consumers",))
+    assert f"2 strategies x {len(compared)} metrics" in record["family"]
     table = pd.read_csv(out / "comparison.csv")
-    assert len(table) == 3 * len(COMPARED)
+    assert len(table) == 3 * len(compared)
     row = table[(table.strategy == "dearer") & (table.metric == "revenue")].iloc[0]
     diff = next(
         d for d in record["differences"] if (d["strategy"], d["metric"]) == ("dearer", "revenue")

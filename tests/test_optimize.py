@@ -17,8 +17,10 @@ from marketsim import cli
 from marketsim.drivers.optimize import InfeasibleError, Risk, Space, StudyError
 from marketsim.drivers.optimize.space import BudgetVar, FlightVar, TeamVar
 from marketsim.drivers.simulation import run_replicate
+from marketsim.engine.model import MarketModel
 from marketsim.plugins.prepare import load_scenario, scenario_from_text
 from marketsim.scenario import ScenarioError
+from marketsim.scenario.paths import with_values
 from marketsim.scenario.schema import OptimizeSpec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,12 +105,31 @@ def test_headcount_is_paid_from_the_total_and_cut_to_fit():
     sp = Space(
         1000.0,
         (BudgetVar("a", 100, None), BudgetVar("b", 0, None)),
-        teams=(TeamVar("inside", 0, 10, 200.0),),
+        teams=(TeamVar("inside", 0, 10, 200.0, 2),),
     )
     plan = sp.decode({"headcount.inside": 10, "split.a": 0.5})
     assert plan.decision["headcount.inside"] == 4  # 900 left above a's minimum: 4 reps
     money = plan.values["channels.a.budget"] + plan.values["channels.b.budget"]
     assert math.isclose(money + 4 * 200.0, 1000.0)
+    assert plan.values["sales.inside.tenured"] == 2  # the two beyond the scenario's ramp
+
+
+def test_reps_a_plan_adds_are_new_hires_who_ramp():
+    scenario = load_scenario(
+        ROOT / "scenarios" / "b2b_saas.yaml",
+        ["sales.outside.ramp_steps=10"],
+    )
+    spec = OptimizeSpec.model_validate({"headcount": {"outside": {"min": 0, "max": 8}}})
+    sp = Space.build(scenario, spec)
+    params = sp.baseline_params(scenario) | {"headcount.outside": 6}
+    plan = sp.decode(params)
+    model = MarketModel(with_values(scenario, plan.values))
+    model.step()
+    reps = model.sales.outside
+    tenured = scenario.sales.outside.count
+    assert len(reps) == plan.decision["headcount.outside"] > tenured
+    assert all(rep.available == rep.capacity for rep in reps[:tenured])
+    assert all(rep.available == rep.capacity // 10 for rep in reps[tenured:])
 
 
 def test_flighting_weights_fill_the_window_and_pulsing_skips_steps():

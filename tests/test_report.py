@@ -92,6 +92,7 @@ def run_summary(by_channel, unattributed=None) -> RunSummary:
         replicates=2,
         horizon=1,
         step="week",
+        customer_types=["consumers"],
         metrics={},
         by_channel=by_channel,
         unattributed_revenue=unattributed or {},
@@ -135,14 +136,25 @@ def test_pipeline_and_utilisation_info_average_over_replicates():
         leads=[5, 5, 2, 2],
         calls=[4, 4, 2, 2],
         appointments=[2, 2, 1, 1],
-        meetings=[1, 1, 1, 1],
+        opportunities=[1, 1, 1, 1],
+        proposals=[1, 1, 0, 1],
         deals_won=[1, 0, 0, 1],
-        deals_lost=[0, 1, 0, 0],
+        deals_lost_competitor=[0, 1, 0, 0],
+        deals_lost_no_decision=[0, 0, 0, 2],
     )
     info = F.pipeline_info({"a": ts})
-    assert info.stages == ["leads", "calls", "appointments", "meetings", "deals won"]
-    assert info.totals == [[7.0, 6.0, 3.0, 2.0, 1.0]]
-    assert info.lost[0]["deals lost"] == 0.5 and info.lost[0]["leads gone cold"] == 0.0
+    assert info.stages == [
+        "leads",
+        "calls",
+        "appointments",
+        "opportunities",
+        "proposals",
+        "deals won",
+    ]
+    assert info.totals == [[7.0, 6.0, 3.0, 2.0, 1.5, 1.0]]
+    lost = info.lost[0]
+    assert lost["lost to a competitor"] == 0.5 and lost["lost to no decision"] == 1.0
+    assert lost["leads gone cold"] == 0.0  # a column the frame lacks counts as none
     agents = frame(
         replicate=[0, 0, 1, 1],
         agent=["inside-1", "outside-1"] * 2,
@@ -307,7 +319,9 @@ def test_run_writes_a_self_contained_report(b2c_run):
     for heading in ("Headline", "Over time", "Funnel", "Channels", "Segments", "Scenario"):
         assert f"<h2>{heading}</h2>" in html, heading
     assert "Sales team" not in html  # no reps, no brokers
-    assert "cost per acquisition" in html.lower()
+    assert "cost per consumer won" in html.lower()
+    assert "marketing roi" in html.lower() and "total roi" in html.lower()
+    assert "customers (accounts)" not in html  # no accounts, no empty account figures
     assert figure_count(html) == 9
 
 
@@ -316,6 +330,8 @@ def test_a_run_with_a_sales_team_reports_pipeline_and_utilisation(b2b_run):
     assert "<h2>Sales team</h2>" in html
     assert "Utilisation of reps and brokers" in html and "inside-1" in html
     assert "Sales pipeline over the horizon" in html
+    for text in ("cost per account won", "win rate", "lost to a competitor", "lost to no decision"):
+        assert text in html, text
 
 
 @pytest.mark.parametrize("which", ["b2c_run", "b2b_run"])

@@ -148,7 +148,7 @@ def use_plugin_paths(paths: list[Path] | None) -> None:
 
 def headline_table(result: Result) -> Table:
     """Headline metrics: mean and 95% confidence interval of the mean over replicates."""
-    from marketsim.drivers.metrics import HEADLINE, kind_of
+    from marketsim.drivers.metrics import LABELS, headline, kind_of
 
     summary = result.summary
     n = summary.replicates
@@ -160,11 +160,11 @@ def headline_table(result: Result) -> Table:
     table.add_column("metric")
     table.add_column("mean", justify="right")
     table.add_column("95% CI", justify="right")
-    for name in HEADLINE:
+    for name in headline(summary.customer_types):
         stats = summary.metrics[name]
         kind = kind_of(name)
         ci = interval(stats.ci95_low, stats.ci95_high, kind)
-        table.add_row(name, number(stats.mean, kind), ci)
+        table.add_row(LABELS[name], number(stats.mean, kind), ci)
     return table
 
 

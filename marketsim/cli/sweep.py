@@ -90,6 +90,7 @@ def sweep(
     out = out if out is not None else default_out_dir(f"{scenario.name}-sweep")
     check_destination(out, force=force, protect=[Path(file)])
 
+    from marketsim.drivers.metrics import customer_types, headline
     from marketsim.drivers.sweep import SweepResult, curve_frame, evaluate
     from marketsim.io.files import sweep_files
     from marketsim.report.pages import PAGES
@@ -104,7 +105,11 @@ def sweep(
                 scenarios, seed=run_seed, replicates=replicates, executor=executor, on_done=bar.job
             )
         result = SweepResult(
-            scenario, tuple(axes), run_seed, replicates, curve_frame(points, results)
+            scenario,
+            tuple(axes),
+            run_seed,
+            replicates,
+            curve_frame(points, results, headline(customer_types(scenario))),
         )
         written = common.write_output(
             result, out, sweep_files(PAGES), force=force, protect=[Path(file)]

@@ -11,7 +11,7 @@ For each metric and each strategy other than the baseline:
   (mean ± t_{0.975, n-1} · sd / √n over the n replicates where both values are defined);
 - a two-sided paired t-test p-value (`scipy.stats.ttest_rel`);
 - a Holm-adjusted p-value. The family corrected together is every (strategy, metric)
-  difference against the baseline in one comparison: (strategies - 1) × 6 metrics tests.
+  difference against the baseline in one comparison: (strategies - 1) × metrics tests.
   A difference is *significant* when its Holm-adjusted p-value is below `alpha` (0.05),
   which keeps the chance of any false positive in the whole table at most 5%.
 
@@ -19,7 +19,8 @@ When all paired differences are equal the t-test is undefined: a zero difference
 gets p = 1 (comparing a strategy with itself is never significant), a constant non-zero
 difference (a deterministic effect) gets p = 0.
 
-The metrics compared are `marketsim.drivers.metrics.COMPARED`, defined there.
+The metrics compared are `marketsim.drivers.metrics.compared`, for the kinds of customer
+the strategies have: consumers and accounts are compared apart, never pooled.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import numpy as np
 
 from marketsim.drivers import metrics
 from marketsim.drivers.execution import Executor, Progress
-from marketsim.drivers.metrics import COMPARED, LOWER_IS_BETTER, ReplicateMetrics
+from marketsim.drivers.metrics import LOWER_IS_BETTER, ReplicateMetrics
 from marketsim.drivers.records import (
     ComparisonRecord,
     Difference,
@@ -121,6 +122,7 @@ class Statistics:
 def compare_values(
     names: Sequence[str],
     values: Sequence[Sequence[ReplicateMetrics]],
+    compared: Sequence[str],
     *,
     alpha: float = ALPHA,
 ) -> Statistics:
@@ -129,6 +131,7 @@ def compare_values(
     Args:
         names: strategy names; the first is the baseline.
         values: per strategy, its replicates' metrics (same replicates, in order).
+        compared: the metrics to compare (see `marketsim.drivers.metrics.compared`).
         alpha: significance level of the Holm-corrected tests.
 
     Returns:
@@ -152,7 +155,7 @@ def compare_values(
                 f"{len(base)}: they must be paired"
             )
     described = {
-        name: metrics.describe_metrics(reps, COMPARED, defined_only=True)
+        name: metrics.describe_metrics(reps, compared)
         for name, reps in zip(names, values, strict=True)
     }
     paired = [
@@ -162,7 +165,7 @@ def compare_values(
             paired_difference(metrics.values(base, metric), metrics.values(reps, metric)),
         )
         for name, reps in zip(names[1:], values[1:], strict=True)
-        for metric in COMPARED
+        for metric in compared
     ]
     adjusted = holm([d.p_value for _, _, d in paired])
     differences = []
@@ -187,9 +190,9 @@ def compare_values(
         family=(
             f"every (strategy, metric) difference against the baseline: "
             f"{len(names) - 1} {'strategy' if len(names) == 2 else 'strategies'} x "
-            f"{len(COMPARED)} metrics, {tests} defined tests"
+            f"{len(compared)} metrics, {tests} defined tests"
         ),
-        metrics={m: {name: described[name][m] for name in names} for m in COMPARED},
+        metrics={m: {name: described[name][m] for name in names} for m in compared},
         differences=differences,
     )
 
@@ -304,7 +307,9 @@ def comparison_record(
     names = [s.name for s in strategies]
     values = [metrics.of_run(r.timeseries) for r in results]
     first = results[0]
-    found = compare_values(names, values, alpha=alpha)
+    types = metrics.joint_types(metrics.customer_types(s.scenario) for s in strategies)
+    compared = metrics.compared(types)
+    found = compare_values(names, values, compared, alpha=alpha)
     return ComparisonRecord(
         baseline=names[0],
         seed=first.seed,
@@ -323,7 +328,7 @@ def comparison_record(
         metrics=found.metrics,
         differences=found.differences,
         per_replicate={
-            name: {m: [_finite(x) for x in metrics.values(reps, m)] for m in COMPARED}
+            name: {m: [_finite(x) for x in metrics.values(reps, m)] for m in compared}
             for name, reps in zip(names, values, strict=True)
         },
     )

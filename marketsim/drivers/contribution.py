@@ -17,7 +17,8 @@ from marketsim.drivers.simulation import simulate
 from marketsim.drivers.stats import describe
 from marketsim.scenario.schema import Scenario
 
-MEASURES = ("revenue", "profit", "units", "customers")
+MEASURES = ("revenue", "profit", "units")
+"""What every contribution measures; customers are added per kind the scenario has."""
 
 
 def without_channel(scenario: Scenario, channel_id: str) -> Scenario:
@@ -35,7 +36,7 @@ def channel_contributions(
     executor: Executor | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Contribution]:
-    """Incremental revenue, profit, units and customers of every enabled channel.
+    """Incremental revenue, profit, units and customers (per kind) of every enabled channel.
 
     Args:
         result: the run with every channel, whose seed and replicates are reused.
@@ -44,6 +45,9 @@ def channel_contributions(
     """
     scenario = result.scenario
     base = metrics.of_run(result.timeseries)
+    measured = {f"incremental_{m}": m for m in MEASURES} | {
+        f"incremental_{kind}": f"customers_{kind}" for kind in metrics.customer_types(scenario)
+    }
     out = {}
     for channel in scenario.channels:
         if not channel.enabled:
@@ -58,10 +62,10 @@ def channel_contributions(
         without = metrics.of_run(other.timeseries)
         out[channel.id] = Contribution(
             **{
-                f"incremental_{m}": describe(
+                field: describe(
                     [b.value(m) - w.value(m) for b, w in zip(base, without, strict=True)]
                 )
-                for m in MEASURES
+                for field, m in measured.items()
             }
         )
     return out

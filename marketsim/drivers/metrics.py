@@ -7,11 +7,22 @@ Each metric is a number per replicate, from that replicate's timeseries rows:
 
 - revenue, profit, spend, units: totals over the horizon (spend is marketing spend plus
   the sales organisation's costs);
-- customers: customers at the end of the horizon (a b2b account counts once);
-- roi: profit / spend (undefined, NaN, without spend);
-- cost_per_acquisition: (spend + commissions) / new customers won over the horizon
-  (undefined when no customer was won);
+- customers: customers at the end of the horizon (a b2b account counts once), and
+  `customers_consumers` / `customers_accounts` the same for each kind of customer;
+- roi (total ROI): profit / (spend + commissions + cost of goods), what every unit of
+  money put into the market returned over and above itself;
+- marketing_roi: (revenue - cost of goods - marketing spend) / marketing spend, the
+  gross margin each unit of marketing money brought in beyond its own cost;
+- cost_per_consumer / cost_per_account: the acquisition cost of that kind of customer
+  (the marketing spend that reached it plus the sales costs and commissions of its
+  segments) over the new customers of that kind won;
+- win_rate: deals won / deals decided (won or lost) by the sales team;
 - and the total over the horizon of every other counted column (`SUMMED`).
+
+A ratio whose denominator is zero is undefined (NaN), never infinite.
+
+Consumers and accounts are never pooled in a table or a comparison: `headline` and
+`compared` list the per-kind metrics for the kinds a scenario has.
 """
 
 from __future__ import annotations
@@ -24,34 +35,31 @@ import pandas as pd
 
 from marketsim.drivers.records import Stats
 from marketsim.drivers.stats import describe
-from marketsim.engine.ledger import PIPELINE
+from marketsim.engine.ledger import PIPELINE, TYPES
+from marketsim.scenario.schema import Scenario
 
 HEADLINE: tuple[str, ...] = ("revenue", "profit", "spend", "units", "customers", "roi")
-"""The metrics every run reports first, in this order."""
+"""The metrics summary.json reports first, in this order (the output contract)."""
+
+PER_TYPE = ("customers", "new", "revenue", "acquisition_cost")
+"""Timeseries columns kept per kind of customer: `<column>_consumers`, `<column>_accounts`."""
 
 SUMMED: tuple[str, ...] = (
     "new_customers",
     "new_leads",
+    "visits",
+    "lapsed",
     "marketing_spend",
     "sales_cost",
     "commissions",
     "refunds",
     "cost_of_goods",
+    *(f"{column}_{kind}" for column in PER_TYPE[1:] for kind in TYPES),
     *PIPELINE,
 )
 """Timeseries columns whose total over the horizon is a metric too."""
 
-COMPARED: tuple[str, ...] = (
-    "revenue",
-    "profit",
-    "roi",
-    "units",
-    "customers",
-    "cost_per_acquisition",
-)
-"""The metrics a comparison tests, in report order."""
-
-LOWER_IS_BETTER = frozenset({"cost_per_acquisition"})
+LOWER_IS_BETTER = frozenset({"cost_per_consumer", "cost_per_account"})
 """Metrics where a decrease is an improvement."""
 
 LABELS = {
@@ -60,18 +68,74 @@ LABELS = {
     "spend": "spend",
     "units": "units",
     "customers": "customers",
-    "roi": "ROI",
-    "cost_per_acquisition": "cost per acquisition",
+    "customers_consumers": "customers (consumers)",
+    "customers_accounts": "customers (accounts)",
+    "revenue_consumers": "revenue (consumers)",
+    "revenue_accounts": "revenue (accounts)",
+    "roi": "total ROI",
+    "marketing_roi": "marketing ROI",
+    "cost_per_consumer": "cost per consumer won",
+    "cost_per_account": "cost per account won",
+    "win_rate": "win rate",
 }
 """What each metric is called in tables and figures."""
 
-RATIOS = frozenset({"roi"})
+RATIOS = frozenset({"roi", "marketing_roi", "win_rate"})
 """Metrics shown as a percentage."""
 
 
 def kind_of(metric: str) -> str:
     """How to format `metric` (see `marketsim.core.format.number`)."""
     return "ratio" if metric in RATIOS else "amount"
+
+
+def customer_types(scenario: Scenario) -> tuple[str, ...]:
+    """The kinds of customer a scenario has, in `TYPES` order: consumers, accounts or both."""
+    return joint_types(
+        [["consumers" if seg.kind == "b2c" else "accounts"] for seg in scenario.segments]
+    )
+
+
+def joint_types(groups: Iterable[Sequence[str]]) -> tuple[str, ...]:
+    """Every kind of customer in any of `groups` (say, the strategies of a comparison)."""
+    kinds = {kind for group in groups for kind in group}
+    return tuple(kind for kind in TYPES if kind in kinds)
+
+
+def headline(types: Sequence[str]) -> tuple[str, ...]:
+    """The metrics a run's table and report show first, per kind of customer in `types`."""
+    return (
+        "revenue",
+        "profit",
+        "spend",
+        "units",
+        *(f"customers_{kind}" for kind in types),
+        *cost_per(types),
+        *(("win_rate",) if "accounts" in types else ()),
+        "roi",
+        "marketing_roi",
+    )
+
+
+def compared(types: Sequence[str]) -> tuple[str, ...]:
+    """The metrics a comparison tests for customers of the kinds in `types`, in report order."""
+    return (
+        "revenue",
+        "profit",
+        "roi",
+        "marketing_roi",
+        "units",
+        *(f"customers_{kind}" for kind in types),
+        *(f"revenue_{kind}" for kind in types if len(types) > 1),
+        *cost_per(types),
+        *(("win_rate",) if "accounts" in types else ()),
+    )
+
+
+def cost_per(types: Sequence[str]) -> tuple[str, ...]:
+    """The acquisition cost metric of each kind of customer in `types`."""
+    names = {"consumers": "cost_per_consumer", "accounts": "cost_per_account"}
+    return tuple(names[kind] for kind in types)
 
 
 @dataclass(frozen=True)
@@ -83,8 +147,13 @@ class ReplicateMetrics:
     spend: float
     units: float
     customers: float
+    customers_consumers: float
+    customers_accounts: float
     roi: float
-    cost_per_acquisition: float
+    marketing_roi: float
+    cost_per_consumer: float
+    cost_per_account: float
+    win_rate: float
     sums: dict[str, float]
     """Total over the horizon of every column of `SUMMED`."""
 
@@ -97,29 +166,46 @@ class ReplicateMetrics:
         raise KeyError(f"no metric {metric!r}; metrics: {', '.join(ALL)}")
 
 
-_FIELDS = (*HEADLINE, "cost_per_acquisition")
+_FIELDS = (
+    *HEADLINE,
+    "customers_consumers",
+    "customers_accounts",
+    "marketing_roi",
+    "cost_per_consumer",
+    "cost_per_account",
+    "win_rate",
+)
 ALL: tuple[str, ...] = (*_FIELDS, *SUMMED)
-"""Every metric."""
+"""Every metric, in summary.json's order."""
 
-SUMMARIZED: tuple[str, ...] = (*HEADLINE, *SUMMED)
-"""The metrics of summary.json, in its order."""
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator > 0 else math.nan
 
 
 def of_replicate(frame: pd.DataFrame) -> ReplicateMetrics:
     """The metrics of one replicate from its timeseries rows, in step order."""
+    sums = {column: float(frame[column].sum()) for column in SUMMED}
     revenue = float(frame["revenue"].sum())
     spend = float(frame["spend"].sum())
     profit = float(frame["profit"].sum())
-    sums = {column: float(frame[column].sum()) for column in SUMMED}
-    won = sums["new_customers"]
+    marketing = sums["marketing_spend"]
+    invested = spend + sums["commissions"] + sums["cost_of_goods"]
+    decided = sums["deals_won"] + sums["deals_lost"]
+    last = frame.iloc[-1]
     return ReplicateMetrics(
         revenue=revenue,
         profit=profit,
         spend=spend,
         units=float(frame["units"].sum()),
-        customers=float(frame["customers"].iloc[-1]),
-        roi=profit / spend if spend > 0 else math.nan,
-        cost_per_acquisition=(spend + sums["commissions"]) / won if won > 0 else math.nan,
+        customers=float(last["customers"]),
+        customers_consumers=float(last["customers_consumers"]),
+        customers_accounts=float(last["customers_accounts"]),
+        roi=_ratio(profit, invested),
+        marketing_roi=_ratio(revenue - sums["cost_of_goods"] - marketing, marketing),
+        cost_per_consumer=_ratio(sums["acquisition_cost_consumers"], sums["new_consumers"]),
+        cost_per_account=_ratio(sums["acquisition_cost_accounts"], sums["new_accounts"]),
+        win_rate=_ratio(sums["deals_won"], decided),
         sums=sums,
     )
 
@@ -137,17 +223,14 @@ def values(replicates: Iterable[ReplicateMetrics], metric: str) -> list[float]:
 
 def describe_metrics(
     replicates: Sequence[ReplicateMetrics],
-    metrics: Sequence[str] = SUMMARIZED,
-    *,
-    defined_only: bool = False,
+    metrics: Sequence[str] = ALL,
 ) -> dict[str, Stats]:
-    """Each metric's mean and 95% interval over the replicates.
+    """Each metric's mean and 95% interval over the replicates where it is defined.
 
-    A metric undefined in some replicate (ROI without spend) is undefined as a whole,
-    unless `defined_only`, which describes it over the replicates where it is defined.
+    A replicate that won no account has no cost per account; the others still say what
+    one cost. A metric defined in no replicate is undefined (all None).
     """
     out = {}
     for metric in metrics:
-        xs = values(replicates, metric)
-        out[metric] = describe([x for x in xs if math.isfinite(x)] if defined_only else xs)
+        out[metric] = describe([x for x in values(replicates, metric) if math.isfinite(x)])
     return out

@@ -53,12 +53,18 @@ class Stats(Record):
 
 
 class Contribution(Record):
-    """A channel's measured increment: the run with it minus the run without, paired."""
+    """A channel's measured increment: the run with it minus the run without, paired.
+
+    Customers are counted per kind, and only for the kinds the scenario has.
+    """
+
+    OPTIONAL = frozenset({"incremental_consumers", "incremental_accounts"})
 
     incremental_revenue: Stats
     incremental_profit: Stats
     incremental_units: Stats
-    incremental_customers: Stats
+    incremental_consumers: Stats | None = None
+    incremental_accounts: Stats | None = None
 
 
 class ChannelSummary(Record):
@@ -70,7 +76,8 @@ class ChannelSummary(Record):
             "incremental_revenue",
             "incremental_profit",
             "incremental_units",
-            "incremental_customers",
+            "incremental_consumers",
+            "incremental_accounts",
         }
     )
 
@@ -82,7 +89,8 @@ class ChannelSummary(Record):
     incremental_revenue: Stats | None = None
     incremental_profit: Stats | None = None
     incremental_units: Stats | None = None
-    incremental_customers: Stats | None = None
+    incremental_consumers: Stats | None = None
+    incremental_accounts: Stats | None = None
 
 
 class SegmentSummary(Record):
@@ -106,6 +114,8 @@ class RunSummary(Record):
     replicates: int
     horizon: int
     step: str
+    customer_types: list[str]
+    """The kinds of customer the scenario has (consumers, accounts): what tables show."""
     metrics: dict[str, Stats]
     by_channel: dict[str, ChannelSummary]
     unattributed_revenue: dict[str, Stats]

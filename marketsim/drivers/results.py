@@ -66,6 +66,7 @@ def summarize(scenario: Scenario, seed: int, ledgers: Sequence[Ledger]) -> RunSu
         replicates=len(ledgers),
         horizon=scenario.horizon,
         step=scenario.step,
+        customer_types=list(metrics.customer_types(scenario)),
         metrics=metrics.describe_metrics(per_replicate),
         by_channel=by_channel,
         unattributed_revenue={

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from marketsim.drivers.execution import Executor, InProcess, Progress
-from marketsim.drivers.metrics import HEADLINE, ReplicateMetrics, describe_metrics
+from marketsim.drivers.metrics import ReplicateMetrics, customer_types, describe_metrics, headline
 from marketsim.drivers.results import replicate_metrics
 from marketsim.drivers.simulation import run_replicate
 from marketsim.plugins.prepare import prepare
@@ -137,7 +137,7 @@ def evaluate(
 def curve_frame(
     points: Sequence[Mapping[str, Any]],
     results: Sequence[Sequence[ReplicateMetrics]],
-    metrics: Sequence[str] = HEADLINE,
+    metrics: Sequence[str],
 ) -> pd.DataFrame:
     """One row per point: its varied values, then `<metric>_mean/_std/_ci95_low/_ci95_high`."""
     rows = []
@@ -194,5 +194,5 @@ def sweep(
     results = evaluate(
         scenarios, seed=seed, replicates=replicates, executor=executor, on_done=on_done
     )
-    frame = curve_frame(points, results)
+    frame = curve_frame(points, results, headline(customer_types(scenario)))
     return SweepResult(scenario, tuple(axes), seed, replicates, frame)

@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from marketsim.core.format import interval, number, p_value, signed
-from marketsim.drivers.metrics import LABELS, kind_of
+from marketsim.drivers.metrics import LABELS, joint_types, kind_of
 from marketsim.drivers.records import ComparisonRecord, Difference
 from marketsim.io.runs import ComparisonData, comparison_data
 from marketsim.report import figures as F
 from marketsim.report.page import Section, escape, page, table
-from marketsim.report.run_report import _channel_section, _funnel_section, _sales_section
+from marketsim.report.run_report import (
+    _channel_section,
+    _funnel_section,
+    _sales_section,
+    over_time_figures,
+)
 
 if TYPE_CHECKING:
     from marketsim.drivers.compare import Comparison
@@ -77,6 +82,7 @@ def compare_sections(data: ComparisonData) -> list[Section]:
     unit = record.step
     series = {name: run.timeseries for name, run in runs.items()}
     summaries = {name: run.summary for name, run in runs.items()}
+    types = joint_types(run.summary.customer_types for run in runs.values())
     columns, rows, classes = verdict_rows(record)
     sections = [
         Section(
@@ -97,20 +103,7 @@ def compare_sections(data: ComparisonData) -> list[Section]:
             figures=[F.plot_differences(F.difference_info(record))],
         ),
         Section("Side by side", figures=[F.plot_metric_means(F.metric_means_info(record))]),
-        Section(
-            "Over time",
-            figures=[
-                F.plot_over_time(
-                    F.over_time_info(series, "revenue", "revenue per step", step_unit=unit)
-                ),
-                F.plot_over_time(
-                    F.over_time_info(series, "spend", "spend per step", step_unit=unit)
-                ),
-                F.plot_over_time(
-                    F.over_time_info(series, "customers", "customers", step_unit=unit)
-                ),
-            ],
-        ),
+        Section("Over time", figures=over_time_figures(series, types, unit)),
         _funnel_section(series, None, unit),
     ]
     if any(run.channel_ids for run in runs.values()):
@@ -142,8 +135,11 @@ def _method_section(record: ComparisonRecord) -> Section:
         "replicate r of each strategy used the same random streams (common random numbers) "
         "and differences are measured pair by pair. Each difference has a Student-t 95% "
         "confidence interval and a two-sided paired t-test; p-values are Holm-adjusted over "
-        f"{escape(record.family)}. Cost per acquisition is "
-        "(spend + commissions) / new customers.</p>"
+        f"{escape(record.family)}. Consumers and accounts are compared apart; the cost per "
+        "customer won is the marketing spend that reached that kind of customer plus its "
+        "sales costs and commissions, over the new customers of that kind. Total ROI is "
+        "profit over everything spent (marketing, sales, commissions, cost of goods); "
+        "marketing ROI is gross margin less marketing spend over marketing spend.</p>"
     )
     return Section(
         "Method",

@@ -36,7 +36,8 @@ PIPELINE_STAGES = (
     ("leads", "leads"),
     ("calls", "calls"),
     ("appointments", "appointments"),
-    ("meetings", "meetings"),
+    ("opportunities", "opportunities"),
+    ("proposals", "proposals"),
     ("deals_won", "deals won"),
 )
 """The sales pipeline as the timeseries counts it: (column, label)."""
@@ -543,9 +544,10 @@ class PipelineInfo:
 
 
 def pipeline_info(runs: Mapping[str, pd.DataFrame]) -> PipelineInfo:
-    """Leads, calls, appointments, meetings and deals won over the horizon, per strategy.
+    """Leads, calls, appointments, opportunities, proposals and deals won, per strategy.
 
-    Also the leads lost in the hand-off, leads gone cold and deals lost.
+    Also where the pipeline leaks: leads lost in the hand-off, leads gone cold,
+    appointments not held, and proposals lost to a competitor or to no decision.
     """
     names, totals, lost = [], [], []
     for name, frame in runs.items():
@@ -558,7 +560,9 @@ def pipeline_info(runs: Mapping[str, pd.DataFrame]) -> PipelineInfo:
                 for c, label in (
                     ("leads_lost", "leads lost in hand-off"),
                     ("leads_cold", "leads gone cold"),
-                    ("deals_lost", "deals lost"),
+                    ("no_shows", "no-shows"),
+                    ("deals_lost_competitor", "lost to a competitor"),
+                    ("deals_lost_no_decision", "lost to no decision"),
                 )
             }
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from marketsim.core.format import interval, number
@@ -14,9 +15,6 @@ from marketsim.report.page import Section, cards, escape, page, table
 if TYPE_CHECKING:
     from marketsim.drivers.results import Result
 
-HEADLINE = (*M.HEADLINE, "cost_per_acquisition")
-"""The headline cards, in order: summary.json's headline metrics and cost per acquisition."""
-
 
 def run_html(result: Result) -> str:
     """report.html of a live run: the page `marketsim report` would draw from its files."""
@@ -24,11 +22,22 @@ def run_html(result: Result) -> str:
 
 
 def headline_metrics(run: RunData) -> dict[str, Stats]:
-    """Headline metrics with 95% CIs: summary.json's, and cost per acquisition."""
-    acquisition = M.describe_metrics(
-        M.of_run(run.timeseries), ["cost_per_acquisition"], defined_only=True
-    )
-    return {name: run.summary.metrics[name] for name in M.HEADLINE} | acquisition
+    """The headline cards' metrics with 95% CIs: per kind of customer, never pooled."""
+    return {name: run.summary.metrics[name] for name in M.headline(run.summary.customer_types)}
+
+
+def over_time_figures(series: dict[str, Any], types: Sequence[str], unit: str) -> list[str]:
+    """Revenue and spend per step, and customers of each kind in `types`, over time."""
+    return [
+        F.plot_over_time(F.over_time_info(series, "revenue", "revenue per step", step_unit=unit)),
+        F.plot_over_time(F.over_time_info(series, "spend", "spend per step", step_unit=unit)),
+        *(
+            F.plot_over_time(
+                F.over_time_info(series, f"customers_{kind}", f"customers ({kind})", step_unit=unit)
+            )
+            for kind in types
+        ),
+    ]
 
 
 def run_sections(run: RunData) -> list[Section]:
@@ -46,23 +55,21 @@ def run_sections(run: RunData) -> list[Section]:
             number(metrics[name].mean, M.kind_of(name)),
             f"95% CI {interval(metrics[name].ci95_low, metrics[name].ci95_high, M.kind_of(name))}",
         )
-        for name in HEADLINE
+        for name in metrics
     )
     sections = [
         Section(
             "Headline",
             html=headline,
             note=f"Means over {n} replicate{'s' * (n != 1)} with 95% confidence intervals of "
-            "the mean. Cost per acquisition is (spend + commissions) / new customers.",
+            "the mean. Consumers and accounts are counted apart; the cost per customer won is "
+            "the marketing spend that reached that kind of customer plus its sales costs and "
+            "commissions, over the new customers of that kind (docs/model.md, section 6).",
         ),
         Section(
             "Over time",
             figures=[
-                F.plot_over_time(
-                    F.over_time_info(runs, "revenue", "revenue per step", step_unit=unit)
-                ),
-                F.plot_over_time(F.over_time_info(runs, "spend", "spend per step", step_unit=unit)),
-                F.plot_over_time(F.over_time_info(runs, "customers", "customers", step_unit=unit)),
+                *over_time_figures(runs, summary.customer_types, unit),
                 *_channel_spend_figure(run, unit),
             ],
         ),
@@ -205,8 +212,10 @@ def _sales_section(
         "Sales team",
         figures=figures,
         html=table(columns, rows),
-        note="Totals over the horizon, means over replicates. Utilisation is the share of "
-        "each rep's or broker's capacity (calls, meetings, prospects) used.",
+        note="Totals over the horizon, means over replicates. The win rate is deals won over "
+        "proposals decided (won, lost to a competitor or to no decision). Utilisation is the "
+        "share of each rep's or broker's capacity (calls, meetings, prospects) used; a new "
+        "rep's capacity grows over the ramp.",
     )
 
 

@@ -35,7 +35,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from marketsim.core.limits import MAX_SEED
 from marketsim.drivers.execution import Executor
-from marketsim.drivers.metrics import HEADLINE, ReplicateMetrics, describe_metrics
+from marketsim.drivers.metrics import ReplicateMetrics, customer_types, describe_metrics, headline
 from marketsim.drivers.optimize.objective import metric_value
 from marketsim.drivers.optimize.space import Plan
 from marketsim.drivers.optimize.study import BASELINE_ATTR, Question, trial_result
@@ -236,12 +236,13 @@ def response_curves(
         scenarios, seed=seed, replicates=replicates, executor=executor, on_done=on_done
     )
     rows = [{"channel": c, "budget": x, "chosen": False} for c, x in specs]
-    frame = curve_frame(rows, results)
+    shown = headline(customer_types(question.scenario))
+    frame = curve_frame(rows, results, shown)
     chosen_rows = []
     for b in space.budgets:
         x = float(plan.values[f"channels.{b.channel}.budget"])
         chosen_rows.append({"channel": b.channel, "budget": x, "chosen": True})
-    chosen = curve_frame(chosen_rows, [list(center[:replicates])] * len(chosen_rows))
+    chosen = curve_frame(chosen_rows, [list(center[:replicates])] * len(chosen_rows), shown)
     frame = pd.concat([frame, chosen], ignore_index=True)
     order = {b.channel: i for i, b in enumerate(space.budgets)}
     frame["_order"] = frame["channel"].map(order)
@@ -303,6 +304,6 @@ def importances(study: optuna.Study) -> dict[str, float]:
     return {k: float(v) for k, v in result.items() if math.isfinite(v)}
 
 
-def describe_run(totals: Sequence[ReplicateMetrics]) -> dict[str, Stats]:
-    """Headline metrics of re-evaluated replicates, as in a run's summary.json."""
-    return describe_metrics(totals, HEADLINE)
+def describe_run(totals: Sequence[ReplicateMetrics], scenario: Scenario) -> dict[str, Stats]:
+    """Headline metrics of re-evaluated replicates, customers per kind `scenario` has."""
+    return describe_metrics(totals, headline(customer_types(scenario)))

@@ -302,12 +302,12 @@ def analyse(
                 b.channel: best_plan.values[f"channels.{b.channel}.budget"] for b in space.budgets
             },
             planned_spend=best_plan.spend,
-            metrics=analysis.describe_run(best_totals),
+            metrics=analysis.describe_run(best_totals, question.scenario),
         ),
         baseline=BaselinePlan(
             budgets={b.channel: _budget(question.scenario, b.channel) for b in space.budgets},
             objective=describe(analysis.objective_values(baseline_totals, question.objective)),
-            metrics=analysis.describe_run(baseline_totals),
+            metrics=analysis.describe_run(baseline_totals, question.scenario),
         ),
         uplift=Uplift(objective=question.objective, absolute=absolute, relative=relative),
         bounds={b.channel: Bound(min=b.low, max=b.high) for b in space.budgets},

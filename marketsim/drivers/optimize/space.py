@@ -67,12 +67,17 @@ class FlightVar:
 
 @dataclass(frozen=True)
 class TeamVar:
-    """A sales team's headcount; each rep costs `unit_cost` over the horizon."""
+    """A sales team's headcount; each rep costs `unit_cost` over the horizon.
+
+    `tenured` reps are already at full capacity (the scenario's own); a plan's reps beyond
+    them are new hires who pay the team's ramp.
+    """
 
     team: str
     low: int
     high: int
     unit_cost: float
+    tenured: int
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,7 @@ class Space:
                     continue
                 team = getattr(scenario.sales, name)
                 unit = team.cost_per_step * max(0, scenario.horizon - team.start)
-                teams.append(TeamVar(name, limits.min, limits.max, unit))
+                teams.append(TeamVar(name, limits.min, limits.max, unit, team.tenured_reps()))
         promos = []
         for p in spec.promotions:
             promo = by_id[p.channel]
@@ -277,6 +282,7 @@ class Space:
                 count = min(count, math.floor((left - later) / t.unit_cost + 1e-9))
             count = max(count, t.low)
             values[f"sales.{t.team}.count"] = count
+            values[f"sales.{t.team}.tenured"] = t.tenured
             decision[f"headcount.{t.team}"] = count
             left -= count * t.unit_cost
             team_cost += count * t.unit_cost
