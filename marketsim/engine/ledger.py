@@ -24,7 +24,8 @@ from marketsim.engine.products import ProductRange
 from marketsim.scenario.schema import Scenario
 
 INVOLVEMENT = ("self_service", "reps", "brokers", "renewals")
-"""Who closed the revenue: customers on their own, reps, brokers, a contract renewing."""
+"""Who closed the revenue: customers on their own, reps, brokers, or nobody new: a
+contract renewing or a subscriber's later bill."""
 
 PIPELINE = (
     "leads",
@@ -164,7 +165,9 @@ class Ledger:
         self.last_touch_revenue += average @ last + sales.last_touch
         self.first_touch_revenue += average @ first + sales.first_touch
         self._book_discounts(discounts, bought, billed, price, renewal_price)
-        self.involvement["self_service"] += float(by_segment.sum())
+        recurring = float((billed * renewal_price * list_price).sum())
+        self.involvement["self_service"] += float(by_segment.sum()) - recurring
+        self.involvement["renewals"] += recurring
         for who, value in sales.involvement.items():
             self.involvement[who] += value
         all_units = units + sales.units
