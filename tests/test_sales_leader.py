@@ -9,6 +9,7 @@ sweep runs its values on common random numbers, so a difference is the parameter
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ def sweep(path: Path, parameter: str, values: Sequence[object], metric: str = "r
 
 
 def non_increasing(xs: Sequence[float]) -> bool:
-    return all(b <= a * (1 + NOISE) for a, b in zip(xs, xs[1:], strict=False))
+    return all(b <= a * (1 + NOISE) for a, b in pairwise(xs))
 
 
 @pytest.mark.parametrize("path", WITH_SALES, ids=lambda p: p.name)
