@@ -197,6 +197,7 @@ def _versus(d: np.ndarray) -> tuple[float, float, float]:
 
 
 def _criteria(point: _Point, strategies: Sequence[str], sign: float) -> list[Criterion]:
+    """What each criterion picks; among strategies tied on it, the best mean."""
     found = []
     for name, values, pick in (
         ("expected_value", point.mean, np.max),
@@ -204,11 +205,15 @@ def _criteria(point: _Point, strategies: Sequence[str], sign: float) -> list[Cri
         ("minimax_regret", point.regret_max, np.min),
     ):
         chosen = pick(values)
-        tied = [strategies[k] for k in np.flatnonzero(values == chosen)]
+        tied = sorted(np.flatnonzero(values == chosen), key=lambda k: -point.mean[k])
         value = float(chosen) * (sign if name != "minimax_regret" else 1.0)
         found.append(
             Criterion(
-                criterion=name, label=LABELS[name], strategy=tied[0], value=value, tied=tied[1:]
+                criterion=name,
+                label=LABELS[name],
+                strategy=strategies[tied[0]],
+                value=value,
+                tied=[strategies[k] for k in tied[1:]],
             )
         )
     return found
@@ -219,6 +224,10 @@ def agreement(criteria: Sequence[Criterion], standings: Sequence[Standing]) -> s
     picks = {c.strategy for c in criteria}
     if len(picks) == 1:
         return f"Every criterion picks {criteria[0].strategy}."
+    shared = set.intersection(*({c.strategy, *c.tied} for c in criteria))
+    if shared:
+        chosen = next((c.strategy for c in criteria if c.strategy in shared), sorted(shared)[0])
+        return f"Every criterion picks {chosen}, some on a tie."
     by_name = {s.strategy: s for s in standings}
     parts = []
     for c in criteria:
