@@ -226,7 +226,7 @@ class DaskCluster(Executor):
     def _completed(self, futures: list[Any]) -> Iterable[Any]:
         from distributed import as_completed
 
-        return as_completed(futures)
+        return as_completed(futures, loop=self.client.loop)
 
     def close(self) -> None:
         """Disconnect from the scheduler."""

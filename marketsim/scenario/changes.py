@@ -92,7 +92,7 @@ def _apply(data: Any, change: Change, written: dict[tuple[str | int, ...], Locat
         for parts in _having(data, expand(data, change.path, change.where), change.path):
             spot = _locate(data, parts, change.path, change.where)
             spot.container[spot.key] = change.value
-            written[spot.path] = change.where
+            written[spot.path] = _value_at(change)
     elif change.kind == "scale":
         for parts in _having(data, expand(data, change.path, change.where), change.path):
             spot = _locate(data, parts, change.path, change.where)
@@ -193,6 +193,12 @@ def _names(node: Any) -> list[str]:
             for i, item in enumerate(node)
         ]
     return []
+
+
+def _value_at(change: Change) -> Location:
+    """Where a `set` change's value was written: after `path=`."""
+    where = change.where
+    return Location(where.file, where.line, where.col + len(change.path) + 1)
 
 
 def _column(where: Location, parts: Sequence[str], index: int) -> Location:
