@@ -7,6 +7,7 @@ over 12 weeks, 8 markets (two named, six sampled by Latin hypercube) x 3 strateg
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -124,6 +125,17 @@ BAD = [
         [],
     ),
     (
+        "shared-change-unknown-everywhere",
+        suite_text(
+            "markets:\n  - name: s\n    count: 6\n    ranges: {segments.*.churn: [0.0, 0.1]}\n"
+            "  - name: plain\n    set: [segments.yung.size=5]\n"
+            + GOOD_TAIL[GOOD_TAIL.index("strategies") :]
+        ).replace("segments.senior.size=800", "segments.oldies.size=800"),
+        "s.yaml:3:42: segments.oldies: in every market: expected the id of an item, one of "
+        "'young', 'senior', found 'oldies'",
+        [],
+    ),
+    (
         "unknown-metric",
         suite_text("objective: proft\n" + GOOD_TAIL),
         "s.yaml:4:12: objective: expected a metric",
@@ -141,7 +153,7 @@ BAD = [
             "markets: [{name: m, set: [channels.print.budget=-5]}]\n"
             + GOOD_TAIL[GOOD_TAIL.index("strategies") :]
         ),
-        "s.yaml:4:49: channels.print.budget: market 'm': expected a number >= 0, found -5",
+        "s.yaml:4:49: channels.print.budget: in market 'm': expected a number >= 0, found -5",
         [],
     ),
 ]
@@ -160,6 +172,7 @@ def test_bad_suites_are_located_exit_2_and_write_nothing(
     lines = result.output.splitlines()
     matching = [line for line in lines if line.startswith(expected)]
     assert matching, f"{expected!r} not in:\n{result.output}"
+    assert len(lines) == len(set(lines)), "a problem is reported twice"
     for word in words:
         assert word in matching[0]
     assert not (tmp_path / "out").exists()
@@ -193,6 +206,33 @@ def test_a_strategy_file_applies_only_its_plan(tmp_path):
     cell = next(c for c in ready.cells if c.strategy == "best")
     assert cell.scenario.channels[0].budget == 90000  # the plan is taken
     assert cell.scenario.segments[0].size == 1000  # the market is not
+
+
+LAUNCH = ROOT / "scenarios" / "b2c_launch.yaml"
+LAUNCH_SMALL = [
+    "segments.urban_young.size=800",
+    "segments.families.size=800",
+    "segments.seniors.size=400",
+]
+
+
+def test_the_shipped_suite_and_the_docs_example_are_valid(tmp_path):
+    shipped = plan(
+        read_suite(ROOT / "scenarios" / "suites" / "launch_robustness.yaml"), overrides=LAUNCH_SMALL
+    )
+    assert (len(shipped.markets), len(shipped.strategies)) == (20, 5)
+    block = re.search(r"```yaml\n(.*?)```", (ROOT / "docs" / "bench.md").read_text(), re.S)
+    path = tmp_path / "suite.yaml"
+    path.write_text(block.group(1).replace("../b2c_launch.yaml", str(LAUNCH)))
+    example = plan(read_suite(path), overrides=LAUNCH_SMALL)
+    assert (len(example.markets), len(example.strategies)) == (19, 5)
+    cells = {(c.market, c.strategy): c.scenario for c in example.cells}
+    tv = cells[("as-planned", "tv-to-search")].channels[0]
+    assert tv.id == "tv" and tv.budget == pytest.approx(90000 * 0.7)
+    assert cells[("as-planned", "no-discount")].channels[3].enabled is False
+    assert cells[("dear-media", "current")].channels[1].cost_per_contact == pytest.approx(
+        0.006 * 1.4
+    )
 
 
 # --------------------------------------------------------------------------- changes, sampling

@@ -17,11 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from marketsim.core.errors import Problem, ScenarioError, quoted, show
+from marketsim.core.errors import Problem, ScenarioError, show
 from marketsim.core.version import __version__
-from marketsim.drivers.bench.markets import Market, changed
+from marketsim.drivers.bench.markets import Market, changed, grouped
 from marketsim.plugins.prepare import load_scenario, prepare
 from marketsim.scenario.changes import Change, differences, node_at
 from marketsim.scenario.paths import locate
@@ -31,9 +31,6 @@ from marketsim.scenario.suite import StrategyDef, SuiteFile
 
 PLAN = ("products", "channels", "sales", "brokers")
 """The sections of a strategy file that are its plan: what the company decides."""
-
-NAMED_MARKETS = 4
-"""Markets named in one problem before the rest are counted."""
 
 
 @dataclass(frozen=True)
@@ -71,13 +68,13 @@ def build_cells(suite: SuiteFile, markets: Sequence[Market], seed: int) -> list[
             name = strategy.spec.name
             try:
                 scenario = prepare(
-                    changed(market.scenario, changes, suite.doc.name, strategy.where, "")
+                    changed(market.scenario, changes, suite.doc.name, strategy.where)
                 )
             except ScenarioError as e:
                 raw += [(p, market.name, name) for p in e.problems]
                 continue
             cells.append(Cell(market.name, name, scenario, signature(scenario, seed)))
-    problems = _grouped(raw, [m.name for m in markets])
+    problems = grouped(raw, [m.name for m in markets])
     if problems:
         raise ScenarioError(problems)
     problems = check_calendar(cells, markets, suite)
@@ -91,27 +88,6 @@ def signature(scenario: Scenario, seed: int) -> str:
     data = {"scenario": scenario.model_dump(mode="json"), "seed": seed, "version": __version__}
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _grouped(raw: list[tuple[Problem, str, str]], markets: list[str]) -> list[Problem]:
-    """One problem per place and message, naming the markets (or every market) it is in."""
-    found: dict[Problem, dict[str, str]] = {}
-    for problem, market, strategy in raw:
-        found.setdefault(problem, {})[market] = strategy
-    problems = []
-    for problem, where in found.items():
-        strategy = next(iter(where.values()))
-        names = list(where)
-        if len(names) == len(markets) and len(markets) > 1:
-            place = "in every market"
-        elif len(names) <= NAMED_MARKETS:
-            place = f"in market{'s' * (len(names) > 1)} {quoted(names)}"
-        else:
-            shown = quoted(names[:NAMED_MARKETS])
-            place = f"in markets {shown} and {len(names) - NAMED_MARKETS} more"
-        message = f"strategy {strategy!r} {place}: {problem.message}"
-        problems.append(replace(problem, message=message))
-    return problems
 
 
 def check_calendar(

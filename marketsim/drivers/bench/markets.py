@@ -10,6 +10,7 @@ discovery explains wins with.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from marketsim.core.errors import Problem, ScenarioError
+from marketsim.core.errors import Problem, ScenarioError, quoted
 from marketsim.plugins.prepare import load_scenario
 from marketsim.scenario.changes import Change, apply_changes, values_at
 from marketsim.scenario.references import check_references
@@ -28,6 +29,9 @@ from marketsim.scenario.schema import Scenario
 from marketsim.scenario.source import Document, Location
 from marketsim.scenario.suite import MarketDef, SampledMarkets, SuiteFile
 from marketsim.scenario.validate import model_problems
+
+NAMED_MARKETS = 4
+"""Markets named in one problem before the rest are counted."""
 
 
 @dataclass(frozen=True)
@@ -95,33 +99,53 @@ def build_markets(suite: SuiteFile, overrides: Sequence[str] = ()) -> list[Marke
     if problems:
         raise ScenarioError(problems)
     varied = feature_paths(suite)
+    members = [(entry, m) for entry in suite.markets for m in _members(entry)]
+    raw: list[tuple[Problem, str, str | None]] = []
     markets = []
-    for entry in suite.markets:
-        base = bases[entry.scenario]
-        for name, values, changes in _members(entry):
-            try:
-                scenario = changed(base, changes, suite.doc.name, entry.where, f"market {name!r}")
-            except ScenarioError as e:
-                problems += e.problems
-                continue
-            data = scenario.model_dump(mode="json")
-            features = {p: v for p in varied if (v := feature_value(data, p)) is not None}
-            kind = entry.spec.sample if isinstance(entry.spec, SampledMarkets) else "listed"
-            markets.append(
-                Market(
-                    name,
-                    entry.spec.name,
-                    kind,
-                    entry.scenario,
-                    scenario,
-                    values,
-                    features,
-                    entry.where,
-                )
+    for entry, (name, values, changes) in members:
+        try:
+            scenario = changed(bases[entry.scenario], changes, suite.doc.name, entry.where)
+        except ScenarioError as e:
+            raw += [(p, name, None) for p in e.problems]
+            continue
+        data = scenario.model_dump(mode="json")
+        features = {p: v for p in varied if (v := feature_value(data, p)) is not None}
+        kind = entry.spec.sample if isinstance(entry.spec, SampledMarkets) else "listed"
+        markets.append(
+            Market(
+                name, entry.spec.name, kind, entry.scenario, scenario, values, features, entry.where
             )
+        )
+    problems = grouped(raw, [name for _, (name, _, _) in members])
     if problems:
         raise ScenarioError(problems)
     return markets
+
+
+def grouped(
+    raw: Sequence[tuple[Problem, str, str | None]], markets: Sequence[str]
+) -> list[Problem]:
+    """One problem per place and message, saying which markets (or every market) it is in.
+
+    `raw` holds each problem with the market it was found in and the strategy being
+    applied (None for the market's own changes).
+    """
+    found: dict[tuple[Problem, str | None], list[str]] = {}
+    for problem, market, strategy in raw:
+        found.setdefault((problem, strategy), []).append(market)
+    problems = []
+    for (problem, strategy), names in found.items():
+        if len(names) == len(markets) and len(markets) > 1:
+            place = "in every market"
+        elif len(names) <= NAMED_MARKETS:
+            place = f"in market{'s' * (len(names) > 1)} {quoted(names)}"
+        else:
+            place = (
+                f"in markets {quoted(names[:NAMED_MARKETS])} and {len(names) - NAMED_MARKETS} more"
+            )
+        who = f"strategy {strategy!r} {place}" if strategy is not None else place
+        problems.append(dataclasses.replace(problem, message=f"{who}: {problem.message}"))
+    return problems
 
 
 def _members(entry: MarketDef) -> list[tuple[str, dict[str, float], tuple[Change, ...]]]:
@@ -154,13 +178,11 @@ def feature_value(data: Any, path: str) -> float | None:
     return sum(numbers) / len(numbers) if numbers else None
 
 
-def changed(
-    base: Scenario, changes: Sequence[Change], source: str, where: Location, context: str
-) -> Scenario:
+def changed(base: Scenario, changes: Sequence[Change], source: str, where: Location) -> Scenario:
     """`base` with `changes` applied and validated again (not prepared).
 
-    Problems are located where the change at fault was written (others at `where`, the
-    entry that asked for them) and say `context` (`market 'weak'`).
+    Problems are located where the change at fault was written, others at `where` (the
+    entry that asked for the changes).
 
     Raises:
         ScenarioError: a change that cannot apply, or a result the schema refuses.
@@ -181,7 +203,4 @@ def changed(
             problems = model_problems(Scenario, e, doc.problem)
         except ScenarioError as e:
             problems = e.problems
-    raise ScenarioError(
-        Problem(p.file, p.line, p.col, p.path, f"{context}: {p.message}" if context else p.message)
-        for p in problems
-    )
+    raise ScenarioError(problems)
