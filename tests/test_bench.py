@@ -407,6 +407,13 @@ def test_bench_writes_every_file(reference):
     assert "plotly-graph-div" in (reference / "report.html").read_text()
 
 
+def test_report_redraws_the_same_page_from_bench_json(reference, tmp_path):
+    page = tmp_path / "again.html"
+    result = invoke("report", reference, "--out", page)
+    assert result.exit_code == 0, result.output
+    assert page.read_bytes() == (reference / "report.html").read_bytes()
+
+
 def test_two_workers_write_identical_files(reference, tmp_path):
     out = tmp_path / "bench"
     result = invoke("bench", SMALL, "-r", REPLICATES, "--out", out, "-q", "--workers", "2")

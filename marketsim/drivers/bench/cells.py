@@ -77,7 +77,7 @@ def build_cells(suite: SuiteFile, markets: Sequence[Market], seed: int) -> list[
     problems = grouped(raw, [m.name for m in markets])
     if problems:
         raise ScenarioError(problems)
-    problems = check_calendar(cells, markets, suite)
+    problems = check_calendar(cells, markets)
     if problems:
         raise ScenarioError(problems)
     return cells
@@ -90,9 +90,7 @@ def signature(scenario: Scenario, seed: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def check_calendar(
-    cells: Sequence[Cell], markets: Sequence[Market], suite: SuiteFile
-) -> list[Problem]:
+def check_calendar(cells: Sequence[Cell], markets: Sequence[Market]) -> list[Problem]:
     """Cells whose horizon or step differ from the first cell's, located at their market."""
     if not cells:
         return []
@@ -156,11 +154,13 @@ def file_changes(suite: SuiteFile, strategy: StrategyDef) -> list[Change]:
 
 
 def _is_item(ours: object, theirs: object, path: tuple[str, ...]) -> bool:
+    """Whether `path` names an item of a list (by its id), not a key of a mapping."""
     parent = node_at(ours, path[:-1]) or node_at(theirs, path[:-1])
     return isinstance(parent, list)
 
 
 def _written(doc: Document, data: dict, path: tuple[str, ...]) -> Location:
+    """Where `path` (list items by id) was written in the file `doc` was read from."""
     try:
         spot = locate(data, list(path))
     except ValueError:
