@@ -91,6 +91,16 @@ BAD = [
         ["did you mean 'social'?"],
     ),
     (
+        "overlay-names-an-unknown-channel",
+        suite_text(
+            "markets: [{name: m1}, {name: m2}]\n"
+            "strategies:\n  - name: a\n  - name: b\n"
+            "    overlay:\n      channels:\n        - {id: socal, budget: 5}\n"
+        ),
+        "s.yaml:10:31: channels.socal: strategy 'b' in every market: expected the id of an item",
+        ["did you mean 'social'?"],
+    ),
+    (
         "path-unknown-in-one-market",
         f"name: t\nmarkets:\n  - name: two\n    scenario: {TWO}\n"
         f"  - name: other\n    scenario: {B2C}\n    set: [horizon=26]\n"

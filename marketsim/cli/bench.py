@@ -199,7 +199,7 @@ def bench_tables(record: BenchRecord) -> list[Table]:
         tied = f" (tied with {', '.join(c.tied)})" if c.tied else ""
         criteria.add_row(c.label, f"{c.strategy}{tied}")
     criteria.add_row("", record.agreement)
-    rules = Table(title="when does a strategy beat the baseline", title_justify="left")
+    rules = Table(title="when does one strategy beat another", title_justify="left")
     rules.add_column("rule")
     rules.add_column("coverage", justify="right")
     rules.add_column("density", justify="right")

@@ -35,8 +35,9 @@ Kind = Literal["set", "scale", "shift"]
 class Change:
     """One change: set `path` to `value`, scale it by `value`, or shift a `value` share to `to`.
 
-    `where` is the position of the path's first character as written; `to_where` that
-    of a shift's destination.
+    `where` is the position of the path's first character as written (`to_where` that of
+    a shift's destination), so a part at fault is pointed at; for a value written in an
+    overlay (`dotted` false) it is the value's position, and problems are located there.
     """
 
     kind: Kind
@@ -45,6 +46,7 @@ class Change:
     where: Location
     to: str = ""
     to_where: Location | None = None
+    dotted: bool = True
 
 
 def parse_set(text: str, where: Location) -> Change:
@@ -78,7 +80,8 @@ def apply_changes(
         try:
             _apply(data, change, written)
         except _Refused as e:
-            problems.append(Problem(*e.where, e.path, e.message))
+            where = e.where if change.dotted else change.where
+            problems.append(Problem(*where, e.path, e.message))
     return problems
 
 
@@ -196,8 +199,10 @@ def _names(node: Any) -> list[str]:
 
 
 def _value_at(change: Change) -> Location:
-    """Where a `set` change's value was written: after `path=`."""
+    """Where a `set` change's value was written: after `path=` (or in an overlay)."""
     where = change.where
+    if not change.dotted:
+        return where
     return Location(where.file, where.line, where.col + len(change.path) + 1)
 
 
@@ -272,7 +277,7 @@ def flatten(
                 if rest:
                     walk(rest, [*path, item["id"]], (*at, i))
             return
-        changes.append(Change("set", ".".join(path), node, _at(written, at)))
+        changes.append(Change("set", ".".join(path), node, _at(written, at), dotted=False))
 
     walk(overlay, [], here)
     if problems:
