@@ -287,23 +287,27 @@ def _discovery(record: BenchRecord) -> Section:
 
 
 def discovery_figure(record: BenchRecord, found: DiscoveryRecord) -> go.Figure | None:
-    """The markets on the parameters of the first rule (or the first two), won or lost."""
-    if not found.rules or not found.features:
+    """The markets on the first rule's parameters, won or lost.
+
+    A rule on one parameter: the challenger's lead over the incumbent against it, so the
+    threshold shows where the lead changes sign; on two: the markets on both.
+    """
+    if not found.rules or not found.rules[0].conditions:
         return None
-    used = list(dict.fromkeys(c.path for c in found.rules[0].conditions))
-    axes = (used + [f for f in found.features if f not in used])[:2]
+    axes = list(dict.fromkeys(c.path for c in found.rules[0].conditions))[:2]
     markets = [m for m in record.markets if m.name not in record.excluded]
     kind = kind_of(record.objective)
+    lead_title = f"{found.challenger} - {found.incumbent}"
     fig = go.Figure()
     for won, color, label in ((True, GOOD, "wins"), (False, BAD, "does not win")):
         chosen = []
         for m in markets:
-            diff = record.cell(m.name, found.challenger).metrics[record.objective].mean
-            base = record.cell(m.name, found.incumbent).metrics[record.objective].mean
-            gain = None if diff is None or base is None else diff - base
-            beats = gain is not None and (gain < 0 if record.lower_is_better else gain > 0)
+            ours = record.cell(m.name, found.challenger).metrics[record.objective].mean
+            theirs = record.cell(m.name, found.incumbent).metrics[record.objective].mean
+            lead = None if ours is None or theirs is None else ours - theirs
+            beats = lead is not None and (lead < 0 if record.lower_is_better else lead > 0)
             if beats == won:
-                chosen.append((m, gain))
+                chosen.append((m, lead))
         fig.add_trace(
             go.Scatter(
                 x=[m.features.get(axes[0]) for m, _ in chosen],
@@ -311,12 +315,12 @@ def discovery_figure(record: BenchRecord, found: DiscoveryRecord) -> go.Figure |
                 mode="markers",
                 name=f"{found.challenger} {label}",
                 marker={"color": color, "size": 9},
-                text=[f"{m.name}: {number(g, kind)}" for m, g in chosen],
+                text=[f"{m.name}: {lead_title} {number(g, kind)}" for m, g in chosen],
                 hovertemplate="%{text}<extra></extra>",
             )
         )
-    y_title = axes[1] if len(axes) > 1 else f"{found.challenger} - {found.incumbent}"
-    return _layout(fig, f"{found.challenger} vs {found.incumbent}", axes[0], y_title)
+    y_title = axes[1] if len(axes) > 1 else f"{lead_title} ({_label(record)})"
+    return _layout(fig, found.rules[0].text, axes[0], y_title)
 
 
 def _markets(record: BenchRecord) -> Section:
