@@ -188,6 +188,19 @@ def test_bad_suites_are_located_exit_2_and_write_nothing(
     assert not (tmp_path / "out").exists()
 
 
+def test_bad_options_and_output_directories_exit_2(tmp_path):
+    one = invoke("bench", SMALL, "-r", 1, "--out", tmp_path / "a")
+    assert one.exit_code == 2 and "--replicates: expected an integer >= 2" in one.output
+    nothing = invoke("bench", SMALL, "--resume", "--out", tmp_path / "b")
+    assert nothing.exit_code == 2 and "--resume: no benchmark in" in nothing.output
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "keep.txt").write_text("mine")
+    full = invoke("bench", SMALL, "--out", tmp_path / "c")
+    assert full.exit_code == 2 and "exists and is not empty" in full.output
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["keep.txt"]
+
+
 def test_every_problem_is_reported_at_once(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = Path("s.yaml")
