@@ -58,7 +58,7 @@ window.addEventListener("load", function () {
         id: d.id,
         plotted: d.classList.contains("js-plotly-plot"),
         svgs: d.querySelectorAll("svg.main-svg").length,
-        traces: d.querySelectorAll("g.trace").length,
+        traces: d.querySelectorAll("g.trace, g.hm").length,
         data: (d._fullData || []).length,
         width: box.width,
         height: box.height
@@ -109,7 +109,7 @@ def invoke(*args: str | Path):
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> dict[str, Path]:
-    """One report of each kind: a b2c run, a b2b run with a sales team, a comparison."""
+    """One report of each kind: a b2c run, a b2b run with a sales team, a comparison, a bench."""
     tmp = tmp_path_factory.mktemp("browser")
     invoke(
         "run",
@@ -144,10 +144,12 @@ def reports(tmp_path_factory) -> dict[str, Path]:
     invoke(
         "compare", tmp / "baseline.yaml", tmp / "more-search.yaml", "-r", "4", "-o", tmp / "compare"
     )
+    invoke("bench", ROOT / "tests" / "suites" / "small.yaml", "-r", "3", "-o", tmp / "bench")
     return {
         "run": tmp / "run" / "report.html",
         "sales": tmp / "sales" / "report.html",
         "compare": tmp / "compare" / "report.html",
+        "bench": tmp / "bench" / "report.html",
     }
 
 
@@ -173,12 +175,16 @@ def test_the_probe_catches_script_and_console_errors(tmp_path):
     assert result["figures"][0]["plotted"] is False
 
 
-@pytest.mark.parametrize("kind", ["run", "sales", "compare"])
+FIGURES = {"run": 8, "sales": 8, "compare": 8, "bench": 5}
+"""The fewest figures each kind of report draws."""
+
+
+@pytest.mark.parametrize("kind", list(FIGURES))
 def test_report_renders_every_figure_without_errors(reports, kind, tmp_path):
     page = reports[kind]
     source = page.read_text(encoding="utf-8")
     expected = len(re.findall(r'class="plotly-graph-div"', source))
-    assert expected >= 8
+    assert expected >= FIGURES[kind]
 
     result, dump = probe(tmp_path, source)
 

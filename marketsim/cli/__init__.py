@@ -9,7 +9,18 @@ and nothing is written. Command modules import what they run only when they run 
 
 from __future__ import annotations
 
-from marketsim.cli import compare, optimize, plugins, report, run, sweep, validate
+from marketsim.cli import bench, compare, optimize, plugins, report, run, sweep, validate
 from marketsim.cli.app import app, main
 
-__all__ = ["app", "compare", "main", "optimize", "plugins", "report", "run", "sweep", "validate"]
+__all__ = [
+    "app",
+    "bench",
+    "compare",
+    "main",
+    "optimize",
+    "plugins",
+    "report",
+    "run",
+    "sweep",
+    "validate",
+]

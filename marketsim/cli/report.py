@@ -1,4 +1,4 @@
-"""`marketsim report`: draw a run's or comparison's report.html again from its files."""
+"""`marketsim report`: draw a report.html again from the files of a run, comparison or bench."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def report(
         Path,
         typer.Argument(
             metavar="DIR",
-            help="Output directory of `marketsim run` or `marketsim compare`.",
+            help="Output directory of `marketsim run`, `compare` or `bench`.",
             show_default=False,
         ),
     ],
@@ -32,9 +32,9 @@ def report(
         ),
     ] = None,
 ) -> None:
-    """Draw report.html from the files of a run or comparison directory (nothing is re-run).
+    """Draw report.html from the files of a run, comparison or benchmark (nothing is re-run).
 
-    Exits 0 on success, 2 when DIR is not a run or comparison or a file in it is invalid,
+    Exits 0 on success, 2 when DIR is none of them or a file in it is invalid,
     1 if the page cannot be written. The old page is replaced only by a complete new one.
     """
     from marketsim.report.rebuild import rebuild

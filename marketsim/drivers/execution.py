@@ -4,9 +4,10 @@ Drivers (simulate, compare, sweep, contribution, optimize) hand independent jobs
 `Executor` and never ask where they run. A job is `fn(item, progress)`: it calls
 `progress(event)` as it goes (a step simulated, a trial finished). Here, events reach the
 caller's `progress` as they happen; from another process or machine they are replayed
-when the job's result comes back. Results come back in submission order whatever ran
-them, so output never depends on scheduling, and every job seeds itself from its own
-counters (no shared RNG).
+when the job's result comes back. `map` returns results in submission order whatever
+ran them, so output never depends on scheduling; `each` yields them as they finish
+(with their index), for callers that store every result at once. Every job seeds
+itself from its own counters (no shared RNG).
 
 - `InProcess`: this process, one job after another.
 - `ProcessPool`: worker processes on this machine, started fresh (spawn) and kept for
@@ -30,7 +31,7 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
@@ -88,6 +89,34 @@ class Executor(ABC):
             raise
         return results
 
+    def each(
+        self, fn: Job[T, R], items: Iterable[T], *, progress: Progress | None = None
+    ) -> Iterator[tuple[int, R]]:
+        """Run `fn(item, progress)` for every item; yield (index, result) as each finishes.
+
+        Results come in the order jobs finish, so a caller that stores each at once loses
+        only the jobs in flight when it is killed. Stopping the iteration cancels what
+        has not started.
+        """
+        futures = self._submit(partial(_recorded, fn), list(items))
+        index = {id(future): i for i, future in enumerate(futures)}
+        try:
+            for future in self._completed(futures):
+                result, events = self._result(future)
+                for event in events:
+                    if progress is not None:
+                        progress(event)
+                yield index[id(future)], result
+        except BaseException:
+            self._cancel(futures)
+            raise
+
+    def _completed(self, futures: list[Any]) -> Iterable[Any]:
+        """The handles in the order their jobs finish."""
+        from concurrent.futures import as_completed
+
+        return as_completed(futures)
+
     @abstractmethod
     def _submit(self, job: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         """Start `job` on every item; return one handle per item, in order."""
@@ -137,8 +166,15 @@ class InProcess(Executor):
             results.append(result)
         return results
 
+    def each(
+        self, fn: Job[T, R], items: Iterable[T], *, progress: Progress | None = None
+    ) -> Iterator[tuple[int, R]]:
+        """Run every job here, in order, yielding each result as it is done."""
+        for i, item in enumerate(items):
+            yield i, fn(item, progress or _ignore)
+
     def _submit(self, job: Callable[[Any], Any], items: list[Any]) -> list[Any]:
-        raise NotImplementedError("InProcess runs every job in `map`")
+        raise NotImplementedError("InProcess runs every job in `map` or `each`")
 
 
 class ProcessPool(Executor):
@@ -186,6 +222,11 @@ class DaskCluster(Executor):
 
     def _submit(self, job: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         return self.client.map(job, items, pure=False)
+
+    def _completed(self, futures: list[Any]) -> Iterable[Any]:
+        from distributed import as_completed
+
+        return as_completed(futures, loop=self.client.loop)
 
     def close(self) -> None:
         """Disconnect from the scheduler."""

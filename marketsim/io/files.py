@@ -5,6 +5,8 @@ brokers), report.html. `compare`: comparison.json, comparison.csv, each strategy
 files (without its own report) under `strategies/<n>-<name>/`, report.html. `optimize`:
 best.yaml, summary.json, trials.csv, curves.csv (when drawn), optimization.html and the
 study file when it lives in the output directory. `sweep`: sweep.csv, sweep.html.
+`bench`: bench.json, leaderboard.csv, results.csv, report.html and results.db (the
+database its runs were stored in as they finished, carried into the new directory).
 
 Pages are drawn by the report layer above this one, which hands its drawing functions
 in as `Pages`; everything else is written here, through `marketsim.io.output`.
@@ -25,12 +27,14 @@ from marketsim.scenario import dump_resolved
 if TYPE_CHECKING:
     import pandas as pd
 
+    from marketsim.drivers.bench.records import BenchRecord
     from marketsim.drivers.compare import Comparison
     from marketsim.drivers.optimize.runner import Outcome
     from marketsim.drivers.optimize.study import Storage
     from marketsim.drivers.records import ComparisonRecord
     from marketsim.drivers.results import Result
     from marketsim.drivers.sweep import SweepResult
+    from marketsim.io.results_db import ResultStore
 
 SUMMARY = "summary.json"
 TIMESERIES = "timeseries.csv"
@@ -45,6 +49,10 @@ CURVES = "curves.csv"
 OPTIMIZATION_PAGE = "optimization.html"
 SWEEP_CSV = "sweep.csv"
 SWEEP_PAGE = "sweep.html"
+BENCH = "bench.json"
+LEADERBOARD = "leaderboard.csv"
+RESULTS = "results.csv"
+RESULTS_DB = "results.db"
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class Pages:
     comparison: Callable[[Comparison], str]
     optimization: Callable[[Outcome], str]
     sweep: Callable[[SweepResult], str]
+    bench: Callable[[BenchRecord], str]
 
 
 def _page(draw: Callable[[Any], str]) -> Callable[[Any, Path], None]:
@@ -203,4 +212,82 @@ def sweep_files(pages: Pages) -> list[OutputFile[SweepResult]]:
     return [
         OutputFile(SWEEP_CSV, lambda result, path: write_csv(result.frame, path)),
         OutputFile(SWEEP_PAGE, _page(pages.sweep)),
+    ]
+
+
+# --------------------------------------------------------------------------- bench
+
+
+def _interval_columns(name: str, value: Any) -> dict[str, Any]:
+    return {
+        name: value.value,
+        f"{name}_ci95_low": value.ci95_low,
+        f"{name}_ci95_high": value.ci95_high,
+    }
+
+
+def leaderboard_rows(record: BenchRecord) -> pd.DataFrame:
+    """leaderboard.csv: one row per strategy, by mean rank, each statistic with its interval."""
+    import pandas as pd
+
+    rows = []
+    for s in record.leaderboard:
+        row: dict[str, Any] = {"strategy": s.strategy}
+        for name in ("mean_rank", "win_rate", "mean", "worst"):
+            row.update(_interval_columns(name, getattr(s, name)))
+        row["worst_market"] = s.worst_market
+        for name in ("regret_mean", "regret_max", "regret_p90", "versus_baseline"):
+            row.update(_interval_columns(name, getattr(s, name)))
+        row["better_markets"] = s.better_markets
+        row["picked_by"] = " ".join(
+            c.criterion for c in record.criteria if c.strategy == s.strategy
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def results_rows(record: BenchRecord) -> pd.DataFrame:
+    """results.csv: one row per (market, strategy), market-major in suite order.
+
+    Its market's origin and parameters, the rank and regret on the objective, the paired
+    difference from the baseline, then each metric's mean and 95% interval.
+    """
+    import pandas as pd
+
+    markets = {m.name: m for m in record.markets}
+    parameters = list(dict.fromkeys(p for m in record.markets for p in m.features))
+    rows = []
+    for cell in record.cells:
+        market = markets[cell.market]
+        row: dict[str, Any] = {
+            "market": cell.market,
+            "family": market.family,
+            "kind": market.kind,
+            "strategy": cell.strategy,
+            "replicates": cell.replicates,
+            "rank": cell.rank,
+            "regret": cell.regret,
+        }
+        diff = cell.versus_baseline
+        row["diff_mean"] = diff.mean if diff else None
+        row["diff_ci95_low"] = diff.ci95_low if diff else None
+        row["diff_ci95_high"] = diff.ci95_high if diff else None
+        for metric, stats in cell.metrics.items():
+            row[f"{metric}_mean"] = stats.mean
+            row[f"{metric}_ci95_low"] = stats.ci95_low
+            row[f"{metric}_ci95_high"] = stats.ci95_high
+        for path in parameters:
+            row[path] = market.features.get(path)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def bench_files(pages: Pages, store: ResultStore) -> list[OutputFile[BenchRecord]]:
+    """What `marketsim bench` writes; the results database, copied from `store`, last."""
+    return [
+        OutputFile(BENCH, lambda record, path: write_json(record.to_json(), path)),
+        OutputFile(LEADERBOARD, lambda record, path: write_csv(leaderboard_rows(record), path)),
+        OutputFile(RESULTS, lambda record, path: write_csv(results_rows(record), path)),
+        OutputFile(REPORT, _page(pages.bench)),
+        OutputFile(RESULTS_DB, lambda record, path: store.backup(path)),
     ]

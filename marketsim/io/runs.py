@@ -20,8 +20,9 @@ import pandas as pd
 from pydantic import ValidationError
 
 from marketsim.core.errors import InputError
+from marketsim.drivers.bench.records import BenchRecord
 from marketsim.drivers.records import ComparisonRecord, Record, RunSummary
-from marketsim.io.files import AGENTS, COMPARISON, RESOLVED, SUMMARY, TIMESERIES
+from marketsim.io.files import AGENTS, BENCH, COMPARISON, RESOLVED, SUMMARY, TIMESERIES
 
 if TYPE_CHECKING:
     from marketsim.drivers.compare import Comparison
@@ -142,11 +143,14 @@ def kind_of(directory: Path) -> str:
         raise ReportError(f"{directory}: not a directory")
     if (directory / COMPARISON).is_file():
         return "comparison"
+    if (directory / BENCH).is_file():
+        return "bench"
     if (directory / SUMMARY).is_file():
         return "run"
     raise ReportError(
-        f"{directory}: not a marketsim output directory: it has neither {SUMMARY} "
-        f"(written by `marketsim run`) nor {COMPARISON} (written by `marketsim compare`)"
+        f"{directory}: not a marketsim output directory: it has none of {SUMMARY} "
+        f"(written by `marketsim run`), {COMPARISON} (by `marketsim compare`) or {BENCH} "
+        "(by `marketsim bench`)"
     )
 
 
@@ -159,7 +163,7 @@ def load_run(directory: Path) -> RunData:
     """
     kind = kind_of(directory)
     if kind != "run":
-        raise ReportError(f"{directory}: a comparison, not a run")
+        raise ReportError(f"{directory}: a {kind}, not a run")
     for name in (TIMESERIES, RESOLVED):
         if not (directory / name).is_file():
             raise ReportError(f"{directory / name}: missing; {directory} is not a complete run")
@@ -185,8 +189,9 @@ def load_comparison(directory: Path) -> ComparisonData:
         ReportError: a file is missing or cannot be read; the message names it.
 
     """
-    if kind_of(directory) != "comparison":
-        raise ReportError(f"{directory}: a run, not a comparison")
+    kind = kind_of(directory)
+    if kind != "comparison":
+        raise ReportError(f"{directory}: a {kind}, not a comparison")
     path = directory / COMPARISON
     record = _read_json(path, ComparisonRecord)
     if record.kind != "comparison":
@@ -203,6 +208,23 @@ def load_comparison(directory: Path) -> ComparisonData:
             )
         runs[strategy.name] = load_run(directory / strategy.dir)
     return ComparisonData(record, runs)
+
+
+def load_bench(directory: Path) -> BenchRecord:
+    """A benchmark's record from its output directory (its page needs nothing else).
+
+    Raises:
+        ReportError: bench.json is missing or cannot be read; the message names it.
+
+    """
+    kind = kind_of(directory)
+    if kind != "bench":
+        raise ReportError(f"{directory}: a {kind}, not a benchmark")
+    path = directory / BENCH
+    record = _read_json(path, BenchRecord)
+    if record.kind != "bench":
+        raise ReportError(f"{path}: kind: expected 'bench', found {record.kind!r}")
+    return record
 
 
 def _read_json(path: Path, model: type[R]) -> R:

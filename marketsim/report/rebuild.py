@@ -6,20 +6,25 @@ from pathlib import Path
 
 from marketsim.io.files import REPORT
 from marketsim.io.output import write_file
-from marketsim.io.runs import kind_of, load_comparison, load_run
+from marketsim.io.runs import kind_of, load_bench, load_comparison, load_run
 
 
 def build(directory: Path) -> str:
-    """The HTML report of the run or comparison in `directory`, from its files only.
+    """The HTML report of the run, comparison or benchmark in `directory`, from its files.
 
     Raises:
-        ReportError: `directory` is not a run or comparison, or a file cannot be read.
+        ReportError: `directory` is none of them, or a file cannot be read.
 
     """
-    if kind_of(directory) == "comparison":
+    kind = kind_of(directory)
+    if kind == "comparison":
         from marketsim.report.compare_report import compare_page
 
         return compare_page(load_comparison(directory))
+    if kind == "bench":
+        from marketsim.report.bench_report import bench_html
+
+        return bench_html(load_bench(directory))
     from marketsim.report.run_report import run_page
 
     return run_page(load_run(directory))

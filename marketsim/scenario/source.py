@@ -48,6 +48,8 @@ class Document:
     data: Any
     values: dict[Path, Location]
     keys: dict[Path, Location]
+    label: str = "id"
+    """The key that names a list item in dotted paths (`id` in scenarios)."""
 
     def locate(self, path: Path, *, key: bool = False) -> Location:
         """Where `path` was written (its key if asked), else its nearest written ancestor."""
@@ -63,7 +65,7 @@ class Document:
         for part in path:
             child = _child(node, part)
             has_id = isinstance(node, list) and isinstance(child, dict)
-            label = child.get("id") if has_id else None
+            label = child.get(self.label) if has_id else None
             names.append(label if isinstance(label, str) else str(part))
             node = child
         return ".".join(names)
@@ -81,8 +83,8 @@ def _child(node: Any, part: str | int) -> Any:
     return None
 
 
-def read_document(path: str | os.PathLike[str]) -> Document:
-    """Read a scenario file: refuse oversize or non-UTF-8 files before parsing them."""
+def read_document(path: str | os.PathLike[str], what: str = "scenario") -> Document:
+    """Read a scenario (or another `what`) file: refuse oversize or non-UTF-8 files first."""
     name = os.fspath(path)
 
     def refuse(message: str, line: int = 1, col: int = 1) -> ScenarioError:
@@ -106,21 +108,21 @@ def read_document(path: str | os.PathLike[str]) -> Document:
             raw.count(b"\n", 0, e.start) + 1,
             e.start - line_start + 1,
         ) from None
-    return parse_document(text, name)
+    return parse_document(text, name, what)
 
 
 def _mib(size: int) -> str:
     return f"{size / 2**20:.1f} MiB"
 
 
-def parse_document(text: str, name: str) -> Document:
-    """Parse a whole scenario: it must be one non-empty YAML mapping."""
+def parse_document(text: str, name: str, what: str = "scenario") -> Document:
+    """Parse a whole scenario (or `what`): it must be one non-empty YAML mapping."""
     doc = parse_yaml(text, name)
     if not doc.values:  # not even an explicit null
-        problem = Problem(name, 1, 1, "", "expected a scenario mapping, found an empty file")
+        problem = Problem(name, 1, 1, "", f"expected a {what} mapping, found an empty file")
         raise ScenarioError([problem])
     if not isinstance(doc.data, dict):
-        message = f"expected a mapping of scenario keys at the top level, found {show(doc.data)}"
+        message = f"expected a mapping of {what} keys at the top level, found {show(doc.data)}"
         raise ScenarioError([doc.problem((), message)])
     return doc
 

@@ -8,7 +8,7 @@ the schema annotation at its location.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -105,8 +105,8 @@ def _walk(
                 following += options_of(get_args(tp)[0])
             elif origin is dict:
                 following += options_of(get_args(tp)[1])
-            elif tp in models and part in tp.model_fields:
-                field = tp.model_fields[part]
+            elif tp in models and part in _fields(tp):
+                field = _fields(tp)[part]
                 following += options_of(field.annotation, (field, *field.metadata))
         last = keep_last and index == len(loc) - 1
         if following or isinstance(part, int) or not options or last:
@@ -115,8 +115,11 @@ def _walk(
     return tuple(path), options
 
 
-def _fields(tp: Any) -> Iterable[str]:
-    return tp.model_fields if _is_model(tp) else ()
+def _fields(tp: Any) -> dict[str, FieldInfo]:
+    """A model's fields by the key written in the data: the alias where there is one."""
+    if not _is_model(tp):
+        return {}
+    return {field.alias or name: field for name, field in tp.model_fields.items()}
 
 
 def options_of(tp: Any, meta: tuple[Any, ...] = ()) -> Iterator[Option]:
