@@ -159,14 +159,14 @@ class ReplicateMetrics:
 
     def value(self, metric: str) -> float:
         """The value of `metric`, a field or a summed column."""
-        if metric in _FIELDS:
+        if metric in FIELDS:
             return float(getattr(self, metric))
         if metric in self.sums:
             return self.sums[metric]
         raise KeyError(f"no metric {metric!r}; metrics: {', '.join(ALL)}")
 
 
-_FIELDS = (
+FIELDS = (
     *HEADLINE,
     "customers_consumers",
     "customers_accounts",
@@ -175,7 +175,9 @@ _FIELDS = (
     "cost_per_account",
     "win_rate",
 )
-ALL: tuple[str, ...] = (*_FIELDS, *SUMMED)
+"""The metrics `ReplicateMetrics` holds as fields (the rest are `SUMMED` totals)."""
+
+ALL: tuple[str, ...] = (*FIELDS, *SUMMED)
 """Every metric, in summary.json's order."""
 
 

@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 COLUMNS: tuple[str, ...] = metrics.ALL
 """The metric columns of `runs`, in order."""
 
-_FIELDS = ("revenue", "profit", "spend", "units", "customers", "roi", "cost_per_acquisition")
-
 SHOWN = 4
 """Changed cells named in the refusal to resume."""
 
@@ -162,6 +160,6 @@ def _sql(x: float) -> float | None:
 def _metrics(row: Sequence[float | None]) -> ReplicateMetrics:
     by_name = {c: math.nan if v is None else float(v) for c, v in zip(COLUMNS, row, strict=True)}
     return ReplicateMetrics(
-        **{f: by_name[f] for f in _FIELDS},
+        **{f: by_name[f] for f in metrics.FIELDS},
         sums={c: by_name[c] for c in metrics.SUMMED},
     )

@@ -66,7 +66,7 @@ def bench_record(bench: Bench, values: Values, *, resamples: int = RESAMPLES) ->
                     market=market,
                     strategy=strategy,
                     replicates=len(reps),
-                    metrics=metrics.describe_metrics(reps, bench.metrics, defined_only=True),
+                    metrics=metrics.describe_metrics(reps, bench.metrics),
                     rank=float(board.ranks[row[i], k]) if ranked_here else None,
                     regret=float(board.regrets[row[i], k]) if ranked_here else None,
                     versus_baseline=versus,
