@@ -119,7 +119,10 @@ def test_roi_and_acquisition_costs_follow_their_definitions():
     frame["deals_won"] = [0, 1, 0, 0]
     frame["deals_lost"] = [1, 2, 0, 0]
     first, second = metrics.of_run(frame)
-    assert {m: first.value(m) for m in metrics.compared(("consumers", "accounts"))} == {
+    # Customer equity needs the replicate's state at the horizon, not in a timeseries.
+    assert np.isnan(first.customer_equity)
+    compared = [m for m in metrics.compared(("consumers", "accounts")) if m != "customer_equity"]
+    assert {m: first.value(m) for m in compared} == {
         "revenue": 40.0,
         "profit": 10.0,
         "roi": 10.0 / (20.0 + 4.0 + 4.0),  # profit over everything put in
@@ -148,6 +151,7 @@ def test_a_comparison_never_pools_consumers_and_accounts():
         "units",
         "customers_consumers",
         "cost_per_consumer",
+        "customer_equity",
     )
     assert "win_rate" in metrics.compared(("accounts",))
 

@@ -182,7 +182,7 @@ def test_optimize_section_loads_and_the_run_ignores_it(tmp_path):
     path = scenario_with_optimize(tmp_path, SECTION)
     scenario = load_scenario(path, TINY)
     assert scenario.optimize.bounds["social"].max == 90000
-    assert run_replicate(scenario, 0, 0).frame()["spend"].sum() == pytest.approx(120000)
+    assert run_replicate(scenario, 0, 0).ledger.frame()["spend"].sum() == pytest.approx(120000)
 
 
 def test_unknown_channel_in_bounds_is_located_with_did_you_mean(tmp_path):
@@ -276,7 +276,9 @@ def test_two_workers_share_a_journal_and_every_trial_is_deterministic(tmp_path):
         from marketsim.scenario.paths import with_values
 
         total = (
-            run_replicate(with_values(scenario, changed), scenario.seed, 0).frame()["revenue"].sum()
+            run_replicate(with_values(scenario, changed), scenario.seed, 0)
+            .ledger.frame()["revenue"]
+            .sum()
         )
         assert total == row["objective"]
 

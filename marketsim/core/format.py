@@ -4,23 +4,36 @@ from __future__ import annotations
 
 import math
 
+KINDS = ("amount", "count", "ratio", "percent", "points", "slope")
+"""What a number can be: money, a count, a share, a relative change, a change of a share
+in percentage points, a return per unit of money."""
+
 
 def number(x: float | None, kind: str = "amount") -> str:
     """`x` for people: thousands separators, a percentage for ratios, n/a when undefined.
 
-    Kinds: `amount` (money and counts: whole numbers from 100 up, else two decimals),
+    Kinds (`KINDS`): `amount` (money: whole units from 100 up, else cents), `count`
+    (people, units, deals: an integer where it is one, else one decimal below 100),
     `ratio` (a share as a percentage, `12.5%`), `percent` (a signed relative change,
-    `+12.5%`) and `slope` (a return per unit of money, three decimals).
+    `+12.5%`), `points` (a signed change of a ratio in percentage points, `+2.3 pp`:
+    ROI going from 10% to 12% is +2.0 pp, not +20%) and `slope` (a return per unit of
+    money, three decimals).
     """
+    if kind not in KINDS:
+        raise ValueError(f"`kind` must be one of {KINDS}, but got {kind=}")
     if x is None or not math.isfinite(x):
         return "n/a"
     if kind == "ratio":
         return f"{x:,.1%}"
     if kind == "percent":
         return f"{x:+,.1%}"
+    if kind == "points":
+        return f"{100 * x:+,.1f} pp"
     if kind == "slope":
         return f"{x:,.3f}"
-    return f"{x:,.0f}" if abs(x) >= 100 or float(x).is_integer() else f"{x:,.2f}"
+    if abs(x) >= 100 or float(x).is_integer():
+        return f"{x:,.0f}"
+    return f"{x:,.1f}" if kind == "count" else f"{x:,.2f}"
 
 
 def interval(low: float | None, high: float | None, kind: str = "amount") -> str:
@@ -31,9 +44,11 @@ def interval(low: float | None, high: float | None, kind: str = "amount") -> str
 
 
 def signed(x: float | None, kind: str = "amount") -> str:
-    """`number(x)` with a `+` on a positive or zero change."""
+    """`number(x)` with a `+` on a positive or zero change (kinds that are signed keep theirs)."""
     text = number(x, kind)
-    return text if x is None or not math.isfinite(x) or x < 0 else f"+{text}"
+    if x is None or not math.isfinite(x) or x < 0 or text.startswith("+"):
+        return text
+    return f"+{text}"
 
 
 def p_value(p: float | None) -> str:

@@ -305,7 +305,7 @@ def comparison_record(
 ) -> ComparisonRecord:
     """What comparison.json holds: settings, strategies, statistics, per-replicate values."""
     names = [s.name for s in strategies]
-    values = [metrics.of_run(r.timeseries) for r in results]
+    values = [r.metrics() for r in results]
     first = results[0]
     types = metrics.joint_types(metrics.customer_types(s.scenario) for s in strategies)
     compared = metrics.compared(types)

@@ -9,6 +9,8 @@ contribution, with a 95% interval over replicates.
 
 from __future__ import annotations
 
+import dataclasses
+
 from marketsim.drivers import metrics
 from marketsim.drivers.execution import Executor, Progress
 from marketsim.drivers.records import Contribution
@@ -44,7 +46,7 @@ def channel_contributions(
         progress: called with steps completed, as `simulate` does.
     """
     scenario = result.scenario
-    base = metrics.of_run(result.timeseries)
+    base = result.metrics()
     measured = {f"incremental_{m}": m for m in MEASURES} | {
         f"incremental_{kind}": f"customers_{kind}" for kind in metrics.customer_types(scenario)
     }
@@ -59,7 +61,7 @@ def channel_contributions(
             executor=executor,
             progress=progress,
         )
-        without = metrics.of_run(other.timeseries)
+        without = other.metrics()
         out[channel.id] = Contribution(
             **{
                 field: describe(
@@ -78,4 +80,4 @@ def with_contributions(result: Result, contributions: dict[str, Contribution]) -
         for cid, entry in result.summary.by_channel.items()
     }
     summary = result.summary.model_copy(update={"by_channel": by_channel})
-    return Result(result.scenario, result.seed, result.timeseries, summary, result.agents)
+    return dataclasses.replace(result, summary=summary)

@@ -17,6 +17,8 @@ Each metric is a number per replicate, from that replicate's timeseries rows:
   (the marketing spend that reached it plus the sales costs and commissions of its
   segments) over the new customers of that kind won;
 - win_rate: deals won / deals decided (won or lost) by the sales team;
+- customer_equity: the discounted margin the customers held at the horizon are expected
+  to bring after it (`marketsim.drivers.equity`), from the replicate's breakdown;
 - and the total over the horizon of every other counted column (`SUMMED`).
 
 A ratio whose denominator is zero is undefined (NaN), never infinite.
@@ -29,7 +31,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -37,6 +40,9 @@ from marketsim.drivers.records import Stats
 from marketsim.drivers.stats import describe
 from marketsim.engine.ledger import PIPELINE, TYPES
 from marketsim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from marketsim.drivers.breakdown import Breakdown
 
 HEADLINE: tuple[str, ...] = ("revenue", "profit", "spend", "units", "customers", "roi")
 """The metrics summary.json reports first, in this order (the output contract)."""
@@ -77,16 +83,40 @@ LABELS = {
     "cost_per_consumer": "cost per consumer won",
     "cost_per_account": "cost per account won",
     "win_rate": "win rate",
+    "customer_equity": "customer equity",
 }
 """What each metric is called in tables and figures."""
 
 RATIOS = frozenset({"roi", "marketing_roi", "win_rate"})
 """Metrics shown as a percentage."""
 
+COUNTS = frozenset(
+    {
+        "units",
+        "customers",
+        "customers_consumers",
+        "customers_accounts",
+        "new_customers",
+        "new_leads",
+        "visits",
+        "lapsed",
+        *(f"new_{kind}" for kind in TYPES),
+        *PIPELINE,
+    }
+)
+"""Metrics that count people, units or deals (the rest are money or ratios)."""
+
 
 def kind_of(metric: str) -> str:
     """How to format `metric` (see `marketsim.core.format.number`)."""
-    return "ratio" if metric in RATIOS else "amount"
+    if metric in RATIOS:
+        return "ratio"
+    return "count" if metric in COUNTS else "amount"
+
+
+def change_kind(metric: str) -> str:
+    """How to format a difference of `metric`: percentage points for a ratio."""
+    return "points" if metric in RATIOS else kind_of(metric)
 
 
 def customer_types(scenario: Scenario) -> tuple[str, ...]:
@@ -114,6 +144,7 @@ def headline(types: Sequence[str]) -> tuple[str, ...]:
         *(("win_rate",) if "accounts" in types else ()),
         "roi",
         "marketing_roi",
+        "customer_equity",
     )
 
 
@@ -129,6 +160,7 @@ def compared(types: Sequence[str]) -> tuple[str, ...]:
         *(f"revenue_{kind}" for kind in types if len(types) > 1),
         *cost_per(types),
         *(("win_rate",) if "accounts" in types else ()),
+        "customer_equity",
     )
 
 
@@ -154,8 +186,11 @@ class ReplicateMetrics:
     cost_per_consumer: float
     cost_per_account: float
     win_rate: float
+    customer_equity: float
     sums: dict[str, float]
     """Total over the horizon of every column of `SUMMED`."""
+    breakdown: Breakdown | None = field(default=None, repr=False, compare=False)
+    """The replicate by segment and channel, when it was simulated here (not read back)."""
 
     def value(self, metric: str) -> float:
         """The value of `metric`, a field or a summed column."""
@@ -174,6 +209,7 @@ FIELDS = (
     "cost_per_consumer",
     "cost_per_account",
     "win_rate",
+    "customer_equity",
 )
 """The metrics `ReplicateMetrics` holds as fields (the rest are `SUMMED` totals)."""
 
@@ -185,8 +221,11 @@ def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else math.nan
 
 
-def of_replicate(frame: pd.DataFrame) -> ReplicateMetrics:
-    """The metrics of one replicate from its timeseries rows, in step order."""
+def of_replicate(frame: pd.DataFrame, breakdown: Breakdown | None = None) -> ReplicateMetrics:
+    """The metrics of one replicate from its timeseries rows, in step order.
+
+    Customer equity comes from the replicate's `breakdown` (NaN without one).
+    """
     sums = {column: float(frame[column].sum()) for column in SUMMED}
     revenue = float(frame["revenue"].sum())
     spend = float(frame["spend"].sum())
@@ -208,14 +247,29 @@ def of_replicate(frame: pd.DataFrame) -> ReplicateMetrics:
         cost_per_consumer=_ratio(sums["acquisition_cost_consumers"], sums["new_consumers"]),
         cost_per_account=_ratio(sums["acquisition_cost_accounts"], sums["new_accounts"]),
         win_rate=_ratio(sums["deals_won"], decided),
+        customer_equity=math.nan if breakdown is None else breakdown.customer_equity,
         sums=sums,
+        breakdown=breakdown,
     )
 
 
-def of_run(timeseries: pd.DataFrame) -> list[ReplicateMetrics]:
-    """Every replicate's metrics from a run's timeseries (as in timeseries.csv), in order."""
+def of_run(
+    timeseries: pd.DataFrame, breakdowns: Sequence[Breakdown] = ()
+) -> list[ReplicateMetrics]:
+    """Every replicate's metrics from a run's timeseries (as in timeseries.csv), in order.
+
+    `breakdowns`, one per replicate in order, add what the timeseries cannot say.
+    """
     frame = timeseries.sort_values(["replicate", "step"], kind="stable")
-    return [of_replicate(rows) for _, rows in frame.groupby("replicate", sort=True)]
+    groups = [rows for _, rows in frame.groupby("replicate", sort=True)]
+    if breakdowns and len(breakdowns) != len(groups):
+        raise ValueError(
+            f"one breakdown per replicate is needed, but got {len(breakdowns)} "
+            f"for {len(groups)} replicates"
+        )
+    return [
+        of_replicate(rows, breakdowns[i] if breakdowns else None) for i, rows in enumerate(groups)
+    ]
 
 
 def values(replicates: Iterable[ReplicateMetrics], metric: str) -> list[float]:

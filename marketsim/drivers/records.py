@@ -94,10 +94,20 @@ class ChannelSummary(Record):
 
 
 class SegmentSummary(Record):
-    """One segment's revenue and units."""
+    """One segment's revenue and units; its profit, customers held and their equity.
+
+    Profit is the segment's revenue less its cost of goods and acquisition cost (the
+    marketing spend that reached it, its sales costs and commissions); customers and
+    customer equity are those held at the horizon.
+    """
+
+    OPTIONAL = frozenset({"profit", "customers", "customer_equity"})
 
     revenue: Stats
     units: Stats
+    profit: Stats | None = None
+    customers: Stats | None = None
+    customer_equity: Stats | None = None
 
 
 class ProductSummary(Record):
@@ -122,6 +132,10 @@ class RunSummary(Record):
     by_segment: dict[str, SegmentSummary]
     by_product: dict[str, ProductSummary]
     revenue_by_closer: dict[str, Stats]
+    funnel: dict[str, dict[str, Stats]] | None = None
+    """Per kind of customer, people at each stage of its funnel at the horizon."""
+
+    OPTIONAL = frozenset({"funnel"})
 
 
 class StrategyEntry(Record):

@@ -5,13 +5,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
+from marketsim.core.stages import STAGES
 from marketsim.drivers import metrics
-from marketsim.drivers.records import ChannelSummary, ProductSummary, RunSummary, SegmentSummary
+from marketsim.drivers.breakdown import Breakdown
+from marketsim.drivers.records import (
+    ChannelSummary,
+    ProductSummary,
+    RunSummary,
+    SegmentSummary,
+    Stats,
+)
 from marketsim.drivers.stats import describe
-from marketsim.engine.ledger import INVOLVEMENT, Ledger
+from marketsim.engine.ledger import INVOLVEMENT, TYPES, Ledger
 from marketsim.scenario.schema import Scenario
+
+FUNNEL: dict[str, tuple[str, ...]] = {
+    "consumers": ("unaware", "aware", "interested", "lead", "customer"),
+    "accounts": STAGES,
+}
+"""The funnel stages each kind of customer passes: consumers never qualify or negotiate."""
+
+
+@dataclass(frozen=True)
+class Replicate:
+    """One simulated replicate: its ledger (the timeseries) and its breakdown."""
+
+    ledger: Ledger
+    breakdown: Breakdown
 
 
 @dataclass(frozen=True)
@@ -24,6 +47,7 @@ class Result:
         timeseries: one row per replicate and step.
         summary: headline metrics with 95% intervals, per channel and per segment.
         agents: one row per replicate and rep or broker (empty without a sales side).
+        breakdowns: each replicate by segment and channel, and its state at the horizon.
 
     """
 
@@ -32,21 +56,28 @@ class Result:
     timeseries: pd.DataFrame
     summary: RunSummary = field(repr=False)
     agents: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    breakdowns: tuple[Breakdown, ...] = field(repr=False, default=())
 
     @property
     def replicates(self) -> int:
         """Number of replicates run."""
         return self.summary.replicates
 
+    def metrics(self) -> list[metrics.ReplicateMetrics]:
+        """Every replicate's metrics, in replicate order."""
+        return metrics.of_run(self.timeseries, self.breakdowns)
 
-def replicate_metrics(ledger: Ledger) -> metrics.ReplicateMetrics:
-    """One replicate's metrics, from its ledger."""
-    return metrics.of_replicate(ledger.frame())
+
+def replicate_metrics(replicate: Replicate) -> metrics.ReplicateMetrics:
+    """One replicate's metrics."""
+    return metrics.of_replicate(replicate.ledger.frame(), replicate.breakdown)
 
 
-def summarize(scenario: Scenario, seed: int, ledgers: Sequence[Ledger]) -> RunSummary:
+def summarize(scenario: Scenario, seed: int, replicates: Sequence[Replicate]) -> RunSummary:
     """The summary record written to summary.json."""
-    per_replicate = [replicate_metrics(led) for led in ledgers]
+    per_replicate = [replicate_metrics(r) for r in replicates]
+    ledgers = [r.ledger for r in replicates]
+    parts = [r.breakdown for r in replicates]
     by_channel = {}
     for i, channel in enumerate(scenario.channels):
         promotion = channel.type == "promotion"
@@ -77,9 +108,13 @@ def summarize(scenario: Scenario, seed: int, ledgers: Sequence[Ledger]) -> RunSu
             seg.id: SegmentSummary(
                 revenue=describe([led.segment_revenue[s] for led in ledgers]),
                 units=describe([float(led.segment_units[s]) for led in ledgers]),
+                profit=describe([b.profit[s] for b in parts]),
+                customers=describe([float(b.customers[s]) for b in parts]),
+                customer_equity=describe([b.equity[s] for b in parts]),
             )
             for s, seg in enumerate(scenario.segments)
         },
+        funnel=funnel(scenario, parts),
         by_product={
             product.id: ProductSummary(
                 units=describe([float(led.product_units[p]) for led in ledgers])
@@ -92,12 +127,23 @@ def summarize(scenario: Scenario, seed: int, ledgers: Sequence[Ledger]) -> RunSu
     )
 
 
-def agents(ledgers: Sequence[Ledger]) -> pd.DataFrame:
+def funnel(scenario: Scenario, parts: Sequence[Breakdown]) -> dict[str, dict[str, Stats]]:
+    """Per kind of customer, the people at each of its funnel stages at the horizon."""
+    kinds = metrics.customer_types(scenario)
+    out = {}
+    for kind in kinds:
+        mine = np.array([(s.kind == "b2c") == (kind == TYPES[0]) for s in scenario.segments])
+        counts = np.array([b.stages[mine].sum(axis=0) for b in parts], dtype=np.float64)
+        out[kind] = {stage: describe(counts[:, STAGES.index(stage)]) for stage in FUNNEL[kind]}
+    return out
+
+
+def agents(replicates: Sequence[Replicate]) -> pd.DataFrame:
     """Every replicate's rep and broker rows."""
-    return pd.DataFrame([row for led in ledgers for row in led.agents])
+    return pd.DataFrame([row for r in replicates for row in r.ledger.agents])
 
 
-def timeseries(ledgers: Sequence[Ledger]) -> pd.DataFrame:
+def timeseries(replicates: Sequence[Replicate]) -> pd.DataFrame:
     """All replicates' rows, sorted by replicate and step."""
-    frame = pd.concat([led.frame() for led in ledgers], ignore_index=True)
+    frame = pd.concat([r.ledger.frame() for r in replicates], ignore_index=True)
     return frame.sort_values(["replicate", "step"], kind="stable").reset_index(drop=True)

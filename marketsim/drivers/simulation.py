@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import partial
 
+from marketsim.drivers.breakdown import of_model
 from marketsim.drivers.execution import Executor, InProcess, Progress
-from marketsim.drivers.results import Result, agents, summarize, timeseries
-from marketsim.engine.ledger import Ledger
+from marketsim.drivers.results import Replicate, Result, agents, summarize, timeseries
 from marketsim.engine.model import Engine, MarketModel
 from marketsim.plugins.prepare import prepare
 from marketsim.scenario.schema import Scenario
@@ -19,8 +19,8 @@ def run_replicate(
     progress: Progress | None = None,
     *,
     engine: Engine = "kernel",
-) -> Ledger:
-    """Simulate one replicate to the horizon and return its ledger.
+) -> Replicate:
+    """Simulate one replicate to the horizon: its ledger and its breakdown.
 
     `progress(1)` is called after every step.
     """
@@ -31,7 +31,7 @@ def run_replicate(
         model.step()
         if progress is not None:
             progress(1)
-    return model.ledger
+    return Replicate(model.ledger, of_model(model))
 
 
 def simulate(
@@ -62,11 +62,12 @@ def simulate(
         raise ValueError(f"`seed >= 0` must hold, but got {seed=}")
     scenario = prepare(scenario)  # once, not once per replicate
     job = partial(run_replicate, scenario, seed, engine=engine)
-    ledgers = (executor or InProcess()).map(job, range(replicates), progress=progress)
+    runs = (executor or InProcess()).map(job, range(replicates), progress=progress)
     return Result(
         scenario=scenario,
         seed=seed,
-        timeseries=timeseries(ledgers),
-        summary=summarize(scenario, seed, ledgers),
-        agents=agents(ledgers),
+        timeseries=timeseries(runs),
+        summary=summarize(scenario, seed, runs),
+        agents=agents(runs),
+        breakdowns=tuple(r.breakdown for r in runs),
     )

@@ -116,6 +116,8 @@ class Ledger:
         self.discount_cost = np.zeros(n)
         self.channel_spend = np.zeros(n)
         self.segment_revenue = np.zeros(len(scenario.segments))
+        self.segment_cost_of_goods = np.zeros(len(scenario.segments))
+        self.segment_acquisition_cost = np.zeros(len(scenario.segments))
         self.segment_units = np.zeros(len(scenario.segments), dtype=np.int64)
         self.product_units = np.zeros(len(scenario.products), dtype=np.int64)
         self.involvement = dict.fromkeys(INVOLVEMENT, 0.0)
@@ -181,11 +183,13 @@ class Ledger:
         total_spend = marketing + sales_cost
         self.channel_spend += spend
         self.segment_revenue += revenue_by_segment
+        self.segment_cost_of_goods += cogs_by_segment
         self.segment_units += all_units.sum(axis=1)
         self.product_units += all_units.sum(axis=0)
         new_by_segment = counts[:, CountColumn.NEW_CUSTOMERS] + sales.new_customers
         customers_by_segment = np.where(self.consumer, counts[:, CUSTOMER], sales.customer_accounts)
         acquisition = spend @ self.reach + sales.cost + sales.commissions
+        self.segment_acquisition_cost += acquisition
         stage_counts = counts[:, :N_STAGES].sum(axis=0)
         row: dict[str, float | int] = {
             "replicate": self.replicate,

@@ -569,6 +569,25 @@ class Broker(KindSpecific):
     start: StepIndex = Field(0, description="step the agents start working (a new channel)")
 
 
+STEPS_PER_YEAR = {"day": 365, "week": 52, "month": 12, "quarter": 4, "year": 1}
+"""How many steps of each kind make a year: what discounting and monthly plans count by."""
+
+
+class Equity(Frozen):
+    """How the customers held at the horizon are valued (docs/model.md, section 6).
+
+    Their expected margin after the horizon, from the scenario's churn, repurchase,
+    subscription renewal and contract renewal rates, discounted to the horizon.
+    """
+
+    discount_rate: Annotated[Number, Field(ge=0.0, le=1.0)] = Field(
+        0.1, description="annual rate future margin is discounted at (0.1 = 10% a year)"
+    )
+    years: Annotated[Number, Field(gt=0.0, le=50.0)] = Field(
+        5.0, description="years after the horizon whose margin is counted"
+    )
+
+
 class Scenario(Frozen):
     """A market and a promotional mix, simulated over `horizon` steps."""
 
@@ -586,6 +605,7 @@ class Scenario(Frozen):
         default_factory=list,
         description="behaviour plugins, each `{plugin: NAME, ...its parameters}`, in order",
     )
+    equity: Equity = Field(default_factory=Equity)
     optimize: OptimizeSpec | None = None
     _prepared: bool = PrivateAttr(default=False)
     _warnings: tuple[Any, ...] = PrivateAttr(default=())
@@ -594,6 +614,11 @@ class Scenario(Frozen):
     def people(self) -> int:
         """Number of people in the population."""
         return sum(s.people for s in self.segments)
+
+    @property
+    def steps_per_year(self) -> int:
+        """How many steps make a year (52 weeks, 12 months, ...)."""
+        return STEPS_PER_YEAR[self.step]
 
     @property
     def prepared(self) -> bool:
