@@ -179,7 +179,10 @@ def test_run_prints_headline_and_channel_tables(tmp_path):
         "95% CI",
         "tv",
         "search",
-        "revenue (last touch)",
+        "incremental",
+        "last touch",
+        "(attribution)",
+        "customer equity",
         str(tmp_path / "run"),
     ):
         assert word in result.stdout, word

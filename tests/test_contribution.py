@@ -84,3 +84,45 @@ def test_run_contribution_writes_it_to_the_summary(tmp_path):
             "ci95_high",
         }
     assert "incremental" in result.output
+
+
+def run_cli(out, *args):
+    sets = [f"--set={s}" for s in SMALL]
+    return CliRunner().invoke(
+        app, ["run", "tests/contract/minimal-b2c.yaml", "--out", str(out), *sets, *args]
+    )
+
+
+def test_run_measures_contributions_by_default_when_cheap(tmp_path, monkeypatch):
+    from marketsim.drivers import contribution
+
+    scenario = load_scenario("tests/contract/minimal-b2c.yaml", SMALL)
+    cost = contribution.contribution_cost(scenario, 2)
+    assert cost == 2 * 2 * 3000 * scenario.horizon  # channels x replicates x people-steps
+    assert contribution.measured_by_default(scenario, 2)
+    result = run_cli(tmp_path / "cheap", "-r", "2")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "cheap" / "summary.json").read_text())
+    assert "incremental_revenue" in summary["by_channel"]["tv"]
+    assert "note:" not in result.stderr
+
+    # One people-step over the rule: not measured, and the run says so and how to ask.
+    monkeypatch.setattr(contribution, "CHEAP_PEOPLE_STEPS", cost - 1)
+    result = run_cli(tmp_path / "dear", "-r", "2")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "dear" / "summary.json").read_text())
+    assert "incremental_revenue" not in summary["by_channel"]["tv"]
+    assert "not measured" in result.stderr and "--contribution" in result.stderr
+    assert "attribution only" in result.stdout
+
+    result = run_cli(tmp_path / "asked", "-r", "2", "--contribution")
+    summary = json.loads((tmp_path / "asked" / "summary.json").read_text())
+    assert "incremental_revenue" in summary["by_channel"]["tv"]
+
+
+def test_no_contribution_switches_it_off(tmp_path):
+    result = run_cli(tmp_path / "off", "-r", "2", "--no-contribution")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "off" / "summary.json").read_text())
+    assert "incremental_revenue" not in summary["by_channel"]["tv"]
+    assert result.stderr == ""

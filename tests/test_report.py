@@ -102,12 +102,14 @@ def run_summary(by_channel, unattributed=None) -> RunSummary:
     )
 
 
-def channel(spend: float, **revenue: float) -> ChannelSummary:
+def channel(spend: float, incremental: float | None = None, **revenue: float) -> ChannelSummary:
     return ChannelSummary(
         type="advertising",
         spend=Stats(mean=spend),
         attributed_revenue=Stats(**revenue),
-        first_touch_revenue=Stats(),
+        first_touch_revenue=Stats(mean=revenue.get("mean", 0.0) / 2),
+        incremental_revenue=None if incremental is None else Stats(mean=incremental),
+        incremental_profit=None if incremental is None else Stats(mean=incremental - spend),
     )
 
 
@@ -119,14 +121,37 @@ def test_channel_info_computes_roi_from_attributed_revenue_and_spend():
     )
     info = F.channel_info({"a": summary, "b": run_summary({"radio": tv})})
     assert info.channels == ["tv", "idle", "radio"]
+    assert not info.measured
     a, b = info.series
-    assert a.roi == [0.5, None, None] and a.spend == [100.0, 0.0, None]
+    assert [c.basis for c in a.credits] == ["last_touch", "first_touch"]
+    assert a.leading.roi == [0.5, None, None] and a.spend == [100.0, 0.0, None]
+    assert a.credits[1].roi == [-0.25, None, None]
     assert a.unattributed == {"word of mouth": 7.0, "organic": 3.0}
-    assert b.revenue == [None, None, 150.0]
+    assert b.leading.revenue == [None, None, 150.0]
     money = F.plot_channel_money(info)
-    assert len(money.data) == 4  # spend and revenue for each strategy
-    assert list(money.data[1].error_y.array)[:1] == [10.0]
-    assert len(F.plot_channel_roi(info).data) == 2
+    assert len(money.data) == 4  # spend and the leading basis for each strategy
+    assert list(money.data[2].error_y.array)[:1] == [10.0]
+    assert "attribution" in money.layout.title.text
+    roi = F.plot_channel_roi(info)
+    assert len(roi.data) == 2 and "not measured" in roi.layout.title.text
+    assert "last touch (attribution)" in roi.data[0].name
+
+
+def test_a_measured_increment_leads_the_channel_roi_and_attribution_stands_beside_it():
+    summary = run_summary({"search": channel(100.0, incremental=400.0, mean=103.5)})
+    info = F.channel_info({"a": summary})
+    assert info.measured
+    (series,) = info.series
+    assert [c.basis for c in series.credits] == ["incremental", "last_touch", "first_touch"]
+    assert series.leading.roi == [3.0]  # (400 - 100) / 100, not last touch's 3.5%
+    assert series.credits[1].roi == [pytest.approx(0.035)]
+    roi = F.plot_channel_roi(info)
+    assert [t.name for t in roi.data] == [
+        "incremental (measured)",
+        "last touch (attribution)",
+        "first touch (attribution)",
+    ]
+    assert "incremental (measured) beside attribution" in roi.layout.title.text
 
 
 def test_pipeline_and_utilisation_info_average_over_replicates():

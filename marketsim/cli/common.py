@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from marketsim.core.errors import InputError
-from marketsim.core.format import interval, number
+from marketsim.core.format import interval, number, signed
 from marketsim.core.limits import MAX_SEED
 
 if TYPE_CHECKING:
@@ -146,8 +146,9 @@ def use_plugin_paths(paths: list[Path] | None) -> None:
         raise InputError(f"--plugin-path: {e}") from None
 
 
-def headline_table(result: Result) -> Table:
+def headline_table(console: Console, result: Result) -> Table:
     """Headline metrics: mean and 95% confidence interval of the mean over replicates."""
+    from marketsim.cli.tables import Column, fitted
     from marketsim.drivers.metrics import LABELS, headline, kind_of
 
     summary = result.summary
@@ -156,41 +157,70 @@ def headline_table(result: Result) -> Table:
         f"{summary.scenario}: {n} replicate{'s' * (n != 1)}, seed {summary.seed}, "
         f"{summary.horizon} {summary.step}s"
     )
-    table = Table(title=title, title_justify="left")
-    table.add_column("metric")
-    table.add_column("mean", justify="right")
-    table.add_column("95% CI", justify="right")
+    rows = []
     for name in headline(summary.customer_types):
         stats = summary.metrics[name]
         kind = kind_of(name)
         ci = interval(stats.ci95_low, stats.ci95_high, kind)
-        table.add_row(LABELS[name], number(stats.mean, kind), ci)
-    return table
+        rows.append([LABELS[name], number(stats.mean, kind), ci])
+    columns = [Column("metric", "left"), Column("mean"), Column("95% CI", drop=1)]
+    return fitted(console, title, columns, rows)
 
 
-def channel_table(result: Result) -> Table:
-    """Spend and last-touch attributed revenue per channel (means over replicates)."""
-    channels = result.summary.by_channel
-    measured = any(entry.incremental_revenue for entry in channels.values())
-    table = Table(title="by channel (means)", title_justify="left")
-    table.add_column("channel")
-    table.add_column("type")
-    table.add_column("spend", justify="right")
-    table.add_column("revenue (last touch)", justify="right")
+def channel_table(console: Console, result: Result) -> Table:
+    """Spend and the revenue credited per channel: incremental first where measured.
+
+    Attribution is labelled as such; on a narrow terminal the columns least needed go
+    first (first touch, the channel type, attribution ROI, intervals, incremental profit,
+    and last touch beside a measured increment).
+    """
+    from marketsim.cli.tables import Column, fitted
+    from marketsim.report.figures import channel_info
+
+    summary = result.summary
+    series = channel_info({summary.scenario: summary}).series[0]
+    measured = series.measured
+    columns = [Column("channel", "left"), Column("type", "left", drop=5), Column("spend")]
     if measured:
-        table.add_column("incremental revenue", justify="right")
-        table.add_column("95% CI", justify="right")
-    for cid, entry in channels.items():
-        row = [cid, entry.type, number(entry.spend.mean), number(entry.attributed_revenue.mean)]
-        if measured:
-            lift = entry.incremental_revenue
-            ci = interval(lift.ci95_low, lift.ci95_high) if lift else ""
-            row += [number(lift.mean), ci] if lift else ["", ""]
-        table.add_row(*row)
-    for source, stats in result.summary.unattributed_revenue.items():
-        label = source.replace("_", " ")
-        table.add_row(f"[dim]{label}[/dim]", "", "", number(stats.mean))
-    return table
+        columns += [
+            Column("incremental\nrevenue"),
+            Column("95% CI", drop=3),
+            Column("ROI\n(incremental)"),
+            Column("incremental\nprofit", drop=2),
+        ]
+    columns += [Column(LAST_TOUCH, drop=int(measured)), Column("ROI\n(last touch)", drop=4)]
+    columns += [Column("first touch\n(attribution)", drop=6)]
+    rows = []
+    for k, cid in enumerate(series.channels):
+        row: list[str] = [cid, summary.by_channel[cid].type, number(series.spend[k])]
+        credits = {c.basis: c for c in series.credits}
+        if series.measured:
+            inc = credits["incremental"]
+            row += [
+                number(inc.revenue[k]),
+                interval(inc.low[k], inc.high[k]),
+                number(inc.roi[k], "ratio"),
+                signed(series.incremental_profit[k].mean),
+            ]
+        last = credits["last_touch"]
+        row += [number(last.revenue[k]), number(last.roi[k], "ratio")]
+        row += [number(credits["first_touch"].revenue[k])]
+        rows.append(row)
+    for source, value in series.unattributed.items():
+        blank = [""] * (len(columns) - 3)
+        row = [source, "", "", *blank]
+        row[[c.header for c in columns].index(LAST_TOUCH)] = number(value)
+        rows.append(row)
+    title = (
+        "by channel (means): incremental as measured, attribution beside it"
+        if series.measured
+        else "by channel (means): attribution only, not what a channel earns; "
+        "--contribution measures that"
+    )
+    return fitted(console, title, columns, rows)
+
+
+LAST_TOUCH = "last touch\n(attribution)"
 
 
 # progress

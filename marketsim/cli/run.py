@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -24,13 +25,14 @@ def run(
     quiet: common.QuietOpt = False,
     cluster: common.ClusterOpt = None,
     contribution: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--contribution",
-            help="Also measure each channel's incremental revenue by re-running without it "
-            "on the same random streams.",
+            "--contribution/--no-contribution",
+            help="Measure each channel's incremental revenue by re-running without it on the "
+            "same random streams (default: when that costs at most 100 M people-steps).",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
     plugin_path: common.PluginPath = None,
 ) -> None:
     """Simulate a scenario and write summary.json, timeseries.csv, report.html and more.
@@ -48,11 +50,27 @@ def run(
     out = out if out is not None else default_out_dir(scenario.name)
     check_destination(out, force=force, protect=[Path(file)])
 
-    from marketsim.drivers.contribution import channel_contributions, with_contributions
+    from marketsim.drivers.contribution import (
+        CHEAP_PEOPLE_STEPS,
+        channel_contributions,
+        contribution_cost,
+        measured_by_default,
+        with_contributions,
+    )
     from marketsim.drivers.simulation import simulate
     from marketsim.io.files import run_files
     from marketsim.report.pages import PAGES
 
+    if contribution is None:
+        contribution = measured_by_default(scenario, replicates)
+        cost = contribution_cost(scenario, replicates)
+        if not contribution and cost and not quiet:
+            print(
+                f"note: channel increments not measured: {cost / 1e6:,.0f} M more people-steps "
+                f"than the {CHEAP_PEOPLE_STEPS / 1e6:,.0f} M measured without asking; "
+                "--contribution measures them",
+                file=sys.stderr,
+            )
     console = Console()
     runs = 1 + (sum(c.enabled for c in scenario.channels) if contribution else 0)
     progress = common.DelayedProgress(
@@ -76,7 +94,7 @@ def run(
         written = common.write_output(
             result, out, run_files(PAGES), force=force, protect=[Path(file)]
         )
-    tables = [common.headline_table(result)]
+    tables = [common.headline_table(console, result)]
     if result.scenario.channels:
-        tables.append(common.channel_table(result))
+        tables.append(common.channel_table(console, result))
     common.finish(console, out, written, *tables, quiet=quiet)

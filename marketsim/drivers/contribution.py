@@ -22,6 +22,29 @@ from marketsim.scenario.schema import Scenario
 MEASURES = ("revenue", "profit", "units")
 """What every contribution measures; customers are added per kind the scenario has."""
 
+CHEAP_PEOPLE_STEPS = 100_000_000
+"""Most extra people-steps `marketsim run` spends on contributions without being asked.
+
+Measuring them re-runs every replicate once per enabled channel: enabled channels x
+replicates x people x horizon more people-steps. Up to this many (about ten seconds on
+two cores for a consumer market; sales teams and brokers make steps slower) a run
+measures them unless told not to (`--no-contribution`); beyond it, only when asked
+(`--contribution`). The rule counts people-steps, not seconds, so whether a run measured
+them depends on the scenario alone, never on the machine.
+"""
+
+
+def contribution_cost(scenario: Scenario, replicates: int) -> int:
+    """The people-steps measuring every enabled channel's contribution would simulate."""
+    channels = sum(c.enabled for c in scenario.channels)
+    return channels * replicates * scenario.people * scenario.horizon
+
+
+def measured_by_default(scenario: Scenario, replicates: int) -> bool:
+    """Whether `marketsim run` measures contributions when neither switch is given."""
+    cost = contribution_cost(scenario, replicates)
+    return 0 < cost <= CHEAP_PEOPLE_STEPS
+
 
 def without_channel(scenario: Scenario, channel_id: str) -> Scenario:
     """The scenario with one channel switched off and everything else unchanged."""

@@ -313,139 +313,221 @@ def plot_funnel(info: FunnelInfo) -> Any:
 # --------------------------------------------------------------------------- channels
 
 
+BASES = {
+    "incremental": "incremental (measured)",
+    "last_touch": "last touch (attribution)",
+    "first_touch": "first touch (attribution)",
+}
+"""How revenue is credited to a channel, and what each basis is called in every report."""
+
+
+@dataclass(frozen=True)
+class Credit:
+    """Revenue credited to each channel on one basis, with its 95% CI and the ROI it implies.
+
+    ROI = (credited revenue - spend) / spend, None without spend.
+    """
+
+    basis: str
+    revenue: list[float | None]
+    low: list[float | None]
+    high: list[float | None]
+    roi: list[float | None]
+
+    @property
+    def label(self) -> str:
+        """What the basis is called."""
+        return BASES[self.basis]
+
+
 @dataclass(frozen=True)
 class ChannelSeries:
-    """One strategy's money per channel (means over replicates)."""
+    """One strategy's money per channel (means over replicates).
+
+    `credits` holds the incremental revenue first where it was measured, then the two
+    attribution rules; `unattributed` is the revenue no channel touched last.
+    """
 
     name: str
     channels: list[str]
     spend: list[float | None]
-    revenue: list[float | None]
-    revenue_low: list[float | None]
-    revenue_high: list[float | None]
-    roi: list[float | None]
+    credits: list[Credit]
+    incremental_profit: list[Stats]
     unattributed: dict[str, float | None]
+
+    @property
+    def measured(self) -> bool:
+        """Whether each channel's incremental revenue was measured."""
+        return self.credits[0].basis == "incremental"
+
+    @property
+    def leading(self) -> Credit:
+        """The basis to read first: the measured increment, else last-touch attribution."""
+        return self.credits[0]
 
 
 @dataclass(frozen=True)
 class ChannelInfo:
-    """Spend, last-touch attributed revenue and ROI per channel, per strategy."""
+    """Spend, credited revenue and ROI per channel, per strategy."""
 
     channels: list[str]
     series: list[ChannelSeries]
 
+    @property
+    def measured(self) -> bool:
+        """Whether every strategy's increments were measured."""
+        return all(s.measured for s in self.series)
+
 
 def channel_info(summaries: Mapping[str, RunSummary]) -> ChannelInfo:
-    """Per channel: mean spend, last-touch revenue with its 95% CI, and ROI.
+    """Per channel: mean spend and the revenue credited to it, incremental first.
 
-    Channel ROI is (attributed revenue - spend) / spend, with last-touch attributed
-    revenue (None without spend). Channels are in the order first seen across strategies.
+    Where the run measured contributions (`--contribution`) the incremental revenue
+    leads; last- and first-touch attribution follow, labelled as attribution. Channels
+    are in the order first seen across strategies.
     """
     channels: list[str] = []
     for summary in summaries.values():
         channels += [c for c in summary.by_channel if c not in channels]
     series = []
     for name, summary in summaries.items():
-        spend, revenue, low, high, roi = [], [], [], [], []
-        for cid in channels:
-            entry = summary.by_channel.get(cid)
-            s = entry.spend.mean if entry else None
-            stats = entry.attributed_revenue if entry else Stats()
-            r = stats.mean
-            spend.append(s)
-            revenue.append(r)
-            low.append(stats.ci95_low)
-            high.append(stats.ci95_high)
-            roi.append((r - s) / s if s and r is not None else None)
+        entries = [summary.by_channel.get(cid) for cid in channels]
+        spend = [e.spend.mean if e else None for e in entries]
+        measured = any(e is not None and e.incremental_revenue for e in entries)
+        bases = ["incremental", "last_touch", "first_touch"][0 if measured else 1 :]
+        fields = {
+            "incremental": "incremental_revenue",
+            "last_touch": "attributed_revenue",
+            "first_touch": "first_touch_revenue",
+        }
+        credits = []
+        for basis in bases:
+            stats = [(getattr(e, fields[basis]) if e else None) or Stats() for e in entries]
+            revenue = [st.mean for st in stats]
+            credits.append(
+                Credit(
+                    basis,
+                    revenue,
+                    [st.ci95_low for st in stats],
+                    [st.ci95_high for st in stats],
+                    [_roi(r, x) for r, x in zip(revenue, spend, strict=True)],
+                )
+            )
+        profit = [(e.incremental_profit if e else None) or Stats() for e in entries]
         unattributed = {
             source.replace("_", " "): stats.mean
             for source, stats in summary.unattributed_revenue.items()
         }
-        series.append(ChannelSeries(name, channels, spend, revenue, low, high, roi, unattributed))
+        series.append(ChannelSeries(name, channels, spend, credits, profit, unattributed))
     return ChannelInfo(channels, series)
 
 
+def _roi(revenue: float | None, spend: float | None) -> float | None:
+    return (revenue - spend) / spend if spend and revenue is not None else None
+
+
+def _credits_shown(info: ChannelInfo) -> list[tuple[int, ChannelSeries, Credit, float]]:
+    """(colour, series, credit, opacity) drawn: every basis for one strategy, else the first."""
+    several = len(info.series) > 1
+    shown = []
+    for i, s in enumerate(info.series):
+        for k, credit in enumerate(s.credits[:1] if several else s.credits):
+            shown.append((i, s, credit, (1.0, 0.55, 0.3)[k]))
+    return shown
+
+
+def _credit_name(s: ChannelSeries, credit: Credit, several: bool) -> str:
+    return f"{s.name}: {credit.label}" if several else credit.label
+
+
 def plot_channel_money(info: ChannelInfo) -> Any:
-    """Spend (left) and attributed revenue with 95% CIs (right) per channel."""
+    """Spend (left) and the revenue credited with 95% CIs (right) per channel."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        subplot_titles=("spend", "revenue attributed (last touch)"),
-        horizontal_spacing=0.08,
+    title = (
+        "revenue credited: incremental and attribution"
+        if info.measured
+        else ("revenue credited by attribution (not measured)")
     )
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("spend", title), horizontal_spacing=0.08)
     several = len(info.series) > 1
     for i, s in enumerate(info.series):
-        c = color(i)
         fig.add_trace(
-            go.Bar(x=s.channels, y=s.spend, name=s.name, marker_color=c, legendgroup=s.name),
+            go.Bar(x=s.channels, y=s.spend, name=s.name, marker_color=color(i), legendgroup=s.name),
             row=1,
             col=1,
         )
-        sources = list(s.unattributed)
+    for i, s, credit, opacity in _credits_shown(info):
+        sources = list(s.unattributed) if credit.basis == "last_touch" else []
         fig.add_trace(
             go.Bar(
                 x=s.channels + sources,
-                y=s.revenue + [s.unattributed[k] for k in sources],
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [_gap(h, m) for h, m in zip(s.revenue_high, s.revenue, strict=True)]
-                    + [0.0] * len(sources),
-                    "arrayminus": [
-                        _gap(m, lo) for lo, m in zip(s.revenue_low, s.revenue, strict=True)
-                    ]
-                    + [0.0] * len(sources),
-                    "color": "#57606a",
-                },
-                name=s.name,
-                marker_color=c,
+                y=credit.revenue + [s.unattributed[k] for k in sources],
+                error_y=_whiskers(
+                    credit.revenue + [None] * len(sources),
+                    credit.low + [None] * len(sources),
+                    credit.high + [None] * len(sources),
+                ),
+                name=_credit_name(s, credit, several),
+                marker={"color": color(i), "opacity": opacity},
                 legendgroup=s.name,
-                showlegend=False,
             ),
             row=1,
             col=2,
         )
+    note = (
+        "incremental: the market with the channel minus without it, on the same random "
+        "numbers; attribution shares out revenue by touches and is not the channel's effect"
+        if info.measured
+        else "attribution shares out revenue by touches: not the channel's effect; "
+        "measure it with marketsim run --contribution"
+    )
     fig.update_layout(
-        **{**_LAYOUT, "showlegend": several, "margin": {**_LAYOUT["margin"], "t": 100}},
-        title={
-            "text": "Spend and attributed revenue by channel"
-            "<br><sup>means over replicates; bars: 95% CI; word of mouth and organic revenue "
-            "have no channel</sup>"
-        },
+        **{**_LAYOUT, "margin": {**_LAYOUT["margin"], "t": 110}},
+        title={"text": f"Spend and revenue by channel<br><sup>{note}</sup>"},
         barmode="group",
-        height=440,
+        height=460,
     )
     return _styled(fig)
 
 
 def plot_channel_roi(info: ChannelInfo) -> Any:
-    """ROI per channel: (attributed revenue - spend) / spend."""
+    """ROI per channel on each credit basis: (credited revenue - spend) / spend."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    for i, s in enumerate(info.series):
+    several = len(info.series) > 1
+    for i, s, credit, opacity in _credits_shown(info):
         fig.add_trace(
             go.Bar(
                 x=s.channels,
-                y=s.roi,
-                name=s.name,
-                marker_color=color(i),
-                text=[number(r, "ratio") for r in s.roi],
+                y=credit.roi,
+                name=_credit_name(s, credit, several),
+                marker={"color": color(i), "opacity": opacity},
+                text=[number(r, "ratio") for r in credit.roi],
                 textposition="outside",
             )
         )
     fig.add_hline(y=0, line={"color": "#57606a", "width": 1})
+    if info.measured:
+        title = (
+            "ROI by channel: incremental (measured) beside attribution"
+            "<br><sup>(revenue credited - spend) / spend; only the incremental bars say "
+            "what the channel earns</sup>"
+        )
+    else:
+        title = (
+            "Attribution ROI by channel (last and first touch), not measured"
+            "<br><sup>(attributed revenue - spend) / spend: how touches share out revenue, "
+            "not what a channel earns; measure it with --contribution</sup>"
+        )
     fig.update_layout(
-        **{**_LAYOUT, "showlegend": len(info.series) > 1},
-        title={
-            "text": "ROI by channel<br><sup>(last-touch attributed revenue - spend) / spend</sup>"
-        },
+        **{**_LAYOUT, "showlegend": True, "margin": {**_LAYOUT["margin"], "t": 90}},
+        title={"text": title},
         yaxis_tickformat=".0%",
         barmode="group",
-        height=380,
+        height=400,
     )
     return _styled(fig)
 

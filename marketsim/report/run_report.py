@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from marketsim.core.format import interval, number
+from marketsim.core.format import interval, number, signed
 from marketsim.drivers import metrics as M
 from marketsim.drivers.records import RunSummary, Stats
 from marketsim.io.runs import RunData, run_data
@@ -137,54 +137,56 @@ def _channel_section(
     summaries: dict[str, RunSummary], *, single: RunSummary | None = None
 ) -> Section:
     info = F.channel_info(summaries)
-    html = ""
-    if single is not None:
-        html = _channel_table(single)
+    html = _channel_table(single, info.series[0]) if single is not None else ""
+    if info.measured:
+        note = (
+            "Incremental revenue is measured: each channel switched off in turn on the same "
+            "random numbers, the difference with a 95% CI. It is what the channel earns; "
+            "last- and first-touch attribution only share out revenue by who touched the "
+            "buyer, shown beside it. ROI = (revenue credited - spend) / spend, without the "
+            "cost of goods; incremental profit includes it and every cost the channel moves."
+        )
+    else:
+        note = (
+            "Not measured: revenue here is attributed to the last (or first) channel that "
+            "touched the buyer, which shares out revenue but does not say what a channel "
+            "earns. Run with --contribution to measure each channel's incremental revenue. "
+            "ROI = (attributed revenue - spend) / spend, without the cost of goods."
+        )
     return Section(
         "Channels",
         figures=[F.plot_channel_money(info), F.plot_channel_roi(info)],
         html=html,
-        note="Revenue is attributed to the last channel that touched the buyer (first touch "
-        "in the table). Channel ROI = (attributed revenue - spend) / spend; it ignores the "
-        "cost of goods, unlike the headline ROI.",
+        note=note,
     )
 
 
-def _channel_table(summary: RunSummary) -> str:
-    incremental = any(e.incremental_revenue for e in summary.by_channel.values())
-    columns = [
-        "channel",
-        "type",
-        "spend",
-        "revenue (last touch)",
-        "95% CI",
-        "revenue (first touch)",
-        "ROI",
-    ]
-    if incremental:
-        columns += ["incremental revenue", "95% CI "]
+def _channel_table(summary: RunSummary, series: F.ChannelSeries) -> str:
+    columns = ["channel", "type", "spend"]
+    if series.measured:
+        columns += ["incremental profit", "95% CI"]
+    for credit in series.credits:
+        columns.append(f"revenue, {credit.label}")
+        if credit.basis == "incremental":
+            columns.append("95% CI")
+        columns.append(f"ROI, {credit.basis.replace('_', ' ')}")
     rows = []
-    for cid, entry in summary.by_channel.items():
-        spend = entry.spend.mean
-        last = entry.attributed_revenue
-        revenue = last.mean
-        roi = (revenue - spend) / spend if spend and revenue is not None else None
-        row = [
-            cid,
-            entry.type,
-            number(spend),
-            number(revenue),
-            interval(last.ci95_low, last.ci95_high),
-            number(entry.first_touch_revenue.mean),
-            number(roi, "ratio"),
-        ]
-        if incremental:
-            inc = entry.incremental_revenue or Stats()
-            row += [number(inc.mean), interval(inc.ci95_low, inc.ci95_high)]
+    for k, cid in enumerate(series.channels):
+        entry = summary.by_channel[cid]
+        row = [cid, entry.type, number(series.spend[k])]
+        if series.measured:
+            profit = series.incremental_profit[k]
+            row += [signed(profit.mean), interval(profit.ci95_low, profit.ci95_high)]
+        for credit in series.credits:
+            row.append(number(credit.revenue[k]))
+            if credit.basis == "incremental":
+                row.append(interval(credit.low[k], credit.high[k]))
+            row.append(number(credit.roi[k], "ratio"))
         rows.append(row)
-    for source, stats in summary.unattributed_revenue.items():
-        row = [source.replace("_", " "), "no channel", "", number(stats.mean), "", "", ""]
-        rows.append(row + (["", ""] if incremental else []))
+    for source, value in series.unattributed.items():
+        row = [source, "no channel", ""] + [""] * (len(columns) - 3)
+        row[columns.index("revenue, last touch (attribution)")] = number(value)
+        rows.append(row)
     return table(columns, rows, align=["left", "left", *["right"] * (len(columns) - 2)])
 
 
