@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,7 +17,7 @@ from marketsim.core.errors import InputError, InputErrors, ScenarioError
 
 if TYPE_CHECKING:
     from marketsim.drivers.compare import Strategy
-    from marketsim.drivers.records import ComparisonRecord, Difference, Stats
+    from marketsim.drivers.records import ComparisonRecord, Difference, Part, Stats
     from marketsim.scenario.schema import Scenario
 
 DEFAULT_REPLICATES = 10
@@ -49,6 +50,14 @@ def compare(
     workers: common.WorkersOpt = 1,
     quiet: common.QuietOpt = False,
     cluster: common.ClusterOpt = None,
+    contribution: Annotated[
+        bool,
+        typer.Option(
+            "--contribution",
+            help="Also measure every strategy's channel increments, so differences are taken "
+            "apart by channel on them rather than on attribution.",
+        ),
+    ] = False,
     plugin_path: common.PluginPath = None,
 ) -> None:
     """Compare strategies: every scenario on the same random streams, against the first.
@@ -75,7 +84,7 @@ def compare(
         Strategy(name, file, scenario)
         for name, file, scenario in zip(names, files, scenarios, strict=True)
     ]
-    _run(strategies, out, seed, replicates, force, workers, quiet, cluster)
+    _run(strategies, out, seed, replicates, force, workers, quiet, cluster, contribution)
 
 
 def _check_options(files: list[str], *, seed: int | None, replicates: int, workers: int) -> None:
@@ -130,6 +139,7 @@ def _run(
     workers: int,
     quiet: bool,
     cluster: str | None,
+    contribution: bool,
 ) -> None:
     from marketsim.drivers.compare import compare
     from marketsim.io.files import comparison_files
@@ -137,7 +147,8 @@ def _run(
 
     console = Console()
     protect = [Path(s.file) for s in strategies]
-    total = len(strategies) * replicates * strategies[0].scenario.horizon
+    runs = sum(1 + contribution * sum(c.enabled for c in s.scenario.channels) for s in strategies)
+    total = runs * replicates * strategies[0].scenario.horizon
     progress = common.DelayedProgress(
         console, total, "compare", enabled=not quiet and console.is_terminal
     )
@@ -149,6 +160,7 @@ def _run(
                 replicates=replicates,
                 executor=executor,
                 progress=progress.advance,
+                contribution=contribution,
             )
         written = common.write_output(
             comparison, out, comparison_files(comparison, PAGES), force=force, protect=protect
@@ -159,39 +171,56 @@ def _run(
         f"▼ significantly worse at {comparison.record.alpha:g}, n.s. not significant. "
         "Cells: mean ± half-width of the 95% CI.[/dim]"
     )
-    common.finish(console, out, written, comparison_table(comparison.record), note, quiet=quiet)
+    record = comparison.record
+    common.finish(
+        console,
+        out,
+        written,
+        *comparison_tables(console, record),
+        note,
+        *decomposition_tables(console, record),
+        quiet=quiet,
+    )
 
 
-def comparison_table(record: ComparisonRecord) -> Table:
-    """The terminal table: a row per metric, the baseline's mean, each strategy's difference.
+def comparison_tables(console: Console, record: ComparisonRecord) -> list[Table]:
+    """The terminal tables: a row per metric, the baseline's mean, each strategy's difference.
 
     Cells show `mean ± half-width of the 95% CI`; a difference that is significant after
-    the Holm correction is marked and coloured (green better, red worse).
+    the Holm correction is marked and coloured (green better, red worse). A change of a
+    ratio (ROI, win rate) is in percentage points. Strategies that do not fit the width
+    go on to another table.
     """
-    from marketsim.drivers.metrics import LABELS, kind_of
+    from marketsim.cli.tables import fitted_groups
 
     names = [s.name for s in record.strategies]
+    title = f"{' vs '.join(names)}: {record.replicates} paired replicates, seed {record.seed}"
+    return fitted_groups(console, names[1:], lambda group: _table(record, title, group))
+
+
+def _table(record: ComparisonRecord, title: str, group: Sequence[str]) -> Table:
+    from marketsim.drivers.metrics import LABELS, change_kind, kind_of
+
     baseline = record.baseline
-    table = Table(
-        title=f"{' vs '.join(names)}: {record.replicates} paired replicates, seed {record.seed}",
-        title_justify="left",
-    )
+    table = Table(title=title, title_justify="left")
     table.add_column("metric")
-    table.add_column(f"{baseline}\n(baseline)", justify="right")
-    for name in names[1:]:
-        table.add_column(f"{name}\nminus {baseline}", justify="right")
+    table.add_column(f"{baseline}\n(baseline)", justify="right", no_wrap=True)
+    for name in group:
+        table.add_column(f"{name}\nminus {baseline}", justify="right", no_wrap=True)
     for metric, by_strategy in record.metrics.items():
-        kind = kind_of(metric)
-        cells: list[str | Text] = [LABELS.get(metric, metric), _pm(by_strategy[baseline], kind)]
-        for name in names[1:]:
+        cells: list[str | Text] = [
+            LABELS.get(metric, metric),
+            _pm(by_strategy[baseline], kind_of(metric)),
+        ]
+        for name in group:
             diff = record.difference(name, metric)
             assert diff is not None
-            cells.append(_difference_cell(diff, kind))
+            cells.append(_difference_cell(diff, change_kind(metric)))
         table.add_row(*cells)
     return table
 
 
-def _pm(stats: Stats | Difference, kind: str, *, signed: bool = False) -> str:
+def _pm(stats: Stats | Difference | Part, kind: str, *, signed: bool = False) -> str:
     """`mean ± half-width` of a 95% CI, or the mean alone when there is no interval."""
     from marketsim.core.format import number
     from marketsim.core.format import signed as plus
@@ -199,7 +228,8 @@ def _pm(stats: Stats | Difference, kind: str, *, signed: bool = False) -> str:
     text = (plus if signed else number)(stats.mean, kind)
     if stats.mean is None or stats.ci95_low is None or stats.ci95_high is None:
         return text
-    return f"{text} ± {number((stats.ci95_high - stats.ci95_low) / 2, kind)}"
+    half = number((stats.ci95_high - stats.ci95_low) / 2, kind).lstrip("+")
+    return f"{text} ± {half}"
 
 
 def _difference_cell(diff: Difference, kind: str) -> Text:
@@ -208,9 +238,100 @@ def _difference_cell(diff: Difference, kind: str) -> Text:
     p = diff.p_holm
     p_text = "p n/a" if p is None else ("p < 0.001" if p < 0.001 else f"p = {p_value(p)}")
     head = _pm(diff, kind, signed=True)
-    if diff.relative is not None:
+    if diff.relative is not None and kind != "points":
         head += f" ({number(diff.relative, 'percent')})"
     if not diff.significant:
         return Text(f"{head}\nn.s. {p_text}")
     mark = "▲" if diff.better else "▼"
     return Text(f"{head}\n{mark} {p_text}", style="bold green" if diff.better else "bold red")
+
+
+# --------------------------------------------------------------------------- why
+
+
+def decomposition_tables(console: Console, record: ComparisonRecord) -> list[Any]:
+    """Per significant revenue or profit difference: where it came from, and the bottleneck.
+
+    The largest parts of each dimension (components, customer type, segment, channel),
+    the customers held per segment, the funnel stages whose conversion changed, each
+    team's use of its capacity; then a sentence per bottleneck.
+    """
+    from marketsim.cli.tables import Column, fitted
+    from marketsim.core.format import interval, number
+    from marketsim.drivers.decompose import bottlenecks, excludes_zero
+
+    out: list[Any] = []
+    for d in record.decompositions:
+        rows = _part_rows("components", d.components)
+        if len(d.by_type) > 1:
+            rows += _part_rows("customer type", d.by_type)
+        rows += _part_rows("segment", d.by_segment)
+        rows += _part_rows("customers held", d.customers, "count")
+        basis = "incremental" if d.channel_basis == "incremental" else "last touch"
+        rows += _part_rows(f"channel ({basis})", d.by_channel)
+        for kind, stages in d.funnel.items():
+            moved = [s for s in stages[1:] if excludes_zero(s.conversion)]
+            for i, s in enumerate(moved):
+                rows.append(
+                    [
+                        f"{kind} funnel" if i == 0 else "",
+                        f"to {s.stage}",
+                        number(s.conversion_baseline, "ratio"),
+                        number(s.conversion_other, "ratio"),
+                        number(s.conversion.mean, "points"),
+                        interval(s.conversion.ci95_low, s.conversion.ci95_high, "points"),
+                        number(s.share, "ratio") if s.share is not None else "",
+                    ]
+                )
+        for i, c in enumerate(d.capacity):
+            rows.append(
+                [
+                    "utilisation" if i == 0 else "",
+                    c.team,
+                    number(c.baseline, "ratio"),
+                    number(c.other, "ratio"),
+                    number(c.difference.mean, "points"),
+                    interval(c.difference.ci95_low, c.difference.ci95_high, "points"),
+                    "",
+                ]
+            )
+        columns = [
+            Column("by", "left"),
+            Column("part", "left"),
+            Column(record.baseline, drop=2),
+            Column(d.strategy, drop=2),
+            Column("difference"),
+            Column("95% CI", drop=1),
+            Column("share", drop=3),
+        ]
+        label = "revenue" if d.metric == "revenue" else "profit"
+        title = (
+            f"why {d.strategy}'s {label} differs from {record.baseline}'s: "
+            f"{_pm(d.total, 'amount', signed=True)}"
+        )
+        out.append(fitted(console, title, columns, rows))
+        for sentence in bottlenecks(d, record.baseline):
+            out.append(f"[dim]- {sentence}[/dim]")
+    return out
+
+
+def _part_rows(dimension: str, parts: Sequence[Part], kind: str = "amount") -> list[list[str]]:
+    """Rows of the largest five `parts` of one dimension, in their own order."""
+    from marketsim.core.format import interval, number, signed
+
+    chosen = sorted(parts, key=lambda p: -abs(p.difference.mean or 0.0))[:5]
+    rows = []
+    for i, p in enumerate(sorted(chosen, key=parts.index)):
+        diff = p.difference
+        rows.append(
+            [
+                dimension if i == 0 else "",
+                p.label,
+                number(p.baseline, kind),
+                number(p.other, kind),
+                signed(diff.mean, kind),
+                interval(diff.ci95_low, diff.ci95_high, kind),
+                number(p.share, "ratio") if p.share is not None else "",
+            ]
+        )
+    return rows

@@ -45,14 +45,15 @@ def build(
     keep: Sequence[int],
     **options: Any,
 ) -> Table:
-    """A rich table of the columns at indices `keep` (numbers unwrapped, labels wrapping).
+    """A rich table of the columns at indices `keep` (numbers unwrapped, text wrapping).
 
     A row left with nothing but its label once columns are dropped is left out.
     """
     table = Table(title=title, title_justify="left", **options)
     for i in keep:
         column = columns[i]
-        table.add_column(column.header, justify=column.justify, no_wrap=i > 0)  # type: ignore[arg-type]
+        numeric = column.justify == "right"
+        table.add_column(column.header, justify=column.justify, no_wrap=numeric)  # type: ignore[arg-type]
     for row in rows:
         cells = [row[i] for i in keep]
         if any(str(cell) for cell in cells[1:]):

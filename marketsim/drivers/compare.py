@@ -35,6 +35,13 @@ from typing import Any
 import numpy as np
 
 from marketsim.drivers import metrics
+from marketsim.drivers.contribution import (
+    Increments,
+    contributions,
+    increments,
+    with_contributions,
+)
+from marketsim.drivers.decompose import DECOMPOSED, decompose
 from marketsim.drivers.execution import Executor, Progress
 from marketsim.drivers.metrics import LOWER_IS_BETTER, ReplicateMetrics
 from marketsim.drivers.records import (
@@ -269,6 +276,7 @@ def compare(
     executor: Executor | None = None,
     progress: Progress | None = None,
     alpha: float = ALPHA,
+    contribution: bool = False,
 ) -> Comparison:
     """Simulate every strategy on the same random streams and compare them to the first.
 
@@ -280,6 +288,8 @@ def compare(
         executor: where replicates run (see `marketsim.drivers.execution`).
         progress: called with the number of steps just completed.
         alpha: significance level after the Holm correction.
+        contribution: also measure every strategy's channel increments, so differences
+            are taken apart by channel on them rather than on attribution.
 
     """
     if len(strategies) < 2:
@@ -296,14 +306,28 @@ def compare(
         simulate(s.scenario, seed=seed, replicates=replicates, executor=executor, progress=progress)
         for s in strategies
     )
-    record = comparison_record(strategies, results, alpha=alpha)
+    found = None
+    if contribution:
+        found = [increments(r, executor=executor, progress=progress) for r in results]
+        results = tuple(
+            with_contributions(r, contributions(f)) for r, f in zip(results, found, strict=True)
+        )
+    record = comparison_record(strategies, results, alpha=alpha, increments=found)
     return Comparison(tuple(strategies), results, record)
 
 
 def comparison_record(
-    strategies: Sequence[Strategy], results: Sequence[Result], *, alpha: float = ALPHA
+    strategies: Sequence[Strategy],
+    results: Sequence[Result],
+    *,
+    alpha: float = ALPHA,
+    increments: Sequence[Increments] | None = None,
 ) -> ComparisonRecord:
-    """What comparison.json holds: settings, strategies, statistics, per-replicate values."""
+    """What comparison.json holds: settings, strategies, statistics, per-replicate values.
+
+    Every significant revenue and profit difference is taken apart (`decompose`), by
+    channel on the measured `increments` (one per strategy) when given.
+    """
     names = [s.name for s in strategies]
     values = [r.metrics() for r in results]
     first = results[0]
@@ -327,6 +351,20 @@ def comparison_record(
         family=found.family,
         metrics=found.metrics,
         differences=found.differences,
+        decompositions=[
+            decompose(
+                d.strategy,
+                d.metric,
+                d,
+                results[0],
+                results[names.index(d.strategy)],
+                None
+                if increments is None
+                else (increments[0], increments[names.index(d.strategy)]),
+            )
+            for d in found.differences
+            if d.metric in DECOMPOSED and d.significant
+        ],
         per_replicate={
             name: {m: [_finite(x) for x in metrics.values(reps, m)] for m in compared}
             for name, reps in zip(names, values, strict=True)

@@ -17,6 +17,7 @@ from marketsim.drivers.records import Contribution
 from marketsim.drivers.results import Result
 from marketsim.drivers.simulation import simulate
 from marketsim.drivers.stats import describe
+from marketsim.engine.ledger import TYPES
 from marketsim.scenario.schema import Scenario
 
 MEASURES = ("revenue", "profit", "units")
@@ -55,13 +56,19 @@ def without_channel(scenario: Scenario, channel_id: str) -> Scenario:
     return scenario.model_copy(update={"channels": channels})
 
 
-def channel_contributions(
+Increments = dict[str, dict[str, list[float]]]
+"""Per channel, per measured metric, each replicate's paired increment."""
+
+
+def increments(
     result: Result,
     *,
     executor: Executor | None = None,
     progress: Progress | None = None,
-) -> dict[str, Contribution]:
-    """Incremental revenue, profit, units and customers (per kind) of every enabled channel.
+) -> Increments:
+    """Each enabled channel's increment per replicate: the run with it minus without it.
+
+    Measured on revenue, profit, units and customers held of each kind the scenario has.
 
     Args:
         result: the run with every channel, whose seed and replicates are reused.
@@ -70,9 +77,7 @@ def channel_contributions(
     """
     scenario = result.scenario
     base = result.metrics()
-    measured = {f"incremental_{m}": m for m in MEASURES} | {
-        f"incremental_{kind}": f"customers_{kind}" for kind in metrics.customer_types(scenario)
-    }
+    measured = [*MEASURES, *(f"customers_{kind}" for kind in metrics.customer_types(scenario))]
     out = {}
     for channel in scenario.channels:
         if not channel.enabled:
@@ -85,15 +90,32 @@ def channel_contributions(
             progress=progress,
         )
         without = other.metrics()
-        out[channel.id] = Contribution(
-            **{
-                field: describe(
-                    [b.value(m) - w.value(m) for b, w in zip(base, without, strict=True)]
-                )
-                for field, m in measured.items()
-            }
-        )
+        out[channel.id] = {
+            m: [b.value(m) - w.value(m) for b, w in zip(base, without, strict=True)]
+            for m in measured
+        }
     return out
+
+
+def contributions(found: Increments) -> dict[str, Contribution]:
+    """Each channel's increments described: mean and 95% interval over replicates."""
+    names = {m: f"incremental_{m}" for m in MEASURES} | {
+        f"customers_{kind}": f"incremental_{kind}" for kind in TYPES
+    }
+    return {
+        cid: Contribution(**{names[m]: describe(values) for m, values in measured.items()})
+        for cid, measured in found.items()
+    }
+
+
+def channel_contributions(
+    result: Result,
+    *,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Contribution]:
+    """Incremental revenue, profit, units and customers (per kind) of every enabled channel."""
+    return contributions(increments(result, executor=executor, progress=progress))
 
 
 def with_contributions(result: Result, contributions: dict[str, Contribution]) -> Result:

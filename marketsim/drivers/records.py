@@ -174,6 +174,67 @@ class Difference(PairedDifference):
     better: bool | None = None
 
 
+class Part(Record):
+    """One part of a decomposed difference: both strategies' means and the paired change.
+
+    `share` is the change over the whole difference decomposed (None where not additive);
+    `basis` says how a channel's revenue was credited (incremental or last_touch).
+    """
+
+    key: str
+    label: str
+    basis: str | None = None
+    baseline: float | None = None
+    other: float | None = None
+    difference: Stats
+    share: float | None = None
+
+
+class StageChange(Record):
+    """A funnel or pipeline stage in two strategies: people reached, conversion into it.
+
+    `reached` and `conversion` are paired differences (conversion as a share: 0.02 is
+    +2 percentage points); `share` is the stage's part of the change in customers held.
+    """
+
+    stage: str
+    reached_baseline: float
+    reached_other: float
+    reached: Stats
+    conversion_baseline: float | None = None
+    conversion_other: float | None = None
+    conversion: Stats
+    share: float | None = None
+
+
+class CapacityChange(Record):
+    """A sales team's or broker group's utilisation in two strategies, paired."""
+
+    team: str
+    baseline: float
+    other: float
+    difference: Stats
+    at_capacity_baseline: bool
+    at_capacity_other: bool
+
+
+class Decomposition(Record):
+    """Where a strategy's significant revenue or profit difference from the baseline came from."""
+
+    strategy: str
+    metric: str
+    total: Stats
+    components: list[Part]
+    by_type: list[Part]
+    by_segment: list[Part]
+    customers: list[Part]
+    channel_basis: str
+    by_channel: list[Part]
+    funnel: dict[str, list[StageChange]]
+    pipeline: list[StageChange]
+    capacity: list[CapacityChange]
+
+
 class ComparisonRecord(Record):
     """comparison.json: settings, strategies, statistics and per-replicate values."""
 
@@ -189,6 +250,8 @@ class ComparisonRecord(Record):
     family: str
     metrics: dict[str, dict[str, Stats]]
     differences: list[Difference]
+    decompositions: list[Decomposition] = []
+    """Every significant revenue and profit difference, taken apart."""
     per_replicate: dict[str, dict[str, list[float | None]]]
 
     def difference(self, strategy: str, metric: str) -> Difference | None:

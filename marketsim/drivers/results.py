@@ -23,10 +23,24 @@ from marketsim.engine.ledger import INVOLVEMENT, TYPES, Ledger
 from marketsim.scenario.schema import Scenario
 
 FUNNEL: dict[str, tuple[str, ...]] = {
-    "consumers": ("unaware", "aware", "interested", "lead", "customer"),
+    "consumers": ("unaware", "aware", "interested", "customer"),
     "accounts": STAGES,
 }
-"""The funnel stages each kind of customer passes: consumers never qualify or negotiate."""
+"""The funnel stages of each kind of customer. Consumers never qualify or negotiate, and
+buy with or without becoming a lead first: their leads count as interested."""
+
+
+def funnel_counts(kind: str, stages: np.ndarray) -> np.ndarray:
+    """[..., funnel stage] people at each stage of `kind`'s funnel, from [..., STAGES] counts.
+
+    People at a stage the funnel skips count with the funnel's stage before it.
+    """
+    index = np.array([STAGES.index(s) for s in FUNNEL[kind]])
+    owner = np.searchsorted(index, np.arange(len(STAGES)), side="right") - 1
+    out = np.zeros((*stages.shape[:-1], index.size))
+    for k in range(index.size):
+        out[..., k] = stages[..., owner == k].sum(axis=-1)
+    return out
 
 
 @dataclass(frozen=True)
@@ -128,13 +142,12 @@ def summarize(scenario: Scenario, seed: int, replicates: Sequence[Replicate]) ->
 
 
 def funnel(scenario: Scenario, parts: Sequence[Breakdown]) -> dict[str, dict[str, Stats]]:
-    """Per kind of customer, the people at each of its funnel stages at the horizon."""
-    kinds = metrics.customer_types(scenario)
+    """Per kind of customer, the people at each stage of its funnel at the horizon."""
     out = {}
-    for kind in kinds:
+    for kind in metrics.customer_types(scenario):
         mine = np.array([(s.kind == "b2c") == (kind == TYPES[0]) for s in scenario.segments])
-        counts = np.array([b.stages[mine].sum(axis=0) for b in parts], dtype=np.float64)
-        out[kind] = {stage: describe(counts[:, STAGES.index(stage)]) for stage in FUNNEL[kind]}
+        counts = funnel_counts(kind, np.array([b.stages[mine].sum(axis=0) for b in parts]))
+        out[kind] = {stage: describe(counts[:, k]) for k, stage in enumerate(FUNNEL[kind])}
     return out
 
 
