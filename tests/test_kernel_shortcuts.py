@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, UNAWARE
 from marketsim.engine.model import MarketModel
 from marketsim.kernels import network, reference, rng
-from marketsim.kernels.customer_step import SLACK, sync_contacts
+from marketsim.kernels.customer_step import SLACK, update_contacts
 from marketsim.scenario.schema import Scenario
 
 
@@ -80,7 +80,7 @@ def test_running_contact_tally_matches_a_recount_after_outside_writes(everything
         model.step()
         # Anyone may write stages between steps (sales, plugins, Customer views).
         pop.stage[rows[step * 25 : (step + 1) * 25]] = CUSTOMER if step % 2 else AWARE
-        sync_contacts(pop.stage, pop.counted, pop.indptr, pop.indices, pop.contacts)
+        update_contacts(pop, model.segment_parameters.base)
         np.testing.assert_array_equal(
             pop.contacts, _recount(pop.stage, pop.indptr, pop.indices), err_msg=f"{step=}"
         )

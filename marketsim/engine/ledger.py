@@ -210,6 +210,7 @@ class Ledger:
             "visits": int(counts[:, CountColumn.VISITS].sum()),
             "new_leads": int(counts[:, CountColumn.NEW_LEADS].sum()),
             "lapsed": int(counts[:, CountColumn.LAPSED].sum()),
+            "forgot": int(counts[:, CountColumn.FORGOT].sum()),
         }
         for kind, mask in zip(TYPES, (self.consumer, ~self.consumer), strict=True):
             row |= {

@@ -16,11 +16,12 @@ from typing import Literal
 import mesa
 import numpy as np
 
-from marketsim.core.layout import N_STAGES, SegmentColumn
+from marketsim.core.layout import N_STAGES, CountColumn, SegmentColumn
 from marketsim.core.stages import AWARE
 from marketsim.engine.agents.customer import Customer
 from marketsim.engine.channels import MarketState, StepInputs, build_channels
 from marketsim.engine.ledger import Ledger
+from marketsim.engine.media import channel_media
 from marketsim.engine.population import SETUP_STEP, Population
 from marketsim.engine.products import ProductRange
 from marketsim.engine.sales import SalesForce, SalesOrganisation
@@ -29,7 +30,7 @@ from marketsim.kernels import reference
 from marketsim.kernels.customer_step import (
     StepArrays,
     advance,
-    sync_contacts,
+    update_contacts,
     word_of_mouth_input,
 )
 from marketsim.kernels.rng import stream_key
@@ -87,7 +88,8 @@ class MarketModel(mesa.Model):
         self.channels = build_channels(scenario)
         self.products = ProductRange(scenario)
         self.product_arrays = self.products.arrays()
-        self.segment_parameters = SegmentParameters(scenario, self.products)
+        self.media = channel_media(scenario, self.population.traits.media)
+        self.segment_parameters = SegmentParameters(scenario, self.products, self.media)
         self.ledger = Ledger(scenario, replicate, self.products)
         self.plugins = PluginSet.for_scenario(scenario, self)
         self.sales = SalesOrganisation(
@@ -104,6 +106,7 @@ class MarketModel(mesa.Model):
             stage_counts=_stage_counts(self.population, len(scenario.segments)),
             reputation=np.array([s.reputation for s in scenario.segments]),
             search=np.array([s.search for s in scenario.segments]),
+            silent=np.zeros(len(scenario.segments)),
         )
         self._customers: dict[int, Customer] = {}
         if materialize_customers is None:
@@ -147,6 +150,7 @@ class MarketModel(mesa.Model):
         discounts = [d for c in self.channels if (d := c.discount(t)) is not None]
         self.ledger.record(t, counts, spend, inputs.price, inputs.renewal_price, discounts, book)
         self.market.stage_counts = counts[:, :N_STAGES].astype(np.float64)
+        self.market.silent = counts[:, CountColumn.SILENT].astype(np.float64)
         self.plugins.call("after_step", ctx)
         if self.steps >= self.scenario.horizon:
             self.running = False
@@ -162,10 +166,10 @@ class MarketModel(mesa.Model):
         if not (self.plugins.python_hooks("word_of_mouth") or against):
             return np.zeros(0, dtype=np.float32)
         if self.engine == "kernel":
-            sync_contacts(pop.stage, pop.counted, pop.indptr, pop.indices, pop.contacts)
+            update_contacts(pop, ctx.seg)
         else:
             pop.contacts[:] = [
-                reference.talkers(i, pop.stage, pop.segment, ctx.seg, pop.indptr, pop.indices)
+                reference.talkers(i, pop, ctx.seg)
                 if pop.stage[i] <= AWARE
                 and ctx.seg[pop.segment[i], SegmentColumn.MEAN_FIELD_TALKERS] < 0
                 else 0
@@ -202,6 +206,7 @@ class MarketModel(mesa.Model):
         inputs: StepInputs,
         talk: np.ndarray,
     ) -> np.ndarray:
+        media = self.media
         step = StepArrays(
             t=t,
             key=key,
@@ -210,11 +215,21 @@ class MarketModel(mesa.Model):
             exposure=inputs.exposure,
             bernoulli=inputs.bernoulli,
             impact=inputs.impact,
+            threshold=media.threshold,
+            wear_out=media.wear_out,
+            group=media.of_channel,
+            habit=media.habit,
+            retention=self.segment_parameters.retention(seg),
             find=inputs.find,
             convert=inputs.convert,
             choice=segments.choice,
             again=segments.again,
             renewal=segments.renewal,
+            price=inputs.price,
+            renewal_price=inputs.renewal_price,
+            relative=segments.relative,
+            available=segments.available,
+            pull=segments.pull,
             talk=talk,
         )
         hooks = self.plugins.kernel_hooks()

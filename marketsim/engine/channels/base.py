@@ -29,6 +29,7 @@ class MarketState:
         stage_counts: people per segment and funnel stage at the start of the step.
         reputation: trust in the company per segment, in [0, 1]; mutable by channels.
         search: chance per step an interested person searches, per segment.
+        silent: customers per segment who do not speak for the company (let down).
 
     """
 
@@ -36,6 +37,7 @@ class MarketState:
     stage_counts: np.ndarray
     reputation: np.ndarray
     search: np.ndarray
+    silent: np.ndarray
 
 
 @dataclass
