@@ -247,14 +247,31 @@ def _weighed(k, impact, threshold, wear_out):
 
 @inline_jit
 def _exposure(
-    h, i, s, exposure, bernoulli, impact, threshold, wear_out, group, habit_of, habit, p0, acc
+    h,
+    i,
+    s,
+    exposure,
+    bernoulli,
+    impact,
+    threshold,
+    wear_out,
+    group,
+    habit_of,
+    habit,
+    p0,
+    acc,
+    groups,
+    habits,
 ):
     """3.1: (weighted exposures this step, the channel that weighed most or -1).
 
-    Each memory group's share of the weight is added to `acc[group]` (zeroed first).
+    With several memory `groups`, each group's share of the weight is added to
+    `acc[group]` (zeroed first); with one, `acc` is not used. Without `habits` nobody's
+    reach differs from the segment's.
     """
-    for g in range(acc.shape[0]):
-        acc[g] = 0.0
+    if groups:
+        for g in range(acc.shape[0]):
+            acc[g] = 0.0
     total = 0.0
     touch = -1
     strongest = 0.0
@@ -262,21 +279,25 @@ def _exposure(
         lam = exposure[c, s]
         if lam <= 0.0:
             continue
-        col = habit_of[c]
-        reach = np.float64(habit[i, col]) if col >= 0 and habit.shape[0] > 0 else 1.0
         u = draw(h, P_EXPOSURE + c)
-        if bernoulli[c]:
-            k = 1 if u < min(1.0, lam * reach) else 0
-        elif reach == 1.0:
-            k = 0 if u < p0[c, s] else poisson_inverse(u, lam, p0[c, s])
+        if habits and habit_of[c] >= 0:  # the person's own rate: the habit x the mean
+            mine = lam * np.float64(habit[i, habit_of[c]])
+            if bernoulli[c]:
+                k = 1 if u < min(1.0, mine) else 0
+            else:
+                k = poisson_inverse(u, mine, np.exp(-mine)) if mine > 0.0 else 0
+        elif bernoulli[c]:
+            k = 1 if u < lam else 0
+        elif u < p0[c, s]:
+            k = 0  # what `poisson_inverse` returns here, without its loop
         else:
-            mine = lam * reach
-            k = poisson_inverse(u, mine, np.exp(-mine)) if mine > 0.0 else 0
+            k = poisson_inverse(u, lam, p0[c, s])
         if k > 0:
             weight = _weighed(k, impact[c], threshold[c], wear_out[c])
             if weight > 0.0:
                 total += weight
-                acc[group[c]] += weight
+                if groups:
+                    acc[group[c]] += weight
                 if weight > strongest:  # credit the channel that weighed most
                     strongest = weight
                     touch = c
@@ -284,14 +305,14 @@ def _exposure(
 
 
 @inline_jit
-def _remember(i, s, exposures, raw, ad_memory, retention, acc):
+def _remember(i, s, exposures, raw, ad_memory, retention, acc, groups):
     """3.2: update the person's ad memory; return (memory now, memory carried over).
 
     A plugin may have changed the step's exposures (`raw` before, `exposures` after):
     each group gets its share of the change. With one group this is memory =
     retention x memory + exposures.
     """
-    if ad_memory.shape[1] == 1:
+    if not groups:
         carried = retention[s, 0] * np.float64(ad_memory[i, 0])
         memory = carried + exposures
         ad_memory[i, 0] = memory
@@ -583,199 +604,231 @@ def _speaks(st, satisfied, mode):
 # --------------------------------------------------------------------------- the step
 
 
-def _advance(
-    t,
-    key,
-    setup_key,
-    seg_of,
-    stage,
-    ad_memory,
-    first_touch,
-    last_touch,
-    contacts,
-    product,
-    purchased_at,
-    satisfied,
-    detractor,
-    purchases,
-    spent,
-    price_sensitivity,
-    purchase_rate,
-    wom_response,
-    attitude_of,
-    habit,
-    talk_in,
-    seg,
-    exposure,
-    bernoulli,
-    impact,
-    threshold,
-    wear_out,
-    group,
-    habit_of,
-    retention,
-    find,
-    convert,
-    choice,
-    again,
-    renewal,
-    price,
-    renewal_price,
-    relative,
-    available,
-    pull,
-    model,
-    scale,
-    shape,
-    billing,
-    term,
-    list_price,
-    appeal,
-    every,
-    stockpile,
-    quality,
-    counts,
-    scratch,
-    indptr,
-    indices,
-    functions,
-    provided,
-    params,
-    p0,
-):
-    """Move every person one step, in blocks of `BLOCK` people run in parallel.
+def _advance_for(alike: bool) -> Any:
+    """The step's loop, with `alike` fixed when it is compiled.
 
-    Block b tallies into `counts[b]` and keeps its per-person memory-group sums in
-    `scratch[b]`, so sums never depend on threads and nothing is allocated. `contacts`
-    must be current (`sync_contacts`): it is the word-of-mouth input read before any
-    update, unless `talk_in` (one value per person) replaces it. `p0` is exp(-exposure),
-    the chance of no exposure from each Poisson stream. The kernel allocates nothing, so
-    it is compiled without reference counting: otherwise every array a phase helper
-    reads would cost atomic increments per person, tripling the step's time.
+    With alike people (no trait varies, one ad-memory group, no media habits) every
+    branch on traits is compiled away, so such runs pay nothing for them.
     """
-    n = stage.shape[0]
-    n_channels = exposure.shape[0]
-    n_products = choice.shape[1]
-    varied = price_sensitivity.shape[0] > 0
-    nblocks = (n + BLOCK - 1) // BLOCK
-    for b in numba.prange(nblocks):
-        # Built inside the parallel loop: a parfor cannot capture a tuple of arrays.
-        hook_args = (key, stage, indptr, indices, functions, provided, params)
-        tally = counts[b]
-        acc = scratch[b]
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            s = seg_of[i]
-            was = stage[i]
-            h = entity_hash(key, i)
-            eps = _trait(price_sensitivity, i, seg[s, SegmentColumn.ELASTICITY])
-            rate = _trait(purchase_rate, i, 1.0)
-            attitude = _trait(attitude_of, i, 1.0)
-            raw, touch = _exposure(
-                h,
-                i,
-                s,
-                exposure,
-                bernoulli,
-                impact,
-                threshold,
-                wear_out,
-                group,
-                habit_of,
-                habit,
-                p0,
-                acc,
-            )
-            exposures = _hook(EXPOSURE_HOOK, raw, i, s, hook_args)
-            memory, carried = _remember(i, s, exposures, raw, ad_memory, retention, acc)
-            if touch >= 0 and was != CUSTOMER:  # touches after a purchase don't claim it
-                _touch(i, touch, first_touch, last_touch)
-            talk = 0.0
-            if was <= AWARE:
-                talk = _hook(WOM_HOOK, _talk(i, s, seg, talk_in, contacts), i, s, hook_args)
-            wom = talk * seg[s, SegmentColumn.WORD_OF_MOUTH] * _trait(wom_response, i, 1.0)
-            st = was
-            unit = 0
-            if st == UNAWARE and _awareness(
-                h, i, s, exposures, carried, wom, seg, first_touch, last_touch, n_channels
-            ):
-                st = AWARE
-            if st == AWARE:
-                if _interest(h, i, s, memory, wom, attitude, seg, setup_key, hook_args):
-                    st = INTERESTED
-                elif was == AWARE and _forgets(h, s, memory, wom, seg):
-                    st = UNAWARE
-                    tally[s, CountColumn.FORGOT] += 1
-            if st == INTERESTED or (st == LEAD and was == LEAD):
-                mult = rate * attitude
-                if varied:
-                    mult *= _pull_ratio(s, eps, varied, seg, relative, available, appeal, pull)
-                if st == INTERESTED:
-                    st, unit, visited = _purchase_or_search(
-                        h, i, s, was, mult, seg, find, convert, first_touch, last_touch, hook_args
-                    )
-                    if visited >= 0 or st == LEAD:
-                        tally[s, CountColumn.VISITS] += 1
-                    if st == LEAD:
-                        tally[s, CountColumn.NEW_LEADS] += 1
-                else:
-                    st, unit = _lead(h, i, s, mult, seg, hook_args)
-            elif st == CUSTOMER and was == CUSTOMER:
-                st, unit = _customer(
+
+    def _advance(
+        t,
+        key,
+        setup_key,
+        seg_of,
+        stage,
+        ad_memory,
+        first_touch,
+        last_touch,
+        contacts,
+        product,
+        purchased_at,
+        satisfied,
+        detractor,
+        purchases,
+        spent,
+        price_sensitivity,
+        purchase_rate,
+        wom_response,
+        attitude_of,
+        habit,
+        talk_in,
+        seg,
+        exposure,
+        bernoulli,
+        impact,
+        threshold,
+        wear_out,
+        group,
+        habit_of,
+        retention,
+        find,
+        convert,
+        choice,
+        again,
+        renewal,
+        price,
+        renewal_price,
+        relative,
+        available,
+        pull,
+        model,
+        scale,
+        shape,
+        billing,
+        term,
+        list_price,
+        appeal,
+        every,
+        stockpile,
+        quality,
+        counts,
+        scratch,
+        indptr,
+        indices,
+        functions,
+        provided,
+        params,
+        p0,
+    ):
+        """Move every person one step, in blocks of `BLOCK` people run in parallel.
+
+        Block b tallies into `counts[b]` and keeps its per-person memory-group sums in
+        `scratch[b]`, so sums never depend on threads and nothing is allocated. `contacts`
+        must be current (`sync_contacts`): it is the word-of-mouth input read before any
+        update, unless `talk_in` (one value per person) replaces it. `p0` is exp(-exposure),
+        the chance of no exposure from each Poisson stream. The kernel allocates nothing, so
+        it is compiled without reference counting: otherwise every array a phase helper
+        reads would cost atomic increments per person, tripling the step's time.
+        """
+        n = stage.shape[0]
+        n_channels = exposure.shape[0]
+        n_products = choice.shape[1]
+        varied = not alike and price_sensitivity.shape[0] > 0
+        groups = not alike and ad_memory.shape[1] > 1
+        habits = not alike and habit.shape[0] > 0
+        nblocks = (n + BLOCK - 1) // BLOCK
+        for b in numba.prange(nblocks):
+            # Built inside the parallel loop: a parfor cannot capture a tuple of arrays.
+            hook_args = (key, stage, indptr, indices, functions, provided, params)
+            tally = counts[b]
+            acc = scratch[b]
+            for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+                s = seg_of[i]
+                was = stage[i]
+                h = entity_hash(key, i)
+                eps = seg[s, SegmentColumn.ELASTICITY]
+                rate = 1.0
+                attitude = 1.0
+                response = 1.0
+                if not alike:
+                    eps = _trait(price_sensitivity, i, eps)
+                    rate = _trait(purchase_rate, i, 1.0)
+                    attitude = _trait(attitude_of, i, 1.0)
+                    response = _trait(wom_response, i, 1.0)
+                raw, touch = _exposure(
                     h,
                     i,
                     s,
-                    t,
-                    product[i],
-                    purchased_at[i],
-                    eps,
-                    varied,
-                    rate,
-                    satisfied[i],
-                    seg,
-                    model,
-                    scale,
-                    shape,
-                    billing,
-                    term,
-                    again,
-                    renewal,
-                    relative,
-                    hook_args,
+                    exposure,
+                    bernoulli,
+                    impact,
+                    threshold,
+                    wear_out,
+                    group,
+                    habit_of,
+                    habit,
+                    p0,
+                    acc,
+                    groups,
+                    habits,
                 )
-            quantity = 1
-            if unit == NEW:
-                product[i] = _choose(h, s, eps, varied, choice, seg, relative, available, appeal)
-            p = product[i]
-            if unit in (NEW, AGAIN):
-                extra, until = _stock_up(h, t, p, price[s, p], model, every, stockpile)
-                quantity += extra
-                purchased_at[i] = until
-                satisfied[i] = _satisfaction(h, s, p, eps, quality, relative)
-                if seg[s, SegmentColumn.DISSATISFIED_WORD] == AGAINST:
-                    detractor[i] = 1 - satisfied[i]
-            if unit > 0:
-                paid = renewal_price[s, p] if unit == BILLED else price[s, p]
-                purchases[i] += quantity
-                spent[i] += np.float32(quantity * list_price[p] * paid)
-            stage[i] = st
-            if st == CUSTOMER and not _speaks(
-                st, satisfied[i], seg[s, SegmentColumn.DISSATISFIED_WORD]
-            ):
-                tally[s, CountColumn.SILENT] += 1
-            _count(
-                tally,
-                s,
-                was,
-                st,
-                unit,
-                quantity,
-                p,
-                i,
-                first_touch,
-                last_touch,
-                n_channels,
-                n_products,
-            )
+                exposures = _hook(EXPOSURE_HOOK, raw, i, s, hook_args)
+                memory, carried = _remember(i, s, exposures, raw, ad_memory, retention, acc, groups)
+                if touch >= 0 and was != CUSTOMER:  # touches after a purchase don't claim it
+                    _touch(i, touch, first_touch, last_touch)
+                talk = 0.0
+                if was <= AWARE:
+                    talk = _hook(WOM_HOOK, _talk(i, s, seg, talk_in, contacts), i, s, hook_args)
+                wom = talk * seg[s, SegmentColumn.WORD_OF_MOUTH] * response
+                st = was
+                unit = 0
+                if st == UNAWARE and _awareness(
+                    h, i, s, exposures, carried, wom, seg, first_touch, last_touch, n_channels
+                ):
+                    st = AWARE
+                if st == AWARE:
+                    if _interest(h, i, s, memory, wom, attitude, seg, setup_key, hook_args):
+                        st = INTERESTED
+                    elif was == AWARE and _forgets(h, s, memory, wom, seg):
+                        st = UNAWARE
+                        tally[s, CountColumn.FORGOT] += 1
+                if st == INTERESTED or (st == LEAD and was == LEAD):
+                    mult = rate * attitude
+                    if varied:
+                        mult *= _pull_ratio(s, eps, varied, seg, relative, available, appeal, pull)
+                    if st == INTERESTED:
+                        st, unit, visited = _purchase_or_search(
+                            h,
+                            i,
+                            s,
+                            was,
+                            mult,
+                            seg,
+                            find,
+                            convert,
+                            first_touch,
+                            last_touch,
+                            hook_args,
+                        )
+                        if visited >= 0 or st == LEAD:
+                            tally[s, CountColumn.VISITS] += 1
+                        if st == LEAD:
+                            tally[s, CountColumn.NEW_LEADS] += 1
+                    else:
+                        st, unit = _lead(h, i, s, mult, seg, hook_args)
+                elif st == CUSTOMER and was == CUSTOMER:
+                    st, unit = _customer(
+                        h,
+                        i,
+                        s,
+                        t,
+                        product[i],
+                        purchased_at[i],
+                        eps,
+                        varied,
+                        rate,
+                        satisfied[i],
+                        seg,
+                        model,
+                        scale,
+                        shape,
+                        billing,
+                        term,
+                        again,
+                        renewal,
+                        relative,
+                        hook_args,
+                    )
+                quantity = 1
+                p = -1
+                if unit > 0:
+                    if unit == NEW:
+                        product[i] = _choose(
+                            h, s, eps, varied, choice, seg, relative, available, appeal
+                        )
+                    p = product[i]
+                    if unit != BILLED:
+                        extra, until = _stock_up(h, t, p, price[s, p], model, every, stockpile)
+                        quantity += extra
+                        purchased_at[i] = until
+                        satisfied[i] = _satisfaction(h, s, p, eps, quality, relative)
+                        if seg[s, SegmentColumn.DISSATISFIED_WORD] == AGAINST:
+                            detractor[i] = 1 - satisfied[i]
+                    paid = renewal_price[s, p] if unit == BILLED else price[s, p]
+                    purchases[i] += quantity
+                    spent[i] += np.float32(quantity * list_price[p] * paid)
+                stage[i] = st
+                if st == CUSTOMER and not _speaks(
+                    st, satisfied[i], seg[s, SegmentColumn.DISSATISFIED_WORD]
+                ):
+                    tally[s, CountColumn.SILENT] += 1
+                _count(
+                    tally,
+                    s,
+                    was,
+                    st,
+                    unit,
+                    quantity,
+                    p,
+                    i,
+                    first_touch,
+                    last_touch,
+                    n_channels,
+                    n_products,
+                )
+
+    return _advance
 
 
 _F32 = types.float32[::1]
@@ -844,14 +897,14 @@ ADVANCE_SIGNATURE = types.void(
 
 
 @functools.cache
-def _compiled() -> Any:
+def _compiled(alike: bool) -> Any:
     """`_advance` compiled for `ADVANCE_SIGNATURE` (or loaded from numba's cache).
 
     Compiled on first use, not at import: a process that only imports marketsim (such as
     the fork server that worker processes start from) must not start numba's threads.
     Without numba's reference counting (`_nrt=False`), as `_advance` says why.
     """
-    return njit(ADVANCE_SIGNATURE, _nrt=False, **PARALLEL_JIT)(_advance)
+    return njit(ADVANCE_SIGNATURE, _nrt=False, **PARALLEL_JIT)(_advance_for(alike))
 
 
 _DTYPES = {
@@ -941,7 +994,11 @@ def advance(
     )
     f64 = functools.partial(np.ascontiguousarray, dtype=np.float64)
     i64 = functools.partial(np.ascontiguousarray, dtype=np.int64)
-    _compiled()(
+    alike = people.ad_memory.shape[1] == 1 and not any(
+        getattr(people, name).shape[0]
+        for name in ("price_sensitivity", "purchase_rate", "word_of_mouth", "attitude", "habit")
+    )
+    _compiled(alike)(
         np.int64(step.t),
         np.uint64(step.key),
         np.uint64(step.setup_key),
