@@ -263,7 +263,7 @@ class Ledger:
 def _reach(scenario: Scenario) -> np.ndarray:
     """[channel, segment] share of a channel's spend on each segment: its targets, by people."""
     ids = [s.id for s in scenario.segments]
-    people = np.array([s.people for s in scenario.segments], dtype=np.float64)
+    people = np.array([s.represented for s in scenario.segments], dtype=np.float64)
     reach = np.zeros((len(scenario.channels), len(ids)))
     for c, channel in enumerate(scenario.channels):
         targets = [ids.index(t) for t in (channel.targets or ids)]

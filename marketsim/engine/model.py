@@ -100,10 +100,11 @@ class MarketModel(mesa.Model):
             self.plugins,
             SalesForce.hire(self, scenario),
         )
-        people = np.diff(self.population.offsets).astype(np.float64)
+        self.scale = np.array([s.scale for s in scenario.segments], dtype=np.int64)
         self.market = MarketState(
-            people=people,
-            stage_counts=_stage_counts(self.population, len(scenario.segments)),
+            people=np.array([s.represented for s in scenario.segments], dtype=np.float64),
+            stage_counts=_stage_counts(self.population, len(scenario.segments))
+            * self.scale[:, None],
             reputation=np.array([s.reputation for s in scenario.segments]),
             search=np.array([s.search for s in scenario.segments]),
             silent=np.zeros(len(scenario.segments)),
@@ -146,6 +147,7 @@ class MarketModel(mesa.Model):
         trust = 2.0 * self.market.reputation
         book, moved = self.sales.step(t, key, trust, segments.pull, segments.shares, inputs.price)
         counts[:, :N_STAGES] += moved
+        counts *= self.scale[:, None]
         spend = np.array([c.plan[t] for c in self.channels])
         discounts = [d for c in self.channels if (d := c.discount(t)) is not None]
         self.ledger.record(t, counts, spend, inputs.price, inputs.renewal_price, discounts, book)
@@ -180,7 +182,8 @@ class MarketModel(mesa.Model):
             n_segments = len(self.market.people)
             detractors = np.bincount(pop.segment, weights=pop.detractor, minlength=n_segments)
             degree = self.segment_parameters.well_mixed_degree
-            mean_field = np.where(degree >= 0, degree * detractors / self.market.people, 0.0)
+            sampled = np.diff(pop.offsets)
+            mean_field = np.where(degree >= 0, degree * detractors / sampled, 0.0)
         word_of_mouth_input(
             against,
             pop.stage,

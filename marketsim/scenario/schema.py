@@ -281,6 +281,16 @@ class Segment(KindSpecific):
         """Number of people in the population for this segment."""
         return self.size * self.people_per_unit
 
+    @property
+    def scale(self) -> int:
+        """Real people each simulated person stands for (`represents / size`, else 1)."""
+        return 1 if self.represents is None else self.represents // self.size
+
+    @property
+    def represented(self) -> int:
+        """People in the real market: what channels buy contacts for and counts report."""
+        return self.people * self.scale
+
 
 class ChannelBase(Frozen):
     """What every channel of the promotional mix has: money, targets and timing."""
