@@ -100,6 +100,23 @@ class SegmentSummary(Record):
     units: Stats
 
 
+class TraitBandSummary(Record):
+    """One band of a trait: who is in it and what they bought, means over replicates.
+
+    `low` and `high` are the band's smallest and largest values (means over replicates
+    for quintiles); per-person figures are over the band's people.
+    """
+
+    low: float
+    high: float
+    people: Stats
+    customers: Stats
+    customer_share: Stats
+    units: Stats
+    revenue: Stats
+    revenue_per_person: Stats
+
+
 class ProductSummary(Record):
     """One product's units."""
 
@@ -108,6 +125,8 @@ class ProductSummary(Record):
 
 class RunSummary(Record):
     """summary.json: a run's headline metrics and its breakdowns, each with 95% CIs."""
+
+    OPTIONAL = frozenset({"by_trait"})
 
     scenario: str
     seed: int
@@ -122,6 +141,8 @@ class RunSummary(Record):
     by_segment: dict[str, SegmentSummary]
     by_product: dict[str, ProductSummary]
     revenue_by_closer: dict[str, Stats]
+    by_trait: dict[str, list[TraitBandSummary]] | None = None
+    """Consumers by band of each trait that varies (absent when nobody differs)."""
 
 
 class StrategyEntry(Record):

@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from marketsim.drivers import metrics
-from marketsim.drivers.records import ChannelSummary, ProductSummary, RunSummary, SegmentSummary
+from marketsim.drivers.records import (
+    ChannelSummary,
+    ProductSummary,
+    RunSummary,
+    SegmentSummary,
+    TraitBandSummary,
+)
 from marketsim.drivers.stats import describe
 from marketsim.engine.ledger import INVOLVEMENT, Ledger
+from marketsim.engine.trait_bands import TraitBand
 from marketsim.scenario.schema import Scenario
 
 
@@ -89,7 +97,45 @@ def summarize(scenario: Scenario, seed: int, ledgers: Sequence[Ledger]) -> RunSu
         revenue_by_closer={
             who: describe([led.involvement[who] for led in ledgers]) for who in INVOLVEMENT
         },
+        by_trait=by_trait(ledgers),
     )
+
+
+def by_trait(ledgers: Sequence[Ledger]) -> dict[str, list[TraitBandSummary]] | None:
+    """Each trait's bands over the replicates, in the order drawn (None: nobody differs).
+
+    Replicates give the same bands (discrete values, or quintiles by rank), so band k
+    of every replicate is summarised together.
+    """
+    grouped: dict[str, list[list[TraitBand]]] = {}
+    for led in ledgers:
+        mine: dict[str, list[TraitBand]] = {}
+        for band in led.trait_bands:
+            mine.setdefault(band.trait, []).append(band)
+        for trait, bands in mine.items():
+            for k, band in enumerate(bands):
+                column = grouped.setdefault(trait, [])
+                if k == len(column):
+                    column.append([])
+                column[k].append(band)
+    if not grouped:
+        return None
+    return {
+        trait: [
+            TraitBandSummary(
+                low=float(np.mean([b.low for b in bands])),
+                high=float(np.mean([b.high for b in bands])),
+                people=describe([b.people for b in bands]),
+                customers=describe([b.customers for b in bands]),
+                customer_share=describe([b.customers / b.people for b in bands]),
+                units=describe([b.units for b in bands]),
+                revenue=describe([b.revenue for b in bands]),
+                revenue_per_person=describe([b.revenue / b.people for b in bands]),
+            )
+            for bands in column
+        ]
+        for trait, column in grouped.items()
+    }
 
 
 def agents(ledgers: Sequence[Ledger]) -> pd.DataFrame:

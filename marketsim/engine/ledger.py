@@ -21,6 +21,7 @@ from marketsim.core.layout import N_STAGES, CountColumn, units_by_product, units
 from marketsim.core.stages import CUSTOMER, STAGES
 from marketsim.engine.channels import Discount
 from marketsim.engine.products import ProductRange
+from marketsim.engine.trait_bands import TraitBand
 from marketsim.scenario.schema import Scenario
 
 INVOLVEMENT = ("self_service", "reps", "brokers", "renewals")
@@ -120,6 +121,8 @@ class Ledger:
         self.product_units = np.zeros(len(scenario.products), dtype=np.int64)
         self.involvement = dict.fromkeys(INVOLVEMENT, 0.0)
         self.agents: list[dict[str, object]] = []
+        self.trait_bands: list[TraitBand] = []
+        """Outcomes by trait band at the horizon, where consumers' traits vary."""
         self.reach = _reach(scenario)
 
     def record(

@@ -26,6 +26,7 @@ from marketsim.engine.population import SETUP_STEP, Population
 from marketsim.engine.products import ProductRange
 from marketsim.engine.sales import SalesForce, SalesOrganisation
 from marketsim.engine.segments import SegmentParameters, SegmentStep
+from marketsim.engine.trait_bands import trait_bands
 from marketsim.kernels import reference
 from marketsim.kernels.customer_step import (
     StepArrays,
@@ -157,6 +158,7 @@ class MarketModel(mesa.Model):
         if self.steps >= self.scenario.horizon:
             self.running = False
             self.ledger.agents = self.sales.agent_rows(self.replicate)
+            self.ledger.trait_bands = trait_bands(self.scenario, self.population)
 
     def _word_of_mouth(self, ctx: StepContext) -> np.ndarray:
         """Per-person word-of-mouth input, when detractors or a Python hook need it.
