@@ -52,6 +52,14 @@ def test_awareness_shortcut_bound_holds(hazard):
     assert 1.0 - math.exp(-hazard) < hazard + SLACK
 
 
+@given(rate=st.one_of(st.floats(0.0, 60.0), st.floats(0.0, 1e-12)))
+@settings(max_examples=1000, deadline=None)
+def test_own_exposure_shortcut_bound_holds(rate):
+    # With a media habit the kernel skips exp() when u < 1 - rate - SLACK: then the
+    # person has no exposure, u < exp(-rate).
+    assert 1.0 - rate - SLACK < math.exp(-rate)
+
+
 @given(
     persuasion=st.floats(0.0, 2.0),
     wom=st.floats(0.0, 2.0),

@@ -32,6 +32,7 @@ from marketsim.kernels.customer_step import (
     StepArrays,
     advance,
     update_contacts,
+    update_heard,
     word_of_mouth_input,
 )
 from marketsim.kernels.rng import stream_key
@@ -169,16 +170,26 @@ class MarketModel(mesa.Model):
         against = bool(pop.detractor.any())
         if not (self.plugins.python_hooks("word_of_mouth") or against):
             return np.zeros(0, dtype=np.float32)
+        if against:
+            pop.hear_detractors()
         if self.engine == "kernel":
             update_contacts(pop, ctx.seg)
+            if against:
+                update_heard(pop)
         else:
-            pop.contacts[:] = [
-                reference.talkers(i, pop, ctx.seg)
-                if pop.stage[i] <= AWARE
+            networked = [
+                pop.stage[i] <= AWARE
                 and ctx.seg[pop.segment[i], SegmentColumn.MEAN_FIELD_TALKERS] < 0
-                else 0
                 for i in range(pop.size)
             ]
+            pop.contacts[:] = [
+                reference.talkers(i, pop, ctx.seg) if networked[i] else 0 for i in range(pop.size)
+            ]
+            if against:
+                pop.heard[:] = [
+                    reference.detractors_heard(i, pop) if networked[i] else 0
+                    for i in range(pop.size)
+                ]
         mean_field = np.zeros(len(self.market.people))
         if against:
             n_segments = len(self.market.people)
@@ -187,15 +198,12 @@ class MarketModel(mesa.Model):
             sampled = np.diff(pop.offsets)
             mean_field = np.where(degree >= 0, degree * detractors / sampled, 0.0)
         word_of_mouth_input(
-            against,
             pop.stage,
             pop.segment,
             ctx.seg,
             pop.contacts,
-            pop.detractor,
+            pop.heard if against else pop.heard[:0],
             mean_field,
-            pop.indptr,
-            pop.indices,
             pop.talk,
         )
         ctx.talk = pop.talk

@@ -48,6 +48,8 @@ class Population:
         contacts / counted: the kernel engine's running tally of customers among each
             person's contacts, and whether each person was a customer when last
             tallied; brought up to date from `stage` before every step.
+        heard / heard_counted: the same for detractors among each person's contacts;
+            empty until someone is a detractor.
 
     """
 
@@ -69,6 +71,8 @@ class Population:
     offsets: np.ndarray
     contacts: np.ndarray = field(default=None)  # type: ignore[assignment]
     counted: np.ndarray = field(default=None)  # type: ignore[assignment]
+    heard: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    heard_counted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
 
     def __post_init__(self) -> None:
         n = self.stage.shape[0]
@@ -76,6 +80,12 @@ class Population:
             self.contacts = np.zeros(n, dtype=np.int32)
         if self.counted is None:
             self.counted = np.zeros(n, dtype=np.bool_)
+
+    def hear_detractors(self) -> None:
+        """Start tallying detractors among contacts (once someone is one)."""
+        if self.heard.shape[0] == 0:
+            self.heard = np.zeros(self.size, dtype=np.int32)
+            self.heard_counted = np.zeros(self.size, dtype=np.bool_)
 
     @property
     def price_sensitivity(self) -> np.ndarray:

@@ -81,6 +81,8 @@ class People(Protocol):
     last_touch: np.ndarray  # int8
     contacts: np.ndarray  # int32: talking customers among each person's contacts
     counted: np.ndarray  # bool: whether the person talked for us when last tallied
+    heard: np.ndarray  # int32: detractors among each person's contacts (or empty)
+    heard_counted: np.ndarray  # bool: whether the person was a detractor when last tallied
     product: np.ndarray  # int8: the product a customer bought last (-1: none yet)
     purchased_at: np.ndarray  # int32: step of that purchase, or when its stock runs out
     satisfied: np.ndarray  # int8: 1 satisfied with the last purchase, 0 not, -1 none yet
@@ -284,6 +286,8 @@ def _exposure(
             mine = lam * np.float64(habit[i, habit_of[c]])
             if bernoulli[c]:
                 k = 1 if u < min(1.0, mine) else 0
+            elif u < 1.0 - mine - SLACK:  # exp(-mine) >= 1 - mine: no exposure, no exp()
+                k = 0
             else:
                 k = poisson_inverse(u, mine, np.exp(-mine)) if mine > 0.0 else 0
         elif bernoulli[c]:
@@ -1072,10 +1076,12 @@ def update_contacts(people: People, seg: np.ndarray) -> None:
     """Bring `people.contacts` up to date with their stages (see `sync_contacts`)."""
     silent = np.ascontiguousarray(seg[:, SegmentColumn.DISSATISFIED_WORD] != PRAISE)
     sync_contacts(
+        False,
         people.stage,
         people.satisfied,
         people.segment,
         silent,
+        people.detractor,
         people.counted,
         people.indptr,
         people.indices,
@@ -1083,37 +1089,57 @@ def update_contacts(people: People, seg: np.ndarray) -> None:
     )
 
 
+def update_heard(people: People) -> None:
+    """Bring `people.heard` (detractors among each person's contacts) up to date."""
+    sync_contacts(
+        True,
+        people.stage,
+        people.satisfied,
+        people.segment,
+        np.zeros(0, dtype=np.bool_),
+        people.detractor,
+        people.heard_counted,
+        people.indptr,
+        people.indices,
+        people.heard,
+    )
+
+
 @jit
-def sync_contacts(stage, satisfied, seg_of, silent, counted, indptr, indices, contacts):
-    """Bring `contacts[i]` (talking customers among i's contacts) up to date with `stage`.
+def sync_contacts(
+    detractors, stage, satisfied, seg_of, silent, detractor, counted, indptr, indices, tally
+):
+    """Bring `tally[i]` up to date: talking customers (or `detractors`) among i's contacts.
 
     A customer talks for the company unless let down where the segment's dissatisfied
-    keep quiet or speak against (`silent[segment]`). `counted[i]` says whether i talked
-    when last counted. Only people whose status changed since (in the kernel or by anyone
+    keep quiet or speak against (`silent[segment]`). `counted[i]` says whether i counted
+    when last tallied. Only people whose status changed since (in the kernel or by anyone
     writing `stage`) touch their contacts' tallies, so a step costs a scan of `stage`, not
     of the network. Integer increments commute: the result does not depend on order.
+    One loop serves both tallies: a helper called per person would pay reference counts.
     """
-    n = stage.shape[0]
-    for i in range(n):
-        now = stage[i] == CUSTOMER and (not silent[seg_of[i]] or satisfied[i] != 0)
+    for i in range(stage.shape[0]):
+        if detractors:
+            now = detractor[i] != 0
+        else:
+            now = stage[i] == CUSTOMER and (not silent[seg_of[i]] or satisfied[i] != 0)
         if now != counted[i]:
             d = 1 if now else -1
             for k in range(indptr[i], indptr[i + 1]):
-                contacts[indices[k]] += d
+                tally[indices[k]] += d
             counted[i] = now
 
 
 @parallel_jit
-def word_of_mouth_input(
-    against, stage, seg_of, seg, contacts, detractor, detractors_mean, indptr, indices, talk
-):
+def word_of_mouth_input(stage, seg_of, seg, contacts, heard, detractors_mean, talk):
     """Each person's word-of-mouth input: talking customers minus detractors among contacts.
 
     Used when the input must exist as an array: for Python word-of-mouth hooks, and when
-    let-down customers (detractors) speak against the company. In a well-mixed segment
-    the detractors' mean field is `detractors_mean[segment]`.
+    let-down customers (detractors) speak against the company (`heard`, else empty). In
+    a well-mixed segment the detractors' mean field is `detractors_mean[segment]`.
     """
     n = stage.shape[0]
+    against = heard.shape[0] > 0
     for i in numba.prange(n):
         if stage[i] > AWARE:
             talk[i] = 0.0
@@ -1122,9 +1148,7 @@ def word_of_mouth_input(
         mean_field = seg[s, SegmentColumn.MEAN_FIELD_TALKERS]
         if mean_field >= 0.0:
             talk[i] = np.float32(mean_field - detractors_mean[s])
-            continue
-        heard = 0
-        if against:  # only scan the network when someone speaks against the company
-            for k in range(indptr[i], indptr[i + 1]):
-                heard += detractor[indices[k]]
-        talk[i] = np.float32(contacts[i] - heard)
+        elif against:
+            talk[i] = np.float32(contacts[i] - heard[i])
+        else:
+            talk[i] = np.float32(contacts[i])

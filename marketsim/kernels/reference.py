@@ -132,6 +132,12 @@ def talkers(i: int, people: People, seg) -> float:
     return float(sum(1 for j in contacts if speaks(int(j), people, seg)))
 
 
+def detractors_heard(i: int, people: People) -> int:
+    """How many of person `i`'s contacts are detractors (speak against the company)."""
+    contacts = people.indices[people.indptr[i] : people.indptr[i + 1]]
+    return sum(int(people.detractor[j]) for j in contacts)
+
+
 def trait(column: np.ndarray, i: int, default: float) -> float:
     """Person i's value of a trait, or `default` where the column is empty."""
     return float(column[i]) if column.shape[0] else default
