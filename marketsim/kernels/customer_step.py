@@ -261,11 +261,14 @@ def _exposure(
     habit_of,
     habit,
     p0,
+    weights,
     acc,
     groups,
     habits,
 ):
     """3.1: (weighted exposures this step, the channel that weighed most or -1).
+
+    `weights[c, k]` is `_weighed(k, ...)` of channel c for the commonest k, computed once.
 
     With several memory `groups`, each group's share of the weight is added to
     `acc[group]` (zeroed first); with one, `acc` is not used. Without `habits` nobody's
@@ -297,7 +300,10 @@ def _exposure(
         else:
             k = poisson_inverse(u, lam, p0[c, s])
         if k > 0:
-            weight = _weighed(k, impact[c], threshold[c], wear_out[c])
+            if k < weights.shape[1]:
+                weight = weights[c, k]
+            else:
+                weight = _weighed(k, impact[c], threshold[c], wear_out[c])
             if weight > 0.0:
                 total += weight
                 if groups:
@@ -398,7 +404,11 @@ def _forgets(h, s, memory, wom, seg):
     decay = seg[s, SegmentColumn.AWARENESS_DECAY]
     if not decay > 0.0:
         return False
-    return draw(h, P_FORGET) < decay * np.exp(-(memory + wom))
+    u = draw(h, P_FORGET)
+    reminded = memory + wom
+    if reminded >= 0.0 and u >= decay:  # exp(-reminded) <= 1: u < p is False, skip exp()
+        return False
+    return u < decay * np.exp(-reminded)
 
 
 @inline_jit
@@ -674,6 +684,7 @@ def _advance_for(alike: bool) -> Any:
         provided,
         params,
         p0,
+        weights,
     ):
         """Move every person one step, in blocks of `BLOCK` people run in parallel.
 
@@ -723,6 +734,7 @@ def _advance_for(alike: bool) -> Any:
                     habit_of,
                     habit,
                     p0,
+                    weights,
                     acc,
                     groups,
                     habits,
@@ -897,6 +909,7 @@ ADVANCE_SIGNATURE = types.void(
     types.boolean[::1],  # which of them a plugin provides
     types.UniTuple(types.float64[::1], 4),  # each hook's parameters
     _F64_2D,  # p0: exp(-exposure)
+    _F64_2D,  # weights [channel, exposures]: ad memory they add
 )
 
 
@@ -1061,8 +1074,27 @@ def advance(
         hooks.provided,
         hooks.params,
         _no_exposure_chance(step.exposure),
+        _exposure_weights(step.impact, step.threshold, step.wear_out),
     )
     return counts.sum(axis=0)
+
+
+WEIGHED = 16
+"""Exposure counts below this have their ad memory looked up, not recomputed (pow)."""
+
+
+def _exposure_weights(
+    impact: np.ndarray, threshold: np.ndarray, wear_out: np.ndarray
+) -> np.ndarray:
+    """[channel, k] the memory k exposures add: `_weighed` itself, run by Python (libm pow)."""
+    weigh = _weighed.py_func
+    return np.array(
+        [
+            [weigh(k, float(a), int(t), float(w)) for k in range(WEIGHED)]
+            for a, t, w in zip(impact, threshold, wear_out, strict=True)
+        ],
+        dtype=np.float64,
+    ).reshape(len(impact), WEIGHED)
 
 
 def _no_exposure_chance(exposure: np.ndarray) -> np.ndarray:
