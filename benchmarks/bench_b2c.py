@@ -2,12 +2,15 @@
 
     .venv/bin/python benchmarks/bench_b2c.py [--customers 1000000] [--steps 52]
         [--repeats 5] [--threads N] [--peer-customers 20000] [--peer-steps 5]
-        [--cold] [--json FILE] [--check]
+        [--cold] [--traits] [--json FILE] [--check]
 
 What it runs. `scenarios/b2c_launch.yaml` (or, if that file is missing,
 `tests/contract/minimal-b2c.yaml`) with every segment's size scaled by the same factor
 so the population totals `--customers` people, stepped `--steps` steps (at most the
-scenario's horizon) with the numba kernel engine.
+scenario's horizon) with the numba kernel engine. `--traits` turns on every individual
+trait, media habit, per-medium memory, frequency threshold, wear-out, awareness adstock
+and forgetting, stocking up, satisfaction and its churn and word-of-mouth responses
+(`TRAITS_ON`): the most per-person work the customer step can do.
 
 How it measures. Everything runs in one fresh worker subprocess, started with
 NUMBA_NUM_THREADS=`--threads` when given, so the numba thread pool is set before numba
@@ -61,6 +64,39 @@ FLOOR_SPEED = 20e6  # customer-steps per second on the 2-core reference machine
 FLOOR_BYTES = 400  # bytes per customer
 
 
+def _everyone_differs(segment: str) -> list[str]:
+    prefix = f"segments.{segment}."
+    return [
+        prefix + "traits.price_sensitivity={dist: lognormal, mean: 1.5, sd: 0.6}",
+        prefix + "traits.purchase_rate={dist: gamma, mean: 1, shape: 1}",
+        prefix + "traits.word_of_mouth={dist: lognormal, mean: 1, sd: 0.5}",
+        prefix + "traits.attitude={dist: mix, values: [0.7, 1.3], weights: [0.5, 0.5]}",
+        prefix + "media={tv: {habit: {dist: gamma, mean: 1, shape: 1.5}, retention: 0.7}, "
+        "social: {habit: {dist: beta, mean: 0.5, sd: 0.2}, retention: 0.4}, "
+        "press: {habit: {dist: gamma, mean: 1, shape: 2}}}",
+        prefix + "awareness_adstock=0.5",
+        prefix + "awareness_decay=0.02",
+        prefix + "dissatisfied_churn=2",
+        prefix + "dissatisfied_word_of_mouth=against",
+        prefix + "churn_price_response=1",
+        prefix + "churn_trust_response=1",
+    ]
+
+
+TRAITS_ON = [
+    *(o for s in ("urban_young", "families", "seniors") for o in _everyone_differs(s)),
+    "channels.tv.medium=tv",
+    "channels.tv.frequency_threshold=2",
+    "channels.tv.wear_out=0.2",
+    "channels.social.medium=social",
+    "channels.social.wear_out=0.1",
+    "channels.press.medium=press",
+    "products.capsules.stockpile=2",
+    "products.capsules.quality=0.9",
+]
+"""Overrides of `scenarios/b2c_launch.yaml` that make everyone differ (`--traits`)."""
+
+
 def scenario_path() -> Path:
     """The benchmark scenario: the B2C launch if present, else the contract file."""
     return SCENARIO if SCENARIO.exists() else FALLBACK
@@ -110,7 +146,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
 
     imported = time.perf_counter() - start
     path = scenario_path()
-    base = load_scenario(path)
+    base = load_scenario(path, TRAITS_ON if args.traits else ())
     if args.steps > base.horizon:
         raise SystemExit(f"--steps must be at most the horizon ({base.horizon}) of {path}")
 
@@ -155,6 +191,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
         "steps": args.steps,
         "repeats": args.repeats,
         "threads": numba.get_num_threads(),
+        "traits": args.traits,
         "import_s": imported,
         "warm_up_s": warm_up,
         "cold_cache": args.cold,
@@ -224,7 +261,8 @@ def report(res: dict[str, Any]) -> str:
     cache = "empty numba cache: compiling" if raw["cold_cache"] else "compiles or loads the cache"
     lines = [
         f"marketsim b2c benchmark: {raw['scenario']} scaled to {raw['customers']:,} "
-        f"customers x {raw['steps']} steps",
+        f"customers x {raw['steps']} steps"
+        + (", every trait on (--traits)" if raw["traits"] else ""),
         f"machine     {box['cpu']}, {box['cores']} cores, {box['ram_gib']:.1f} GiB; "
         f"Python {box['python']}, numba {box['numba']}, numpy {box['numpy']}; "
         f"{raw['threads']} numba threads",
@@ -265,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer-customers", type=int, default=20_000)
     parser.add_argument("--peer-steps", type=int, default=5)
     parser.add_argument("--cold", action="store_true", help="empty numba cache: compile")
+    parser.add_argument("--traits", action="store_true", help="everyone differs: TRAITS_ON")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--check", action="store_true", help="exit 1 below a floor")
     parser.add_argument("--worker", type=Path, default=None, help=argparse.SUPPRESS)
@@ -294,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             f"--peer-customers={args.peer_customers}",
             f"--peer-steps={args.peer_steps}",
             *(["--cold"] if args.cold else []),
+            *(["--traits"] if args.traits else []),
             f"--worker={out}",
         ]
         done = subprocess.run([sys.executable, __file__, *forwarded], env=env, check=False)

@@ -67,3 +67,53 @@ def make_scenario(**changes: Any) -> Scenario:
 @pytest.fixture
 def everything() -> Scenario:
     return make_scenario()
+
+
+def diverse_data() -> dict[str, Any]:
+    """The all-features scenario with people who differ in every way the model allows.
+
+    Every trait family, media habits and media with their own retention, a frequency
+    threshold and wear-out, stocking up, imperfect quality, dissatisfied customers who
+    churn more, keep quiet or speak against, churn that hears price and trust, adstock on
+    awareness and forgetting.
+    """
+    data = copy.deepcopy(EVERYTHING)
+    young, families, hubs, crowd = data["segments"]
+    young |= {
+        "traits": {
+            "price_sensitivity": {"dist": "lognormal", "mean": 1.5, "sd": 0.8},
+            "purchase_rate": {"dist": "gamma", "mean": 1.0, "shape": 0.8},
+            "word_of_mouth": {"dist": "beta", "mean": 0.5, "sd": 0.2},
+            "attitude": {"dist": "mix", "values": [0.5, 1.5], "weights": [0.4, 0.6]},
+        },
+        "media": {
+            "tv": {"habit": {"dist": "gamma", "mean": 1.0, "shape": 1.5}, "retention": 0.8},
+            "social": {"habit": {"dist": "beta", "mean": 0.4, "sd": 0.25}},
+        },
+        "awareness_adstock": 0.5,
+        "awareness_decay": 0.05,
+        "dissatisfied_churn": 3.0,
+        "dissatisfied_word_of_mouth": "against",
+        "churn_price_response": 1.0,
+        "churn_trust_response": 1.0,
+    }
+    families |= {
+        "traits": {"price_sensitivity": {"dist": "gamma", "mean": 2.0, "shape": 2.0}},
+        "media": {"tv": {"retention": 0.4}},
+        "dissatisfied_word_of_mouth": "silent",
+        "churn": 0.03,
+    }
+    hubs |= {"traits": {"attitude": 1.2}, "awareness_decay": 0.02}
+    crowd |= {"dissatisfied_word_of_mouth": "silent", "churn": 0.02}
+    tv, social = data["channels"][0], data["channels"][1]
+    tv |= {"medium": "tv", "frequency_threshold": 2, "wear_out": 0.3}
+    social |= {"medium": "social", "wear_out": 0.1}
+    data["channels"][4] |= {"medium": "press"}
+    data["products"][0] |= {"stockpile": 3.0, "quality": 0.8}
+    data["products"][1] |= {"quality": 0.7}
+    return data
+
+
+@pytest.fixture
+def diverse() -> Scenario:
+    return Scenario.model_validate(diverse_data())

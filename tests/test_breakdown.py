@@ -63,3 +63,25 @@ def test_contracts_that_renew_carry_equity_and_one_off_deals_do_not():
     assert renewing.breakdowns[0].customers.sum() > 0
     assert renewing.metrics()[0].customer_equity > 0
     assert one_off.metrics()[0].customer_equity == 0
+
+
+def test_a_represented_market_is_broken_down_in_real_people():
+    """8x the market with 8x the budgets is the small one's breakdown times 8."""
+    import copy
+
+    from conftest import EVERYTHING
+
+    from marketsim.scenario.schema import Scenario
+
+    money = {"budget", "cost_scale", "cost_per_burst"}
+    data = copy.deepcopy(EVERYTHING)
+    for segment in data["segments"]:
+        segment["represents"] = segment["size"] * 8
+    data["channels"] = [
+        {k: v * 8 if k in money else v for k, v in c.items()} for c in data["channels"]
+    ]
+    small = simulate(Scenario.model_validate(EVERYTHING), replicates=1).breakdowns[0]
+    big = simulate(Scenario.model_validate(data), replicates=1).breakdowns[0]
+    assert small.customers.sum() > 0 and small.equity.sum() > 0
+    for field in ("stages", "customers", "equity", "revenue", "profit"):
+        np.testing.assert_allclose(getattr(big, field), getattr(small, field) * 8, rtol=1e-9)

@@ -9,15 +9,15 @@ from conftest import make_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marketsim.core.layout import SegmentColumn
+from marketsim.core.layout import AGAINST, PRAISE, SegmentColumn
 from marketsim.core.stages import CUSTOMER
 from marketsim.drivers.simulation import simulate
 from marketsim.engine.channels import StepInputs
 from marketsim.engine.model import MarketModel
 from marketsim.engine.population import Population
 from marketsim.kernels import reference, rng
-from marketsim.kernels.customer_step import sync_contacts
-from marketsim.kernels.reference import talkers
+from marketsim.kernels.customer_step import update_contacts
+from marketsim.kernels.reference import speaks, talkers
 
 
 @given(
@@ -64,21 +64,43 @@ def test_streams_differ_by_every_part_of_the_key():
     assert len({base, *others}) == 6
 
 
-def test_kernel_engine_matches_reference_engine_bit_for_bit(everything):
-    kernel = MarketModel(everything, engine="kernel", replicate=1)
-    ref = MarketModel(everything, engine="reference", replicate=1)
-    for _ in range(everything.horizon):
+PERSON_STATE = (
+    "stage",
+    "ad_memory",
+    "first_touch",
+    "last_touch",
+    "product",
+    "purchased_at",
+    "satisfied",
+    "detractor",
+    "purchases",
+    "spent",
+)
+
+
+@pytest.mark.parametrize("name", ["everything", "diverse"])
+def test_kernel_engine_matches_reference_engine_bit_for_bit(name, request):
+    scenario = request.getfixturevalue(name)
+    kernel = MarketModel(scenario, engine="kernel", replicate=1)
+    ref = MarketModel(scenario, engine="reference", replicate=1)
+    for _ in range(scenario.horizon):
         kernel.step()
         ref.step()
-        for name in ("stage", "ad_memory", "first_touch", "last_touch"):
+        for column in PERSON_STATE:
             np.testing.assert_array_equal(
-                getattr(kernel.population, name), getattr(ref.population, name), err_msg=name
+                getattr(kernel.population, column), getattr(ref.population, column), column
             )
     pd.testing.assert_frame_equal(kernel.ledger.frame(), ref.ledger.frame())
     # The comparison must have exercised the whole funnel.
     frame = kernel.ledger.frame()
-    for column in ("units", "new_leads", "new_customers"):
+    for column in ("units", "new_leads", "new_customers", "lapsed"):
         assert frame[column].sum() > 0, column
+    if name == "diverse":  # and every heterogeneous path
+        pop = kernel.population
+        assert pop.ad_memory.shape[1] == 2 and len(pop.traits.media) == 2
+        assert frame["forgot"].sum() > 0
+        assert (pop.satisfied == 0).any() and pop.detractor.any()
+        assert (pop.purchased_at > scenario.horizon).any() or (pop.purchases > 1).any()
 
 
 def test_running_tally_of_customer_contacts_matches_a_recount(everything):
@@ -86,13 +108,29 @@ def test_running_tally_of_customer_contacts_matches_a_recount(everything):
     for _ in range(8):
         model.step()
     pop = model.population
-    sync_contacts(pop.stage, pop.counted, pop.indptr, pop.indices, pop.contacts)
+    seg = model.segment_parameters.base
+    update_contacts(pop, seg)
     recount = [
-        sum(pop.stage[j] == CUSTOMER for j in pop.indices[pop.indptr[i] : pop.indptr[i + 1]])
+        sum(speaks(int(j), pop, seg) for j in pop.indices[pop.indptr[i] : pop.indptr[i + 1]])
         for i in range(pop.size)
     ]
     np.testing.assert_array_equal(pop.contacts, np.array(recount))
     assert (pop.stage == CUSTOMER).any() and pop.contacts.any()
+
+
+def test_let_down_customers_do_not_speak_for_us_where_the_segment_says_so(diverse):
+    model = MarketModel(diverse)
+    for _ in range(12):
+        model.step()
+    pop = model.population
+    seg = model.segment_parameters.base
+    customers = np.flatnonzero(pop.stage == CUSTOMER)
+    let_down = customers[pop.satisfied[customers] == 0]
+    mode = seg[pop.segment[let_down], SegmentColumn.DISSATISFIED_WORD]
+    assert (mode != PRAISE).any()
+    assert [speaks(int(i), pop, seg) for i in let_down] == list(mode == PRAISE)
+    against = let_down[mode == AGAINST]
+    assert against.size and pop.detractor[against].all()  # and warn their contacts
 
 
 def test_talkers_reads_the_mean_field_or_the_network(everything):
@@ -102,13 +140,13 @@ def test_talkers_reads_the_mean_field_or_the_network(everything):
     pop = model.population
     seg = model.segment_parameters.for_step(8, model.market, StepInputs.empty(6, 4, 2)).seg
     crowd = int(pop.offsets[3])  # the well-mixed segment
-    assert pop.stage[crowd] <= 1 and talkers(
-        crowd, pop.stage, pop.segment, seg, pop.indptr, pop.indices
-    ) == float(np.float32(seg[3, SegmentColumn.MEAN_FIELD_TALKERS]))
+    assert pop.stage[crowd] <= 1 and talkers(crowd, pop, seg) == float(
+        np.float32(seg[3, SegmentColumn.MEAN_FIELD_TALKERS])
+    )
     for i in range(int(pop.offsets[3])):
         if pop.stage[i] <= 1:
             expected = sum(pop.stage[pop.indices[pop.indptr[i] : pop.indptr[i + 1]]] == CUSTOMER)
-            assert talkers(i, pop.stage, pop.segment, seg, pop.indptr, pop.indices) == expected
+            assert talkers(i, pop, seg) == expected
 
 
 def test_initial_awareness_matches_reference(everything):

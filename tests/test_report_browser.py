@@ -122,6 +122,8 @@ def reports(tmp_path_factory) -> dict[str, Path]:
         "segments.consumers.size=2000",
         "--set",
         "horizon=20",
+        "--set",
+        "segments.consumers.traits.purchase_rate={dist: gamma, mean: 1, shape: 1}",
     )
     invoke(
         "run",
@@ -175,8 +177,11 @@ def test_the_probe_catches_script_and_console_errors(tmp_path):
     assert result["figures"][0]["plotted"] is False
 
 
-FIGURES = {"run": 8, "sales": 8, "compare": 8, "bench": 5}
+FIGURES = {"run": 9, "sales": 8, "compare": 8, "bench": 5}
 """The fewest figures each kind of report draws."""
+
+SECTIONS = {"run": ["By trait"], "sales": ["Sales team"], "compare": [], "bench": []}
+"""Sections each kind of report must have (beyond those every report of its kind has)."""
 
 
 @pytest.mark.parametrize("kind", list(FIGURES))
@@ -185,6 +190,8 @@ def test_report_renders_every_figure_without_errors(reports, kind, tmp_path):
     source = page.read_text(encoding="utf-8")
     expected = len(re.findall(r'class="plotly-graph-div"', source))
     assert expected >= FIGURES[kind]
+    for title in SECTIONS[kind]:
+        assert f">{title}<" in source, title
 
     result, dump = probe(tmp_path, source)
 

@@ -51,6 +51,7 @@ def assert_reported(found: list[str], prefix: str, *words: str) -> None:
 
 
 TARGETS_TV = "targets: [consumers]\n    cost_per_contact: 0.02"
+SIZE = "    size: 50000             # people"
 CASES = [
     # (id, file, old text, new text, expected prefix, words in the message)
     ("yaml-syntax", B2C, "step: week", "step: week: day", "s.yaml:5:11: ", ["invalid YAML"]),
@@ -526,6 +527,88 @@ CASES = [
         "    count: 5\n    start: 26\n",
         "s.yaml:41:12: brokers.resellers.start: ",
         ["< horizon (26)", "found 26"],
+    ),
+    # Individual traits and media (issue 11): distributions outside their domain, an
+    # unknown medium or family, a trait written twice, a market that is not a multiple.
+    (
+        "gamma-negative-shape",
+        B2C,
+        SIZE,
+        SIZE + "\n    traits:\n      purchase_rate: {dist: gamma, mean: 1, shape: -2}",
+        "s.yaml:16:52: segments.consumers.traits.purchase_rate.shape: ",
+        ["expected a number > 0", "found -2"],
+    ),
+    (
+        "beta-mean-outside-0-1",
+        B2C,
+        SIZE,
+        SIZE + "\n    traits:\n      attitude: {dist: beta, mean: 1.5, sd: 0.1}",
+        "s.yaml:16:36: segments.consumers.traits.attitude.mean: ",
+        ["> 0 and < 1", "found 1.5"],
+    ),
+    (
+        "beta-too-spread",
+        B2C,
+        SIZE,
+        SIZE + "\n    traits:\n      attitude: {dist: beta, mean: 0.5, sd: 0.6}",
+        "s.yaml:16:17: segments.consumers.traits.attitude: ",
+        ["needs sd < 0.5", "sd=0.6"],
+    ),
+    (
+        "mix-weights",
+        B2C,
+        SIZE,
+        SIZE + "\n    traits:\n      attitude: {dist: mix, values: [1, 2], weights: [0.5, 0.6]}",
+        "s.yaml:16:17: segments.consumers.traits.attitude: ",
+        ["must sum to 1", "1.1"],
+    ),
+    (
+        "unknown-family",
+        B2C,
+        SIZE,
+        SIZE + "\n    traits:\n      attitude: {dist: weibull, mean: 1}",
+        "s.yaml:16:24: segments.consumers.traits.attitude.dist: ",
+        ["'gamma'", "found 'weibull'"],
+    ),
+    (
+        "negative-trait",
+        B2C,
+        SIZE,
+        SIZE + "\n    traits:\n      word_of_mouth: -1",
+        "s.yaml:16:22: segments.consumers.traits.word_of_mouth: ",
+        ["expected a number >= 0, found -1"],
+    ),
+    (
+        "unknown-medium-habit",
+        B2C,
+        SIZE,
+        SIZE + "\n    media:\n      radioo: {habit: 2}",
+        "s.yaml:16:7: segments.consumers.media.radioo: ",
+        ["unknown key 'radioo'", "did you mean 'radio'"],
+    ),
+    (
+        "unknown-channel-medium",
+        B2C,
+        "    cost_per_contact: 0.02",
+        "    cost_per_contact: 0.02\n    medium: telly",
+        "s.yaml:22:13: channels.tv.medium: ",
+        ["'social'", "found 'telly'"],
+    ),
+    (
+        "trait-twice",
+        B2C,
+        SIZE,
+        SIZE + "\n    traits:\n      purchase_rate: 1\n      purchase_rate: 2",
+        "s.yaml:17:7: segments.consumers.traits.purchase_rate: ",
+        ["duplicate key 'purchase_rate'", "line 16"],
+    ),
+    (
+        "represents-not-a-multiple",
+        B2C,
+        SIZE,
+        SIZE + "\n    represents: 120000",
+        "s.yaml:15:17: segments.consumers.represents: ",
+        ["whole multiple of size (50000)", "2.4 times"],
     ),
 ]
 

@@ -118,3 +118,17 @@ def test_a_scenario_scales_to_a_population_size():
     assert ratio == pytest.approx(30_000 / 20_000, rel=1e-3)
     with pytest.raises(ValueError, match="people=0"):
         scaled(scenario, 0)
+
+
+def test_scaling_a_sampled_market_keeps_what_each_agent_stands_for():
+    from marketsim.scenario.scale import scaled
+
+    scenario = load_scenario(
+        Path(__file__).parent / "contract" / "two-segments.yaml",
+        ["segments.0.represents=300000"],
+    )
+    assert scenario.segments[0].scale == 10
+    bigger = scaled(scenario, 100_000)
+    assert bigger.segments[0].scale == 10
+    assert bigger.segments[0].represented == 10 * bigger.segments[0].size
+    assert bigger.segments[1].represents is None

@@ -31,6 +31,17 @@ class SegmentColumn(IntEnum):
     REPEAT = 11  # multiplier on a customer's chance to buy again (trust, dips)
     MEAN_FIELD_TALKERS = 12  # well-mixed: degree x share of customers; -1 = use the network
     POTENTIAL = 13  # share of people who could ever become interested (Bass m)
+    AWARENESS_ADSTOCK = 14  # weight of carried ad memory on the awareness hazard
+    AWARENESS_DECAY = 15  # chance per step an unreminded aware person forgets
+    ELASTICITY = 16  # the segment's price elasticity (its people's mean)
+    SUBSTITUTION = 17  # nested-logit substitution between the segment's products
+    DISSATISFIED_CHURN = 18  # churn multiplier of a dissatisfied customer
+    CHURN_PRICE = 19  # churn x (price / reference)^(this x elasticity)
+    DISSATISFIED_WORD = 20  # what the dissatisfied say: PRAISE, SILENT or AGAINST
+
+
+PRAISE, SILENT, AGAINST = 0, 1, 2
+"""Values of `SegmentColumn.DISSATISFIED_WORD`."""
 
 
 N_SEGMENT_COLUMNS = len(SegmentColumn)
@@ -51,7 +62,9 @@ class CountColumn(IntEnum):
     NEW_LEADS = N_STAGES + 2
     VISITS = N_STAGES + 3  # searchers who found the company through an inbound channel
     LAPSED = N_STAGES + 4  # customers who churned or did not renew
-    UNITS_LAST_TOUCH = N_STAGES + 5  # then one column per touch code (channels, wom, organic)
+    SILENT = N_STAGES + 5  # customers at the end of the step who do not speak for us
+    FORGOT = N_STAGES + 6  # aware people who forgot the brand this step
+    UNITS_LAST_TOUCH = N_STAGES + 7  # then one column per touch code (channels, wom, organic)
 
 
 TOUCH_NONE = -1

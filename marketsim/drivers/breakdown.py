@@ -34,6 +34,8 @@ class Breakdown:
         customers: [segment] customers held at the horizon (consumers or accounts).
         equity: [segment] customer equity of those customers (`marketsim.drivers.equity`).
         stages: [segment, stage] people at each funnel stage at the horizon.
+        Counts and equity are of real people: a segment that `represents` a larger
+        market is scaled up by its people per agent, as the ledger is.
         spend: [channel] spend over the horizon.
         last_touch / first_touch: [channel, then word of mouth, organic] revenue credited.
 
@@ -93,8 +95,10 @@ def of_model(model: MarketModel) -> Breakdown:
     ledger = model.ledger
     n_segments = len(scenario.segments)
     pop = model.population
+    scale = np.array([s.scale for s in scenario.segments], dtype=np.int64)
     stages = np.zeros((n_segments, N_STAGES), dtype=np.int64)
     np.add.at(stages, (pop.segment.astype(np.int64), pop.stage.astype(np.int64)), 1)
+    stages *= scale[:, None]  # real people, as the ledger counts them
     acc = model.sales.accounts
     accounts = np.bincount(acc.segment[acc.stage == CUSTOMER], minlength=n_segments)
     consumer = np.array([s.kind == "b2c" for s in scenario.segments])
@@ -105,7 +109,7 @@ def of_model(model: MarketModel) -> Breakdown:
         cost_of_goods=ledger.segment_cost_of_goods.copy(),
         acquisition_cost=ledger.segment_acquisition_cost.copy(),
         customers=np.where(consumer, stages[:, CUSTOMER], accounts).astype(np.int64),
-        equity=equity_by_segment(scenario, holdings(model)),
+        equity=equity_by_segment(scenario, holdings(model)) * scale,
         stages=stages,
         spend=ledger.channel_spend.copy(),
         last_touch=ledger.last_touch_revenue.copy(),

@@ -110,6 +110,23 @@ class SegmentSummary(Record):
     customer_equity: Stats | None = None
 
 
+class TraitBandSummary(Record):
+    """One band of a trait: who is in it and what they bought, means over replicates.
+
+    `low` and `high` are the band's smallest and largest values (means over replicates
+    for quintiles); per-person figures are over the band's people.
+    """
+
+    low: float
+    high: float
+    people: Stats
+    customers: Stats
+    customer_share: Stats
+    units: Stats
+    revenue: Stats
+    revenue_per_person: Stats
+
+
 class ProductSummary(Record):
     """One product's units."""
 
@@ -118,6 +135,8 @@ class ProductSummary(Record):
 
 class RunSummary(Record):
     """summary.json: a run's headline metrics and its breakdowns, each with 95% CIs."""
+
+    OPTIONAL = frozenset({"funnel", "by_trait"})
 
     scenario: str
     seed: int
@@ -134,8 +153,8 @@ class RunSummary(Record):
     revenue_by_closer: dict[str, Stats]
     funnel: dict[str, dict[str, Stats]] | None = None
     """Per kind of customer, people at each stage of its funnel at the horizon."""
-
-    OPTIONAL = frozenset({"funnel"})
+    by_trait: dict[str, list[TraitBandSummary]] | None = None
+    """Consumers by band of each trait that varies (absent when nobody differs)."""
 
 
 class StrategyEntry(Record):

@@ -17,9 +17,11 @@ from marketsim.drivers.records import (
     RunSummary,
     SegmentSummary,
     Stats,
+    TraitBandSummary,
 )
 from marketsim.drivers.stats import describe
 from marketsim.engine.ledger import INVOLVEMENT, TYPES, Ledger
+from marketsim.engine.trait_bands import TraitBand
 from marketsim.scenario.schema import Scenario
 
 FUNNEL: dict[str, tuple[str, ...]] = {
@@ -138,6 +140,7 @@ def summarize(scenario: Scenario, seed: int, replicates: Sequence[Replicate]) ->
         revenue_by_closer={
             who: describe([led.involvement[who] for led in ledgers]) for who in INVOLVEMENT
         },
+        by_trait=by_trait(ledgers),
     )
 
 
@@ -149,6 +152,43 @@ def funnel(scenario: Scenario, parts: Sequence[Breakdown]) -> dict[str, dict[str
         counts = funnel_counts(kind, np.array([b.stages[mine].sum(axis=0) for b in parts]))
         out[kind] = {stage: describe(counts[:, k]) for k, stage in enumerate(FUNNEL[kind])}
     return out
+
+
+def by_trait(ledgers: Sequence[Ledger]) -> dict[str, list[TraitBandSummary]] | None:
+    """Each trait's bands over the replicates, in the order drawn (None: nobody differs).
+
+    Replicates give the same bands (discrete values, or quintiles by rank), so band k
+    of every replicate is summarised together.
+    """
+    grouped: dict[str, list[list[TraitBand]]] = {}
+    for led in ledgers:
+        mine: dict[str, list[TraitBand]] = {}
+        for band in led.trait_bands:
+            mine.setdefault(band.trait, []).append(band)
+        for trait, bands in mine.items():
+            for k, band in enumerate(bands):
+                column = grouped.setdefault(trait, [])
+                if k == len(column):
+                    column.append([])
+                column[k].append(band)
+    if not grouped:
+        return None
+    return {
+        trait: [
+            TraitBandSummary(
+                low=float(np.mean([b.low for b in bands])),
+                high=float(np.mean([b.high for b in bands])),
+                people=describe([b.people for b in bands]),
+                customers=describe([b.customers for b in bands]),
+                customer_share=describe([b.customers / b.people for b in bands]),
+                units=describe([b.units for b in bands]),
+                revenue=describe([b.revenue for b in bands]),
+                revenue_per_person=describe([b.revenue / b.people for b in bands]),
+            )
+            for bands in column
+        ]
+        for trait, column in grouped.items()
+    }
 
 
 def agents(replicates: Sequence[Replicate]) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from marketsim.core.layout import N_STAGES, CountColumn, units_by_product, units
 from marketsim.core.stages import CUSTOMER, STAGES
 from marketsim.engine.channels import Discount
 from marketsim.engine.products import ProductRange
+from marketsim.engine.trait_bands import TraitBand
 from marketsim.scenario.schema import Scenario
 
 INVOLVEMENT = ("self_service", "reps", "brokers", "renewals")
@@ -122,6 +123,8 @@ class Ledger:
         self.product_units = np.zeros(len(scenario.products), dtype=np.int64)
         self.involvement = dict.fromkeys(INVOLVEMENT, 0.0)
         self.agents: list[dict[str, object]] = []
+        self.trait_bands: list[TraitBand] = []
+        """Outcomes by trait band at the horizon, where consumers' traits vary."""
         self.reach = _reach(scenario)
 
     def record(
@@ -214,6 +217,7 @@ class Ledger:
             "visits": int(counts[:, CountColumn.VISITS].sum()),
             "new_leads": int(counts[:, CountColumn.NEW_LEADS].sum()),
             "lapsed": int(counts[:, CountColumn.LAPSED].sum()),
+            "forgot": int(counts[:, CountColumn.FORGOT].sum()),
         }
         for kind, mask in zip(TYPES, (self.consumer, ~self.consumer), strict=True):
             row |= {
@@ -266,7 +270,7 @@ class Ledger:
 def _reach(scenario: Scenario) -> np.ndarray:
     """[channel, segment] share of a channel's spend on each segment: its targets, by people."""
     ids = [s.id for s in scenario.segments]
-    people = np.array([s.people for s in scenario.segments], dtype=np.float64)
+    people = np.array([s.represented for s in scenario.segments], dtype=np.float64)
     reach = np.zeros((len(scenario.channels), len(ids)))
     for c, channel in enumerate(scenario.channels):
         targets = [ids.index(t) for t in (channel.targets or ids)]

@@ -16,20 +16,23 @@ from typing import Literal
 import mesa
 import numpy as np
 
-from marketsim.core.layout import N_STAGES, SegmentColumn
+from marketsim.core.layout import N_STAGES, CountColumn, SegmentColumn
 from marketsim.core.stages import AWARE
 from marketsim.engine.agents.customer import Customer
 from marketsim.engine.channels import MarketState, StepInputs, build_channels
 from marketsim.engine.ledger import Ledger
+from marketsim.engine.media import channel_media
 from marketsim.engine.population import SETUP_STEP, Population
 from marketsim.engine.products import ProductRange
 from marketsim.engine.sales import SalesForce, SalesOrganisation
 from marketsim.engine.segments import SegmentParameters, SegmentStep
+from marketsim.engine.trait_bands import trait_bands
 from marketsim.kernels import reference
 from marketsim.kernels.customer_step import (
     StepArrays,
     advance,
-    sync_contacts,
+    update_contacts,
+    update_heard,
     word_of_mouth_input,
 )
 from marketsim.kernels.rng import stream_key
@@ -87,7 +90,8 @@ class MarketModel(mesa.Model):
         self.channels = build_channels(scenario)
         self.products = ProductRange(scenario)
         self.product_arrays = self.products.arrays()
-        self.segment_parameters = SegmentParameters(scenario, self.products)
+        self.media = channel_media(scenario, self.population.traits.media)
+        self.segment_parameters = SegmentParameters(scenario, self.products, self.media)
         self.ledger = Ledger(scenario, replicate, self.products)
         self.plugins = PluginSet.for_scenario(scenario, self)
         self.sales = SalesOrganisation(
@@ -98,12 +102,14 @@ class MarketModel(mesa.Model):
             self.plugins,
             SalesForce.hire(self, scenario),
         )
-        people = np.diff(self.population.offsets).astype(np.float64)
+        self.scale = np.array([s.scale for s in scenario.segments], dtype=np.int64)
         self.market = MarketState(
-            people=people,
-            stage_counts=_stage_counts(self.population, len(scenario.segments)),
+            people=np.array([s.represented for s in scenario.segments], dtype=np.float64),
+            stage_counts=_stage_counts(self.population, len(scenario.segments))
+            * self.scale[:, None],
             reputation=np.array([s.reputation for s in scenario.segments]),
             search=np.array([s.search for s in scenario.segments]),
+            silent=np.zeros(len(scenario.segments)),
         )
         self._customers: dict[int, Customer] = {}
         if materialize_customers is None:
@@ -143,14 +149,17 @@ class MarketModel(mesa.Model):
         trust = 2.0 * self.market.reputation
         book, moved = self.sales.step(t, key, trust, segments.pull, segments.shares, inputs.price)
         counts[:, :N_STAGES] += moved
+        counts *= self.scale[:, None]
         spend = np.array([c.plan[t] for c in self.channels])
         discounts = [d for c in self.channels if (d := c.discount(t)) is not None]
         self.ledger.record(t, counts, spend, inputs.price, inputs.renewal_price, discounts, book)
         self.market.stage_counts = counts[:, :N_STAGES].astype(np.float64)
+        self.market.silent = counts[:, CountColumn.SILENT].astype(np.float64)
         self.plugins.call("after_step", ctx)
         if self.steps >= self.scenario.horizon:
             self.running = False
             self.ledger.agents = self.sales.agent_rows(self.replicate)
+            self.ledger.trait_bands = trait_bands(self.scenario, self.population)
 
     def _word_of_mouth(self, ctx: StepContext) -> np.ndarray:
         """Per-person word-of-mouth input, when detractors or a Python hook need it.
@@ -161,32 +170,40 @@ class MarketModel(mesa.Model):
         against = bool(pop.detractor.any())
         if not (self.plugins.python_hooks("word_of_mouth") or against):
             return np.zeros(0, dtype=np.float32)
+        if against:
+            pop.hear_detractors()
         if self.engine == "kernel":
-            sync_contacts(pop.stage, pop.counted, pop.indptr, pop.indices, pop.contacts)
+            update_contacts(pop, ctx.seg)
+            if against:
+                update_heard(pop)
         else:
-            pop.contacts[:] = [
-                reference.talkers(i, pop.stage, pop.segment, ctx.seg, pop.indptr, pop.indices)
-                if pop.stage[i] <= AWARE
+            networked = [
+                pop.stage[i] <= AWARE
                 and ctx.seg[pop.segment[i], SegmentColumn.MEAN_FIELD_TALKERS] < 0
-                else 0
                 for i in range(pop.size)
             ]
+            pop.contacts[:] = [
+                reference.talkers(i, pop, ctx.seg) if networked[i] else 0 for i in range(pop.size)
+            ]
+            if against:
+                pop.heard[:] = [
+                    reference.detractors_heard(i, pop) if networked[i] else 0
+                    for i in range(pop.size)
+                ]
         mean_field = np.zeros(len(self.market.people))
         if against:
             n_segments = len(self.market.people)
             detractors = np.bincount(pop.segment, weights=pop.detractor, minlength=n_segments)
             degree = self.segment_parameters.well_mixed_degree
-            mean_field = np.where(degree >= 0, degree * detractors / self.market.people, 0.0)
+            sampled = np.diff(pop.offsets)
+            mean_field = np.where(degree >= 0, degree * detractors / sampled, 0.0)
         word_of_mouth_input(
-            against,
             pop.stage,
             pop.segment,
             ctx.seg,
             pop.contacts,
-            pop.detractor,
+            pop.heard if against else pop.heard[:0],
             mean_field,
-            pop.indptr,
-            pop.indices,
             pop.talk,
         )
         ctx.talk = pop.talk
@@ -202,6 +219,7 @@ class MarketModel(mesa.Model):
         inputs: StepInputs,
         talk: np.ndarray,
     ) -> np.ndarray:
+        media = self.media
         step = StepArrays(
             t=t,
             key=key,
@@ -210,11 +228,21 @@ class MarketModel(mesa.Model):
             exposure=inputs.exposure,
             bernoulli=inputs.bernoulli,
             impact=inputs.impact,
+            threshold=media.threshold,
+            wear_out=media.wear_out,
+            group=media.of_channel,
+            habit=media.habit,
+            retention=self.segment_parameters.retention(seg),
             find=inputs.find,
             convert=inputs.convert,
             choice=segments.choice,
             again=segments.again,
             renewal=segments.renewal,
+            price=inputs.price,
+            renewal_price=inputs.renewal_price,
+            relative=segments.relative,
+            available=segments.available,
+            pull=segments.pull,
             talk=talk,
         )
         hooks = self.plugins.kernel_hooks()

@@ -15,7 +15,8 @@ import math
 import numpy as np
 
 from marketsim.kernels.customer_step import ONE_OFF, REPEAT, SUBSCRIPTION, ProductArrays
-from marketsim.scenario.schema import Product, Scenario
+from marketsim.scenario.schema import Product, Scenario, Segment
+from marketsim.scenario.traits import mean_of
 
 
 class ProductRange:
@@ -45,7 +46,7 @@ class ProductRange:
                 for seg, f in zip(segs, first, strict=True)
             ]
         )
-        self.elasticity = np.array([s.price_sensitivity for s in segs])
+        self.elasticity = np.array([elasticity(s) for s in segs])
         self.substitution = np.array([s.substitution for s in segs])
 
     def arrays(self) -> ProductArrays:
@@ -57,16 +58,28 @@ class ProductRange:
             shape=np.array([p.repurchase_shape for p in self.specs]),
             billing=np.array([p.billing_period or 1 for p in self.specs], dtype=np.int64),
             term=np.array([p.renewal_term for p in self.specs], dtype=np.int64),
+            list_price=self.list_price.astype(np.float64),
+            appeal=self.appeal.astype(np.float64),
+            every=np.array([p.repurchase_every for p in self.specs], dtype=np.float64),
+            stockpile=np.array([p.stockpile for p in self.specs], dtype=np.float64),
+            quality=np.array([p.quality for p in self.specs], dtype=np.float64),
         )
+
+    def relative(self, price: np.ndarray) -> np.ndarray:
+        """[segment, product] price paid over the segment's reference price (1 if free)."""
+        relative = self.list_price * price / self.reference_price[:, None]
+        return np.where(relative > 0, relative, 1.0)
+
+    def available(self, step: int) -> np.ndarray:
+        """[segment, product] whether the segment considers the product and it has launched."""
+        return self.considers & (self.launch <= step)
 
     def again(self, price: np.ndarray) -> np.ndarray:
         """[segment, product] multiplier on the chance to buy a product again at `price`.
 
         The price response of the product alone: (price paid / reference)^-elasticity.
         """
-        relative = self.list_price * price / self.reference_price[:, None]
-        relative = np.where(relative > 0, relative, 1.0)
-        return relative ** -self.elasticity[:, None]
+        return self.relative(price) ** -self.elasticity[:, None]
 
     def choice(self, step: int, price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pull V per segment and choice shares [segment, product] at `step`.
@@ -75,10 +88,8 @@ class ProductRange:
             step: the step, for launches.
             price: [segment, product] price paid as a share of list price.
         """
-        available = self.considers & (self.launch <= step)
-        relative = self.list_price * price / self.reference_price[:, None]
-        relative = np.where(relative > 0, relative, 1.0)
-        attract = self.appeal * relative ** -self.elasticity[:, None]
+        available = self.available(step)
+        attract = self.appeal * self.relative(price) ** -self.elasticity[:, None]
         weight = np.where(available, attract ** (1.0 / self.substitution[:, None]), 0.0)
         total = weight.sum(axis=1)
         pull = total**self.substitution
@@ -86,6 +97,12 @@ class ProductRange:
             weight, total[:, None], out=np.zeros_like(weight), where=total[:, None] > 0
         )
         return pull, shares
+
+
+def elasticity(segment: Segment) -> float:
+    """The segment's price elasticity: its people's mean where they differ."""
+    trait = segment.traits.price_sensitivity
+    return segment.price_sensitivity if trait is None else mean_of(trait)
 
 
 def _weibull_scale(product: Product) -> float:

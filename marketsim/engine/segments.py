@@ -12,17 +12,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from marketsim.core.layout import N_SEGMENT_COLUMNS, SegmentColumn
+from marketsim.core.layout import AGAINST, N_SEGMENT_COLUMNS, PRAISE, SILENT, SegmentColumn
 from marketsim.core.stages import CUSTOMER
 from marketsim.engine.channels import MarketState, StepInputs
-from marketsim.engine.products import ProductRange
+from marketsim.engine.media import Media
+from marketsim.engine.products import ProductRange, elasticity
 from marketsim.scenario.schema import Scenario
+
+WORD = {"praise": PRAISE, "silent": SILENT, "against": AGAINST}
+"""`dissatisfied_word_of_mouth` as the kernel's codes."""
 
 
 class SegmentParameters:
     """Builds the kernel's per-segment parameter matrix for each step."""
 
-    def __init__(self, scenario: Scenario, products: ProductRange) -> None:
+    def __init__(self, scenario: Scenario, products: ProductRange, media: Media) -> None:
         segs = scenario.segments
         self.products = products
         self.self_service = np.array([s.kind == "b2c" for s in segs])
@@ -43,7 +47,16 @@ class SegmentParameters:
             row[SegmentColumn.INTEREST_DECAY] = s.interest_decay
             row[SegmentColumn.CHURN] = s.churn if s.kind == "b2c" else 0.0
             row[SegmentColumn.POTENTIAL] = s.potential
+            row[SegmentColumn.AWARENESS_ADSTOCK] = s.awareness_adstock
+            row[SegmentColumn.AWARENESS_DECAY] = s.awareness_decay
+            row[SegmentColumn.ELASTICITY] = elasticity(s)
+            row[SegmentColumn.SUBSTITUTION] = s.substitution
+            row[SegmentColumn.DISSATISFIED_CHURN] = s.dissatisfied_churn
+            row[SegmentColumn.CHURN_PRICE] = s.churn_price_response
+            row[SegmentColumn.DISSATISFIED_WORD] = WORD[s.dissatisfied_word_of_mouth]
         self.base = base
+        self.churn_trust = np.array([s.churn_trust_response for s in segs])
+        self.media = media
 
     def for_step(self, step: int, market: MarketState, inputs: StepInputs) -> SegmentStep:
         """Everything the segments' people respond to at `step`."""
@@ -53,12 +66,14 @@ class SegmentParameters:
         own = trust * inputs.purchase * self.self_service
         buy = pull * own
         seg[:, SegmentColumn.WORD_OF_MOUTH] *= trust
-        seg[:, SegmentColumn.PURCHASE] = np.minimum(1.0, seg[:, SegmentColumn.PURCHASE] * buy)
-        seg[:, SegmentColumn.LEAD_CONVERSION] = np.minimum(
-            1.0, seg[:, SegmentColumn.LEAD_CONVERSION] * buy
-        )
+        # Chances are capped at 1 in the kernel, after each person's own multipliers.
+        seg[:, SegmentColumn.PURCHASE] *= buy
+        seg[:, SegmentColumn.LEAD_CONVERSION] *= buy
         seg[:, SegmentColumn.REPEAT] = own
-        share = market.stage_counts[:, CUSTOMER] / market.people
+        if self.churn_trust.any():
+            seg[:, SegmentColumn.CHURN] *= np.where(trust > 0, trust, 1.0) ** -self.churn_trust
+        talkers = market.stage_counts[:, CUSTOMER] - market.silent
+        share = talkers / market.people
         seg[:, SegmentColumn.MEAN_FIELD_TALKERS] = np.where(
             self.well_mixed_degree >= 0, self.well_mixed_degree * share, -1.0
         )
@@ -69,7 +84,15 @@ class SegmentParameters:
             choice=np.cumsum(shares, axis=1),
             again=self.products.again(inputs.price),
             renewal=np.minimum(1.0, self.products.renewal[None, :] * trust[:, None]),
+            relative=self.products.relative(inputs.price),
+            available=self.products.available(step),
         )
+
+    def retention(self, seg: np.ndarray) -> np.ndarray:
+        """[segment, memory group] ad memory kept: the shared group at `seg`'s value."""
+        retention = self.media.retention.copy()
+        retention[:, 0] = seg[:, SegmentColumn.RETENTION]
+        return retention
 
 
 @dataclass
@@ -83,6 +106,8 @@ class SegmentStep:
         choice: [segment, product] the same, cumulative.
         again: [segment, product] price response of buying a product again.
         renewal: [segment, product] chance a subscription renews at a term's end (x trust).
+        relative: [segment, product] price paid over the reference price.
+        available: [segment, product] what the segment can buy this step.
 
     """
 
@@ -92,3 +117,5 @@ class SegmentStep:
     choice: np.ndarray
     again: np.ndarray
     renewal: np.ndarray
+    relative: np.ndarray
+    available: np.ndarray

@@ -6,6 +6,11 @@ awareness, interest, purchase or search, leads, customers. The helpers are small
 functions the compiler inlines into the loop. The plain-Python twin in
 `marketsim.kernels.reference` implements the same equations one person at a time; tests
 demand the two agree bit for bit.
+
+A person's traits (price sensitivity, purchase rate, word-of-mouth response, attitude,
+media habits) are per-person columns; a column that is empty means nobody differs, and
+the segment's value applies. With every column empty the equations reduce exactly, bit
+for bit, to those of a homogeneous segment.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from numba import njit, types
 
 from marketsim.core.layout import (
     AGAIN,
+    AGAINST,
     BILLED,
     BLOCK,
     NEW,
+    PRAISE,
     CountColumn,
     SegmentColumn,
     n_count_columns,
@@ -37,11 +44,14 @@ from marketsim.core.purposes import (
     P_DECAY,
     P_EXPOSURE,
     P_FIND,
+    P_FORGET,
     P_INTEREST,
     P_POTENTIAL,
     P_RENEW,
     P_REPEAT,
+    P_SATISFY,
     P_SEARCH,
+    P_STOCK,
 )
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, UNAWARE
 from marketsim.kernels.config import PARALLEL_JIT, inline_jit, jit, parallel_jit
@@ -66,13 +76,24 @@ class People(Protocol):
 
     segment: np.ndarray  # int16: segment index
     stage: np.ndarray  # int8: funnel stage
-    ad_memory: np.ndarray  # float32: adstock
+    ad_memory: np.ndarray  # float32 [person, memory group]: adstock
     first_touch: np.ndarray  # int8: touch codes for attribution
     last_touch: np.ndarray  # int8
-    contacts: np.ndarray  # int32: customers among each person's contacts (`sync_contacts`)
-    counted: np.ndarray  # bool: whether the person was a customer when last tallied
+    contacts: np.ndarray  # int32: talking customers among each person's contacts
+    counted: np.ndarray  # bool: whether the person talked for us when last tallied
+    heard: np.ndarray  # int32: detractors among each person's contacts (or empty)
+    heard_counted: np.ndarray  # bool: whether the person was a detractor when last tallied
     product: np.ndarray  # int8: the product a customer bought last (-1: none yet)
-    purchased_at: np.ndarray  # int32: step of that purchase (a subscription's start)
+    purchased_at: np.ndarray  # int32: step of that purchase, or when its stock runs out
+    satisfied: np.ndarray  # int8: 1 satisfied with the last purchase, 0 not, -1 none yet
+    detractor: np.ndarray  # int8: 1 for people who warn their contacts against us
+    purchases: np.ndarray  # int32: units the person bought over the run
+    spent: np.ndarray  # float32: what they paid for them
+    price_sensitivity: np.ndarray  # float32 traits, or empty where nobody differs
+    purchase_rate: np.ndarray
+    word_of_mouth: np.ndarray
+    attitude: np.ndarray
+    habit: np.ndarray  # float32 [person, medium with habits], or (0, 0)
     indptr: np.ndarray  # int64: contact network, CSR
     indices: np.ndarray  # int32
 
@@ -86,6 +107,11 @@ class ProductArrays:
         scale / shape: a repeat product's Weibull scale and shape: the chance of buying
             again after tau steps is 1 - exp(-((tau / scale)^shape - ((tau-1) / scale)^shape)).
         billing / term: a subscription's steps between bills and between renewals.
+        list_price: the list price.
+        appeal: attractiveness at equal price (the nested logit's weight).
+        every: a repeat product's mean steps between purchases (what a unit lasts).
+        stockpile: extra units bought per unit of relative discount.
+        quality: chance a purchase at or below the reference price satisfies.
 
     """
 
@@ -94,6 +120,11 @@ class ProductArrays:
     shape: np.ndarray
     billing: np.ndarray
     term: np.ndarray
+    list_price: np.ndarray
+    appeal: np.ndarray
+    every: np.ndarray
+    stockpile: np.ndarray
+    quality: np.ndarray
 
 
 ONE_OFF, REPEAT, SUBSCRIPTION = 0, 1, 2
@@ -112,12 +143,22 @@ class StepArrays:
             chance of one exposure where `bernoulli` is set.
         bernoulli: [channel] whether exposures are at most one per person.
         impact: [channel] ad memory added by one exposure.
+        threshold: [channel] exposures in a step before an ad works (0: from the first).
+        wear_out: [channel] how much less each further exposure in a step weighs.
+        group: [channel] the ad-memory group the channel's exposures feed.
+        habit: [channel] the channel's column of the people's habits, or -1.
+        retention: [segment, group] share of each group's ad memory carried over.
         find: [channel, segment] chance a searching person finds the company (a visit).
         convert: [channel] chance a visit through the channel becomes a lead.
         choice: [segment, product] cumulative choice shares of a new purchase.
         again: [segment, product] multiplier on the chance of buying a product again
             (its price response at this step's price).
         renewal: [segment, product] chance a subscription renews at the end of a term.
+        price / renewal_price: [segment, product] share of the list price buyers and
+            subscribers' bills pay.
+        relative: [segment, product] price paid over the segment's reference price.
+        available: [segment, product] whether the segment considers and can buy it.
+        pull: [segment] the product range's pull at the segment's own elasticity.
         talk: each person's word-of-mouth input, or empty to read `contacts`.
 
     """
@@ -129,11 +170,21 @@ class StepArrays:
     exposure: np.ndarray
     bernoulli: np.ndarray
     impact: np.ndarray
+    threshold: np.ndarray
+    wear_out: np.ndarray
+    group: np.ndarray
+    habit: np.ndarray
+    retention: np.ndarray
     find: np.ndarray
     convert: np.ndarray
     choice: np.ndarray
     again: np.ndarray
     renewal: np.ndarray
+    price: np.ndarray
+    renewal_price: np.ndarray
+    relative: np.ndarray
+    available: np.ndarray
+    pull: np.ndarray
     talk: np.ndarray
 
 
@@ -166,6 +217,14 @@ def _hook(point, value, i, s, hook_args):
 
 
 @inline_jit
+def _trait(column, i, default):
+    """Person i's value of a trait, or `default` where nobody in the run differs."""
+    if column.shape[0] > 0:
+        return np.float64(column[i])
+    return default
+
+
+@inline_jit
 def _touch(i, code, first_touch, last_touch):
     """Record a touch: it is the person's latest, and their first if they had none."""
     last_touch[i] = code
@@ -174,8 +233,50 @@ def _touch(i, code, first_touch, last_touch):
 
 
 @inline_jit
-def _exposure(h, s, exposure, bernoulli, impact, p0):
-    """3.1: (weighted exposures this step, the channel that weighed most or -1)."""
+def _weighed(k, impact, threshold, wear_out):
+    """3.1: the ad memory `k` exposures in one step add.
+
+    None below the threshold; above it each exposure after the first weighs
+    (1 - wear_out) times the one before.
+    """
+    if k < threshold:
+        return 0.0
+    if wear_out > 0.0:
+        # A float exponent: libm's pow, as Python's `**` (an integer one is squared out).
+        return impact * (1.0 - (1.0 - wear_out) ** np.float64(k)) / wear_out
+    return impact * k
+
+
+@inline_jit
+def _exposure(
+    h,
+    i,
+    s,
+    exposure,
+    bernoulli,
+    impact,
+    threshold,
+    wear_out,
+    group,
+    habit_of,
+    habit,
+    p0,
+    weights,
+    acc,
+    groups,
+    habits,
+):
+    """3.1: (weighted exposures this step, the channel that weighed most or -1).
+
+    `weights[c, k]` is `_weighed(k, ...)` of channel c for the commonest k, computed once.
+
+    With several memory `groups`, each group's share of the weight is added to
+    `acc[group]` (zeroed first); with one, `acc` is not used. Without `habits` nobody's
+    reach differs from the segment's.
+    """
+    if groups:
+        for g in range(acc.shape[0]):
+            acc[g] = 0.0
     total = 0.0
     touch = -1
     strongest = 0.0
@@ -184,19 +285,60 @@ def _exposure(h, s, exposure, bernoulli, impact, p0):
         if lam <= 0.0:
             continue
         u = draw(h, P_EXPOSURE + c)
-        if bernoulli[c]:
+        if habits and habit_of[c] >= 0:  # the person's own rate: the habit x the mean
+            mine = lam * np.float64(habit[i, habit_of[c]])
+            if bernoulli[c]:
+                k = 1 if u < min(1.0, mine) else 0
+            elif u < 1.0 - mine - SLACK:  # exp(-mine) >= 1 - mine: no exposure, no exp()
+                k = 0
+            else:
+                k = poisson_inverse(u, mine, np.exp(-mine)) if mine > 0.0 else 0
+        elif bernoulli[c]:
             k = 1 if u < lam else 0
         elif u < p0[c, s]:
             k = 0  # what `poisson_inverse` returns here, without its loop
         else:
             k = poisson_inverse(u, lam, p0[c, s])
         if k > 0:
-            weight = impact[c] * k
-            total += weight
-            if weight > strongest:  # credit the channel that weighed most
-                strongest = weight
-                touch = c
+            if k < weights.shape[1]:
+                weight = weights[c, k]
+            else:
+                weight = _weighed(k, impact[c], threshold[c], wear_out[c])
+            if weight > 0.0:
+                total += weight
+                if groups:
+                    acc[group[c]] += weight
+                if weight > strongest:  # credit the channel that weighed most
+                    strongest = weight
+                    touch = c
     return total, touch
+
+
+@inline_jit
+def _remember(i, s, exposures, raw, ad_memory, retention, acc, groups):
+    """3.2: update the person's ad memory; return (memory now, memory carried over).
+
+    A plugin may have changed the step's exposures (`raw` before, `exposures` after):
+    each group gets its share of the change. With one group this is memory =
+    retention x memory + exposures.
+    """
+    if not groups:
+        carried = retention[s, 0] * np.float64(ad_memory[i, 0])
+        memory = carried + exposures
+        ad_memory[i, 0] = memory
+        return memory, carried
+    scale = exposures / raw if raw > 0.0 else 1.0
+    if raw <= 0.0:
+        acc[0] = exposures
+    carried = 0.0
+    memory = 0.0
+    for g in range(ad_memory.shape[1]):
+        kept = retention[s, g] * np.float64(ad_memory[i, g])
+        now = kept + scale * acc[g]
+        ad_memory[i, g] = now
+        carried += kept
+        memory += now
+    return memory, carried
 
 
 @inline_jit
@@ -211,9 +353,11 @@ def _talk(i, s, seg, talk_in, contacts):
 
 
 @inline_jit
-def _awareness(h, i, s, exposures, wom, seg, first_touch, last_touch, n_channels):
+def _awareness(h, i, s, exposures, carried, wom, seg, first_touch, last_touch, n_channels):
     """3.3: whether an unaware person becomes aware; credits word of mouth or organic."""
-    ad = seg[s, SegmentColumn.ATTENTION] * exposures
+    ad = seg[s, SegmentColumn.ATTENTION] * (
+        exposures + seg[s, SegmentColumn.AWARENESS_ADSTOCK] * carried
+    )
     hazard = seg[s, SegmentColumn.INNOVATION_HAZARD] + ad + wom
     if not hazard > 0.0:
         return False
@@ -231,7 +375,7 @@ def _awareness(h, i, s, exposures, wom, seg, first_touch, last_touch, n_channels
 
 
 @inline_jit
-def _interest(h, i, s, memory, wom, seg, setup_key, hook_args):
+def _interest(h, i, s, memory, wom, attitude, seg, setup_key, hook_args):
     """3.4: whether an aware person in the market becomes interested."""
     u = draw(h, P_INTEREST)
     persuasion = seg[s, SegmentColumn.PERSUASION]
@@ -244,24 +388,59 @@ def _interest(h, i, s, memory, wom, seg, setup_key, hook_args):
         and persuasion >= 0.0
         and wom >= 0.0
         and interest >= 0.0
-        and u >= interest + persuasion + wom + SLACK
+        and u >= attitude * (interest + persuasion + wom) + SLACK
     ):
         return False
     if not uniform(setup_key, i, P_POTENTIAL) < seg[s, SegmentColumn.POTENTIAL]:
         return False  # never in the market
     pressure = persuasion * (1.0 - np.exp(-memory)) + wom
     pressure = _hook(PERSUASION_HOOK, pressure, i, s, hook_args)
-    return u < 1.0 - (1.0 - interest) * np.exp(-pressure)
+    return u < min(1.0, attitude * (1.0 - (1.0 - interest) * np.exp(-pressure)))
 
 
 @inline_jit
-def _purchase_or_search(h, i, s, was, seg, find, convert, first_touch, last_touch, hook_args):
+def _forgets(h, s, memory, wom, seg):
+    """3.4: whether an aware person who stayed aware forgets the brand (no reminder)."""
+    decay = seg[s, SegmentColumn.AWARENESS_DECAY]
+    if not decay > 0.0:
+        return False
+    u = draw(h, P_FORGET)
+    reminded = memory + wom
+    if reminded >= 0.0 and u >= decay:  # exp(-reminded) <= 1: u < p is False, skip exp()
+        return False
+    return u < decay * np.exp(-reminded)
+
+
+@inline_jit
+def _own_pull(s, eps, seg, relative, available, appeal):
+    """The product range's pull for a person of price elasticity `eps` (section 4)."""
+    inverse = 1.0 / seg[s, SegmentColumn.SUBSTITUTION]
+    total = 0.0
+    for p in range(relative.shape[1]):
+        if available[s, p]:
+            total += (appeal[p] * relative[s, p] ** -eps) ** inverse
+    return total ** seg[s, SegmentColumn.SUBSTITUTION]
+
+
+@inline_jit
+def _pull_ratio(s, eps, varied, seg, relative, available, appeal, pull):
+    """The person's pull over the segment's: 1 where price sensitivity does not vary."""
+    if not varied or not pull[s] > 0.0:
+        return 1.0
+    return _own_pull(s, eps, seg, relative, available, appeal) / pull[s]
+
+
+@inline_jit
+def _purchase_or_search(
+    h, i, s, was, chance_mult, seg, find, convert, first_touch, last_touch, hook_args
+):
     """3.5: an interested person buys, visits the company through search, cools or waits.
 
     A visit is a touch; it turns into a lead with the channel's conversion chance.
     Returns (stage, unit bought (NEW or 0), channel visited or -1).
     """
-    if draw(h, P_BUY) < _hook(PURCHASE_HOOK, seg[s, SegmentColumn.PURCHASE], i, s, hook_args):
+    chance = min(1.0, seg[s, SegmentColumn.PURCHASE] * chance_mult)
+    if draw(h, P_BUY) < _hook(PURCHASE_HOOK, chance, i, s, hook_args):
         return CUSTOMER, NEW, -1
     visited = -1
     if draw(h, P_SEARCH) < seg[s, SegmentColumn.SEARCH]:
@@ -279,10 +458,10 @@ def _purchase_or_search(h, i, s, was, seg, find, convert, first_touch, last_touc
 
 
 @inline_jit
-def _lead(h, i, s, seg, hook_args):
+def _lead(h, i, s, chance_mult, seg, hook_args):
     """3.6: a lead buys or goes cold. Returns (stage, unit bought)."""
-    chance = _hook(PURCHASE_HOOK, seg[s, SegmentColumn.LEAD_CONVERSION], i, s, hook_args)
-    if draw(h, P_BUY) < chance:
+    chance = min(1.0, seg[s, SegmentColumn.LEAD_CONVERSION] * chance_mult)
+    if draw(h, P_BUY) < _hook(PURCHASE_HOOK, chance, i, s, hook_args):
         return CUSTOMER, NEW
     if draw(h, P_DECAY) < seg[s, SegmentColumn.INTEREST_DECAY]:
         return AWARE, 0
@@ -291,13 +470,34 @@ def _lead(h, i, s, seg, hook_args):
 
 @inline_jit
 def _customer(
-    h, i, s, t, p, since, seg, model, scale, shape, billing, term, again, renewal, hook_args
+    h,
+    i,
+    s,
+    t,
+    p,
+    since,
+    eps,
+    varied,
+    rate,
+    satisfied,
+    seg,
+    model,
+    scale,
+    shape,
+    billing,
+    term,
+    again,
+    renewal,
+    relative,
+    hook_args,
 ):
     """3.7: a customer of product `p` (bought at `since`) renews, lapses or buys again.
 
     A subscriber decides only at the end of each term and is billed every period; any
-    other customer may lapse any step and, for a repeat product, buys again with a chance
-    that rises with the steps since the last purchase. Returns (stage, unit bought).
+    other customer may lapse any step (likelier when dissatisfied or the price is above
+    the reference, as the segment says) and, for a repeat product, buys again with a
+    chance that rises with the steps since the last purchase, once any stock bought is
+    used up. Returns (stage, unit bought).
     """
     if p < 0:  # an account's member, or a customer someone else sold: not ours to renew
         return CUSTOMER, 0
@@ -308,30 +508,86 @@ def _customer(
         if tau % billing[p] == 0:
             return CUSTOMER, BILLED
         return CUSTOMER, 0
-    if draw(h, P_CHURN) < seg[s, SegmentColumn.CHURN]:
+    churn = seg[s, SegmentColumn.CHURN]
+    if satisfied == 0:
+        churn *= seg[s, SegmentColumn.DISSATISFIED_CHURN]
+    response = seg[s, SegmentColumn.CHURN_PRICE]
+    if response > 0.0 and relative[s, p] > 0.0:
+        churn *= relative[s, p] ** (response * eps)
+    if draw(h, P_CHURN) < churn:
         return AWARE, 0
-    if model[p] == REPEAT:
+    if model[p] == REPEAT and tau > 0:
         hazard = (tau / scale[p]) ** shape[p] - ((tau - 1) / scale[p]) ** shape[p]
-        chance = (1.0 - np.exp(-hazard)) * again[s, p] * seg[s, SegmentColumn.REPEAT]
+        own = again[s, p]
+        if varied and relative[s, p] > 0.0:
+            own = relative[s, p] ** -eps
+        chance = (1.0 - np.exp(-hazard * rate)) * own * seg[s, SegmentColumn.REPEAT]
         if draw(h, P_REPEAT) < _hook(PURCHASE_HOOK, chance, i, s, hook_args):
             return CUSTOMER, AGAIN
     return CUSTOMER, 0
 
 
 @inline_jit
-def _choose(h, s, choice):
-    """The product a new buyer in segment `s` picks, by the segment's choice shares."""
+def _choose(h, s, eps, varied, choice, seg, relative, available, appeal):
+    """The product a new buyer in segment `s` picks, by their own choice shares.
+
+    The shares at the person's price sensitivity (the segment's, where nobody differs).
+    """
     u = draw(h, P_CHOICE)
     n = choice.shape[1]
+    if not varied:
+        for p in range(n):
+            if u < choice[s, p]:
+                return p
+        return n - 1
+    inverse = 1.0 / seg[s, SegmentColumn.SUBSTITUTION]
+    total = 0.0
     for p in range(n):
-        if u < choice[s, p]:
-            return p
-    return n - 1
+        if available[s, p]:
+            total += (appeal[p] * relative[s, p] ** -eps) ** inverse
+    running = 0.0
+    last = n - 1
+    for p in range(n):
+        if available[s, p]:
+            running += (appeal[p] * relative[s, p] ** -eps) ** inverse
+            last = p
+            if u < running / total:
+                return p
+    return last
 
 
 @inline_jit
-def _count(tally, s, was, st, unit, p, i, first_touch, last_touch, n_channels, n_products):
-    """Book the person's end-of-step stage and any unit by touch and by product."""
+def _stock_up(h, t, p, price_share, model, every, stockpile):
+    """(extra units a repeat buyer stocks up on, step their stock runs out until).
+
+    At a share d off the list price a buyer takes stockpile x d extra units on average
+    (the integer part, and one more with the fractional part as chance); each extra unit
+    lasts a mean gap between purchases, so the next purchase waits.
+    """
+    off = 1.0 - price_share
+    if model[p] != REPEAT or not off > 0.0 or not stockpile[p] > 0.0:
+        return 0, t
+    mean = stockpile[p] * off
+    extra = np.int64(np.floor(mean))
+    if draw(h, P_STOCK) < mean - extra:
+        extra += 1
+    return extra, t + np.int64(np.floor(extra * every[p] + 0.5))
+
+
+@inline_jit
+def _satisfaction(h, s, p, eps, quality, relative):
+    """1 if a purchase at this step's price satisfies the buyer, else 0 (section 3.8)."""
+    chance = quality[p]
+    if relative[s, p] > 1.0:
+        chance *= relative[s, p] ** -eps
+    return 1 if draw(h, P_SATISFY) < chance else 0
+
+
+@inline_jit
+def _count(
+    tally, s, was, st, unit, quantity, p, i, first_touch, last_touch, n_channels, n_products
+):
+    """Book the person's end-of-step stage and any units by touch and by product."""
     tally[s, st] += 1
     if st == CUSTOMER and was != CUSTOMER:
         tally[s, CountColumn.NEW_CUSTOMERS] += 1
@@ -343,183 +599,329 @@ def _count(tally, s, was, st, unit, p, i, first_touch, last_touch, n_channels, n
         ft = first_touch[i] if first_touch[i] >= 0 else organic
         first_touch_col = CountColumn.UNITS_LAST_TOUCH + n_channels + 2
         product_col = first_touch_col + n_channels + 2
-        tally[s, CountColumn.UNITS] += 1
-        tally[s, CountColumn.UNITS_LAST_TOUCH + lt] += 1
-        tally[s, first_touch_col + ft] += 1
-        tally[s, product_col + (unit - 1) * n_products + p] += 1
+        tally[s, CountColumn.UNITS] += quantity
+        tally[s, CountColumn.UNITS_LAST_TOUCH + lt] += quantity
+        tally[s, first_touch_col + ft] += quantity
+        tally[s, product_col + (unit - 1) * n_products + p] += quantity
+
+
+@inline_jit
+def _speaks(st, satisfied, mode):
+    """Whether a person speaks for the company.
+
+    Every customer does, except a let-down one in a segment whose dissatisfied keep quiet
+    or speak against (`dissatisfied_word_of_mouth`).
+    """
+    return st == CUSTOMER and (mode == PRAISE or satisfied != 0)
 
 
 # --------------------------------------------------------------------------- the step
 
 
-def _advance(
-    t,
-    key,
-    setup_key,
-    seg_of,
-    stage,
-    ad_memory,
-    first_touch,
-    last_touch,
-    contacts,
-    product,
-    purchased_at,
-    talk_in,
-    seg,
-    exposure,
-    bernoulli,
-    impact,
-    find,
-    convert,
-    choice,
-    again,
-    renewal,
-    model,
-    scale,
-    shape,
-    billing,
-    term,
-    counts,
-    indptr,
-    indices,
-    functions,
-    provided,
-    params,
-    p0,
-):
-    """Move every person one step, in blocks of `BLOCK` people run in parallel.
+def _advance_for(alike: bool) -> Any:
+    """The step's loop, with `alike` fixed when it is compiled.
 
-    Block b tallies into `counts[b]`, so sums never depend on threads. `contacts` must
-    be current (`sync_contacts`): it is the word-of-mouth input read before any update,
-    unless `talk_in` (one value per person) replaces it. `p0` is exp(-exposure), the
-    chance of no exposure from each Poisson stream. The kernel allocates nothing, so it
-    is compiled without reference counting: otherwise every array a phase helper reads
-    would cost atomic increments per person, tripling the step's time.
+    With alike people (no trait varies, one ad-memory group, no media habits) every
+    branch on traits is compiled away, so such runs pay nothing for them.
     """
-    n = stage.shape[0]
-    n_channels = exposure.shape[0]
-    n_products = choice.shape[1]
-    nblocks = (n + BLOCK - 1) // BLOCK
-    for b in numba.prange(nblocks):
-        # Built inside the parallel loop: a parfor cannot capture a tuple of arrays.
-        hook_args = (key, stage, indptr, indices, functions, provided, params)
-        tally = counts[b]
-        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
-            s = seg_of[i]
-            was = stage[i]
-            h = entity_hash(key, i)
-            exposures, touch = _exposure(h, s, exposure, bernoulli, impact, p0)
-            exposures = _hook(EXPOSURE_HOOK, exposures, i, s, hook_args)
-            memory = seg[s, SegmentColumn.RETENTION] * np.float64(ad_memory[i]) + exposures
-            ad_memory[i] = memory
-            if touch >= 0 and was != CUSTOMER:  # touches after a purchase don't claim it
-                _touch(i, touch, first_touch, last_touch)
-            talk = 0.0
-            if was <= AWARE:
-                talk = _hook(WOM_HOOK, _talk(i, s, seg, talk_in, contacts), i, s, hook_args)
-            wom = talk * seg[s, SegmentColumn.WORD_OF_MOUTH]
-            st = was
-            unit = 0
-            if st == UNAWARE and _awareness(
-                h, i, s, exposures, wom, seg, first_touch, last_touch, n_channels
-            ):
-                st = AWARE
-            if st == AWARE and _interest(h, i, s, memory, wom, seg, setup_key, hook_args):
-                st = INTERESTED
-            if st == INTERESTED:
-                st, unit, visited = _purchase_or_search(
-                    h, i, s, was, seg, find, convert, first_touch, last_touch, hook_args
-                )
-                if visited >= 0 or st == LEAD:
-                    tally[s, CountColumn.VISITS] += 1
-                if st == LEAD:
-                    tally[s, CountColumn.NEW_LEADS] += 1
-            elif st == LEAD and was == LEAD:
-                st, unit = _lead(h, i, s, seg, hook_args)
-            elif st == CUSTOMER and was == CUSTOMER:
-                st, unit = _customer(
+
+    def _advance(
+        t,
+        key,
+        setup_key,
+        seg_of,
+        stage,
+        ad_memory,
+        first_touch,
+        last_touch,
+        contacts,
+        product,
+        purchased_at,
+        satisfied,
+        detractor,
+        purchases,
+        spent,
+        price_sensitivity,
+        purchase_rate,
+        wom_response,
+        attitude_of,
+        habit,
+        talk_in,
+        seg,
+        exposure,
+        bernoulli,
+        impact,
+        threshold,
+        wear_out,
+        group,
+        habit_of,
+        retention,
+        find,
+        convert,
+        choice,
+        again,
+        renewal,
+        price,
+        renewal_price,
+        relative,
+        available,
+        pull,
+        model,
+        scale,
+        shape,
+        billing,
+        term,
+        list_price,
+        appeal,
+        every,
+        stockpile,
+        quality,
+        counts,
+        scratch,
+        indptr,
+        indices,
+        functions,
+        provided,
+        params,
+        p0,
+        weights,
+    ):
+        """Move every person one step, in blocks of `BLOCK` people run in parallel.
+
+        Block b tallies into `counts[b]` and keeps its per-person memory-group sums in
+        `scratch[b]`, so sums never depend on threads and nothing is allocated. `contacts`
+        must be current (`sync_contacts`): it is the word-of-mouth input read before any
+        update, unless `talk_in` (one value per person) replaces it. `p0` is exp(-exposure),
+        the chance of no exposure from each Poisson stream. The kernel allocates nothing, so
+        it is compiled without reference counting: otherwise every array a phase helper
+        reads would cost atomic increments per person, tripling the step's time.
+        """
+        n = stage.shape[0]
+        n_channels = exposure.shape[0]
+        n_products = choice.shape[1]
+        varied = not alike and price_sensitivity.shape[0] > 0
+        groups = not alike and ad_memory.shape[1] > 1
+        habits = not alike and habit.shape[0] > 0
+        nblocks = (n + BLOCK - 1) // BLOCK
+        for b in numba.prange(nblocks):
+            # Built inside the parallel loop: a parfor cannot capture a tuple of arrays.
+            hook_args = (key, stage, indptr, indices, functions, provided, params)
+            tally = counts[b]
+            acc = scratch[b]
+            for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+                s = seg_of[i]
+                was = stage[i]
+                h = entity_hash(key, i)
+                eps = seg[s, SegmentColumn.ELASTICITY]
+                rate = 1.0
+                attitude = 1.0
+                response = 1.0
+                if not alike:
+                    eps = _trait(price_sensitivity, i, eps)
+                    rate = _trait(purchase_rate, i, 1.0)
+                    attitude = _trait(attitude_of, i, 1.0)
+                    response = _trait(wom_response, i, 1.0)
+                raw, touch = _exposure(
                     h,
                     i,
                     s,
-                    t,
-                    product[i],
-                    purchased_at[i],
-                    seg,
-                    model,
-                    scale,
-                    shape,
-                    billing,
-                    term,
-                    again,
-                    renewal,
-                    hook_args,
+                    exposure,
+                    bernoulli,
+                    impact,
+                    threshold,
+                    wear_out,
+                    group,
+                    habit_of,
+                    habit,
+                    p0,
+                    weights,
+                    acc,
+                    groups,
+                    habits,
                 )
-            if unit == NEW:
-                product[i] = _choose(h, s, choice)
-            if unit in (NEW, AGAIN):
-                purchased_at[i] = t
-            stage[i] = st
-            _count(
-                tally,
-                s,
-                was,
-                st,
-                unit,
-                product[i],
-                i,
-                first_touch,
-                last_touch,
-                n_channels,
-                n_products,
-            )
+                exposures = _hook(EXPOSURE_HOOK, raw, i, s, hook_args)
+                memory, carried = _remember(i, s, exposures, raw, ad_memory, retention, acc, groups)
+                if touch >= 0 and was != CUSTOMER:  # touches after a purchase don't claim it
+                    _touch(i, touch, first_touch, last_touch)
+                talk = 0.0
+                if was <= AWARE:
+                    talk = _hook(WOM_HOOK, _talk(i, s, seg, talk_in, contacts), i, s, hook_args)
+                wom = talk * seg[s, SegmentColumn.WORD_OF_MOUTH] * response
+                st = was
+                unit = 0
+                if st == UNAWARE and _awareness(
+                    h, i, s, exposures, carried, wom, seg, first_touch, last_touch, n_channels
+                ):
+                    st = AWARE
+                if st == AWARE:
+                    if _interest(h, i, s, memory, wom, attitude, seg, setup_key, hook_args):
+                        st = INTERESTED
+                    elif was == AWARE and _forgets(h, s, memory, wom, seg):
+                        st = UNAWARE
+                        tally[s, CountColumn.FORGOT] += 1
+                if st == INTERESTED or (st == LEAD and was == LEAD):
+                    mult = rate * attitude
+                    if varied:
+                        mult *= _pull_ratio(s, eps, varied, seg, relative, available, appeal, pull)
+                    if st == INTERESTED:
+                        st, unit, visited = _purchase_or_search(
+                            h,
+                            i,
+                            s,
+                            was,
+                            mult,
+                            seg,
+                            find,
+                            convert,
+                            first_touch,
+                            last_touch,
+                            hook_args,
+                        )
+                        if visited >= 0 or st == LEAD:
+                            tally[s, CountColumn.VISITS] += 1
+                        if st == LEAD:
+                            tally[s, CountColumn.NEW_LEADS] += 1
+                    else:
+                        st, unit = _lead(h, i, s, mult, seg, hook_args)
+                elif st == CUSTOMER and was == CUSTOMER:
+                    st, unit = _customer(
+                        h,
+                        i,
+                        s,
+                        t,
+                        product[i],
+                        purchased_at[i],
+                        eps,
+                        varied,
+                        rate,
+                        satisfied[i],
+                        seg,
+                        model,
+                        scale,
+                        shape,
+                        billing,
+                        term,
+                        again,
+                        renewal,
+                        relative,
+                        hook_args,
+                    )
+                quantity = 1
+                p = -1
+                if unit > 0:
+                    if unit == NEW:
+                        product[i] = _choose(
+                            h, s, eps, varied, choice, seg, relative, available, appeal
+                        )
+                    p = product[i]
+                    if unit != BILLED:
+                        extra, until = _stock_up(h, t, p, price[s, p], model, every, stockpile)
+                        quantity += extra
+                        purchased_at[i] = until
+                        satisfied[i] = _satisfaction(h, s, p, eps, quality, relative)
+                        if seg[s, SegmentColumn.DISSATISFIED_WORD] == AGAINST:
+                            detractor[i] = 1 - satisfied[i]
+                    paid = renewal_price[s, p] if unit == BILLED else price[s, p]
+                    purchases[i] += quantity
+                    spent[i] += np.float32(quantity * list_price[p] * paid)
+                stage[i] = st
+                if st == CUSTOMER and not _speaks(
+                    st, satisfied[i], seg[s, SegmentColumn.DISSATISFIED_WORD]
+                ):
+                    tally[s, CountColumn.SILENT] += 1
+                _count(
+                    tally,
+                    s,
+                    was,
+                    st,
+                    unit,
+                    quantity,
+                    p,
+                    i,
+                    first_touch,
+                    last_touch,
+                    n_channels,
+                    n_products,
+                )
+
+    return _advance
 
 
+_F32 = types.float32[::1]
+_F64 = types.float64[::1]
+_F64_2D = types.float64[:, ::1]
 ADVANCE_SIGNATURE = types.void(
     types.int64,  # t
     types.uint64,  # key
     types.uint64,  # setup_key
     types.int16[::1],  # seg_of
     types.int8[::1],  # stage
-    types.float32[::1],  # ad_memory
+    types.float32[:, ::1],  # ad_memory [person, group]
     types.int8[::1],  # first_touch
     types.int8[::1],  # last_touch
     types.int32[::1],  # contacts
     types.int8[::1],  # product
     types.int32[::1],  # purchased_at
-    types.float32[::1],  # talk: word-of-mouth input per person, or empty to use contacts
-    types.float64[:, ::1],  # seg
-    types.float64[:, ::1],  # exposure
+    types.int8[::1],  # satisfied
+    types.int8[::1],  # detractor
+    types.int32[::1],  # purchases
+    _F32,  # spent
+    _F32,  # price_sensitivity (or empty)
+    _F32,  # purchase_rate
+    _F32,  # word-of-mouth response
+    _F32,  # attitude
+    types.float32[:, ::1],  # habit [person, medium]
+    _F32,  # talk: word-of-mouth input per person, or empty to use contacts
+    _F64_2D,  # seg
+    _F64_2D,  # exposure
     types.boolean[::1],  # bernoulli
-    types.float64[::1],  # impact
-    types.float64[:, ::1],  # find
-    types.float64[::1],  # convert
-    types.float64[:, ::1],  # choice
-    types.float64[:, ::1],  # again
-    types.float64[:, ::1],  # renewal
+    _F64,  # impact
+    types.int64[::1],  # threshold
+    _F64,  # wear_out
+    types.int64[::1],  # group
+    types.int64[::1],  # habit column per channel
+    _F64_2D,  # retention [segment, group]
+    _F64_2D,  # find
+    _F64,  # convert
+    _F64_2D,  # choice
+    _F64_2D,  # again
+    _F64_2D,  # renewal
+    _F64_2D,  # price
+    _F64_2D,  # renewal_price
+    _F64_2D,  # relative
+    types.boolean[:, ::1],  # available
+    _F64,  # pull
     types.int8[::1],  # model
-    types.float64[::1],  # scale
-    types.float64[::1],  # shape
+    _F64,  # scale
+    _F64,  # shape
     types.int64[::1],  # billing
     types.int64[::1],  # term
+    _F64,  # list_price
+    _F64,  # appeal
+    _F64,  # every
+    _F64,  # stockpile
+    _F64,  # quality
     types.int64[:, :, ::1],  # counts
+    _F64_2D,  # scratch [block, group]
     types.int64[::1],  # indptr
     types.int32[::1],  # indices
     types.UniTuple(KERNEL_HOOK_TYPE, 4),  # kernel hooks, in KERNEL_HOOKS order
     types.boolean[::1],  # which of them a plugin provides
     types.UniTuple(types.float64[::1], 4),  # each hook's parameters
-    types.float64[:, ::1],  # p0: exp(-exposure)
+    _F64_2D,  # p0: exp(-exposure)
+    _F64_2D,  # weights [channel, exposures]: ad memory they add
 )
 
 
 @functools.cache
-def _compiled() -> Any:
+def _compiled(alike: bool) -> Any:
     """`_advance` compiled for `ADVANCE_SIGNATURE` (or loaded from numba's cache).
 
     Compiled on first use, not at import: a process that only imports marketsim (such as
     the fork server that worker processes start from) must not start numba's threads.
     Without numba's reference counting (`_nrt=False`), as `_advance` says why.
     """
-    return njit(ADVANCE_SIGNATURE, _nrt=False, **PARALLEL_JIT)(_advance)
+    return njit(ADVANCE_SIGNATURE, _nrt=False, **PARALLEL_JIT)(_advance_for(alike))
 
 
 _DTYPES = {
@@ -532,9 +934,20 @@ _DTYPES = {
     "counted": np.bool_,
     "product": np.int8,
     "purchased_at": np.int32,
+    "satisfied": np.int8,
+    "detractor": np.int8,
+    "purchases": np.int32,
+    "spent": np.float32,
+    "price_sensitivity": np.float32,
+    "purchase_rate": np.float32,
+    "word_of_mouth": np.float32,
+    "attitude": np.float32,
+    "habit": np.float32,
     "indptr": np.int64,
     "indices": np.int32,
 }
+_OPTIONAL = frozenset({"price_sensitivity", "purchase_rate", "word_of_mouth", "attitude", "habit"})
+_MATRICES = frozenset({"ad_memory", "habit"})
 
 
 def check_people(people: People) -> None:
@@ -542,14 +955,17 @@ def check_people(people: People) -> None:
     n = people.stage.shape[0]
     for name, dtype in _DTYPES.items():
         a = getattr(people, name)
-        if a.dtype != dtype or not a.flags.c_contiguous or a.ndim != 1:
+        dims = 2 if name in _MATRICES else 1
+        if a.dtype != dtype or not a.flags.c_contiguous or a.ndim != dims:
             raise ValueError(
-                f"`{name}` must be a contiguous 1-d {np.dtype(dtype)} array, "
+                f"`{name}` must be a contiguous {dims}-d {np.dtype(dtype)} array, "
                 f"but got {a.dtype} with shape {a.shape}"
             )
         length = n + 1 if name == "indptr" else people.indptr[-1] if name == "indices" else n
-        if a.shape[0] != length:
+        if a.shape[0] != length and not (name in _OPTIONAL and a.shape[0] == 0):
             raise ValueError(f"`{name}` must have {length} entries, but got {a.shape[0]}")
+    if people.ad_memory.shape[1] < 1:
+        raise ValueError("`ad_memory` needs at least one memory group")
 
 
 def advance(
@@ -557,31 +973,49 @@ def advance(
 ) -> np.ndarray:
     """Move every person one step in place; return counts[segment, CountColumn...].
 
-    `people.contacts` is brought up to date first (`sync_contacts`).
+    `people.contacts` is brought up to date first (`update_contacts`).
     """
     check_people(people)
     n_channels, n_segments = step.exposure.shape
     n_products = products.model.shape[0]
+    groups = people.ad_memory.shape[1]
     if step.seg.shape[0] != n_segments or step.find.shape != step.exposure.shape:
         raise ValueError(
             f"`seg`, `exposure` and `find` must agree on segments and channels, but got "
             f"{step.seg.shape=}, {step.exposure.shape=} and {step.find.shape=}"
         )
-    for name in ("choice", "again", "renewal"):
+    for name in ("choice", "again", "renewal", "price", "renewal_price", "relative", "available"):
         if getattr(step, name).shape != (n_segments, n_products):
             raise ValueError(
                 f"`{name}` must be [segment, product] ({n_segments}, {n_products}), but got "
                 f"{getattr(step, name).shape}"
             )
+    if step.retention.shape != (n_segments, groups):
+        raise ValueError(
+            f"`retention` must be [segment, memory group] ({n_segments}, {groups}), "
+            f"but got {step.retention.shape}"
+        )
+    if step.group.shape[0] and not (step.group.min() >= 0 and step.group.max() < groups):
+        raise ValueError(f"channel memory groups must lie in [0, {groups}), got {step.group}")
+    used = step.habit[step.habit >= 0]
+    if used.size and (people.habit.shape[0] == 0 or used.max() >= people.habit.shape[1]):
+        raise ValueError(
+            f"channel habit columns must lie below {people.habit.shape[1]}, got {step.habit}"
+        )
     if step.talk.shape[0] not in (0, people.stage.shape[0]):
         raise ValueError(f"`talk` must be empty or one per person, but got {step.talk.shape}")
-    sync_contacts(people.stage, people.counted, people.indptr, people.indices, people.contacts)
+    update_contacts(people, step.seg)
     nblocks = max(1, -(-people.stage.shape[0] // BLOCK))
     counts = np.zeros(
         (nblocks, n_segments, n_count_columns(n_channels, n_products)), dtype=np.int64
     )
     f64 = functools.partial(np.ascontiguousarray, dtype=np.float64)
-    _compiled()(
+    i64 = functools.partial(np.ascontiguousarray, dtype=np.int64)
+    alike = people.ad_memory.shape[1] == 1 and not any(
+        getattr(people, name).shape[0]
+        for name in ("price_sensitivity", "purchase_rate", "word_of_mouth", "attitude", "habit")
+    )
+    _compiled(alike)(
         np.int64(step.t),
         np.uint64(step.key),
         np.uint64(step.setup_key),
@@ -593,30 +1027,74 @@ def advance(
         people.contacts,
         people.product,
         people.purchased_at,
+        people.satisfied,
+        people.detractor,
+        people.purchases,
+        people.spent,
+        people.price_sensitivity,
+        people.purchase_rate,
+        people.word_of_mouth,
+        people.attitude,
+        people.habit,
         np.ascontiguousarray(step.talk, dtype=np.float32),
         f64(step.seg),
         f64(step.exposure),
         np.ascontiguousarray(step.bernoulli, dtype=np.bool_),
         f64(step.impact),
+        i64(step.threshold),
+        f64(step.wear_out),
+        i64(step.group),
+        i64(step.habit),
+        f64(step.retention),
         f64(step.find),
         f64(step.convert),
         f64(step.choice),
         f64(step.again),
         f64(step.renewal),
+        f64(step.price),
+        f64(step.renewal_price),
+        f64(step.relative),
+        np.ascontiguousarray(step.available, dtype=np.bool_),
+        f64(step.pull),
         np.ascontiguousarray(products.model, dtype=np.int8),
         f64(products.scale),
         f64(products.shape),
-        np.ascontiguousarray(products.billing, dtype=np.int64),
-        np.ascontiguousarray(products.term, dtype=np.int64),
+        i64(products.billing),
+        i64(products.term),
+        f64(products.list_price),
+        f64(products.appeal),
+        f64(products.every),
+        f64(products.stockpile),
+        f64(products.quality),
         counts,
+        np.zeros((nblocks, groups)),
         people.indptr,
         people.indices,
         hooks.functions,
         hooks.provided,
         hooks.params,
         _no_exposure_chance(step.exposure),
+        _exposure_weights(step.impact, step.threshold, step.wear_out),
     )
     return counts.sum(axis=0)
+
+
+WEIGHED = 16
+"""Exposure counts below this have their ad memory looked up, not recomputed (pow)."""
+
+
+def _exposure_weights(
+    impact: np.ndarray, threshold: np.ndarray, wear_out: np.ndarray
+) -> np.ndarray:
+    """[channel, k] the memory k exposures add: `_weighed` itself, run by Python (libm pow)."""
+    weigh = _weighed.py_func
+    return np.array(
+        [
+            [weigh(k, float(a), int(t), float(w)) for k in range(WEIGHED)]
+            for a, t, w in zip(impact, threshold, wear_out, strict=True)
+        ],
+        dtype=np.float64,
+    ).reshape(len(impact), WEIGHED)
 
 
 def _no_exposure_chance(exposure: np.ndarray) -> np.ndarray:
@@ -626,36 +1104,74 @@ def _no_exposure_chance(exposure: np.ndarray) -> np.ndarray:
     )
 
 
-@jit
-def sync_contacts(stage, counted, indptr, indices, contacts):
-    """Bring `contacts[i]` (customers among i's contacts) up to date with `stage`.
+def update_contacts(people: People, seg: np.ndarray) -> None:
+    """Bring `people.contacts` up to date with their stages (see `sync_contacts`)."""
+    silent = np.ascontiguousarray(seg[:, SegmentColumn.DISSATISFIED_WORD] != PRAISE)
+    sync_contacts(
+        False,
+        people.stage,
+        people.satisfied,
+        people.segment,
+        silent,
+        people.detractor,
+        people.counted,
+        people.indptr,
+        people.indices,
+        people.contacts,
+    )
 
-    `counted[i]` says whether i was a customer when last counted. Only people whose
-    customer status changed since (in the kernel or by anyone writing `stage`) touch
-    their contacts' tallies, so a step costs a scan of `stage`, not of the network.
-    Integer increments commute: the result does not depend on order.
+
+def update_heard(people: People) -> None:
+    """Bring `people.heard` (detractors among each person's contacts) up to date."""
+    sync_contacts(
+        True,
+        people.stage,
+        people.satisfied,
+        people.segment,
+        np.zeros(0, dtype=np.bool_),
+        people.detractor,
+        people.heard_counted,
+        people.indptr,
+        people.indices,
+        people.heard,
+    )
+
+
+@jit
+def sync_contacts(
+    detractors, stage, satisfied, seg_of, silent, detractor, counted, indptr, indices, tally
+):
+    """Bring `tally[i]` up to date: talking customers (or `detractors`) among i's contacts.
+
+    A customer talks for the company unless let down where the segment's dissatisfied
+    keep quiet or speak against (`silent[segment]`). `counted[i]` says whether i counted
+    when last tallied. Only people whose status changed since (in the kernel or by anyone
+    writing `stage`) touch their contacts' tallies, so a step costs a scan of `stage`, not
+    of the network. Integer increments commute: the result does not depend on order.
+    One loop serves both tallies: a helper called per person would pay reference counts.
     """
-    n = stage.shape[0]
-    for i in range(n):
-        now = stage[i] == CUSTOMER
+    for i in range(stage.shape[0]):
+        if detractors:
+            now = detractor[i] != 0
+        else:
+            now = stage[i] == CUSTOMER and (not silent[seg_of[i]] or satisfied[i] != 0)
         if now != counted[i]:
             d = 1 if now else -1
             for k in range(indptr[i], indptr[i + 1]):
-                contacts[indices[k]] += d
+                tally[indices[k]] += d
             counted[i] = now
 
 
 @parallel_jit
-def word_of_mouth_input(
-    against, stage, seg_of, seg, contacts, detractor, detractors_mean, indptr, indices, talk
-):
+def word_of_mouth_input(stage, seg_of, seg, contacts, heard, detractors_mean, talk):
     """Each person's word-of-mouth input: talking customers minus detractors among contacts.
 
     Used when the input must exist as an array: for Python word-of-mouth hooks, and when
-    let-down customers (detractors) speak against the company. In a well-mixed segment
-    the detractors' mean field is `detractors_mean[segment]`.
+    let-down customers (detractors) speak against the company (`heard`, else empty). In
+    a well-mixed segment the detractors' mean field is `detractors_mean[segment]`.
     """
     n = stage.shape[0]
+    against = heard.shape[0] > 0
     for i in numba.prange(n):
         if stage[i] > AWARE:
             talk[i] = 0.0
@@ -664,9 +1180,7 @@ def word_of_mouth_input(
         mean_field = seg[s, SegmentColumn.MEAN_FIELD_TALKERS]
         if mean_field >= 0.0:
             talk[i] = np.float32(mean_field - detractors_mean[s])
-            continue
-        heard = 0
-        if against:  # only scan the network when someone speaks against the company
-            for k in range(indptr[i], indptr[i + 1]):
-                heard += detractor[indices[k]]
-        talk[i] = np.float32(contacts[i] - heard)
+        elif against:
+            talk[i] = np.float32(contacts[i] - heard[i])
+        else:
+            talk[i] = np.float32(contacts[i])

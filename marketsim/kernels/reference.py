@@ -17,8 +17,10 @@ import numpy as np
 
 from marketsim.core.layout import (
     AGAIN,
+    AGAINST,
     BILLED,
     NEW,
+    PRAISE,
     CountColumn,
     SegmentColumn,
     n_count_columns,
@@ -38,6 +40,7 @@ from marketsim.core.purposes import (
     P_DECIDE,
     P_EXPOSURE,
     P_FIND,
+    P_FORGET,
     P_HANDOFF,
     P_INITIAL,
     P_INTEREST,
@@ -45,11 +48,19 @@ from marketsim.core.purposes import (
     P_QUALIFY,
     P_RENEW,
     P_REPEAT,
+    P_SATISFY,
     P_SEARCH,
     P_SHOW,
+    P_STOCK,
 )
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, OPPORTUNITY, QUALIFIED, UNAWARE
-from marketsim.kernels.customer_step import REPEAT, SUBSCRIPTION, People, ProductArrays, StepArrays
+from marketsim.kernels.customer_step import (
+    REPEAT,
+    SUBSCRIPTION,
+    People,
+    ProductArrays,
+    StepArrays,
+)
 from marketsim.kernels.hooks import EXPOSURE_HOOK, PERSUASION_HOOK, PURCHASE_HOOK, WOM_HOOK
 from marketsim.kernels.rng import uniform_py
 from marketsim.kernels.sales import (
@@ -97,17 +108,50 @@ def initial_awareness(key: int, i: int, share: float) -> bool:
 # --------------------------------------------------------------------------- customer step
 
 
-def talkers(i: int, stage, seg_of, seg, indptr, indices) -> float:
-    """Word-of-mouth input of person `i`: how many of their contacts are customers.
+def speaks(person: int, people: People, seg) -> bool:
+    """Whether a person speaks for the company.
+
+    Every customer does, unless let down in a segment whose dissatisfied customers keep
+    quiet or speak against it.
+    """
+    mode = seg[people.segment[person], S.DISSATISFIED_WORD]
+    return people.stage[person] == CUSTOMER and (mode == PRAISE or people.satisfied[person] != 0)
+
+
+def talkers(i: int, people: People, seg) -> float:
+    """Word-of-mouth input of person `i`: how many of their contacts speak for the company.
 
     Rounded through float32, the precision the kernel stores it in.
     """
-    if stage[i] > AWARE:
+    if people.stage[i] > AWARE:
         return 0.0
-    mean_field = float(seg[seg_of[i], S.MEAN_FIELD_TALKERS])
+    mean_field = float(seg[people.segment[i], S.MEAN_FIELD_TALKERS])
     if mean_field >= 0.0:
         return float(np.float32(mean_field))
-    return float(sum(1 for j in indices[indptr[i] : indptr[i + 1]] if stage[j] == CUSTOMER))
+    contacts = people.indices[people.indptr[i] : people.indptr[i + 1]]
+    return float(sum(1 for j in contacts if speaks(int(j), people, seg)))
+
+
+def detractors_heard(i: int, people: People) -> int:
+    """How many of person `i`'s contacts are detractors (speak against the company)."""
+    contacts = people.indices[people.indptr[i] : people.indptr[i + 1]]
+    return sum(int(people.detractor[j]) for j in contacts)
+
+
+def trait(column: np.ndarray, i: int, default: float) -> float:
+    """Person i's value of a trait, or `default` where the column is empty."""
+    return float(column[i]) if column.shape[0] else default
+
+
+def own_pull(s: int, eps: float, seg, step: StepArrays, products: ProductArrays) -> float:
+    """The product range's pull (section 4) at price elasticity `eps`."""
+    inverse = 1.0 / float(seg[s, S.SUBSTITUTION])
+    weights = [
+        (float(products.appeal[p]) * float(step.relative[s, p]) ** -eps) ** inverse
+        for p in range(step.relative.shape[1])
+        if step.available[s, p]
+    ]
+    return sum(weights) ** float(seg[s, S.SUBSTITUTION])
 
 
 def customer_step(people: People, products: ProductArrays, step: StepArrays, hooks) -> np.ndarray:
@@ -120,10 +164,12 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
     n = len(stage)
     n_channels = exposure.shape[0]
     n_products = step.choice.shape[1]
+    groups = people.ad_memory.shape[1]
     wom_code, organic_code = touch_word_of_mouth(n_channels), touch_organic(n_channels)
     counts = np.zeros((seg.shape[0], n_count_columns(n_channels, n_products)), dtype=np.int64)
     key, setup_key, t = int(step.key), int(step.setup_key), int(step.t)
     first_touch, last_touch = people.first_touch, people.last_touch
+    varied = people.price_sensitivity.shape[0] > 0
 
     def hook(point: int, i: int, s: int, value: float) -> float:
         if not hooks.provided[point]:
@@ -136,7 +182,7 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
         if first_touch[i] < 0:
             first_touch[i] = code
 
-    talk = [talkers(i, stage, people.segment, seg, people.indptr, people.indices) for i in range(n)]
+    talk = [talkers(i, people, seg) for i in range(n)]
     if len(step.talk):
         talk = [float(step.talk[i]) if stage[i] <= AWARE else 0.0 for i in range(n)]
     for i in range(n):
@@ -144,32 +190,59 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
         p_ = seg[s]
         was = int(stage[i])
         st = was
-        # 3.1 exposure: a Poisson (or 0/1) number of contacts per channel
+        eps = trait(people.price_sensitivity, i, float(p_[S.ELASTICITY]))
+        rate = trait(people.purchase_rate, i, 1.0)
+        attitude = trait(people.attitude, i, 1.0)
+        # 3.1 exposure: a Poisson (or 0/1) number of contacts per channel, weighed by the
+        # channel's frequency response, at the person's habit of the channel's medium
         exposures, strongest, channel = 0.0, 0.0, -1
+        added = [0.0] * groups
         for c in range(n_channels):
             lam = float(exposure[c, s])
             if lam <= 0.0:
                 continue
+            col = int(step.habit[c])
+            reach = float(people.habit[i, col]) if col >= 0 and people.habit.shape[0] else 1.0
             if step.bernoulli[c]:
-                k = 1 if uniform_py(key, i, P_EXPOSURE + c) < lam else 0
+                k = 1 if uniform_py(key, i, P_EXPOSURE + c) < min(1.0, lam * reach) else 0
             else:
-                k = poisson_py(key, i, P_EXPOSURE + c, lam)
-            if k > 0:
-                weight = float(step.impact[c]) * k
+                k = poisson_py(key, i, P_EXPOSURE + c, lam * reach)
+            threshold, wear = int(step.threshold[c]), float(step.wear_out[c])
+            if k == 0 or k < threshold:
+                continue
+            impact = float(step.impact[c])
+            weight = impact * (1.0 - (1.0 - wear) ** k) / wear if wear > 0.0 else impact * k
+            if weight > 0.0:
                 exposures += weight
+                added[int(step.group[c])] += weight
                 if weight > strongest:
                     strongest, channel = weight, c
+        raw = exposures
         exposures = hook(EXPOSURE_HOOK, i, s, exposures)
-        # 3.2 ad memory
-        memory = float(p_[S.RETENTION]) * float(people.ad_memory[i]) + exposures
-        people.ad_memory[i] = np.float32(memory)
+        # 3.2 ad memory, one stock per memory group; a hook's change is shared out
+        if groups == 1:
+            carried = float(step.retention[s, 0]) * float(people.ad_memory[i, 0])
+            memory = carried + exposures
+            people.ad_memory[i, 0] = np.float32(memory)
+        else:
+            scale = exposures / raw if raw > 0.0 else 1.0
+            if raw <= 0.0:
+                added[0] = exposures
+            carried = memory = 0.0
+            for g in range(groups):
+                kept = float(step.retention[s, g]) * float(people.ad_memory[i, g])
+                now = kept + scale * added[g]
+                people.ad_memory[i, g] = np.float32(now)
+                carried += kept
+                memory += now
         if channel >= 0 and was != CUSTOMER:
             touch(i, channel)
-        wom = (hook(WOM_HOOK, i, s, talk[i]) if was <= AWARE else 0.0) * float(p_[S.WORD_OF_MOUTH])
-        unit = 0
+        heard = hook(WOM_HOOK, i, s, talk[i]) if was <= AWARE else 0.0
+        wom = heard * float(p_[S.WORD_OF_MOUTH]) * trait(people.word_of_mouth, i, 1.0)
+        unit, quantity = 0, 1
         # 3.3 awareness
         if st == UNAWARE:
-            ad = float(p_[S.ATTENTION]) * exposures
+            ad = float(p_[S.ATTENTION]) * (exposures + float(p_[S.AWARENESS_ADSTOCK]) * carried)
             hazard = float(p_[S.INNOVATION_HAZARD]) + ad + wom
             if hazard > 0.0:
                 p = 1.0 - math.exp(-hazard)
@@ -179,16 +252,28 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
                     share = u / p * hazard
                     if share >= ad:
                         touch(i, wom_code if share < ad + wom else organic_code)
-        # 3.4 interest
-        if st == AWARE and uniform_py(setup_key, i, P_POTENTIAL) < p_[S.POTENTIAL]:
-            pressure = float(p_[S.PERSUASION]) * (1.0 - math.exp(-memory)) + wom
-            pressure = hook(PERSUASION_HOOK, i, s, pressure)
-            p = 1.0 - (1.0 - float(p_[S.INTEREST])) * math.exp(-pressure)
-            if uniform_py(key, i, P_INTEREST) < p:
+        # 3.4 interest, or forgetting without a reminder
+        if st == AWARE:
+            interested = False
+            if uniform_py(setup_key, i, P_POTENTIAL) < p_[S.POTENTIAL]:
+                pressure = float(p_[S.PERSUASION]) * (1.0 - math.exp(-memory)) + wom
+                pressure = hook(PERSUASION_HOOK, i, s, pressure)
+                p = 1.0 - (1.0 - float(p_[S.INTEREST])) * math.exp(-pressure)
+                interested = uniform_py(key, i, P_INTEREST) < min(1.0, attitude * p)
+            if interested:
                 st = INTERESTED
+            elif was == AWARE and p_[S.AWARENESS_DECAY] > 0.0:
+                forget = float(p_[S.AWARENESS_DECAY]) * math.exp(-(memory + wom))
+                if uniform_py(key, i, P_FORGET) < forget:
+                    st = UNAWARE
+                    counts[s, CountColumn.FORGOT] += 1
+        mult = rate * attitude
+        if varied and step.pull[s] > 0.0:
+            mult *= own_pull(s, eps, seg, step, products) / float(step.pull[s])
         # 3.5 purchase, or search: a visit, which may become a lead
         if st == INTERESTED:
-            if uniform_py(key, i, P_BUY) < hook(PURCHASE_HOOK, i, s, float(p_[S.PURCHASE])):
+            chance = min(1.0, float(p_[S.PURCHASE]) * mult)
+            if uniform_py(key, i, P_BUY) < hook(PURCHASE_HOOK, i, s, chance):
                 st, unit = CUSTOMER, NEW
             else:
                 visited = False
@@ -209,16 +294,17 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
                     st = AWARE
         # 3.6 leads
         elif st == LEAD and was == LEAD:
-            chance = hook(PURCHASE_HOOK, i, s, float(p_[S.LEAD_CONVERSION]))
-            if uniform_py(key, i, P_BUY) < chance:
+            chance = min(1.0, float(p_[S.LEAD_CONVERSION]) * mult)
+            if uniform_py(key, i, P_BUY) < hook(PURCHASE_HOOK, i, s, chance):
                 st, unit = CUSTOMER, NEW
             elif uniform_py(key, i, P_DECAY) < p_[S.INTEREST_DECAY]:
                 st = AWARE
         # 3.7 customers: subscriptions renew at the end of a term and are billed each period;
-        # other customers may lapse, and buy a repeat product again
+        # other customers may lapse, and buy a repeat product again once their stock is used
         elif st == CUSTOMER and was == CUSTOMER and people.product[i] >= 0:
             prod = int(people.product[i])
             tau = t - int(people.purchased_at[i])
+            relative = float(step.relative[s, prod])
             if products.model[prod] == SUBSCRIPTION:
                 if tau % int(products.term[prod]) == 0 and not (
                     uniform_py(key, i, P_RENEW) < step.renewal[s, prod]
@@ -226,22 +312,72 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
                     st = AWARE
                 elif tau % int(products.billing[prod]) == 0:
                     unit = BILLED
-            elif uniform_py(key, i, P_CHURN) < p_[S.CHURN]:
-                st = AWARE
-            elif products.model[prod] == REPEAT:
-                scale, shape = float(products.scale[prod]), float(products.shape[prod])
-                hazard = (tau / scale) ** shape - ((tau - 1) / scale) ** shape
-                chance = (1.0 - math.exp(-hazard)) * step.again[s, prod] * p_[S.REPEAT]
-                if uniform_py(key, i, P_REPEAT) < hook(PURCHASE_HOOK, i, s, float(chance)):
-                    unit = AGAIN
+            else:
+                churn = float(p_[S.CHURN])
+                if people.satisfied[i] == 0:
+                    churn *= float(p_[S.DISSATISFIED_CHURN])
+                if p_[S.CHURN_PRICE] > 0.0 and relative > 0.0:
+                    churn *= relative ** (float(p_[S.CHURN_PRICE]) * eps)
+                if uniform_py(key, i, P_CHURN) < churn:
+                    st = AWARE
+                elif products.model[prod] == REPEAT and tau > 0:
+                    scale, shape = float(products.scale[prod]), float(products.shape[prod])
+                    hazard = (tau / scale) ** shape - ((tau - 1) / scale) ** shape
+                    own = float(step.again[s, prod])
+                    if varied and relative > 0.0:
+                        own = relative**-eps
+                    chance = (1.0 - math.exp(-hazard * rate)) * own * p_[S.REPEAT]
+                    if uniform_py(key, i, P_REPEAT) < hook(PURCHASE_HOOK, i, s, float(chance)):
+                        unit = AGAIN
         if unit == NEW:
             u = uniform_py(key, i, P_CHOICE)
-            people.product[i] = next(
-                (p for p in range(n_products) if u < step.choice[s, p]), n_products - 1
-            )
+            if varied:
+                inverse = 1.0 / float(p_[S.SUBSTITUTION])
+                weights = [
+                    (float(products.appeal[p]) * float(step.relative[s, p]) ** -eps) ** inverse
+                    if step.available[s, p]
+                    else 0.0
+                    for p in range(n_products)
+                ]
+                total, running = sum(weights), 0.0
+                chosen = max(
+                    (p for p in range(n_products) if step.available[s, p]), default=n_products - 1
+                )
+                for p in range(n_products):
+                    if step.available[s, p]:
+                        running += weights[p]
+                        if u < running / total:
+                            chosen = p
+                            break
+            else:
+                chosen = next(
+                    (p for p in range(n_products) if u < step.choice[s, p]), n_products - 1
+                )
+            people.product[i] = chosen
+        prod = int(people.product[i])
         if unit in (NEW, AGAIN):
-            people.purchased_at[i] = t
+            # 3.7 stocking up at a discount, and 3.8 satisfaction with the purchase
+            off = 1.0 - float(step.price[s, prod])
+            until = t
+            if products.model[prod] == REPEAT and off > 0.0 and products.stockpile[prod] > 0.0:
+                mean = float(products.stockpile[prod]) * off
+                extra = math.floor(mean) + (uniform_py(key, i, P_STOCK) < mean - math.floor(mean))
+                quantity += extra
+                until = t + math.floor(extra * float(products.every[prod]) + 0.5)
+            people.purchased_at[i] = until
+            chance = float(products.quality[prod])
+            if step.relative[s, prod] > 1.0:
+                chance *= float(step.relative[s, prod]) ** -eps
+            people.satisfied[i] = 1 if uniform_py(key, i, P_SATISFY) < chance else 0
+            if p_[S.DISSATISFIED_WORD] == AGAINST:
+                people.detractor[i] = 1 - people.satisfied[i]
+        if unit:
+            paid = step.renewal_price[s, prod] if unit == BILLED else step.price[s, prod]
+            people.purchases[i] += quantity
+            people.spent[i] += np.float32(quantity * float(products.list_price[prod]) * paid)
         stage[i] = st
+        if st == CUSTOMER and not speaks(i, people, seg):
+            counts[s, CountColumn.SILENT] += 1
         counts[s, st] += 1
         if st == CUSTOMER and was != CUSTOMER:
             counts[s, CountColumn.NEW_CUSTOMERS] += 1
@@ -250,12 +386,10 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
         if unit:
             lt = int(last_touch[i]) if last_touch[i] >= 0 else organic_code
             ft = int(first_touch[i]) if first_touch[i] >= 0 else organic_code
-            counts[s, CountColumn.UNITS] += 1
-            counts[s, CountColumn.UNITS_LAST_TOUCH + lt] += 1
-            counts[s, units_first_touch(n_channels) + ft] += 1
-            counts[
-                s, units_by_product(n_channels) + (unit - 1) * n_products + people.product[i]
-            ] += 1
+            counts[s, CountColumn.UNITS] += quantity
+            counts[s, CountColumn.UNITS_LAST_TOUCH + lt] += quantity
+            counts[s, units_first_touch(n_channels) + ft] += quantity
+            counts[s, units_by_product(n_channels) + (unit - 1) * n_products + prod] += quantity
     return counts
 
 

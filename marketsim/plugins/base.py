@@ -40,7 +40,8 @@ Hook points, in the order a step runs them:
 * `broker(agent, offered) -> offered`: which prospects a broker works, in order.
 * `after_step(ctx)`: look at or adjust the market after every agent has moved and the
   step is booked (a plugin that moves people between stages updates
-  `ctx.market.stage_counts` too).
+  `ctx.market.stage_counts` too, in real people: each person counts
+  `represents / size` of its segment).
 
 Columns of `ctx.seg` are `SegmentColumn`s. Random draws use the counter-based generator
 (`uniform` and friends in `marketsim.plugins.sdk`) with purposes from `self.purpose(k)`,

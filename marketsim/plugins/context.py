@@ -29,8 +29,8 @@ class StepInputsView(Protocol):
 class MarketView(Protocol):
     """Per-segment market state at the start of the step."""
 
-    people: np.ndarray  # people per segment
-    stage_counts: np.ndarray  # [segment, stage] people per funnel stage
+    people: np.ndarray  # people per segment in the real market (`represents`)
+    stage_counts: np.ndarray  # [segment, stage] real people per funnel stage
     reputation: np.ndarray  # trust per segment, in [0, 1]
     search: np.ndarray  # chance an interested person searches
 

@@ -36,7 +36,7 @@ from marketsim.core.stages import (
 )
 from marketsim.plugins.base import NoParams, Plugin, PluginParams, param
 from marketsim.plugins.context import StepContext
-from marketsim.scenario.schema import Id, NonNegative, Number, Positive, Probability, StepIndex
+from marketsim.scenario.types import Id, NonNegative, Number, Positive, Probability, StepIndex
 
 if TYPE_CHECKING:
     from marketsim.kernels.hooks import KERNEL_SIGNATURE

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from marketsim.core.format import interval, number, signed
 from marketsim.drivers import metrics as M
-from marketsim.drivers.records import RunSummary, Stats
+from marketsim.drivers.records import RunSummary, Stats, TraitBandSummary
 from marketsim.io.runs import RunData, run_data
 from marketsim.report import figures as F
 from marketsim.report.page import Section, cards, escape, page, table
@@ -79,6 +79,8 @@ def run_sections(run: RunData) -> list[Section]:
         sections.append(_channel_section(summaries, single=summary))
     if summary.by_segment:
         sections.append(Section("Segments", figures=[F.plot_bars(F.segment_info(summaries))]))
+    if summary.by_trait:
+        sections.append(_trait_section(summary.by_trait))
     if run.has_sales:
         sections.append(_sales_section(runs, {run.name: run.agents}, summaries))
     sections.append(_scenario_section(run))
@@ -188,6 +190,65 @@ def _channel_table(summary: RunSummary, series: F.ChannelSeries) -> str:
         row[columns.index("revenue, last touch (attribution)")] = number(value)
         rows.append(row)
     return table(columns, rows, align=["left", "left", *["right"] * (len(columns) - 2)])
+
+
+def _trait_section(by_trait: dict[str, list[TraitBandSummary]]) -> Section:
+    figures, rows = [], []
+    for trait, bands in by_trait.items():
+        label = trait.replace("_", " ").replace("habit:", "media habit: ")
+        names = [_band_name(b) for b in bands]
+        per_person = [b.revenue_per_person for b in bands]
+        figures.append(
+            F.plot_bars(
+                F.BarsInfo(
+                    f"Revenue per person by {label}",
+                    "consumers where it varies, bands of equal size unless a mix; 95% CI",
+                    names,
+                    [""],
+                    [[s.mean for s in per_person]],
+                    [[s.ci95_low for s in per_person]],
+                    [[s.ci95_high for s in per_person]],
+                )
+            )
+        )
+        for name, band in zip(names, bands, strict=True):
+            rows.append(
+                [
+                    label,
+                    name,
+                    number(band.people.mean),
+                    number(band.customers.mean),
+                    number(band.customer_share.mean, "ratio"),
+                    number(band.units.mean),
+                    number(band.revenue.mean),
+                    number(band.revenue_per_person.mean),
+                    interval(band.revenue_per_person.ci95_low, band.revenue_per_person.ci95_high),
+                ]
+            )
+    columns = [
+        "trait",
+        "band",
+        "people",
+        "customers",
+        "share customers",
+        "units",
+        "revenue",
+        "revenue per person",
+        "95% CI",
+    ]
+    return Section(
+        "By trait",
+        figures=figures,
+        html=table(columns, rows, align=["left", "left", *["right"] * (len(columns) - 2)]),
+        note="Consumers of the segments where each trait varies, by band of that trait: "
+        "a discrete mix by value, any other distribution by quintile. Customers at the "
+        "horizon; units and revenue over the run. Means over replicates.",
+    )
+
+
+def _band_name(band: TraitBandSummary) -> str:
+    low, high = f"{band.low:.3g}", f"{band.high:.3g}"
+    return low if low == high else f"{low} to {high}"
 
 
 def _sales_section(

@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 
 from marketsim.core.errors import Problem, did_you_mean, quoted, show
 from marketsim.scenario.optimize_checks import check_optimize
-from marketsim.scenario.schema import Channel, KindSpecific, Promotion, Scenario
+from marketsim.scenario.schema import Channel, Promotion, Scenario
 from marketsim.scenario.source import Path
+from marketsim.scenario.types import KindSpecific
 
 Locate = Callable[[Path, str], Problem]
 """Makes a problem at a data path, located where that value was written."""
@@ -55,6 +56,7 @@ def check_references(scenario: Scenario, locate: Locate) -> list[Problem]:
             message = f"expected a step < horizon ({scenario.horizon}), found {start}"
             problems.append(locate(path, message))
     problems += _kind_keys(scenario, locate)
+    problems += _scaled_segments(scenario, locate)
     problems += check_optimize(scenario, locate)
     return problems
 
@@ -85,6 +87,32 @@ def _kind_keys(scenario: Scenario, locate: Locate) -> list[Problem]:
     return problems
 
 
+def _scaled_segments(scenario: Scenario, locate: Locate) -> list[Problem]:
+    """A segment standing for a larger market: a whole multiple, and no brokers on it.
+
+    Brokers work people one by one, so their capacity is in real people.
+    """
+    problems = []
+    for i, segment in enumerate(scenario.segments):
+        if segment.represents is None:
+            continue
+        if segment.represents % segment.size:
+            message = (
+                f"expected a whole multiple of size ({segment.size}), found "
+                f"{segment.represents} ({segment.represents / segment.size:.4g} times size)"
+            )
+            problems.append(locate(("segments", i, "represents"), message))
+        for j, broker in enumerate(scenario.brokers):
+            if broker.targets is None or segment.id in broker.targets:
+                message = (
+                    f"brokers work people one by one, so they cannot target segment "
+                    f"{segment.id!r}, which stands for {segment.represents} people with "
+                    f"{segment.size}; leave out `represents` or name other targets"
+                )
+                problems.append(locate(("brokers", j, "id"), message))
+    return problems
+
+
 def _plural(section: str, kind: str) -> str:
     if section == "segments":
         return f"{kind} segments"
@@ -94,8 +122,17 @@ def _plural(section: str, kind: str) -> str:
 
 
 def check_warnings(scenario: Scenario, locate: Locate) -> list[Problem]:
-    """What is allowed but probably not meant: renewals that fall outside the run."""
+    """What is allowed but probably not meant: renewals outside the run, unused media."""
     warnings = []
+    bought = {getattr(c, "medium", None) for c in scenario.channels}
+    for i, segment in enumerate(scenario.segments):
+        for medium in segment.media:
+            if medium not in bought:
+                message = (
+                    f"warning: no channel is bought in medium {medium!r}, so these habits "
+                    "change nothing"
+                )
+                warnings.append(locate(("segments", i, "media", medium), message, key=True))
     for i, segment in enumerate(scenario.segments):
         length = segment.contract_length
         if segment.kind == "b2b" and length >= scenario.horizon:

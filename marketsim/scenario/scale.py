@@ -9,7 +9,8 @@ def scaled(scenario: Scenario, people: int) -> Scenario:
     """`scenario` with segment sizes scaled so the population totals about `people`.
 
     Sizes are scaled by one factor and rounded; the rounding remainder goes to the
-    largest segment that counts one person per unit, so b2c totals are exact.
+    largest segment that counts one person per unit, so b2c totals are exact. A segment
+    standing for a larger market keeps the people each agent stands for.
     """
     if people < 1:
         raise ValueError(f"`people >= 1` must hold, but got {people=}")
@@ -23,6 +24,7 @@ def scaled(scenario: Scenario, people: int) -> Scenario:
         )
         sizes[big] = max(1, sizes[big] + rest)
     segments = [
-        s.model_copy(update={"size": n}) for s, n in zip(scenario.segments, sizes, strict=True)
+        s.model_copy(update={"size": n, "represents": s.represents and n * s.scale})
+        for s, n in zip(scenario.segments, sizes, strict=True)
     ]
     return scenario.model_copy(update={"segments": segments})

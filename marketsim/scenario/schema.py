@@ -10,90 +10,25 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
-    Strict,
-    model_serializer,
     model_validator,
 )
 
 from marketsim.core.limits import MAX_SEED
-
-
-def _not_bool(value: object) -> object:
-    """Refuse YAML's yes/no/true/false where a number is meant (pydantic would take 1/0)."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a number, found {str(value).lower()}")
-    return value
-
-
-Id = Annotated[
-    str,
-    Field(
-        pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$",
-        max_length=64,
-        description="an id: a letter, then letters, digits, '_' or '-'",
-    ),
-]
-Number = Annotated[float, BeforeValidator(_not_bool)]
-Probability = Annotated[Number, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[Number, Field(ge=0.0)]
-Positive = Annotated[Number, Field(gt=0.0)]
-Int = Annotated[int, Strict()]
-StepIndex = Annotated[Int, Field(ge=0)]
-
-
-class Frozen(BaseModel):
-    """Base of every scenario section: immutable, unknown keys and infinities refused."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
-
-
-class KindSpecific(Frozen):
-    """A section with keys that mean something for one kind of it only.
-
-    Such keys are left out when the section is written back (resolved scenarios,
-    `with_values`), and refused when a file writes them for another kind
-    (`marketsim.scenario.references`).
-    """
-
-    ONLY: ClassVar[dict[str, tuple[str, ...]]] = {}
-    """Kind -> the keys that apply to that kind only."""
-
-    KIND_KEY: ClassVar[str] = "kind"
-    """The key that says the kind, for messages."""
-
-    @property
-    def kind_name(self) -> str:
-        """This section's kind."""
-        return str(getattr(self, self.KIND_KEY))
-
-    def misplaced(self) -> list[tuple[str, str]]:
-        """(key, the kind it applies to) of each key written that means nothing here."""
-        return [
-            (key, kind)
-            for kind, keys in self.ONLY.items()
-            if kind != self.kind_name
-            for key in keys
-            if key in self.model_fields_set and getattr(self, key) != _NOTHING.get(key)
-        ]
-
-    @model_serializer(mode="wrap")
-    def _relevant(self, handler: Any) -> Any:
-        data = handler(self)
-        for kind, keys in self.ONLY.items():
-            if kind != self.kind_name:
-                for key in keys:
-                    data.pop(key, None)
-        return data
-
-
-_NOTHING = {"repurchase_every": 0.0}
-"""Values of kind keys that say "not this kind" and so may be written for any kind."""
-
+from marketsim.scenario.traits import Medium, MediumHabit, Traits
+from marketsim.scenario.types import (
+    Frozen,
+    Id,
+    Int,
+    KindSpecific,
+    NonNegative,
+    Number,
+    Positive,
+    Probability,
+    StepIndex,
+)
 
 PurchaseModel = Literal["one_off", "repeat", "subscription"]
 
@@ -103,7 +38,7 @@ class Product(KindSpecific):
 
     ONLY: ClassVar[dict[str, tuple[str, ...]]] = {
         "subscription": ("billing_period", "term", "renewal", "promotions_apply_to"),
-        "repeat": ("repurchase_every", "repurchase_shape"),
+        "repeat": ("repurchase_every", "repurchase_shape", "stockpile"),
     }
     KIND_KEY: ClassVar[str] = "purchase"
 
@@ -139,6 +74,16 @@ class Product(KindSpecific):
         "new",
         description="subscription: whether a promotion discounts new subscriptions only, "
         "or every bill it is running for",
+    )
+    stockpile: NonNegative = Field(
+        0.0,
+        description="repeat: extra units a buyer stocks up per unit of relative discount "
+        "(2: at 25% off, half an extra unit on average); the stock delays the next purchase",
+    )
+    quality: Probability = Field(
+        1.0,
+        description="chance a purchase at or below the buyer's reference price leaves "
+        "them satisfied",
     )
     launch_step: StepIndex = Field(0, description="first step the product can be bought")
     appeal: Positive = Field(
@@ -195,7 +140,16 @@ class Segment(KindSpecific):
             "competition",
             "status_quo",
         ),
-        "b2c": ("churn", "purchase", "lead_conversion"),
+        "b2c": (
+            "churn",
+            "purchase",
+            "lead_conversion",
+            "represents",
+            "dissatisfied_churn",
+            "dissatisfied_word_of_mouth",
+            "churn_price_response",
+            "churn_trust_response",
+        ),
     }
 
     id: Id
@@ -274,6 +228,48 @@ class Segment(KindSpecific):
     reference_price: Positive | None = Field(
         None, description="price the segment expects (default: the product's price)"
     )
+    represents: Annotated[Int, Field(ge=1)] | None = Field(
+        None,
+        description="b2c only: people in the real market the segment stands for, a whole "
+        "multiple of size (default: size); every count and money figure is scaled up",
+    )
+    traits: Traits = Field(
+        default_factory=Traits,
+        description="how the segment's people differ (default: alike)",
+    )
+    media: dict[Medium, MediumHabit] = Field(
+        default_factory=dict,
+        description="per medium: people's habit of using it and how long its ads are remembered",
+    )
+    awareness_adstock: Probability = Field(
+        0.0,
+        description="weight of ad memory carried from earlier steps on the awareness "
+        "hazard (0: only this step's exposures; 1: the whole adstock)",
+    )
+    awareness_decay: Probability = Field(
+        0.0,
+        description="chance per step an aware person with no reminder (no ad memory, no "
+        "word of mouth) forgets the brand",
+    )
+    dissatisfied_churn: NonNegative = Field(
+        1.0,
+        description="b2c only: multiplier on a dissatisfied customer's churn (1: as a "
+        "satisfied one)",
+    )
+    dissatisfied_word_of_mouth: Literal["praise", "silent", "against"] = Field(
+        "praise",
+        description="b2c only: what a dissatisfied customer tells contacts: praise (as "
+        "any customer), nothing, or warnings against the company",
+    )
+    churn_price_response: NonNegative = Field(
+        0.0,
+        description="b2c only: churn x (price now / reference price)^(this x the "
+        "person's price sensitivity); 0 = churn deaf to price",
+    )
+    churn_trust_response: NonNegative = Field(
+        0.0,
+        description="b2c only: churn x (2 x reputation)^-(this); 0 = churn deaf to trust",
+    )
 
     @property
     def people_per_unit(self) -> int:
@@ -284,6 +280,16 @@ class Segment(KindSpecific):
     def people(self) -> int:
         """Number of people in the population for this segment."""
         return self.size * self.people_per_unit
+
+    @property
+    def scale(self) -> int:
+        """Real people each simulated person stands for (`represents / size`, else 1)."""
+        return 1 if self.represents is None else self.represents // self.size
+
+    @property
+    def represented(self) -> int:
+        """People in the real market: what channels buy contacts for and counts report."""
+        return self.people * self.scale
 
 
 class ChannelBase(Frozen):
@@ -318,6 +324,21 @@ class Advertising(ChannelBase):
     impact: NonNegative = Field(
         1.0, description="weight of one exposure: ad memory added and awareness pull"
     )
+    medium: Medium | None = Field(
+        None,
+        description="the medium bought: people reach it by their habits and remember it "
+        "by its retention (default: no medium in particular)",
+    )
+    frequency_threshold: Annotated[Int, Field(ge=0, le=100)] = Field(
+        0,
+        description="exposures a person needs in a step before the ad works at all "
+        "(0 or 1: every exposure works)",
+    )
+    wear_out: Probability = Field(
+        0.0,
+        description="each further exposure in a step weighs this share less than the one "
+        "before (0: every exposure weighs the same)",
+    )
 
 
 class Inbound(ChannelBase):
@@ -341,7 +362,9 @@ class Promotion(ChannelBase):
     )
     product: Id | None = Field(None, description="product discounted (default: all)")
     post_dip: Probability = Field(
-        0.3, description="relative drop in purchase chance right after the promotion"
+        0.0,
+        description="a fixed relative drop in purchase chance right after the promotion, "
+        "on top of the dip that stocking up makes (0: none)",
     )
     dip_steps: Annotated[Int, Field(ge=0)] = Field(
         4, description="steps over which the post-promotion dip fades"
@@ -362,6 +385,9 @@ class Publicity(ChannelBase):
         20000.0, description="spend per step that makes a burst likely (currency)"
     )
     reach: Probability = Field(0.2, description="share of targets a burst reaches at neutral trust")
+    medium: Medium | None = Field(
+        None, description="the medium the coverage runs in (default: none in particular)"
+    )
     impact: NonNegative = Field(
         2.0, description="weight of a burst exposure: ad memory added and awareness pull"
     )

@@ -8,6 +8,7 @@ the schema annotation at its location.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -52,11 +53,40 @@ def model_problems(
     pydantic knows what went wrong but speaks Python; each error is rewritten from the
     schema annotation at its location: what was expected and what was found.
     """
-    return [_problem(model, err, locate, here) for err in error.errors(include_url=False)]
+    errors = error.errors(include_url=False)
+    paths = [_walk(model, err["loc"])[0] for err in errors]
+    kept = [
+        err
+        for err, path in zip(errors, paths, strict=True)
+        if not _other_member(err, path, errors, paths)
+    ]
+    return [_problem(model, err, locate, here) for err in kept]
+
+
+def _other_member(
+    err: ErrorDetails, path: Path, errors: list[ErrorDetails], paths: list[Path]
+) -> bool:
+    """Whether `err` only says the value is not of another member of a union.
+
+    A trait is a number or a distribution; for a mapping written there pydantic also
+    reports that it is not a number (and for a bad number, that it is not a mapping).
+    The problem the user must fix is the other one.
+    """
+    if not err["type"].endswith("_type"):
+        return False
+    return any(
+        other is not err and not other["type"].endswith("_type") and where[: len(path)] == path
+        for other, where in zip(errors, paths, strict=True)
+    )
 
 
 def _problem(model: type[BaseModel], err: ErrorDetails, locate: Locate, here: Path) -> Problem:
     kind, found = err["type"], err.get("input")
+    if err["loc"][-1:] == ("[key]",):  # a mapping's key outside its allowed values
+        path, _ = _walk(model, err["loc"][:-1], keep_last=True)
+        allowed = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
+        hint = did_you_mean(found, allowed) or f", expected one of {quoted(allowed)}"
+        return locate((*here, *path), f"unknown key {show(found)}{hint}", key=True)
     path, options = _walk(model, err["loc"], keep_last=kind == "extra_forbidden")
     where = (*here, *path)
     expected = expected_text(options) or err["msg"].removeprefix("Input should be ")
@@ -68,13 +98,14 @@ def _problem(model: type[BaseModel], err: ErrorDetails, locate: Locate, here: Pa
         return locate(where, f"unknown key {show(path[-1])}{hint}", key=True)
     if kind in ("union_tag_not_found", "union_tag_invalid"):
         tags = [tag for tp, _ in options for tag in _tags(tp)]
+        key = err.get("ctx", {}).get("discriminator", "'type'").strip("'")
         if kind == "union_tag_not_found":
-            message = f"missing required key 'type', expected one of {quoted(tags)}"
+            message = f"missing required key '{key}', expected one of {quoted(tags)}"
         else:
-            found = found["type"]
+            found = found[key]
             message = f"expected one of {quoted(tags)}, found {show(found)}"
             message += did_you_mean(found, tags)
-        return locate((*where, "type"), message)
+        return locate((*where, key), message)
     if kind == "value_error":  # a model validator's own message, already explicit
         return locate(where, err["msg"].removeprefix("Value error, "))
     hint = did_you_mean(found, get_args(options[0][0])) if kind == "literal_error" else ""
@@ -140,10 +171,18 @@ def _is_model(tp: Any) -> bool:
     return isinstance(tp, type) and issubclass(tp, BaseModel)
 
 
+_TAG_KEYS = ("type", "dist")
+"""The keys whose value selects a model in the schema's discriminated unions."""
+
+
 def _tags(tp: Any) -> tuple[Any, ...]:
-    """Values of a model's `type` literal: the tags that select it in a union."""
-    field = tp.model_fields.get("type") if _is_model(tp) else None
-    return get_args(field.annotation) if field and get_origin(field.annotation) is Literal else ()
+    """Values of a model's tag literal (`type`, `dist`): the tags that select it in a union."""
+    fields = tp.model_fields if _is_model(tp) else {}
+    for key in _TAG_KEYS:
+        field = fields.get(key)
+        if field and get_origin(field.annotation) is Literal:
+            return get_args(field.annotation)
+    return ()
 
 
 def expected_text(options: list[Option]) -> str | None:

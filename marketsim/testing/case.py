@@ -175,10 +175,11 @@ def check_invariants(model: MarketModel, people: int) -> None:
     assert pop.stage.min() >= 0, f"{where}: a stage below 0"
     assert pop.stage.max() < len(STAGES), f"{where}: a stage beyond {STAGES[-1]}"
     row = model.ledger.rows[-1]
+    real = int(model.market.people.sum())
     stages = sum(row[f"stage_{s}"] for s in STAGES)
-    assert stages == people, f"{where}: stage counts sum to {stages}, not {people}"
+    assert stages == real, f"{where}: stage counts sum to {stages}, not {real}"
     actual = np.zeros_like(model.market.stage_counts)
-    np.add.at(actual, (pop.segment, pop.stage), 1.0)
+    np.add.at(actual, (pop.segment, pop.stage), model.scale[pop.segment])
     assert np.array_equal(actual, model.market.stage_counts), (
         f"{where}: the market's stage counts do not match people's stages "
         "(a plugin that moves people must update ctx.market.stage_counts)"
@@ -191,7 +192,7 @@ def check_invariants(model: MarketModel, people: int) -> None:
         f"{where}: profit {row['profit']} != revenue - cost_of_goods - spend - commissions "
         f"= {profit}"
     )
-    assert 0 <= row["customers"] <= people, f"{where}: {row['customers']} customers"
+    assert 0 <= row["customers"] <= real, f"{where}: {row['customers']} customers"
     assert row["units"] >= 0, f"{where}: {row['units']} units"
     for name in ("ad_memory",):
         values = getattr(pop, name)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 from marketsim.core.stages import STAGES
+from marketsim.engine.products import elasticity
 
 if TYPE_CHECKING:
     from marketsim.engine.model import MarketModel
@@ -41,8 +42,47 @@ class Customer(mesa.Agent):
 
     @property
     def ad_memory(self) -> float:
-        """Adstock: decayed sum of exposures' impact."""
-        return float(self.model.population.ad_memory[self.row])
+        """Adstock: decayed sum of exposures' impact, over every medium."""
+        return float(self.model.population.ad_memory[self.row].astype(float).sum())
+
+    @property
+    def traits(self) -> dict[str, float]:
+        """The person's individual traits, by name (`marketsim.engine.traits.TRAITS`).
+
+        The segment's values where its people do not differ.
+        """
+        model = self.model
+        seg = model.scenario.segments[model.population.segment[self.row]]
+        columns = model.population.traits
+        defaults = {
+            "price_sensitivity": elasticity(seg),
+            "purchase_rate": 1.0,
+            "word_of_mouth": 1.0,
+            "attitude": 1.0,
+        }
+        return {
+            name: float(getattr(columns, name)[self.row])
+            if getattr(columns, name).shape[0]
+            else default
+            for name, default in defaults.items()
+        }
+
+    @property
+    def habits(self) -> dict[str, float]:
+        """Reach of each medium whose habits vary, relative to the segment's average."""
+        columns = self.model.population.traits
+        return {m: float(columns.habit[self.row, j]) for j, m in enumerate(columns.media)}
+
+    @property
+    def purchases(self) -> int:
+        """Units the person bought over the run so far."""
+        return int(self.model.population.purchases[self.row])
+
+    @property
+    def satisfied(self) -> bool | None:
+        """Whether the last purchase satisfied them (None before any)."""
+        value = int(self.model.population.satisfied[self.row])
+        return None if value < 0 else bool(value)
 
     @property
     def contacts(self) -> list[int]:

@@ -25,10 +25,12 @@ class MarketState:
     """What channels may read about the market at the start of a step.
 
     Attributes:
-        people: people per segment.
-        stage_counts: people per segment and funnel stage at the start of the step.
+        people: people per segment in the real market (a segment's `represents`).
+        stage_counts: real people per segment and funnel stage at the start of the
+            step (each simulated person counts `represents / size`).
         reputation: trust in the company per segment, in [0, 1]; mutable by channels.
         search: chance per step an interested person searches, per segment.
+        silent: customers per segment who do not speak for the company (let down).
 
     """
 
@@ -36,6 +38,7 @@ class MarketState:
     stage_counts: np.ndarray
     reputation: np.ndarray
     search: np.ndarray
+    silent: np.ndarray
 
 
 @dataclass

@@ -77,6 +77,7 @@ def _sale(
     s = int(acc.segment[a]) if is_account else int(pop.segment[entity])
     if uniform_py(key, entity, P_BROKER + 2 * agent.group + 1) >= close[s]:
         return
+    mis_sold = uniform_py(key, entity, P_OVERSELL) < oversell
     if is_account:
         deal = org.contract(step, a, shares, paid_price)
         acc.broker[a] = agent.group
@@ -91,6 +92,9 @@ def _sale(
         pop.stage[entity] = CUSTOMER
         pop.product[entity] = product  # our customer now: repeats and bills follow
         pop.purchased_at[entity] = step.t
+        pop.purchases[entity] += 1
+        pop.spent[entity] += np.float32(value)
+        pop.satisfied[entity] = 0 if mis_sold else 1
         person = entity
     org.book(step, deal)
     step.book.counts["broker_sales"] = step.book.counts.get("broker_sales", 0) + 1
@@ -98,7 +102,7 @@ def _sale(
     if agent.role == "seller":
         step.book.commissions[s] += fee
     step.book.involvement["brokers"] += deal.value
-    if uniform_py(key, entity, P_OVERSELL) < oversell:
+    if mis_sold:
         last, first = org.touches(person)
         due = step.t + agent.spec.refund_after
         org.refunds.append(Refund(due, a, person, s, deal.value, agent, last, first))

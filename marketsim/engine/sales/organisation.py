@@ -265,5 +265,5 @@ def _team_share(scenario: Scenario) -> np.ndarray:
     """[segment] share of the sales teams' cost: the b2b segments they sell to, by accounts."""
     size = np.array([s.size if s.kind == "b2b" else 0 for s in scenario.segments], dtype=float)
     if size.sum() == 0:
-        size = np.array([s.people for s in scenario.segments], dtype=float)
+        size = np.array([s.represented for s in scenario.segments], dtype=float)
     return size / size.sum()

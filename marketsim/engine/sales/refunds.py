@@ -42,6 +42,8 @@ def fall_due(org: SalesOrganisation, step: SalesStep) -> None:
                 step.delta[s, AWARE] += 1
                 pop.stage[refund.person] = AWARE
             pop.detractor[refund.person] = 1
+            pop.purchases[refund.person] -= 1
+            pop.spent[refund.person] -= np.float32(refund.amount)
             org.blocked_until[refund.person] = step.t + cooldown
     step.book.counts["refunds_issued"] = len(due)
 

@@ -1,0 +1,99 @@
+"""Outcomes by trait band: bands add up to their segments and read the way traits act."""
+
+from __future__ import annotations
+
+import json
+from itertools import pairwise
+
+import pytest
+from typer.testing import CliRunner
+
+from marketsim import cli
+from marketsim.drivers.simulation import simulate
+from marketsim.scenario.schema import Scenario
+from tests.conftest import ROOT, diverse_data
+
+VARIES_IN = {
+    "price_sensitivity": ("young", "families"),
+    "purchase_rate": ("young",),
+    "word_of_mouth": ("young",),
+    "attitude": ("young",),
+    "habit:tv": ("young",),
+    "habit:social": ("young",),
+}
+"""Where each trait of the diverse scenario varies (hubs' attitude is fixed at 1.2)."""
+
+
+@pytest.fixture(scope="module")
+def diverse_run():
+    scenario = Scenario.model_validate(diverse_data())
+    return scenario, simulate(scenario, replicates=4).summary
+
+
+def test_each_trait_has_bands_over_the_segments_where_it_varies(diverse_run):
+    scenario, summary = diverse_run
+    assert summary.by_trait is not None
+    assert list(summary.by_trait) == list(VARIES_IN)
+    size = {s.id: s.size for s in scenario.segments}
+    for trait, segments in VARIES_IN.items():
+        bands = summary.by_trait[trait]
+        people = sum(b.people.mean for b in bands)
+        assert people == sum(size[s] for s in segments), trait
+        revenue = sum(b.revenue.mean for b in bands)
+        expected = sum(summary.by_segment[s].revenue.mean for s in segments)
+        assert revenue == pytest.approx(expected, rel=1e-5), trait
+        units = sum(b.units.mean for b in bands)
+        assert units == pytest.approx(sum(summary.by_segment[s].units.mean for s in segments))
+        assert all(b.low <= b.high for b in bands)
+        assert all(a.high <= b.low for a, b in pairwise(bands)), trait
+
+
+def test_a_discrete_mix_is_banded_by_value_and_the_rest_by_quintile(diverse_run):
+    _, summary = diverse_run
+    attitude = summary.by_trait["attitude"]
+    assert [(b.low, b.high) for b in attitude] == [(0.5, 0.5), (1.5, 1.5)]
+    assert attitude[0].people.mean == pytest.approx(0.4 * 900, rel=0.15)
+    for trait in ("purchase_rate", "price_sensitivity", "habit:tv"):
+        bands = summary.by_trait[trait]
+        assert len(bands) == 5
+        people = [b.people.mean for b in bands]
+        assert max(people) - min(people) <= 1, (trait, people)
+
+
+def test_bands_show_what_the_trait_does(diverse_run):
+    _, summary = diverse_run
+    rate = summary.by_trait["purchase_rate"]
+    heavy, light = rate[-1].revenue_per_person.mean, rate[0].revenue_per_person.mean
+    assert heavy > 4 * light, (heavy, light)
+    attitude = summary.by_trait["attitude"]
+    assert attitude[1].customer_share.mean > 3 * attitude[0].customer_share.mean
+
+
+def test_a_sampled_segment_counts_its_bands_in_real_people():
+    data = diverse_data()
+    data["segments"][0]["represents"] = 4 * data["segments"][0]["size"]
+    summary = simulate(Scenario.model_validate(data), replicates=1).summary
+    assert sum(b.people.mean for b in summary.by_trait["purchase_rate"]) == 4 * 900
+    revenue = sum(b.revenue.mean for b in summary.by_trait["purchase_rate"])
+    assert revenue == pytest.approx(summary.by_segment["young"].revenue.mean, rel=1e-5)
+
+
+def test_alike_people_have_no_bands_in_summary_or_report(tmp_path):
+    runner = CliRunner()
+    scenario = ROOT / "tests" / "contract" / "minimal-b2c.yaml"
+    args = ["--set", "segments.consumers.size=1000", "--set", "horizon=8"]
+    alike = runner.invoke(cli.app, ["run", str(scenario), "-o", str(tmp_path / "a"), *args])
+    assert alike.exit_code == 0, alike.output
+    assert "by_trait" not in json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert "By trait" not in (tmp_path / "a" / "report.html").read_text()
+    mix = (
+        "segments.consumers.traits.price_sensitivity="
+        "{dist: mix, values: [0.5, 3], weights: [0.5, 0.5]}"
+    )
+    differ = runner.invoke(
+        cli.app, ["run", str(scenario), "-o", str(tmp_path / "b"), *args, "--set", mix]
+    )
+    assert differ.exit_code == 0, differ.output
+    bands = json.loads((tmp_path / "b" / "summary.json").read_text())["by_trait"]
+    assert [b["low"] for b in bands["price_sensitivity"]] == [0.5, 3.0]
+    assert "By trait" in (tmp_path / "b" / "report.html").read_text()
