@@ -416,7 +416,10 @@ def assert_refused(result, out: Path, *needles: str) -> None:
         ),
         (("--set", "optimize={bounds: {social: {max: 10}, print: {max: 10}}}"), "exclude every"),
         (("--set", "optimize={bounds: {socal: {min: 0}}}"), "did you mean 'social'?"),
-        (("--objective", "margin"), "--objective: expected 'revenue', 'profit' or 'roi'"),
+        (
+            ("--objective", "margin"),
+            "--objective: expected 'revenue', 'profit', 'roi' or 'profit+equity'",
+        ),
         (("--sampler", "cmaes", "--pareto", "spend"), "CMA-ES optimises one objective"),
         (("--storage", "sqlite:////nonexistent/dir/study.db"), "cannot open the study storage"),
         (("--storage", "postgresql://user:secret@127.0.0.1:9/db"), "cannot open the study storage"),

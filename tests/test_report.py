@@ -446,3 +446,26 @@ def test_a_comparison_pointing_outside_its_directory_is_refused(tmp_path, b2c_ru
     assert result.exit_code == 2
     assert "is outside" in result.stderr
     assert [p.name for p in out.iterdir()] == ["comparison.json"]
+
+
+def test_the_funnel_is_drawn_per_kind_and_consumers_never_pass_b2b_stages():
+    from conftest import make_scenario
+
+    from marketsim.drivers.simulation import simulate
+    from marketsim.plugins.prepare import load_scenario
+
+    scenario = make_scenario()
+    b2b = load_scenario(CONTRACT / "minimal-b2b.yaml", ["segments.midmarket.size=200"])
+    summaries = {
+        "b2c": simulate(scenario, replicates=1).summary,
+        "b2b": simulate(b2b, replicates=1).summary,
+    }
+    infos = {info.kind: info for info in F.funnel_infos(summaries)}
+    assert set(infos) == {"consumers", "accounts"}
+    assert infos["consumers"].stages == ["market", "aware", "interested", "customer"]
+    assert [s.name for s in infos["consumers"].series] == ["b2c"]
+    assert "opportunity" in infos["accounts"].stages
+    consumers = infos["consumers"].series[0]
+    assert consumers.reached[0] == scenario.people
+    assert consumers.reached == sorted(consumers.reached, reverse=True)
+    assert consumers.reached[-1] == summaries["b2c"].metrics["customers_consumers"].mean

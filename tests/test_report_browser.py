@@ -147,11 +147,52 @@ def reports(tmp_path_factory) -> dict[str, Path]:
         "compare", tmp / "baseline.yaml", tmp / "more-search.yaml", "-r", "4", "-o", tmp / "compare"
     )
     invoke("bench", ROOT / "tests" / "suites" / "small.yaml", "-r", "3", "-o", tmp / "bench")
+    b2b = (CONTRACT / "minimal-b2b.yaml").read_text().replace("size: 2000", "size: 300")
+    few = b2b.replace("count: 2", "count: 1").replace(
+        "meetings_per_step: 8", "meetings_per_step: 2"
+    )
+    (tmp / "few-reps.yaml").write_text(few)
+    (tmp / "many-reps.yaml").write_text(
+        b2b.replace("count: 2", "count: 6").replace("minimal-b2b", "many-reps")
+    )
+    invoke(
+        "compare",
+        tmp / "few-reps.yaml",
+        tmp / "many-reps.yaml",
+        "-r",
+        "6",
+        "--contribution",
+        "-o",
+        tmp / "why",
+    )
+    invoke(
+        "optimize",
+        CONTRACT / "minimal-b2b.yaml",
+        "--objective",
+        "profit+equity",
+        "--trials",
+        "8",
+        "--replicates",
+        "2",
+        "--reevaluate",
+        "4",
+        "--curve-points",
+        "4",
+        "--set",
+        "segments.midmarket.size=300",
+        "--set",
+        "optimize={total_budget: 400000, headcount: {outside: {min: 1, max: 12}}, "
+        "constraints: {min_share: {trade_press: 0.1}}}",
+        "-o",
+        tmp / "optimize",
+    )
     return {
         "run": tmp / "run" / "report.html",
         "sales": tmp / "sales" / "report.html",
         "compare": tmp / "compare" / "report.html",
         "bench": tmp / "bench" / "report.html",
+        "why": tmp / "why" / "report.html",
+        "optimize": tmp / "optimize" / "optimization.html",
     }
 
 
@@ -177,11 +218,42 @@ def test_the_probe_catches_script_and_console_errors(tmp_path):
     assert result["figures"][0]["plotted"] is False
 
 
-FIGURES = {"run": 9, "sales": 8, "compare": 8, "bench": 5}
+FIGURES = {"run": 9, "sales": 8, "compare": 8, "bench": 5, "why": 8, "optimize": 5}
 """The fewest figures each kind of report draws."""
 
-SECTIONS = {"run": ["By trait"], "sales": ["Sales team"], "compare": [], "bench": []}
-"""Sections each kind of report must have (beyond those every report of its kind has)."""
+SECTIONS = {
+    "run": ["By trait", "Channels"],
+    "sales": ["Sales team"],
+    "compare": [],
+    "bench": [],
+    "why": ["Why many-reps's revenue differs", "Why many-reps's profit differs"],
+    "optimize": [
+        "What fits the budget",
+        "Is the answer settled?",
+        "Side effects against the baseline",
+        "What matters",
+        "Response curves",
+    ],
+}
+"""Sections (title beginnings) each report must have beyond those every report has."""
+
+SHOTS = {
+    "run": {"run-report-channels": ["Channels"]},
+    "why": {"compare-report-why": ["Why many-reps's revenue differs"]},
+    "optimize": {
+        "optimize-ranges": ["What fits the budget"],
+        "optimize-explain": ["Is the answer settled?", "Side effects against the baseline"],
+        "optimize-curves": ["Response curves"],
+    },
+}
+"""Screenshots of single sections (under test-artifacts/, copied to docs/img/)."""
+
+CONTENT = {
+    "run": ["incremental", "attribution"],
+    "why": ["outside reps worked at", "channel (incremental)", "utilisation"],
+    "optimize": ["outside reps fit after the channel minimums", "current plan"],
+}
+"""Text each report must show: what its new sections are for."""
 
 
 @pytest.mark.parametrize("kind", list(FIGURES))
@@ -191,7 +263,9 @@ def test_report_renders_every_figure_without_errors(reports, kind, tmp_path):
     expected = len(re.findall(r'class="plotly-graph-div"', source))
     assert expected >= FIGURES[kind]
     for title in SECTIONS[kind]:
-        assert f">{title}<" in source, title
+        assert re.search(f"<h2>{re.escape(html.escape(title, quote=False))}", source), title
+    for text in CONTENT.get(kind, []):
+        assert text in html.unescape(source), text
 
     result, dump = probe(tmp_path, source)
 
@@ -217,3 +291,40 @@ def test_report_renders_every_figure_without_errors(reports, kind, tmp_path):
     )
     assert shot.is_file() and shot.stat().st_size > 20_000, done.stderr[-3000:]
     assert "Uncaught" not in done.stderr, done.stderr[-3000:]
+
+
+def only_sections(source: str, titles: list[str]) -> str:
+    """The page with every section but those whose title begins with one of `titles` hidden."""
+    ids = []
+    for found in re.finditer(r'<section id="(section-\d+)"><h2>(.*?)</h2>', source):
+        if any(html.unescape(found.group(2)).startswith(t) for t in titles):
+            ids.append(found.group(1))
+    assert len(ids) >= len(titles), (titles, ids)
+    keep = ", ".join(f"#{i}" for i in ids)
+    style = (
+        f"<style>section:not({keep}), nav, header, footer {{ display: none !important; }}</style>"
+    )
+    return source.replace("</head>", style + "</head>", 1)
+
+
+@pytest.mark.parametrize("kind", list(SHOTS))
+def test_new_sections_render_alone_for_the_docs(reports, kind, tmp_path):
+    """Each new section drawn on its own: no errors, its figures drawn, a screenshot."""
+    source = reports[kind].read_text(encoding="utf-8")
+    ARTIFACTS.mkdir(exist_ok=True)
+    for name, titles in SHOTS[kind].items():
+        page = tmp_path / f"{name}.html"
+        page.write_text(only_sections(source, titles), encoding="utf-8")
+        result, _ = probe(tmp_path, page.read_text(encoding="utf-8"))
+        assert result["errors"] == []
+        assert all(f["plotted"] for f in result["figures"]), result["figures"]
+        shot = ARTIFACTS / f"{name}.png"
+        shot.unlink(missing_ok=True)
+        done = chromium(
+            tmp_path,
+            "--virtual-time-budget=15000",
+            f"--screenshot={shot}",
+            "--window-size=1200,1100",
+            page.as_uri(),
+        )
+        assert shot.is_file() and shot.stat().st_size > 10_000, done.stderr[-3000:]

@@ -257,44 +257,12 @@ def decomposition_tables(console: Console, record: ComparisonRecord) -> list[Any
     team's use of its capacity; then a sentence per bottleneck.
     """
     from marketsim.cli.tables import Column, fitted
-    from marketsim.core.format import interval, number
-    from marketsim.drivers.decompose import bottlenecks, excludes_zero
+    from marketsim.drivers.decompose import bottlenecks
+    from marketsim.report.compare_report import decomposition_rows
 
     out: list[Any] = []
     for d in record.decompositions:
-        rows = _part_rows("components", d.components)
-        if len(d.by_type) > 1:
-            rows += _part_rows("customer type", d.by_type)
-        rows += _part_rows("segment", d.by_segment)
-        rows += _part_rows("customers held", d.customers, "count")
-        basis = "incremental" if d.channel_basis == "incremental" else "last touch"
-        rows += _part_rows(f"channel ({basis})", d.by_channel)
-        for kind, stages in d.funnel.items():
-            moved = [s for s in stages[1:] if excludes_zero(s.conversion)]
-            for i, s in enumerate(moved):
-                rows.append(
-                    [
-                        f"{kind} funnel" if i == 0 else "",
-                        f"to {s.stage}",
-                        number(s.conversion_baseline, "ratio"),
-                        number(s.conversion_other, "ratio"),
-                        number(s.conversion.mean, "points"),
-                        interval(s.conversion.ci95_low, s.conversion.ci95_high, "points"),
-                        number(s.share, "ratio") if s.share is not None else "",
-                    ]
-                )
-        for i, c in enumerate(d.capacity):
-            rows.append(
-                [
-                    "utilisation" if i == 0 else "",
-                    c.team,
-                    number(c.baseline, "ratio"),
-                    number(c.other, "ratio"),
-                    number(c.difference.mean, "points"),
-                    interval(c.difference.ci95_low, c.difference.ci95_high, "points"),
-                    "",
-                ]
-            )
+        rows = decomposition_rows(d)
         columns = [
             Column("by", "left"),
             Column("part", "left"),
@@ -313,25 +281,3 @@ def decomposition_tables(console: Console, record: ComparisonRecord) -> list[Any
         for sentence in bottlenecks(d, record.baseline):
             out.append(f"[dim]- {sentence}[/dim]")
     return out
-
-
-def _part_rows(dimension: str, parts: Sequence[Part], kind: str = "amount") -> list[list[str]]:
-    """Rows of the largest five `parts` of one dimension, in their own order."""
-    from marketsim.core.format import interval, number, signed
-
-    chosen = sorted(parts, key=lambda p: -abs(p.difference.mean or 0.0))[:5]
-    rows = []
-    for i, p in enumerate(sorted(chosen, key=parts.index)):
-        diff = p.difference
-        rows.append(
-            [
-                dimension if i == 0 else "",
-                p.label,
-                number(p.baseline, kind),
-                number(p.other, kind),
-                signed(diff.mean, kind),
-                interval(diff.ci95_low, diff.ci95_high, kind),
-                number(p.share, "ratio") if p.share is not None else "",
-            ]
-        )
-    return rows

@@ -1,4 +1,4 @@
-"""`marketsim optimize`: the budget split that maximises revenue, profit or ROI (Optuna)."""
+"""`marketsim optimize`: the budget split that maximises revenue, profit, ROI or profit+equity."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from marketsim.cli import common
 from marketsim.cli.app import command, failing_as
 from marketsim.core.errors import InputError, MarketsimError
-from marketsim.core.format import number
+from marketsim.core.format import number, signed
 
 if TYPE_CHECKING:
     from marketsim.drivers.optimize.runner import Outcome
@@ -32,7 +33,8 @@ def optimize(
         int | None, _opt("Completed trials wanted in the study (default 100).", "N")
     ] = None,
     objective: Annotated[
-        str | None, _opt("What to maximise: revenue, profit or roi (default revenue).", "NAME")
+        str | None,
+        _opt("What to maximise: revenue, profit, roi or profit+equity (default revenue).", "NAME"),
     ] = None,
     total_budget: Annotated[
         float | None,
@@ -89,12 +91,14 @@ def optimize(
     cluster: common.ClusterOpt = None,
     plugin_path: common.PluginPath = None,
 ) -> None:
-    """Find the split of a total budget that maximises revenue, profit or ROI.
+    """Find the split of a total budget that maximises revenue, profit, ROI or profit+equity.
 
-    Writes best.yaml, summary.json, trials.csv, curves.csv, optimization.html and the
-    study into DIR. Exits 0 on success, 1 if the run fails, 2 on bad input.
+    Writes best.yaml, summary.json, trials.csv, curves.csv, plan.csv, plan.xlsx,
+    optimization.html and the study into DIR. Exits 0 on success, 1 if the run fails,
+    2 on bad input.
     """
     from marketsim.drivers.optimize.runner import Hooks, analyse, open_study, question_for, search
+    from marketsim.drivers.optimize.space import InfeasibleError
     from marketsim.drivers.optimize.study import DB_FILE, JOURNAL_FILE, Storage, make_sampler
     from marketsim.io.output import default_out_dir
     from marketsim.plugins.prepare import load_scenario
@@ -142,20 +146,33 @@ def optimize(
     from marketsim.report.pages import PAGES
 
     console = Console(stderr=True)
+    if not quiet:
+        for note in (r.note for r in question.space.ranges() if r.note):
+            console.print(f"note: {note}", highlight=False, soft_wrap=True)
     bar = common.PhasedProgress(console, enabled=not quiet and console.is_terminal)
     hooks = Hooks(trials=bar.trials, phase=bar.phase, job=bar.job)
     kept = (
         f"completed trials are kept in {where.display}; continue with the same command and --resume"
     )
     with common.session(spec.workers, cluster, interrupted=kept) as executor, bar:
-        with failing_as("the optimisation"):
-            search(question, spec, where, study, executor, hooks=hooks)
-            outcome = analyse(question, spec, study, storage=where, executor=executor, hooks=hooks)
+        try:
+            with failing_as("the optimisation"):
+                search(question, spec, where, study, executor, hooks=hooks)
+                outcome = analyse(
+                    question, spec, study, storage=where, executor=executor, hooks=hooks
+                )
+        except InfeasibleError:  # constraints no plan met: nothing written
+            if created:
+                shutil.rmtree(out, ignore_errors=True)
+            raise
         # The study file moves into the new directory: replacing `out` is always allowed.
         written = common.write_output(
             outcome, out, optimization_files(where, out, PAGES), force=True, protect=[Path(file)]
         )
-    common.finish(Console(), out, written, outcome_table(outcome), quiet=quiet)
+    terminal = Console()
+    common.finish(
+        terminal, out, written, outcome_table(terminal, outcome), *explanation(outcome), quiet=quiet
+    )
 
 
 def merge_settings(scenario: Scenario, cli: dict[str, Any]) -> OptimizeSpec:
@@ -216,35 +233,69 @@ def _check_out(out: Path, storage: Storage, *, resume: bool, force: bool, protec
     check_destination(out, force=True, protect=[protect])
 
 
-def outcome_table(outcome: Outcome) -> Table:
-    """Baseline against best plan, budgets and objective with 95% intervals."""
-    from marketsim.drivers.metrics import kind_of
+def outcome_table(console: Console, outcome: Outcome) -> Table:
+    """Baseline against best plan: budgets, headcounts and objective with 95% intervals.
+
+    Budgets are money, headcounts counts, other decisions shares; the uplift of a ratio
+    objective (ROI) is in percentage points.
+    """
+    from marketsim.cli.tables import Column, fitted
+    from marketsim.drivers.metrics import change_kind, kind_of
 
     s = outcome.summary
     kind = kind_of(s.objective)
     re = s.reevaluation
-    table = Table(
-        title=(
-            f"{s.scenario}: best of {s.trials.get('complete', 0)} trials for {s.objective}, "
-            f"re-evaluated with {re.replicates} replicates on seed {re.seed}"
-        ),
-        title_justify="left",
+    title = (
+        f"{s.scenario}: best of {s.trials.get('complete', 0)} trials for {s.objective}, "
+        f"re-evaluated with {re.replicates} replicates on seed {re.seed}"
     )
-    table.add_column("")
-    table.add_column("baseline", justify="right")
-    table.add_column("best", justify="right")
+    rows = []
     for cid, value in s.best.budgets.items():
-        table.add_row(f"budget {cid}", number(s.baseline.budgets.get(cid)), number(value))
+        rows.append([f"budget {cid}", number(s.baseline.budgets.get(cid)), number(value)])
+    teams = outcome.scenario.sales
     for key, value in s.best.decision.items():
-        if not key.startswith("budget."):
-            table.add_row(key, "", str(value if isinstance(value, str | int) else f"{value:.3g}"))
+        if key.startswith("headcount."):
+            team = key.split(".", 1)[1]
+            now = getattr(teams, team).count if teams is not None else None
+            rows.append([key, number(now, "count"), number(float(value), "count")])
+        elif not key.startswith("budget."):
+            shown = value if isinstance(value, str) else f"{float(value):.3g}"
+            rows.append([key, "", str(shown)])
     for label, part in (("mean", "mean"), ("95% CI low", "ci95_low"), ("95% CI high", "ci95_high")):
-        table.add_row(
-            f"{s.objective} {label}",
-            number(getattr(s.baseline.objective, part), kind),
-            number(getattr(s.best.objective, part), kind),
+        rows.append(
+            [
+                f"{s.objective} {label}",
+                number(getattr(s.baseline.objective, part), kind),
+                number(getattr(s.best.objective, part), kind),
+            ]
         )
     up = s.uplift
-    rel = f" ({number(up.relative, 'percent')})" if up.relative is not None else ""
-    table.add_row("uplift", "", f"{number(up.absolute.mean, kind)}{rel}")
-    return table
+    change = change_kind(s.objective)
+    rel = (
+        f" ({number(up.relative, 'percent')})"
+        if up.relative is not None and change != "points"
+        else ""
+    )
+    rows.append(["uplift", "", f"{signed(up.absolute.mean, change)}{rel}"])
+    columns = [Column("", "left"), Column("baseline"), Column("best")]
+    return fitted(console, title, columns, rows)
+
+
+def explanation(outcome: Outcome) -> list[str]:
+    """The optimiser's reasons as terminal lines: convergence, budget size, what is lost."""
+    e = outcome.summary.explanation
+    if e is None:
+        return []
+    lines = []
+    if e.trimmed:
+        lines.append(
+            f"{e.trimmed} trials asked for more reps than the money the other team left; "
+            "each was cut to fit (trials.csv says which)"
+        )
+    lines += [f"constraint {c}" for c in e.constraints]
+    if e.convergence is not None:
+        lines.append(e.convergence.message)
+    if e.sizing is not None:
+        lines.append(e.sizing.message)
+    lines += [f"against the baseline: {loss}" for loss in e.losses]
+    return [f"[dim]- {escape(line)}[/dim]" for line in lines]

@@ -300,6 +300,12 @@ class TrialResult(Record):
     spend: float
     simulating: float
     seconds: float
+    shortfalls: dict[str, float] | None = None
+    """Per outcome constraint, how far the trial's mean missed it over its bound (<= 0 met)."""
+    trimmed: list[str] | None = None
+    """Teams cut to fit the money the other team left."""
+
+    OPTIONAL = frozenset({"shortfalls", "trimmed"})
 
 
 class StudyInfo(Record):
@@ -378,6 +384,76 @@ class MarginalReturn(Stats):
     metric: str
 
 
+class DecisionRange(Record):
+    """A decision's range before the search: as asked, and the most the total affords.
+
+    `note` says in words when the money narrows it ("at most 6 outside reps fit after
+    the channel minimums").
+    """
+
+    decision: str
+    low: float
+    high: float | None
+    most: float | None
+    note: str | None = None
+
+
+class Convergence(Record):
+    """Whether the best plan's marginal returns agree where no bound binds.
+
+    `difference` is the paired difference of the highest and lowest marginal return
+    among the free channels (replicate by replicate); `converged` is None with fewer
+    than two free channels.
+    """
+
+    converged: bool | None
+    free: list[str]
+    highest: str | None = None
+    lowest: str | None = None
+    difference: Stats = Stats()
+    message: str
+
+
+class Sizing(Record):
+    """Whether the total budget is too small: every channel still pays at the margin.
+
+    `extra` is about how much more would still pay (where the marginal profit of each
+    channel, extrapolated along its curvature, reaches zero), when it can be told.
+    """
+
+    too_small: bool
+    extra: float | None = None
+    message: str
+
+
+class SideEffect(Record):
+    """The best plan against the baseline on something it was not chosen for, paired."""
+
+    metric: str
+    label: str
+    baseline: float | None
+    best: float | None
+    difference: Stats
+    worse: bool
+
+
+class Explanation(Record):
+    """Why the optimiser's answer is what it is, and what it costs besides the objective."""
+
+    ranges: list[DecisionRange]
+    trimmed: int
+    """Trials in which a team was cut to fit the money the other team left."""
+    constraints: list[str]
+    """The best plan's value of every outcome constraint, on the fresh seeds."""
+    convergence: Convergence | None = None
+    sizing: Sizing | None = None
+    side_effects: list[SideEffect]
+    losses: list[str]
+    """Sentences naming what the best plan loses against the baseline."""
+    cost: dict[str, float]
+    """Money each decision takes in the best plan (budgets; headcount at its cost)."""
+
+
 class OptimizationSummary(Record):
     """An optimisation's summary.json: the question, the study, the best plan and why."""
 
@@ -397,3 +473,6 @@ class OptimizationSummary(Record):
     candidates: list[CandidatePlan]
     marginal_roi: dict[str, MarginalReturn]
     importance: dict[str, float]
+    explanation: Explanation | None = None
+
+    OPTIONAL = frozenset({"explanation"})

@@ -1,12 +1,14 @@
 """The files each command writes, in the order it writes them: the one list of each.
 
 `run`: summary.json, timeseries.csv, scenario.resolved.yaml, agents.csv (with reps or
-brokers), report.html. `compare`: comparison.json, comparison.csv, each strategy's run
-files (without its own report) under `strategies/<n>-<name>/`, report.html. `optimize`:
-best.yaml, summary.json, trials.csv, curves.csv (when drawn), optimization.html and the
-study file when it lives in the output directory. `sweep`: sweep.csv, sweep.html.
-`bench`: bench.json, leaderboard.csv, results.csv, report.html and results.db (the
-database its runs were stored in as they finished, carried into the new directory).
+brokers), plan.csv, plan.xlsx, report.html. `compare`: comparison.json,
+comparison.csv, each strategy's run files (without its own report) under
+`strategies/<n>-<name>/`, report.html. `optimize`: best.yaml, summary.json,
+trials.csv, curves.csv (when drawn), plan.csv and plan.xlsx (of the best plan),
+optimization.html and the study file when it lives in the output directory. `sweep`:
+sweep.csv, sweep.html. `bench`: bench.json, leaderboard.csv, results.csv, report.html
+and results.db (the database its runs were stored in as they finished, carried into
+the new directory).
 
 Pages are drawn by the report layer above this one, which hands its drawing functions
 in as `Pages`; everything else is written here, through `marketsim.io.output`.
@@ -31,10 +33,12 @@ if TYPE_CHECKING:
     from marketsim.drivers.compare import Comparison
     from marketsim.drivers.optimize.runner import Outcome
     from marketsim.drivers.optimize.study import Storage
+    from marketsim.drivers.plan import HandoverPlan
     from marketsim.drivers.records import ComparisonRecord
     from marketsim.drivers.results import Result
     from marketsim.drivers.sweep import SweepResult
     from marketsim.io.results_db import ResultStore
+    from marketsim.scenario.schema import Scenario
 
 SUMMARY = "summary.json"
 TIMESERIES = "timeseries.csv"
@@ -53,6 +57,8 @@ BENCH = "bench.json"
 LEADERBOARD = "leaderboard.csv"
 RESULTS = "results.csv"
 RESULTS_DB = "results.db"
+PLAN_CSV = "plan.csv"
+PLAN_XLSX = "plan.xlsx"
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,47 @@ def _page(draw: Callable[[Any], str]) -> Callable[[Any, Path], None]:
         path.write_text(draw(payload), encoding="utf-8")
 
     return write
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def write_plan_xlsx(plan: HandoverPlan, path: Path) -> None:
+    """plan.xlsx: a sheet per table of plan.csv, headers bold, money as whole units."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    for k, (name, frame) in enumerate(((f"{plan.step}s", plan.steps), ("months", plan.months))):
+        sheet = book.active if k == 0 else book.create_sheet()
+        sheet.title = name
+        sheet.append(list(frame.columns))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in frame.itertuples(index=False):
+            sheet.append([v.item() if hasattr(v, "item") else v for v in row])
+        for j, column in enumerate(frame.columns, 1):
+            letter = sheet.cell(row=1, column=j).column_letter
+            sheet.column_dimensions[letter].width = max(10, len(column) + 2)
+            if column.startswith("budget_") or column == "marketing_total":
+                for cell in sheet[letter][1:]:
+                    cell.number_format = "#,##0"
+    book.save(path)
+
+
+def plan_files(scenario_of: Callable[[Any], Scenario]) -> list[OutputFile[Any]]:
+    """plan.csv and plan.xlsx of the scenario `scenario_of(payload)` (`drivers.plan`)."""
+
+    def plan(payload: Any) -> HandoverPlan:
+        from marketsim.drivers.plan import handover_plan
+
+        return handover_plan(scenario_of(payload))
+
+    return [
+        OutputFile(PLAN_CSV, lambda p, path: write_csv(plan(p).frame(), path)),
+        OutputFile(PLAN_XLSX, lambda p, path: write_plan_xlsx(plan(p), path)),
+    ]
 
 
 # --------------------------------------------------------------------------- run
@@ -99,7 +146,8 @@ def _run_data_files() -> list[OutputFile[Result]]:
 
 def run_files(pages: Pages) -> list[OutputFile[Result]]:
     """What `marketsim run` writes."""
-    return [*_run_data_files(), OutputFile(REPORT, _page(pages.run))]
+    plan = plan_files(lambda result: result.scenario)
+    return [*_run_data_files(), *plan, OutputFile(REPORT, _page(pages.run))]
 
 
 # --------------------------------------------------------------------------- compare
@@ -196,6 +244,7 @@ def optimization_files(storage: Storage, out: Path, pages: Pages) -> list[Output
         OutputFile(
             CURVES, lambda o, path: write_csv(o.curves, path), applies=lambda o: not o.curves.empty
         ),
+        *plan_files(lambda outcome: outcome.best),
         OutputFile(OPTIMIZATION_PAGE, _page(pages.optimization)),
     ]
     study_file = storage.file

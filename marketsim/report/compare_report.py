@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from marketsim.core.format import interval, number, p_value, signed
-from marketsim.drivers.metrics import LABELS, joint_types, kind_of
-from marketsim.drivers.records import ComparisonRecord, Difference
+from marketsim.drivers.decompose import bottlenecks, excludes_zero
+from marketsim.drivers.metrics import LABELS, change_kind, joint_types, kind_of
+from marketsim.drivers.records import ComparisonRecord, Decomposition, Difference, Part
 from marketsim.io.runs import ComparisonData, comparison_data
 from marketsim.report import figures as F
 from marketsim.report.page import Section, escape, page, table
@@ -56,10 +57,11 @@ def verdict_rows(record: ComparisonRecord) -> tuple[list[str], list[list[str]], 
                 row += ["baseline", "", "", "", ""]
                 classes.append("")
             else:
+                change = change_kind(metric)
                 row += [
-                    signed(diff.mean, kind),
-                    interval(diff.ci95_low, diff.ci95_high, kind),
-                    number(diff.relative, "percent"),
+                    signed(diff.mean, change),
+                    interval(diff.ci95_low, diff.ci95_high, change),
+                    number(diff.relative, "percent") if change != "points" else "",
                     p_value(diff.p_holm),
                     verdict(diff),
                 ]
@@ -103,8 +105,9 @@ def compare_sections(data: ComparisonData) -> list[Section]:
             figures=[F.plot_differences(F.difference_info(record))],
         ),
         Section("Side by side", figures=[F.plot_metric_means(F.metric_means_info(record))]),
+        *_why_sections(record),
         Section("Over time", figures=over_time_figures(series, types, unit)),
-        _funnel_section(series, None, unit),
+        _funnel_section(series, None, unit, summaries),
     ]
     if any(run.channel_ids for run in runs.values()):
         sections.append(_channel_section(summaries))
@@ -145,3 +148,113 @@ def _method_section(record: ComparisonRecord) -> Section:
         "Method",
         html=text + table(["strategy", "scenario", "file", "output"], rows, align=["left"] * 4),
     )
+
+
+# --------------------------------------------------------------------------- why
+
+
+DECOMPOSITION_COLUMNS = ("by", "part", "baseline", "other", "difference", "95% CI", "share")
+
+
+def decomposition_rows(d: Decomposition) -> list[list[str]]:
+    """A decomposition as rows of `DECOMPOSITION_COLUMNS`, for the terminal and the report.
+
+    The five largest parts of each dimension (components, customer type, segment,
+    customers held, channel), the funnel conversions and pipeline stages that moved
+    (intervals clear of zero), and each team's utilisation.
+    """
+    rows = _part_rows("components", d.components)
+    if len(d.by_type) > 1:
+        rows += _part_rows("customer type", d.by_type)
+    rows += _part_rows("segment", d.by_segment)
+    rows += _part_rows("customers held", d.customers, "count")
+    basis = "incremental" if d.channel_basis == "incremental" else "last touch, attribution"
+    rows += _part_rows(f"channel ({basis})", d.by_channel)
+    for kind, stages in d.funnel.items():
+        moved = [s for s in stages[1:] if excludes_zero(s.conversion)]
+        for i, s in enumerate(moved):
+            rows.append(
+                [
+                    f"{kind} funnel" if i == 0 else "",
+                    f"to {s.stage}",
+                    number(s.conversion_baseline, "ratio"),
+                    number(s.conversion_other, "ratio"),
+                    number(s.conversion.mean, "points"),
+                    interval(s.conversion.ci95_low, s.conversion.ci95_high, "points"),
+                    number(s.share, "ratio") if s.share is not None else "",
+                ]
+            )
+    moved = [s for s in d.pipeline if excludes_zero(s.reached)]
+    for i, s in enumerate(moved):
+        rows.append(
+            [
+                "sales pipeline" if i == 0 else "",
+                s.stage,
+                number(s.reached_baseline, "count"),
+                number(s.reached_other, "count"),
+                signed(s.reached.mean, "count"),
+                interval(s.reached.ci95_low, s.reached.ci95_high, "count"),
+                "",
+            ]
+        )
+    for i, c in enumerate(d.capacity):
+        rows.append(
+            [
+                "utilisation" if i == 0 else "",
+                c.team,
+                number(c.baseline, "ratio"),
+                number(c.other, "ratio"),
+                number(c.difference.mean, "points"),
+                interval(c.difference.ci95_low, c.difference.ci95_high, "points"),
+                "",
+            ]
+        )
+    return rows
+
+
+def _part_rows(dimension: str, parts: list[Part], kind: str = "amount") -> list[list[str]]:
+    """Rows of the largest five `parts` of one dimension, in their own order."""
+    chosen = sorted(parts, key=lambda p: -abs(p.difference.mean or 0.0))[:5]
+    rows = []
+    for i, p in enumerate(sorted(chosen, key=parts.index)):
+        diff = p.difference
+        rows.append(
+            [
+                dimension if i == 0 else "",
+                p.label,
+                number(p.baseline, kind),
+                number(p.other, kind),
+                signed(diff.mean, kind),
+                interval(diff.ci95_low, diff.ci95_high, kind),
+                number(p.share, "ratio") if p.share is not None else "",
+            ]
+        )
+    return rows
+
+
+def _why_sections(record: ComparisonRecord) -> list[Section]:
+    """A section per significant revenue or profit difference, taken apart."""
+    out = []
+    for d in record.decompositions:
+        columns = list(DECOMPOSITION_COLUMNS)
+        columns[2:4] = [record.baseline, d.strategy]
+        sentences = "".join(f"<li>{escape(s)}</li>" for s in bottlenecks(d, record.baseline))
+        html = table(columns, decomposition_rows(d), align=["left", "left", *["right"] * 5])
+        if sentences:
+            html += f'<ul class="bottlenecks">{sentences}</ul>'
+        total = d.total
+        out.append(
+            Section(
+                f"Why {d.strategy}'s {d.metric} differs: "
+                f"{signed(total.mean)} ({interval(total.ci95_low, total.ci95_high)})",
+                html=html,
+                note="The difference taken apart on the same paired replicates, each part "
+                "with its own 95% CI: components, customer types and segments add up to the "
+                "difference; channels on their measured increments where both strategies "
+                "measured them (compare --contribution), else on last-touch attribution "
+                "with word of mouth and organic (which add up); the funnel's conversions in "
+                "percentage points with each stage's share of the change in customers held; "
+                "teams at 95% utilisation or more are the bottleneck.",
+            )
+        )
+    return out

@@ -249,6 +249,38 @@ class FunnelInfo:
 
     stages: list[str]
     series: list[FunnelSeries]
+    kind: str | None = None
+    """The kind of customer whose funnel it is (None: every person, pooled)."""
+
+
+def funnel_infos(summaries: Mapping[str, RunSummary]) -> list[FunnelInfo]:
+    """Per kind of customer, each strategy's funnel at the horizon, from `summary.funnel`.
+
+    Consumers pass market, aware, interested and customer only: they never qualify or
+    negotiate, so their funnel never shows a b2b stage. Empty when a summary has no
+    funnel (written before it was recorded): `funnel_info` pools the stages instead.
+    """
+    if any(s.funnel is None for s in summaries.values()):
+        return []
+    kinds = list(dict.fromkeys(k for s in summaries.values() for k in s.funnel or {}))
+    out = []
+    for kind in kinds:
+        series = []
+        stages: list[str] = []
+        for name, summary in summaries.items():
+            counts = (summary.funnel or {}).get(kind)
+            if counts is None:
+                continue
+            stages = list(counts)
+            at = np.array([counts[st].mean or 0.0 for st in stages], dtype=np.float64)
+            reached = np.cumsum(at[::-1])[::-1]
+            conversion: list[float | None] = [None]
+            for before, after in itertools.pairwise(reached):
+                conversion.append(float(after / before) if before > 0 else None)
+            series.append(FunnelSeries(name, reached.tolist(), conversion))
+        labels = ["market", *stages[1:]]
+        out.append(FunnelInfo(labels, series, kind))
+    return out
 
 
 def funnel_info(runs: Mapping[str, pd.DataFrame]) -> FunnelInfo:
@@ -301,7 +333,7 @@ def plot_funnel(info: FunnelInfo) -> Any:
     fig.update_layout(
         **_LAYOUT,
         title={
-            "text": "Funnel at the end of the horizon"
+            "text": f"Funnel{f' of {info.kind}' if info.kind else ''} at the end of the horizon"
             "<br><sup>people at or beyond each stage (mean over replicates)</sup>"
         },
         height=80 + 60 * len(info.stages) * max(1, len(info.series)) ** 0.5,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from marketsim.core.format import interval, number
+from marketsim.core.format import interval, number, signed
 from marketsim.drivers.metrics import kind_of
 from marketsim.drivers.records import MarginalReturn, OptimizationSummary, Stats
 from marketsim.report.page import Section, cards, page, table
@@ -113,6 +113,7 @@ def optimization_page(
                 "the paired difference replicate by replicate."
             ),
         ),
+        *_explanation_sections(summary),
         Section("Allocation", html=_allocation_table(summary)),
         Section(
             "Search history",
@@ -125,8 +126,11 @@ def optimization_page(
             Section(
                 "What matters",
                 figures=[_importance(summary.importance)],
-                note="PED-ANOVA importance of each decision for the objective, "
-                "over completed trials.",
+                html=_importance_table(summary),
+                note="PED-ANOVA importance of each decision for the objective, over completed "
+                "trials, beside the money it takes in the best plan (a headcount at its cost "
+                "over the horizon): a decision can take most of the money and matter little "
+                "within the range searched, or the reverse.",
             )
         )
     if summary.pareto:
@@ -140,8 +144,12 @@ def optimization_page(
                 figures=[_curve(curves, ch, summary) for ch in dict.fromkeys(curves["channel"])],
                 note=(
                     "One channel's budget varied over its range, the others held at the best plan "
-                    "(so total spend changes along a curve); mean and 95% band on common random "
-                    "numbers. The marker is the chosen budget."
+                    "(so total spend changes along a curve), on the re-evaluation's replicates. "
+                    "The line is the chosen plan's mean plus each point's paired difference from "
+                    "it, the band the 95% interval of that difference: every point shares the "
+                    "chosen point's random numbers, so the band shows the curve's shape, not the "
+                    "market's spread. The diamond is the chosen budget, the dashed line the "
+                    "budget as written (the current plan)."
                 ),
             )
         )
@@ -270,34 +278,143 @@ def _pareto_note(summary: OptimizationSummary) -> str:
 
 def _curve(curves: pd.DataFrame, channel: str, summary: OptimizationSummary) -> go.Figure:
     metric = "profit" if summary.objective == "roi" else summary.objective
-    rows = curves[(curves["channel"] == channel) & ~curves["chosen"].astype(bool)]
-    chosen = curves[(curves["channel"] == channel) & curves["chosen"].astype(bool)]
+    mine = curves[curves["channel"] == channel]
+    rows = mine[~mine["chosen"].astype(bool)]
+    chosen = mine[mine["chosen"].astype(bool)]
     fig = go.Figure()
-    _band(
-        fig,
-        rows["budget"].tolist(),
-        rows[f"{metric}_ci95_low"].tolist(),
-        rows[f"{metric}_ci95_high"].tolist(),
-    )
+    paired = f"{metric}_diff_mean" in curves
+    center = summary.best.objective.mean if summary.objective != "roi" else None
+    if paired and center is None and f"{metric}_mean" in chosen:
+        center = float(chosen[f"{metric}_mean"].iloc[0])
+    if paired and center is not None:
+        low = (rows[f"{metric}_diff_ci95_low"] + center).tolist()
+        high = (rows[f"{metric}_diff_ci95_high"] + center).tolist()
+        mean, at = (rows[f"{metric}_diff_mean"] + center).tolist(), [center] * len(chosen)
+        name = "chosen mean + paired difference"
+    else:  # curves.csv written before paired differences were recorded
+        low, high = rows[f"{metric}_ci95_low"].tolist(), rows[f"{metric}_ci95_high"].tolist()
+        mean, at = rows[f"{metric}_mean"].tolist(), chosen[f"{metric}_mean"].tolist()
+        name = "mean"
+    _band(fig, rows["budget"].tolist(), low, high)
     fig.add_trace(
-        go.Scatter(
-            x=rows["budget"],
-            y=rows[f"{metric}_mean"],
-            mode="lines+markers",
-            name="mean",
-            line={"color": BLUE},
-        )
+        go.Scatter(x=rows["budget"], y=mean, mode="lines+markers", name=name, line={"color": BLUE})
     )
     fig.add_trace(
         go.Scatter(
             x=chosen["budget"],
-            y=chosen[f"{metric}_mean"],
+            y=at,
             mode="markers",
             name="chosen",
             marker={"color": ORANGE, "size": 12, "symbol": "diamond"},
         )
     )
+    current = summary.baseline.budgets.get(channel)
+    if current is not None:
+        fig.add_vline(
+            x=current,
+            line={"color": GREY, "dash": "dash"},
+            annotation_text="current plan",
+            annotation_position="top left",
+        )
     return _layout(fig, f"{channel}: response curve", f"{channel} budget", metric)
+
+
+def _explanation_sections(summary: OptimizationSummary) -> list[Section]:
+    """Before the search, whether it converged, the budget's size, what the best plan costs."""
+    e = summary.explanation
+    if e is None:
+        return []
+    rows = []
+    for r in e.ranges:
+        count = r.decision.startswith("headcount.")
+        kind = "count" if count else "amount"
+        high = number(r.high, kind) if r.high is not None else "no limit"
+        rows.append([r.decision, number(r.low, kind), high, number(r.most, kind), r.note or ""])
+    ranges = table(["decision", "lowest", "highest asked", "most the total affords", ""], rows)
+    trimmed = (
+        f" {e.trimmed} trials asked for more reps than the money left by the other team "
+        "and were cut to fit (trials.csv, column trimmed)."
+        if e.trimmed
+        else " No trial was cut to fit."
+    )
+    out = [
+        Section(
+            "What fits the budget",
+            html=ranges,
+            note="Each decision's range as set, and the most the total budget affords once "
+            "every channel has its minimum and every team its smallest size: the search "
+            "never asks for more." + trimmed,
+        )
+    ]
+    verdicts = []
+    if e.convergence is not None:
+        verdicts.append(["convergence", e.convergence.message])
+    if e.sizing is not None:
+        verdicts.append(["budget size", e.sizing.message])
+    verdicts += [["constraint", c] for c in e.constraints]
+    if verdicts:
+        out.append(
+            Section(
+                "Is the answer settled?",
+                html=table(["check", "finding"], verdicts),
+                note="Convergence: where no bound binds, the marginal returns of the best plan "
+                "should agree within their intervals (paired over replicates). Budget size: "
+                "if every channel still returns more profit than it costs at the margin, more "
+                "money would pay; the amount extrapolates each channel's marginal profit "
+                "along its curvature to zero.",
+            )
+        )
+    if e.side_effects:
+        rows = []
+        classes = []
+        for x in e.side_effects:
+            kind = "count" if "customers" in x.metric else "amount"
+            d = x.difference
+            rows.append(
+                [
+                    x.label,
+                    number(x.baseline, kind),
+                    number(x.best, kind),
+                    signed(d.mean, kind),
+                    interval(d.ci95_low, d.ci95_high, kind),
+                    "worse" if x.worse else "",
+                ]
+            )
+            classes.append("worse" if x.worse else "")
+        losses = " ".join(f"{loss[0].upper()}{loss[1:]}." for loss in e.losses)
+        out.append(
+            Section(
+                "Side effects against the baseline",
+                html=table(
+                    ["", "baseline", "best", "difference", "95% CI", ""], rows, row_classes=classes
+                ),
+                note="What the best plan does besides its objective, paired replicate by "
+                "replicate on the fresh seeds: customers held, customer equity, and each "
+                "segment's customers and profit. " + (losses or "Nothing is significantly worse."),
+            )
+        )
+    return out
+
+
+def _importance_table(summary: OptimizationSummary) -> str:
+    e = summary.explanation
+    cost = e.cost if e is not None else {}
+    money = sum(cost.values())
+    rows = [
+        [
+            name,
+            f"{value:.3f}",
+            number(cost.get(name)),
+            number(cost[name] / money, "ratio") if money and name in cost else "",
+        ]
+        for name, value in summary.importance.items()
+    ]
+    rows += [
+        [name, "n/a (did not vary)", number(v), number(v / money, "ratio") if money else ""]
+        for name, v in cost.items()
+        if name not in summary.importance
+    ]
+    return table(["decision", "importance", "money in the best plan", "share of the money"], rows)
 
 
 def _marginal(marginal: dict[str, MarginalReturn]) -> go.Figure:

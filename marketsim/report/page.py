@@ -65,6 +65,7 @@ th, td { padding: 4px 12px; border-bottom: 1px solid var(--line); text-align: le
 th { background: var(--panel); font-weight: 600; }
 td.num, th.num { text-align: right; }
 tr.significant td { font-weight: 600; }
+tr.worse td { color: #d1242f; }
 .good { color: var(--good); } .bad { color: var(--bad); } .muted { color: var(--muted); }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0 16px; }
 .card { flex: 1 1 130px; border: 1px solid var(--line); border-radius: 6px;

@@ -73,7 +73,7 @@ def run_sections(run: RunData) -> list[Section]:
                 *_channel_spend_figure(run, unit),
             ],
         ),
-        _funnel_section(runs, run, unit),
+        _funnel_section(runs, run, unit, summaries),
     ]
     if run.channel_ids:
         sections.append(_channel_section(summaries, single=summary))
@@ -105,19 +105,30 @@ def _channel_spend_figure(run: RunData, unit: str) -> list[Any]:
     return [F.plot_stack(info)]
 
 
-def _funnel_section(runs: dict[str, Any], run: RunData | None, unit: str) -> Section:
-    info = F.funnel_info(runs)
-    rows = []
-    for k, stage in enumerate(info.stages):
-        row = [stage]
+def _funnel_section(
+    runs: dict[str, Any],
+    run: RunData | None,
+    unit: str,
+    summaries: dict[str, RunSummary] | None = None,
+) -> Section:
+    infos = F.funnel_infos(summaries) if summaries else []
+    pooled = not infos
+    if pooled:
+        infos = [F.funnel_info(runs)]
+    tables = []
+    for info in infos:
+        rows = []
+        for k, stage in enumerate(info.stages):
+            row = [stage]
+            for s in info.series:
+                row += [number(s.reached[k], "count"), number(s.conversion[k], "ratio")]
+            rows.append(row)
+        columns = [info.kind or "stage"]
         for s in info.series:
-            row += [number(s.reached[k]), number(s.conversion[k], "ratio")]
-        rows.append(row)
-    columns = ["stage"]
-    for s in info.series:
-        prefix = f"{s.name}: " if len(info.series) > 1 else ""
-        columns += [f"{prefix}at or beyond", f"{prefix}from previous stage"]
-    figures = [F.plot_funnel(info)]
+            prefix = f"{s.name}: " if len(info.series) > 1 else ""
+            columns += [f"{prefix}at or beyond", f"{prefix}from previous stage"]
+        tables.append(table(columns, rows))
+    figures = [F.plot_funnel(info) for info in infos]
     if run is not None:
         stages = [(f"stage_{s}", s) for s in F.STAGES if (run.timeseries[f"stage_{s}"] > 0).any()]
         figures.append(
@@ -125,14 +136,19 @@ def _funnel_section(runs: dict[str, Any], run: RunData | None, unit: str) -> Sec
                 F.stack_info(run.timeseries, stages, "people per stage (mean)", step_unit=unit)
             )
         )
-    return Section(
-        "Funnel",
-        figures=figures,
-        html=table(columns, rows),
-        note="People at or beyond each stage at the end of the horizon, and the share of "
-        "the stage before who got that far. Stages count people (every member of a b2b "
-        "buying centre).",
+    note = (
+        "People at or beyond each stage at the end of the horizon, and the share of the "
+        "stage before who got that far. "
+        + (
+            "Stages count every person, consumers and b2b buying-centre members together."
+            if pooled
+            else "One funnel per kind of customer: consumers pass market, aware, "
+            "interested and customer only (they never qualify or negotiate; a consumer "
+            "lead counts as interested); accounts' stages count every member of a buying "
+            "centre."
+        )
     )
+    return Section("Funnel", figures=figures, html="".join(tables), note=note)
 
 
 def _channel_section(

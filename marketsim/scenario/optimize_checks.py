@@ -72,9 +72,63 @@ def check_optimize(scenario: Scenario, locate: Locate) -> list[Problem]:
         if choice.discount is None and choice.start is None:
             message = "expected a discount or start range to choose, found neither"
             problems.append(locate(path, message))
+    problems += _check_constraints(scenario, locate, channel)
     if spec.headcount is not None:
         teams = [t for t in ("inside", "outside") if getattr(spec.headcount, t) is not None]
         if scenario.sales is None and teams:
             message = "expected a `sales:` section to choose headcounts for, found none"
             problems.append(locate(("optimize", "headcount"), message))
+    return problems
+
+
+def customers_possible(scenario: Scenario) -> dict[str, int]:
+    """The most customers each kind of customer and each segment can have: all of them."""
+    out = {"consumers": 0, "accounts": 0}
+    for seg in scenario.segments:
+        most = seg.represented if seg.kind == "b2c" else seg.size
+        out[seg.id] = most
+        out["consumers" if seg.kind == "b2c" else "accounts"] += most
+    return out
+
+
+def _check_constraints(
+    scenario: Scenario, locate: Locate, channel: Callable[[Path, str], bool]
+) -> list[Problem]:
+    """Constraints naming what the scenario has, and none that no plan could meet."""
+    assert scenario.optimize is not None
+    constraints = scenario.optimize.constraints
+    problems: list[Problem] = []
+    here = ("optimize", "constraints")
+    possible = customers_possible(scenario)
+    kinds = [k for k in ("consumers", "accounts") if possible[k] > 0]
+    names = [*kinds, *(s.id for s in scenario.segments)]
+    for key, least in constraints.min_customers.items():
+        path = (*here, "min_customers", key)
+        if key not in names:
+            message = f"expected a kind of customer or a segment id, one of {quoted(names)}, "
+            problems.append(locate(path, f"{message}found {show(key)}{did_you_mean(key, names)}"))
+        elif least > possible[key]:
+            problems.append(
+                locate(
+                    path,
+                    f"expected at most {possible[key]:,} (every one of them a customer), found "
+                    f"{least:,g}: no plan can meet it, {least - possible[key]:,g} too many",
+                )
+            )
+    for cid in constraints.min_share:
+        channel((*here, "min_share", cid), cid)
+    shares = sum(constraints.min_share.values())
+    if shares > 1 + 1e-12:
+        problems.append(
+            locate(
+                (*here, "min_share"),
+                f"expected minimum shares adding up to at most 1 (the whole budget), found "
+                f"{shares:g}: {100 * (shares - 1):.1f} percentage points too many",
+            )
+        )
+    for key in constraints.max_cost_per_acquisition:
+        if key not in kinds:
+            path = (*here, "max_cost_per_acquisition", key)
+            message = f"expected a kind of customer the scenario has, one of {quoted(kinds)}"
+            problems.append(locate(path, f"{message}, found {show(key)}"))
     return problems

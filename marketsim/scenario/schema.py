@@ -765,6 +765,35 @@ class Headcount(Frozen):
     outside: CountRange | None = Field(None, description="outside (field) sales reps")
 
 
+class Constraints(Frozen):
+    """What every plan the optimiser returns must meet, on its re-evaluated means.
+
+    Minimum customers and the largest cost per acquisition are outcomes: a trial that
+    misses one is kept but not chosen (and the sampler is told how far it missed). A
+    minimum spend share is a budget floor: share x total budget for that channel.
+    """
+
+    min_customers: dict[Id, NonNegative] = Field(
+        default_factory=dict,
+        description="customers held at the horizon, at least: per kind of customer "
+        "(consumers, accounts) or per segment id",
+    )
+    min_share: dict[Id, Probability] = Field(
+        default_factory=dict,
+        description="per channel id: the least share of the total budget it is given (0.1 = 10%)",
+    )
+    max_cost_per_acquisition: dict[Literal["consumers", "accounts"], Positive] = Field(
+        default_factory=dict,
+        description="per kind of customer: the most a plan may spend per customer won "
+        "(cost per consumer won, per account won; currency)",
+    )
+
+    @property
+    def outcomes(self) -> bool:
+        """Whether any constraint depends on how the market responds."""
+        return bool(self.min_customers or self.max_cost_per_acquisition)
+
+
 class PromotionChoice(Frozen):
     """Let the optimiser choose a promotion's discount and timing (its length is kept)."""
 
@@ -776,8 +805,10 @@ class PromotionChoice(Frozen):
 class OptimizeSpec(Frozen):
     """Settings of `marketsim optimize`; command-line options override them."""
 
-    objective: Literal["revenue", "profit", "roi"] = Field(
-        "revenue", description="what the optimiser maximises (totals over the horizon)"
+    objective: Literal["revenue", "profit", "roi", "profit+equity"] = Field(
+        "revenue",
+        description="what the optimiser maximises: totals over the horizon, or profit "
+        "plus the customer equity held at the horizon (profit+equity)",
     )
     total_budget: Positive | None = Field(
         None,
@@ -795,6 +826,7 @@ class OptimizeSpec(Frozen):
     flighting: list[Flighting] = Field(default_factory=list)
     headcount: Headcount | None = None
     promotions: list[PromotionChoice] = Field(default_factory=list)
+    constraints: Constraints = Field(default_factory=Constraints)
     trials: Annotated[Int, Field(ge=1)] = Field(100, description="completed trials wanted")
     replicates: Annotated[Int, Field(ge=1)] = Field(
         3, description="replicates per trial, on common random numbers"

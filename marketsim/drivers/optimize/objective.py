@@ -7,6 +7,10 @@ per-replicate totals of the objective metric become one number by the risk measu
 - `mean`: the average (a risk-neutral strategist);
 - `cvar:ALPHA`: the mean of the worst ceil(ALPHA x R) replicates (expected shortfall);
 - `quantile:Q`: the Q quantile of the replicates (a lower quantile for Q < 0.5).
+
+The objective metrics are revenue, profit and total ROI over the horizon, and
+profit+equity: profit plus the customer equity of the customers held at the horizon
+(`marketsim.drivers.equity`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import numpy as np
 
 from marketsim.drivers.metrics import ReplicateMetrics
 
-OBJECTIVES = ("revenue", "profit", "roi")
+OBJECTIVES = ("revenue", "profit", "roi", "profit+equity")
+"""What the optimiser can maximise; profit+equity adds the customer equity held at the
+horizon to the profit over it, so a plan that harvests the customer base shows as one."""
 
 
 @dataclass(frozen=True)
@@ -72,4 +78,6 @@ def metric_value(totals: ReplicateMetrics, objective: str) -> float:
     """The objective metric of one replicate."""
     if objective not in OBJECTIVES:
         raise ValueError(f"`objective` must be one of {OBJECTIVES}, but got {objective=}")
+    if objective == "profit+equity":
+        return totals.profit + totals.customer_equity
     return totals.value(objective)

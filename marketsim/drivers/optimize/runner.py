@@ -6,16 +6,20 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
+from marketsim.core.errors import InputError
+from marketsim.drivers.equity import can_have_equity
 from marketsim.drivers.execution import Executor
+from marketsim.drivers.metrics import ReplicateMetrics
 from marketsim.drivers.optimize import analysis
+from marketsim.drivers.optimize.constraints import limits, meets, relative_shortfalls
 from marketsim.drivers.optimize.objective import Risk
-from marketsim.drivers.optimize.space import Plan, Space
+from marketsim.drivers.optimize.space import InfeasibleError, Plan, Space
 from marketsim.drivers.optimize.study import (
     BASELINE_ATTR,
     Question,
@@ -29,12 +33,14 @@ from marketsim.drivers.optimize.study import (
     run_worker,
     sampler_seed,
     shares,
+    trial_result,
 )
 from marketsim.drivers.records import (
     BaselinePlan,
     BestPlan,
     Bound,
     CandidatePlan,
+    Explanation,
     OptimizationSummary,
     SeedReplicates,
     StudyInfo,
@@ -73,7 +79,19 @@ class Outcome:
 
 
 def question_for(scenario: Scenario, spec: OptimizeSpec, seed: int) -> Question:
-    """The question a scenario and settings pose (raises `InfeasibleError`)."""
+    """The question a scenario and settings pose.
+
+    Raises:
+        InfeasibleError: no plan can meet the bounds and budget floors.
+        InputError: the objective needs customer equity, which the scenario cannot have.
+
+    """
+    if spec.objective == "profit+equity" and not can_have_equity(scenario):
+        raise InputError(
+            f"--objective profit+equity: {scenario.name} cannot have customer equity (it "
+            "sells only one-off products to consumers and no contract renews), so it is 0 "
+            "whatever the plan; use --objective profit"
+        )
     space = Space.build(scenario, spec, vary_total=spec.pareto == "spend")
     return Question(
         scenario=scenario,
@@ -83,6 +101,7 @@ def question_for(scenario: Scenario, spec: OptimizeSpec, seed: int) -> Question:
         pareto=spec.pareto,
         replicates=spec.replicates,
         seed=seed,
+        limits=tuple(limits(spec.constraints)),
     )
 
 
@@ -96,6 +115,7 @@ def signature(question: Question, spec: OptimizeSpec) -> dict[str, Any]:
         "directions": directions(question.pareto),
         "replicates": question.replicates,
         "seed": question.seed,
+        **({"constraints": spec.constraints.model_dump()} if spec.constraints.outcomes else {}),
     }
 
 
@@ -246,14 +266,17 @@ def analyse(
     fresh_scores = [
         score(analysis.objective_values(r, question.objective)) for r in candidate_totals
     ]
-    win = max(range(len(picks)), key=lambda i: fresh_scores[i])
+    feasible = [i for i, r in enumerate(candidate_totals) if meets(question.limits, r)]
+    if not feasible:
+        raise_unmet(question, picks, candidate_totals)
+    win = max(feasible, key=lambda i: fresh_scores[i])
     best_plan, best_totals = plans[win], candidate_totals[win]
     best_scenario = with_values(question.scenario, best_plan.values)
 
     n_budgets = len(space.budgets)
-    curve_jobs = n_budgets * spec.curve_points * question.replicates
+    curve_jobs = n_budgets * spec.curve_points * reps
     hooks.phase("marginal ROI and curves", n_budgets * 2 * reps + curve_jobs)
-    marginal = analysis.marginal_roi(
+    marginal, margins = analysis.marginal_roi(
         question,
         best_plan,
         best_totals,
@@ -268,7 +291,7 @@ def analyse(
         best_totals,
         points=spec.curve_points,
         seed=fresh,
-        replicates=min(question.replicates, reps),
+        replicates=reps,
         executor=executor,
         on_done=hooks.job,
     )
@@ -325,9 +348,60 @@ def analyse(
         ],
         marginal_roi=marginal,
         importance=analysis.importances(study),
+        explanation=explain(question, best_plan, best_totals, baseline_totals, margins, study),
     )
     timing = {"analysis": time.perf_counter() - started}
     return Outcome(question.scenario, best_scenario, question.seed, summary, trials, curves, timing)
+
+
+def raise_unmet(
+    question: Question, picks: list[FrozenTrial], totals: list[list[ReplicateMetrics]]
+) -> NoReturn:
+    """Fail saying which constraints the closest candidate missed, and by how much."""
+    worst = [max(relative_shortfalls(question.limits, r)) for r in totals]
+    closest = min(range(len(picks)), key=worst.__getitem__)
+    lines = [
+        limit.describe(limit.value(totals[closest]))
+        for limit in question.limits
+        if limit.shortfall(limit.value(totals[closest])) > 0
+    ]
+    raise InfeasibleError(
+        f"no plan found meets the constraints: the closest, trial {picks[closest].number}, "
+        f"on {len(totals[closest])} fresh replicates:\n"
+        + "\n".join(f"  {line}" for line in lines)
+        + "\nlower the constraint, raise the total budget, or run more trials"
+    )
+
+
+def explain(
+    question: Question,
+    plan: Plan,
+    best: list[ReplicateMetrics],
+    base: list[ReplicateMetrics],
+    margins: analysis.Margins,
+    study: optuna.Study,
+) -> Explanation:
+    """The optimiser's reasons: ranges, trims, convergence, budget size, side effects."""
+    space = question.space
+    effects, losses = analysis.side_effects(best, base, question.scenario, question.objective)
+    cost: dict[str, float] = {}
+    for t in space.teams:
+        key = f"headcount.{t.team}"
+        cost[key] = float(plan.decision[key]) * t.unit_cost
+    for b in space.budgets:
+        cost[f"budget.{b.channel}"] = float(plan.values[f"channels.{b.channel}.budget"])
+    results = [trial_result(t) for t in completed(study)]
+    single = question.pareto is None
+    return Explanation(
+        ranges=space.ranges(),
+        trimmed=sum(1 for r in results if r is not None and r.trimmed),
+        constraints=[limit.describe(limit.value(best)) for limit in question.limits],
+        convergence=analysis.convergence(question, margins) if single and margins.slope else None,
+        sizing=analysis.sizing(margins),
+        side_effects=effects,
+        losses=losses,
+        cost=cost,
+    )
 
 
 def _plan(space: Space, trial: FrozenTrial) -> Plan:

@@ -10,8 +10,12 @@ bounds a uniform parameter gives a uniform point on the simplex (no channel favo
 its position). The total is spent exactly, up to rounding in the last bit.
 
 Sales headcounts are whole numbers whose cost over the horizon comes out of the same
-total first; a team larger than the money left allows is cut to fit (so the trial stays
-feasible and its recorded decision is what was simulated). Flighting weights give each
+total first. Each team's range is capped up front at the most the total affords after
+the channels' minimums and the other teams' smallest size (`ranges` says so, "at most 6
+outside reps fit"), so a team is never cut silently; only two teams together can still
+ask for more than fits, and then the later one is cut and the trial says so (`trimmed`).
+Budgets are rounded to `BUDGET_STEP` (`marketsim.drivers.plan.round_budgets`) before
+they are simulated, so best.yaml holds the plan evaluated. Flighting weights give each
 period of a channel's window a relative weight, optionally pulsing (spend every other
 step). Promotions may have their discount and start step chosen; their length is kept.
 
@@ -21,6 +25,7 @@ applied with `marketsim.scenario.paths.with_values` exactly like a sweep point.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,6 +41,8 @@ from optuna.distributions import (
 
 from marketsim.core.errors import InputError
 from marketsim.core.format import number
+from marketsim.drivers.plan import round_budgets
+from marketsim.drivers.records import DecisionRange
 from marketsim.scenario.schema import OptimizeSpec, Promotion, Scenario
 
 TEAMS = ("inside", "outside")
@@ -70,7 +77,8 @@ class TeamVar:
     """A sales team's headcount; each rep costs `unit_cost` over the horizon.
 
     `tenured` reps are already at full capacity (the scenario's own); a plan's reps beyond
-    them are new hires who pay the team's ramp.
+    them are new hires who pay the team's ramp. `asked` is the largest team the settings
+    allow; `high` the largest the total budget affords, at most `asked`.
     """
 
     team: str
@@ -78,6 +86,7 @@ class TeamVar:
     high: int
     unit_cost: float
     tenured: int
+    asked: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,12 +107,14 @@ class Plan:
         values: dotted scenario paths and the values they take.
         decision: readable summary for tables (`budget.tv`, `headcount.inside`, ...).
         spend: planned total of the decision variables' money (budgets plus team cost).
+        trimmed: teams cut to fit the money the other team left (`headcount.outside`).
 
     """
 
     values: dict[str, Any]
     decision: dict[str, float | int | str]
     spend: float
+    trimmed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,13 +148,8 @@ class Space:
                 for c in scenario.channels
                 if (c.budget > 0 and getattr(c, "enabled", True)) or c.id in spec.bounds
             ]
-        chosen = [c.id for c in scenario.channels if c.id in chosen]  # scenario order
-        budgets = []
-        for cid in chosen:
-            bound = spec.bounds.get(cid)
-            budgets.append(
-                BudgetVar(cid, bound.min if bound else 0.0, bound.max if bound else None)
-            )
+        shares = spec.constraints.min_share
+        chosen = [c.id for c in scenario.channels if c.id in chosen or c.id in shares]
         flights = []
         for f in spec.flighting:
             channel = by_id[f.channel]
@@ -159,7 +165,9 @@ class Space:
                     continue
                 team = getattr(scenario.sales, name)
                 unit = team.cost_per_step * max(0, scenario.horizon - team.start)
-                teams.append(TeamVar(name, limits.min, limits.max, unit, team.tenured_reps()))
+                teams.append(
+                    TeamVar(name, limits.min, limits.max, unit, team.tenured_reps(), limits.max)
+                )
         promos = []
         for p in spec.promotions:
             promo = by_id[p.channel]
@@ -175,9 +183,27 @@ class Space:
             )
         total = spec.total_budget
         if total is None:
-            total = sum(by_id[b.channel].budget for b in budgets) + sum(
+            total = sum(by_id[cid].budget for cid in chosen) + sum(
                 t.unit_cost * getattr(scenario.sales, t.team).count for t in teams
             )
+        budgets = []
+        for cid in chosen:
+            bound = spec.bounds.get(cid)
+            low, high = (bound.min, bound.max) if bound else (0.0, None)
+            floor = shares.get(cid, 0.0) * total
+            if high is not None and floor > high * (1 + 1e-12):
+                raise InfeasibleError(
+                    f"optimize.constraints.min_share.{cid}: {shares[cid]:.0%} of the total "
+                    f"budget {number(total)} is {number(floor)}, above optimize.bounds.{cid}.max "
+                    f"{number(high)} by {number(floor - high)}; lower the share or raise the bound"
+                )
+            budgets.append(BudgetVar(cid, max(low, floor), high))
+        lows = sum(b.low for b in budgets)
+        for i, t in enumerate(teams):
+            others = sum(u.low * u.unit_cost for j, u in enumerate(teams) if j != i)
+            room = total - lows - others
+            most = math.floor(room / t.unit_cost + 1e-9) if t.unit_cost > 0 else t.high
+            teams[i] = dataclasses.replace(t, high=max(t.low, min(t.high, most)))
         space = cls(
             float(total),
             tuple(budgets),
@@ -206,7 +232,7 @@ class Space:
         team_low = sum(t.low * t.unit_cost for t in self.teams)
         need = low + team_low
         if need > self.total * (1 + 1e-12):
-            parts = f"lower bounds {number(low)}" + (
+            parts = f"channel minimums (bounds and minimum shares) {number(low)}" + (
                 f" + smallest teams' cost {number(team_low)}" if self.teams else ""
             )
             raise InfeasibleError(
@@ -229,6 +255,38 @@ class Space:
     def minimum_total(self) -> float:
         """Least total a plan can spend (lower bounds and smallest teams)."""
         return sum(b.low for b in self.budgets) + sum(t.low * t.unit_cost for t in self.teams)
+
+    def ranges(self) -> list[DecisionRange]:
+        """Every budget's and headcount's range, and the most the total affords of each.
+
+        A budget can take at most the total less every other channel's minimum and the
+        smallest teams; a team at most what is left after the channel minimums and the
+        other teams' smallest size.
+        """
+        lows = sum(b.low for b in self.budgets)
+        teams_low = sum(t.low * t.unit_cost for t in self.teams)
+        out = []
+        for t in self.teams:
+            note = None
+            if t.high < t.asked:
+                others = " and the other team's smallest size" if len(self.teams) > 1 else ""
+                note = (
+                    f"at most {t.high} {t.team} reps fit after the channel minimums{others} "
+                    f"({number(t.unit_cost)} each over the horizon); asked for up to {t.asked}"
+                )
+            out.append(
+                DecisionRange(
+                    decision=f"headcount.{t.team}", low=t.low, high=t.asked, most=t.high, note=note
+                )
+            )
+        for b in self.budgets:
+            most = self.total - lows + b.low - teams_low
+            if b.high is not None:
+                most = min(most, b.high)
+            out.append(
+                DecisionRange(decision=f"budget.{b.channel}", low=b.low, high=b.high, most=most)
+            )
+        return out
 
     # ------------------------------------------------------------------ parameters
 
@@ -275,12 +333,16 @@ class Space:
         # teams first: each cut to what is left once later teams' minimum is reserved
         left = total - reserve
         team_cost = 0.0
+        trimmed = []
         for i, t in enumerate(self.teams):
-            count = int(params[f"headcount.{t.team}"])
+            asked = int(params[f"headcount.{t.team}"])
             later = sum(u.low * u.unit_cost for u in self.teams[i + 1 :])
+            count = asked
             if t.unit_cost > 0:
                 count = min(count, math.floor((left - later) / t.unit_cost + 1e-9))
             count = max(count, t.low)
+            if count < asked:
+                trimmed.append(f"headcount.{t.team}")
             values[f"sales.{t.team}.count"] = count
             values[f"sales.{t.team}.tenured"] = t.tenured
             decision[f"headcount.{t.team}"] = count
@@ -288,7 +350,9 @@ class Space:
             team_cost += count * t.unit_cost
         money = total - team_cost
         fractions = [float(params[f"split.{b.channel}"]) for b in self.budgets[:-1]]
-        for b, amount in zip(self.budgets, self.split(money, fractions), strict=True):
+        for b, amount in zip(
+            self.budgets, self._rounded(self.split(money, fractions)), strict=True
+        ):
             values[f"channels.{b.channel}.budget"] = amount
             decision[f"budget.{b.channel}"] = amount
         for f in self.flights:
@@ -311,7 +375,16 @@ class Space:
                 values[f"channels.{p.channel}.start"] = s
                 values[f"channels.{p.channel}.end"] = s + p.length
                 decision[f"start.{p.channel}"] = s
-        return Plan(values, decision, total)
+        return Plan(values, decision, total, tuple(trimmed))
+
+    def _rounded(self, budgets: list[float]) -> list[float]:
+        """`budgets` rounded to the currency step, unless that would cross a bound."""
+        rounded = round_budgets(budgets)
+        inside = all(
+            b.low - 1e-9 <= x and (b.high is None or x <= b.high + 1e-9)
+            for b, x in zip(self.budgets, rounded, strict=True)
+        )
+        return rounded if inside else budgets
 
     def split(self, money: float, fractions: list[float]) -> list[float]:
         """Budgets summing to `money` within the bounds, from n-1 fractions in [0, 1]."""

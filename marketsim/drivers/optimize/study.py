@@ -35,6 +35,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from marketsim.core.errors import InputError
+from marketsim.drivers.optimize.constraints import Limit, relative_shortfalls
 from marketsim.drivers.optimize.objective import Risk, metric_value
 from marketsim.drivers.optimize.space import Space
 from marketsim.drivers.records import TrialResult
@@ -130,6 +131,9 @@ def _first_line(e: BaseException) -> str:
 
 def make_sampler(name: str, seed: int | None, multi: bool) -> optuna.samplers.BaseSampler:
     """The Optuna sampler `name`, seeded.
+
+    TPE, NSGA-II and GP read the constraints a trial sets (`Trial.set_constraint`); CMA-ES
+    and random sampling do not, and then only the choice of candidates honours them.
 
     Raises:
         StudyError: an unknown sampler, one that cannot handle the study, or one whose
@@ -297,6 +301,7 @@ class Question:
     pareto: str | None
     replicates: int
     seed: int
+    limits: tuple[Limit, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -349,6 +354,9 @@ def evaluate_plan(question: Question, trial: optuna.Trial) -> tuple[list[float],
     values = [metric_value(t, question.objective) for t in totals]
     spend = float(sum(t.spend for t in totals) / len(totals))
     stats = describe(values)
+    shortfalls = relative_shortfalls(question.limits, totals)
+    for limit, miss in zip(question.limits, shortfalls, strict=True):
+        trial.set_constraint(limit.path, miss)
     risk = question.risk(values)
     if question.pareto == "spend":
         objectives = [risk, spend]
@@ -367,6 +375,9 @@ def evaluate_plan(question: Question, trial: optuna.Trial) -> tuple[list[float],
         spend=spend,
         simulating=simulating,
         seconds=time.perf_counter() - begun,
+        shortfalls={limit.path: x for limit, x in zip(question.limits, shortfalls, strict=True)}
+        or None,
+        trimmed=list(plan.trimmed) or None,
     )
     return objectives, result
 
@@ -449,6 +460,7 @@ def _run_mirrored(
                 distributions=finished.distributions,
                 values=finished.values,
                 user_attrs=finished.user_attrs,
+                system_attrs=finished.system_attrs,  # constraints, for the sampler
             )
         )
         simulating += result.simulating
