@@ -69,3 +69,10 @@ def test_csv_and_xlsx_hold_the_same_tables(tmp_path: Path):
     assert months["budget_webinars"].sum() == plan.months["budget_webinars"].sum()
     frame = plan.frame()
     assert set(frame["table"]) == {"weeks", "months"}
+
+
+def test_the_same_plan_gives_the_same_xlsx_bytes(tmp_path: Path):
+    plan = handover_plan(load_scenario(B2B))
+    write_plan_xlsx(plan, tmp_path / "a.xlsx")
+    write_plan_xlsx(plan, tmp_path / "b.xlsx")
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()

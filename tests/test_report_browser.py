@@ -147,7 +147,7 @@ def reports(tmp_path_factory) -> dict[str, Path]:
         "compare", tmp / "baseline.yaml", tmp / "more-search.yaml", "-r", "4", "-o", tmp / "compare"
     )
     invoke("bench", ROOT / "tests" / "suites" / "small.yaml", "-r", "3", "-o", tmp / "bench")
-    b2b = (CONTRACT / "minimal-b2b.yaml").read_text().replace("size: 2000", "size: 300")
+    b2b = (CONTRACT / "minimal-b2b.yaml").read_text().replace("size: 2000", "size: 600")
     few = b2b.replace("count: 2", "count: 1").replace(
         "meetings_per_step: 8", "meetings_per_step: 2"
     )
@@ -263,7 +263,7 @@ def test_report_renders_every_figure_without_errors(reports, kind, tmp_path):
     expected = len(re.findall(r'class="plotly-graph-div"', source))
     assert expected >= FIGURES[kind]
     for title in SECTIONS[kind]:
-        assert re.search(f"<h2>{re.escape(html.escape(title, quote=False))}", source), title
+        assert f"<h2>{title}" in html.unescape(source), title
     for text in CONTENT.get(kind, []):
         assert text in html.unescape(source), text
 
@@ -296,7 +296,7 @@ def test_report_renders_every_figure_without_errors(reports, kind, tmp_path):
 def only_sections(source: str, titles: list[str]) -> str:
     """The page with every section but those whose title begins with one of `titles` hidden."""
     ids = []
-    for found in re.finditer(r'<section id="(section-\d+)"><h2>(.*?)</h2>', source):
+    for found in re.finditer(r'<section id="(section-\d+)">\s*<h2>(.*?)</h2>', source):
         if any(html.unescape(found.group(2)).startswith(t) for t in titles):
             ids.append(found.group(1))
     assert len(ids) >= len(titles), (titles, ids)

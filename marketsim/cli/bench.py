@@ -160,28 +160,34 @@ def _run(
         written = common.write_output(
             record, out, bench_files(PAGES, store), force=True, protect=protect
         )
-    common.finish(Console(), out, written, *bench_tables(record), quiet=quiet)
+    console = Console()
+    common.finish(console, out, written, *bench_tables(console, record), quiet=quiet)
 
 
-def bench_tables(record: BenchRecord) -> list[Table]:
-    """The leaderboard, what each criterion picks, and the rules discovered."""
-    from marketsim.drivers.metrics import LABELS, kind_of
+def bench_tables(console: Console, record: BenchRecord) -> list[Table]:
+    """The leaderboard (fitted to the terminal), what each criterion picks, the rules found."""
+    from marketsim.cli.tables import Column, fitted
+    from marketsim.drivers.metrics import LABELS, change_kind, kind_of
 
     kind = kind_of(record.objective)
     label = LABELS.get(record.objective, record.objective)
-    table = Table(
-        title=(
-            f"{record.suite}: {len(record.strategies)} strategies x {len(record.markets)} markets "
-            f"x {record.replicates} replicates, ranked by {label}"
-        ),
-        title_justify="left",
+    title = (
+        f"{record.suite}: {len(record.strategies)} strategies x {len(record.markets)} markets "
+        f"x {record.replicates} replicates, ranked by {label}"
     )
-    for column in ("strategy", "mean rank", "win rate", f"mean {label}", "worst"):
-        table.add_column(column, justify="left" if column == "strategy" else "right")
-    for column in ("mean regret", "max regret", "p90 regret", f"vs {record.baseline}"):
-        table.add_column(column, justify="right")
-    for s in record.leaderboard:
-        table.add_row(
+    columns = [
+        Column("strategy", "left"),
+        Column("mean rank"),
+        Column("win rate", drop=1),
+        Column(f"mean {label}"),
+        Column("worst", drop=2),
+        Column("mean regret"),
+        Column("max regret", drop=3),
+        Column("p90 regret", drop=4),
+        Column(f"vs {record.baseline}"),
+    ]
+    rows = [
+        [
             s.strategy,
             f"{s.mean_rank.value:.2f}",
             number(s.win_rate.value, "ratio"),
@@ -190,8 +196,13 @@ def bench_tables(record: BenchRecord) -> list[Table]:
             number(s.regret_mean.value, kind),
             number(s.regret_max.value, kind),
             number(s.regret_p90.value, kind),
-            "baseline" if s.strategy == record.baseline else signed(s.versus_baseline.value, kind),
-        )
+            "baseline"
+            if s.strategy == record.baseline
+            else signed(s.versus_baseline.value, change_kind(record.objective)),
+        ]
+        for s in record.leaderboard
+    ]
+    table = fitted(console, title, columns, rows)
     criteria = Table(title="decision criteria", title_justify="left", show_header=False)
     criteria.add_column("criterion")
     criteria.add_column("picks")

@@ -114,21 +114,19 @@ def sweep(
         written = common.write_output(
             result, out, sweep_files(PAGES), force=force, protect=[Path(file)]
         )
-    common.finish(Console(), out, written, sweep_table(result), quiet=quiet)
+    console = Console()
+    common.finish(console, out, written, sweep_table(console, result), quiet=quiet)
 
 
-def sweep_table(result: SweepResult) -> Table:
-    """Each point's revenue and profit with 95% intervals."""
+def sweep_table(console: Console, result: SweepResult) -> Table:
+    """Each point's revenue and profit with 95% intervals, fitted to the terminal."""
+    from marketsim.cli.tables import Column, fitted
+
     axes = [a.path for a in result.axes]
-    table = Table(
-        title=f"{result.scenario.name}: {result.replicates} replicates a point",
-        title_justify="left",
-    )
-    for a in axes:
-        table.add_column(a, justify="right")
+    columns = [Column(a) for a in axes]
     for m in ("revenue", "profit"):
-        table.add_column(f"{m} mean", justify="right")
-        table.add_column("95% CI", justify="right")
+        columns += [Column(f"{m} mean"), Column("95% CI", drop=1)]
+    rows = []
     for _, r in result.frame.iterrows():
         cells = [f"{r[a]:g}" for a in axes]
         for m in ("revenue", "profit"):
@@ -136,8 +134,9 @@ def sweep_table(result: SweepResult) -> Table:
                 number(_cell(r[f"{m}_mean"])),
                 interval(_cell(r[f"{m}_ci95_low"]), _cell(r[f"{m}_ci95_high"])),
             ]
-        table.add_row(*cells)
-    return table
+        rows.append(cells)
+    title = f"{result.scenario.name}: {result.replicates} replicates a point"
+    return fitted(console, title, columns, rows)
 
 
 def _cell(x: float | None) -> float | None:

@@ -16,8 +16,12 @@ in as `Pages`; everything else is written here, through `marketsim.io.output`.
 
 from __future__ import annotations
 
+import datetime
+import io
+import re
 import shutil
 import sqlite3
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,7 +87,10 @@ def _page(draw: Callable[[Any], str]) -> Callable[[Any, Path], None]:
 
 
 def write_plan_xlsx(plan: HandoverPlan, path: Path) -> None:
-    """plan.xlsx: a sheet per table of plan.csv, headers bold, money as whole units."""
+    """plan.xlsx: a sheet per table of plan.csv, headers bold, money as whole units.
+
+    Its timestamps are fixed, so the same plan always gives the same bytes.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -103,7 +110,20 @@ def write_plan_xlsx(plan: HandoverPlan, path: Path) -> None:
             if column.startswith("budget_") or column == "marketing_total":
                 for cell in sheet[letter][1:]:
                     cell.number_format = "#,##0"
-    book.save(path)
+    fixed = datetime.datetime(2000, 1, 1)  # the same plan gives the same file, byte for byte
+    book.properties.created = fixed
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            entry = zipfile.ZipInfo(item.filename, date_time=fixed.timetuple()[:6])
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            data = src.read(item.filename)
+            if item.filename == "docProps/core.xml":  # openpyxl stamps the save time
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z", data
+                )
+            dst.writestr(entry, data)
 
 
 def plan_files(scenario_of: Callable[[Any], Scenario]) -> list[OutputFile[Any]]:

@@ -330,7 +330,11 @@ def _explanation_sections(summary: OptimizationSummary) -> list[Section]:
         kind = "count" if count else "amount"
         high = number(r.high, kind) if r.high is not None else "no limit"
         rows.append([r.decision, number(r.low, kind), high, number(r.most, kind), r.note or ""])
-    ranges = table(["decision", "lowest", "highest asked", "most the total affords", ""], rows)
+    ranges = table(
+        ["decision", "lowest", "highest asked", "most the total affords", ""],
+        rows,
+        align=["left", "right", "right", "right", "left"],
+    )
     trimmed = (
         f" {e.trimmed} trials asked for more reps than the money left by the other team "
         "and were cut to fit (trials.csv, column trimmed)."
@@ -356,7 +360,7 @@ def _explanation_sections(summary: OptimizationSummary) -> list[Section]:
         out.append(
             Section(
                 "Is the answer settled?",
-                html=table(["check", "finding"], verdicts),
+                html=table(["check", "finding"], verdicts, align=["left", "left"]),
                 note="Convergence: where no bound binds, the marginal returns of the best plan "
                 "should agree within their intervals (paired over replicates). Budget size: "
                 "if every channel still returns more profit than it costs at the margin, more "
