@@ -16,9 +16,14 @@ Each metric is a number per replicate, from that replicate's timeseries rows:
 - cost_per_consumer / cost_per_account: the acquisition cost of that kind of customer
   (the marketing spend that reached it plus the sales costs and commissions of its
   segments) over the new customers of that kind won;
+<<<<<<< HEAD
 - win_rate: deals won / deals decided (won or lost) by the sales team;
 - customer_equity: the discounted margin the customers held at the horizon are expected
   to bring after it (`marketsim.drivers.equity`), from the replicate's breakdown;
+=======
+- win_rate: deals won / deals decided by the sales team (won, lost to a competitor or
+  to no decision, opportunities that stalled past `max_cycle` included);
+>>>>>>> main
 - and the total over the horizon of every other counted column (`SUMMED`).
 
 A ratio whose denominator is zero is undefined (NaN), never infinite.
