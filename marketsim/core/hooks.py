@@ -16,3 +16,6 @@ HOOKS: tuple[str, ...] = (
 
 KERNEL_HOOKS: tuple[str, ...] = ("exposure", "word_of_mouth", "persuasion", "purchase")
 """Hook points that also take a per-person numba function, in the kernel's order."""
+
+KERNEL_SLOTS = 8
+"""Most kernel hook functions one scenario may use, over every hook point together."""

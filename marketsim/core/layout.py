@@ -40,6 +40,24 @@ class SegmentColumn(IntEnum):
     DISSATISFIED_WORD = 20  # what the dissatisfied say: PRAISE, SILENT or AGAINST
 
 
+CHANCE_COLUMNS: tuple[SegmentColumn, ...] = (
+    SegmentColumn.INTEREST,
+    SegmentColumn.SEARCH,
+    SegmentColumn.INTEREST_DECAY,
+    SegmentColumn.POTENTIAL,
+    SegmentColumn.AWARENESS_DECAY,
+)
+"""Columns of `seg` that are chances as they stand: plugins must leave them in [0, 1]."""
+
+CAPPED_COLUMNS: tuple[SegmentColumn, ...] = (
+    SegmentColumn.PURCHASE,
+    SegmentColumn.LEAD_CONVERSION,
+    SegmentColumn.REPEAT,
+    SegmentColumn.CHURN,
+)
+"""Columns of `seg` that become chances once multiplied per person and capped at 1 in the
+kernel: plugins must leave them >= 0."""
+
 PRAISE, SILENT, AGAINST = 0, 1, 2
 """Values of `SegmentColumn.DISSATISFIED_WORD`."""
 

@@ -246,9 +246,10 @@ class MarketModel(mesa.Model):
             talk=talk,
         )
         hooks = self.plugins.kernel_hooks()
-        if self.engine == "reference":
-            return reference.customer_step(self.population, self.product_arrays, step, hooks)
-        return advance(self.population, self.product_arrays, step, hooks)
+        engine = reference.customer_step if self.engine == "reference" else advance
+        return self.plugins.run_kernel(
+            t, lambda: engine(self.population, self.product_arrays, step, hooks)
+        )
 
 
 def _stage_counts(pop: Population, n_segments: int) -> np.ndarray:

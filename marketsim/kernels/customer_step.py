@@ -24,6 +24,7 @@ import numba
 import numpy as np
 from numba import njit, types
 
+from marketsim.core.hooks import KERNEL_SLOTS
 from marketsim.core.layout import (
     AGAIN,
     AGAINST,
@@ -56,11 +57,22 @@ from marketsim.core.purposes import (
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, UNAWARE
 from marketsim.kernels.config import PARALLEL_JIT, inline_jit, jit, parallel_jit
 from marketsim.kernels.hooks import (
+    BAD_PERSON,
+    BAD_SLOT,
+    BAD_VALUE,
+    CALLED_FOR,
+    CALLING,
     EXPOSURE_HOOK,
+    HIGHEST,
     KERNEL_HOOK_TYPE,
+    LOWEST,
     PERSUASION_HOOK,
     PURCHASE_HOOK,
+    VALUE_IN,
+    WATCH_WIDTH,
     WOM_HOOK,
+    HookFault,
+    identity_hook,
 )
 from marketsim.kernels.rng import draw, entity_hash, poisson_inverse, uniform
 
@@ -190,18 +202,46 @@ class StepArrays:
 
 @dataclass(frozen=True)
 class KernelHooks:
-    """Plugins' kernel hooks as the kernel takes them, one entry per `KERNEL_HOOKS` point.
+    """Plugins' kernel hooks as the kernel takes them: each hook point's chain of slots.
 
     Attributes:
-        functions: the numba function at each point (the identity where none is given).
-        provided: [point] whether a plugin provides it (the kernel skips the others).
-        params: each point's parameters (float64 arrays).
+        functions: `KERNEL_SLOTS` numba functions; point p's chain is the slots
+            `first[p]` to `first[p + 1]`, in the order they run (`identity_hook` beyond).
+        first: int64 [point + 1] where each point's chain starts (`first[-1]`: slots used).
+        params: each slot's parameters (float64 arrays).
 
     """
 
     functions: tuple[Any, ...]
-    provided: np.ndarray
+    first: np.ndarray
     params: tuple[np.ndarray, ...]
+
+    @classmethod
+    def chains(cls, chains: list[list[tuple[Any, np.ndarray]]]) -> KernelHooks:
+        """Hooks from one (function, parameters) chain per `KERNEL_HOOKS` point, in order."""
+        slots = [hook for chain in chains for hook in chain]
+        if len(slots) > KERNEL_SLOTS:
+            raise ValueError(
+                f"at most {KERNEL_SLOTS} kernel hooks may be active together, but got {len(slots)}"
+            )
+        free = KERNEL_SLOTS - len(slots)
+        return cls(
+            functions=(*(fn for fn, _ in slots), *(identity_hook,) * free),
+            first=np.cumsum([0, *(len(chain) for chain in chains)], dtype=np.int64),
+            params=(
+                *(np.ascontiguousarray(p, dtype=np.float64) for _, p in slots),
+                *(np.zeros(0),) * free,
+            ),
+        )
+
+    @property
+    def active(self) -> bool:
+        """Whether any kernel hook runs (only then does the kernel copy `stage` for them)."""
+        return bool(self.first[-1] > 0)
+
+    def point_of(self, slot: int) -> int:
+        """The hook point whose chain holds `slot`."""
+        return int(np.searchsorted(self.first, slot, side="right") - 1)
 
 
 # --------------------------------------------------------------------------- phases
@@ -209,11 +249,33 @@ class KernelHooks:
 
 @inline_jit
 def _hook(point, value, i, s, hook_args):
-    """`value` after the kernel hook at `point`, or as it is where no plugin provides one."""
-    key, stage, indptr, indices, functions, provided, params = hook_args
-    if provided[point]:
-        return functions[point](key, i, s, value, stage, indptr, indices, params[point])
+    """`value` after the chain of kernel hooks at `point` (as it is where there is none).
+
+    Each hook gets the previous one's result. Before a call the block's `watch` row says
+    who is being called for what, so a hook that raises can be named; a result outside
+    the point's range is recorded (the block's first only) and the value before it kept.
+    """
+    key, seen, indptr, indices, functions, first, params, watch = hook_args
+    for k in range(first[point], first[point + 1]):
+        watch[CALLING] = k + 1
+        watch[CALLED_FOR] = i
+        watch[VALUE_IN] = value
+        out = functions[k](key, i, s, value, seen, indptr, indices, params[k])
+        if abs(out) < np.inf and LOWEST[point] <= out <= HIGHEST[point]:
+            value = out
+        elif watch[BAD_SLOT] == 0.0:
+            watch[BAD_SLOT] = k + 1
+            watch[BAD_PERSON] = i
+            watch[BAD_VALUE] = out
+        watch[CALLING] = 0.0
     return value
+
+
+@inline_jit
+def _hooked(point, hook_args):
+    """Whether any kernel hook is active at `point`."""
+    first = hook_args[5]
+    return first[point + 1] > first[point]
 
 
 @inline_jit
@@ -374,11 +436,10 @@ def _interest(h, i, s, memory, wom, attitude, seg, setup_key, hook_args):
     u = draw(h, P_INTEREST)
     persuasion = seg[s, SegmentColumn.PERSUASION]
     interest = seg[s, SegmentColumn.INTEREST]
-    provided = hook_args[5]
     # With persuasion, wom, interest >= 0: p <= interest + pressure
     # <= interest + persuasion + wom, as 1 - exp(-x) <= x.
     if (
-        not provided[PERSUASION_HOOK]
+        not _hooked(PERSUASION_HOOK, hook_args)
         and persuasion >= 0.0
         and wom >= 0.0
         and interest >= 0.0
@@ -670,9 +731,11 @@ def _advance_for(alike: bool) -> Any:
         scratch,
         indptr,
         indices,
+        seen,
         functions,
-        provided,
+        first,
         params,
+        watch,
         p0,
     ):
         """Move every person one step, in blocks of `BLOCK` people run in parallel.
@@ -683,7 +746,8 @@ def _advance_for(alike: bool) -> Any:
         update, unless `talk_in` (one value per person) replaces it. `p0` is exp(-exposure),
         the chance of no exposure from each Poisson stream. The kernel allocates nothing, so
         it is compiled without reference counting: otherwise every array a phase helper
-        reads would cost atomic increments per person, tripling the step's time.
+        reads would cost atomic increments per person, tripling the step's time. Kernel
+        hooks read `seen` (stage at the start of the step) and report into `watch[b]`.
         """
         n = stage.shape[0]
         n_channels = exposure.shape[0]
@@ -694,7 +758,7 @@ def _advance_for(alike: bool) -> Any:
         nblocks = (n + BLOCK - 1) // BLOCK
         for b in numba.prange(nblocks):
             # Built inside the parallel loop: a parfor cannot capture a tuple of arrays.
-            hook_args = (key, stage, indptr, indices, functions, provided, params)
+            hook_args = (key, seen, indptr, indices, functions, first, params, watch[b])
             tally = counts[b]
             acc = scratch[b]
             for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
@@ -893,9 +957,11 @@ ADVANCE_SIGNATURE = types.void(
     _F64_2D,  # scratch [block, group]
     types.int64[::1],  # indptr
     types.int32[::1],  # indices
-    types.UniTuple(KERNEL_HOOK_TYPE, 4),  # kernel hooks, in KERNEL_HOOKS order
-    types.boolean[::1],  # which of them a plugin provides
-    types.UniTuple(types.float64[::1], 4),  # each hook's parameters
+    types.int8[::1],  # seen: stage at the start of the step, as hooks read it
+    types.UniTuple(KERNEL_HOOK_TYPE, KERNEL_SLOTS),  # kernel hooks, chain by chain
+    types.int64[::1],  # first: where each hook point's chain starts
+    types.UniTuple(types.float64[::1], KERNEL_SLOTS),  # each hook's parameters
+    _F64_2D,  # watch [block, WATCH_WIDTH]
     _F64_2D,  # p0: exp(-exposure)
 )
 
@@ -1002,67 +1068,93 @@ def advance(
         getattr(people, name).shape[0]
         for name in ("price_sensitivity", "purchase_rate", "word_of_mouth", "attitude", "habit")
     )
-    _compiled(alike)(
-        np.int64(step.t),
-        np.uint64(step.key),
-        np.uint64(step.setup_key),
-        people.segment,
-        people.stage,
-        people.ad_memory,
-        people.first_touch,
-        people.last_touch,
-        people.contacts,
-        people.product,
-        people.purchased_at,
-        people.satisfied,
-        people.detractor,
-        people.purchases,
-        people.spent,
-        people.price_sensitivity,
-        people.purchase_rate,
-        people.word_of_mouth,
-        people.attitude,
-        people.habit,
-        np.ascontiguousarray(step.talk, dtype=np.float32),
-        f64(step.seg),
-        f64(step.exposure),
-        np.ascontiguousarray(step.bernoulli, dtype=np.bool_),
-        f64(step.impact),
-        i64(step.threshold),
-        f64(step.wear_out),
-        i64(step.group),
-        i64(step.habit),
-        f64(step.retention),
-        f64(step.find),
-        f64(step.convert),
-        f64(step.choice),
-        f64(step.again),
-        f64(step.renewal),
-        f64(step.price),
-        f64(step.renewal_price),
-        f64(step.relative),
-        np.ascontiguousarray(step.available, dtype=np.bool_),
-        f64(step.pull),
-        np.ascontiguousarray(products.model, dtype=np.int8),
-        f64(products.scale),
-        f64(products.shape),
-        i64(products.billing),
-        i64(products.term),
-        f64(products.list_price),
-        f64(products.appeal),
-        f64(products.every),
-        f64(products.stockpile),
-        f64(products.quality),
-        counts,
-        np.zeros((nblocks, groups)),
-        people.indptr,
-        people.indices,
-        hooks.functions,
-        hooks.provided,
-        hooks.params,
-        _no_exposure_chance(step.exposure),
-    )
+    watch = np.zeros((nblocks, WATCH_WIDTH))
+    try:
+        _compiled(alike)(
+            np.int64(step.t),
+            np.uint64(step.key),
+            np.uint64(step.setup_key),
+            people.segment,
+            people.stage,
+            people.ad_memory,
+            people.first_touch,
+            people.last_touch,
+            people.contacts,
+            people.product,
+            people.purchased_at,
+            people.satisfied,
+            people.detractor,
+            people.purchases,
+            people.spent,
+            people.price_sensitivity,
+            people.purchase_rate,
+            people.word_of_mouth,
+            people.attitude,
+            people.habit,
+            np.ascontiguousarray(step.talk, dtype=np.float32),
+            f64(step.seg),
+            f64(step.exposure),
+            np.ascontiguousarray(step.bernoulli, dtype=np.bool_),
+            f64(step.impact),
+            i64(step.threshold),
+            f64(step.wear_out),
+            i64(step.group),
+            i64(step.habit),
+            f64(step.retention),
+            f64(step.find),
+            f64(step.convert),
+            f64(step.choice),
+            f64(step.again),
+            f64(step.renewal),
+            f64(step.price),
+            f64(step.renewal_price),
+            f64(step.relative),
+            np.ascontiguousarray(step.available, dtype=np.bool_),
+            f64(step.pull),
+            np.ascontiguousarray(products.model, dtype=np.int8),
+            f64(products.scale),
+            f64(products.shape),
+            i64(products.billing),
+            i64(products.term),
+            f64(products.list_price),
+            f64(products.appeal),
+            f64(products.every),
+            f64(products.stockpile),
+            f64(products.quality),
+            counts,
+            np.zeros((nblocks, groups)),
+            people.indptr,
+            people.indices,
+            people.stage.copy() if hooks.active else people.stage,
+            hooks.functions,
+            hooks.first,
+            hooks.params,
+            watch,
+            _no_exposure_chance(step.exposure),
+        )
+    except Exception as e:  # a hook raised: numba stops that block with its watch row set
+        calling = np.flatnonzero(watch[:, CALLING])
+        if not calling.size:
+            raise
+        cause = e.__context__ or e
+        raise _fault(hooks, watch[calling[0]], CALLING, CALLED_FOR, VALUE_IN, cause) from cause
+    bad = np.flatnonzero(watch[:, BAD_SLOT])
+    if bad.size:
+        raise _fault(hooks, watch[bad[0]], BAD_SLOT, BAD_PERSON, BAD_VALUE, None)
     return counts.sum(axis=0)
+
+
+def _fault(
+    hooks: KernelHooks,
+    row: np.ndarray,
+    slot: int,
+    person: int,
+    value: int,
+    raised: BaseException | None,
+) -> HookFault:
+    """The fault a block's watch row records (columns `slot`, `person`, `value`)."""
+    k = int(row[slot]) - 1
+    return HookFault(k, hooks.point_of(k), int(row[person]), float(row[value]), raised)
 
 
 def _no_exposure_chance(exposure: np.ndarray) -> np.ndarray:

@@ -2,14 +2,22 @@
 
 A plugin's kernel hook is a numba function `(key, i, s, value, stage, indptr, indices,
 params) -> new value`, called for person `i` of segment `s` from inside the customer
-kernel's loop. The kernel receives one function per hook point, in `KERNEL_HOOKS`
-order, with `identity_hook` wherever no plugin provides one.
+kernel's loop. The kernel receives `KERNEL_SLOTS` functions: each hook point's chain
+(its plugins in scenario order, each given the previous one's value) in `KERNEL_HOOKS`
+order, then `identity_hook` in the slots left over. A fixed number of slots means one
+compiled kernel whatever the scenario.
+
+Hooks read `stage` as it was at the start of the step (a copy the kernel takes when any
+hook is active), so what they see never depends on which thread moved whom first.
+What a hook returns is checked against its point's range (`HOOK_RANGES`).
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit, types
 
+from marketsim.core.errors import RunError
 from marketsim.core.hooks import KERNEL_HOOKS
 from marketsim.kernels.config import JIT
 
@@ -30,10 +38,61 @@ KERNEL_HOOK_TYPE = types.FunctionType(KERNEL_SIGNATURE)
 EXPOSURE_HOOK, WOM_HOOK, PERSUASION_HOOK, PURCHASE_HOOK = (
     KERNEL_HOOKS.index(h) for h in ("exposure", "word_of_mouth", "persuasion", "purchase")
 )
-"""Positions of the hook points in the tuples the customer kernel takes."""
+"""Positions of the hook points in `KernelHooks.first`."""
+
+HOOK_RANGES: dict[str, tuple[float, float, str]] = {
+    "exposure": (0.0, np.inf, "a finite weighted exposure >= 0"),
+    "word_of_mouth": (-np.inf, np.inf, "a finite word-of-mouth input"),
+    "persuasion": (-np.inf, np.inf, "a finite interest pressure"),
+    "purchase": (0.0, 1.0, "a chance in [0, 1]"),
+}
+"""What each kernel hook point accepts back: (lowest, highest, in words); never NaN."""
+
+LOWEST = np.array([HOOK_RANGES[h][0] for h in KERNEL_HOOKS])
+HIGHEST = np.array([HOOK_RANGES[h][1] for h in KERNEL_HOOKS])
+
+WATCH_WIDTH = 8
+"""Columns of the kernel's per-block watch rows (padded to a cache line, 8 float64s):
+slot + 1 being called (0: none), its person and value in; then the block's first bad
+result: slot + 1 (0: none), person, value returned."""
+CALLING, CALLED_FOR, VALUE_IN, BAD_SLOT, BAD_PERSON, BAD_VALUE = range(6)
+
+
+class HookFault(RunError):
+    """A kernel hook raised, or returned a value outside its point's range.
+
+    Attributes:
+        slot: the hook's slot in `KernelHooks.functions`.
+        point: its hook point (an index of `KERNEL_HOOKS`).
+        person: the row it was called for.
+        value: what it returned (or, if it raised, the value it was given).
+        raised: the exception it raised, if it did.
+    """
+
+    def __init__(
+        self, slot: int, point: int, person: int, value: float, raised: BaseException | None
+    ) -> None:
+        self.slot, self.point, self.person, self.value, self.raised = (
+            slot,
+            point,
+            person,
+            value,
+            raised,
+        )
+        hook = KERNEL_HOOKS[point]
+        if raised is None:
+            what = f"returned {value!r}, expected {HOOK_RANGES[hook][2]}"
+        else:
+            what = f"raised {type(raised).__name__}: {raised} (given {value!r})"
+        super().__init__(f"kernel hook {slot} ({hook}) for person {person} {what}")
+
+
+def allowed(point: int, value: float) -> bool:
+    """Whether `value` is in the range of hook point `point` (plain Python, for the reference)."""
+    return bool(np.isfinite(value) and LOWEST[point] <= value <= HIGHEST[point])
 
 
 @njit(KERNEL_SIGNATURE, **JIT)
 def identity_hook(key, i, s, value, stage, indptr, indices, params):
-    """The built-in behaviour at every kernel hook point: leave the value as it is."""
+    """What an unused slot holds: the value as it is (never called)."""
     return value

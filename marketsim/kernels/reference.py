@@ -61,7 +61,14 @@ from marketsim.kernels.customer_step import (
     ProductArrays,
     StepArrays,
 )
-from marketsim.kernels.hooks import EXPOSURE_HOOK, PERSUASION_HOOK, PURCHASE_HOOK, WOM_HOOK
+from marketsim.kernels.hooks import (
+    EXPOSURE_HOOK,
+    PERSUASION_HOOK,
+    PURCHASE_HOOK,
+    WOM_HOOK,
+    HookFault,
+    allowed,
+)
 from marketsim.kernels.rng import uniform_py
 from marketsim.kernels.sales import (
     COLD,
@@ -171,11 +178,23 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
     first_touch, last_touch = people.first_touch, people.last_touch
     varied = people.price_sensitivity.shape[0] > 0
 
+    seen = stage.copy()  # what hooks read: the stage at the start of the step
+    faults: list[HookFault] = []
+
     def hook(point: int, i: int, s: int, value: float) -> float:
-        if not hooks.provided[point]:
-            return value
-        fn, params = hooks.functions[point], hooks.params[point]
-        return float(fn(np.uint64(key), i, s, value, stage, people.indptr, people.indices, params))
+        for k in range(int(hooks.first[point]), int(hooks.first[point + 1])):
+            fn, params = hooks.functions[k], hooks.params[k]
+            try:
+                out = float(
+                    fn(np.uint64(key), i, s, value, seen, people.indptr, people.indices, params)
+                )
+            except Exception as e:
+                raise HookFault(k, point, i, value, e) from e
+            if allowed(point, out):
+                value = out
+            elif not faults:
+                faults.append(HookFault(k, point, i, out, None))
+        return value
 
     def touch(i: int, code: int) -> None:
         last_touch[i] = code
@@ -390,6 +409,8 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
             counts[s, CountColumn.UNITS_LAST_TOUCH + lt] += quantity
             counts[s, units_first_touch(n_channels) + ft] += quantity
             counts[s, units_by_product(n_channels) + (unit - 1) * n_products + prod] += quantity
+    if faults:
+        raise faults[0]
     return counts
 
 

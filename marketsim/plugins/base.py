@@ -47,7 +47,10 @@ Columns of `ctx.seg` are `SegmentColumn`s. Random draws use the counter-based ge
 (`uniform` and friends in `marketsim.plugins.sdk`) with purposes from `self.purpose(k)`,
 so results never depend on thread counts or the order of loops.
 
-A hook that raises stops the run with the plugin's name and step (exit code 1).
+Several plugins on one hook point run in scenario order, each seeing what the previous
+one left (kernel hooks: returned). Kernel hooks read `stage` as it was at the start of
+the step. A hook that raises, or leaves a value out of range (`marketsim.plugins.runtime`),
+stops the run with the plugin's name, hook and step (exit code 1).
 """
 
 from __future__ import annotations

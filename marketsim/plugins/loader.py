@@ -10,6 +10,8 @@ Registration then checks the class the way pluggy checks hook implementations:
 * `Params` is a pydantic model whose every field has a default;
 * every hook it overrides has the signature of the base class's hook (names and kinds
   of parameters, compared with `inspect.signature`), and is a plain method;
+* no other public method has a name close to a hook's (`purchse`): a misspelt hook
+  would otherwise be silently never called;
 * `kernels` maps kernel hook points (`KERNEL_HOOKS`) to numba `njit` functions, each
   compiled here with `KERNEL_SIGNATURE` (a function that cannot be is refused).
 """
@@ -242,6 +244,25 @@ def _hook_problems(cls: type[Plugin]) -> list[str]:
             problems.append(
                 f"hook {hook}{_show_signature(impl)} does not match the hook specification "
                 f"Plugin.{hook}{_show_signature(spec)}"
+            )
+    return problems + _near_misses(cls)
+
+
+def _near_misses(cls: type[Plugin]) -> list[str]:
+    """Public methods named like a hook but not one: misspelt hooks the run would skip."""
+    from marketsim.core.errors import did_you_mean
+    from marketsim.core.hooks import HOOKS
+    from marketsim.plugins.base import Plugin
+
+    problems = []
+    for name in sorted(set(dir(cls)) - set(dir(Plugin))):
+        if name.startswith("_") or not inspect.isfunction(inspect.getattr_static(cls, name)):
+            continue
+        hint = did_you_mean(name, HOOKS)
+        if hint:
+            problems.append(
+                f"method {name!r} is not a hook point{hint} (a helper close to a hook's name "
+                f"must be private: '_{name}')"
             )
     return problems
 

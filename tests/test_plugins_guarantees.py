@@ -1,0 +1,340 @@
+"""What every plugin gets by construction: start-of-step state, guards, composition."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from marketsim.engine.model import MarketModel
+from marketsim.plugins import discovery as D
+from marketsim.plugins.errors import PluginDefinitionError
+from marketsim.plugins.loader import load
+from marketsim.plugins.prepare import scenario_from_text
+from marketsim.plugins.runtime import PluginRunError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PLUGINS = '''
+"""Plugins for the guarantees tests."""
+from typing import ClassVar
+
+import numba
+import numpy as np
+
+from marketsim.plugins.sdk import INTERESTED, Plugin, PluginParams, SegmentColumn, param
+
+
+@numba.njit(cache=True, nogil=True)
+def interested_talk(key, i, s, value, stage, indptr, indices, params):
+    heard = 0
+    for k in range(indptr[i], indptr[i + 1]):
+        if stage[indices[k]] >= INTERESTED:
+            heard += 1
+    return value + params[0] * heard
+
+
+@numba.njit(cache=True, nogil=True)
+def add(key, i, s, value, stage, indptr, indices, params):
+    return value + params[0]
+
+
+@numba.njit(cache=True, nogil=True)
+def scale(key, i, s, value, stage, indptr, indices, params):
+    return value * params[0]
+
+
+@numba.njit(cache=True, nogil=True)
+def affine(key, i, s, value, stage, indptr, indices, params):
+    return (value + params[0]) * params[1]
+
+
+@numba.njit(cache=True, nogil=True)
+def returns(key, i, s, value, stage, indptr, indices, params):
+    return params[0] if i >= np.int64(params[1]) else value
+
+
+@numba.njit(cache=True, nogil=True)
+def raises(key, i, s, value, stage, indptr, indices, params):
+    if i >= np.int64(params[0]):
+        raise ValueError("no word of mouth past the cut")
+    return value
+
+
+class Neighbours(Plugin):
+    name = "neighbours"
+    description = "Interested contacts talk too: reads every contact's stage."
+
+    class Params(PluginParams):
+        weight: float = param(0.5, "input per interested contact", ge=0)
+
+    kernels: ClassVar[dict] = {"word_of_mouth": interested_talk}
+
+
+class Add(Plugin):
+    name = "add"
+    description = "Adds `a` to word of mouth."
+
+    class Params(PluginParams):
+        a: float = param(1.0, "added")
+
+    kernels: ClassVar[dict] = {"word_of_mouth": add}
+
+
+class Scale(Plugin):
+    name = "scale"
+    description = "Multiplies word of mouth by `b`."
+
+    class Params(PluginParams):
+        b: float = param(0.5, "factor")
+
+    kernels: ClassVar[dict] = {"word_of_mouth": scale}
+
+
+class Affine(Plugin):
+    name = "affine"
+    description = "(word of mouth + a) x b in one."
+
+    class Params(PluginParams):
+        a: float = param(1.0, "added")
+        b: float = param(0.5, "factor")
+
+    kernels: ClassVar[dict] = {"word_of_mouth": affine}
+
+
+class Returns(Plugin):
+    name = "returns"
+    description = "Returns `value` as the purchase chance of people from `first` on."
+
+    class Params(PluginParams):
+        value: float = param(5.0, "returned", allow_inf_nan=True)
+        first: int = param(0, "first person it returns it for")
+
+    kernels: ClassVar[dict] = {"purchase": returns}
+
+
+class Raises(Plugin):
+    name = "raises"
+    description = "Raises for people from `cut` on."
+
+    class Params(PluginParams):
+        cut: int = param(40, "first person it fails for")
+
+    kernels: ClassVar[dict] = {"word_of_mouth": raises}
+
+
+class PyAdd(Plugin):
+    name = "py_add"
+    description = "Adds `a` to purchase chances."
+
+    class Params(PluginParams):
+        a: float = param(0.01, "added")
+
+    def purchase(self, ctx):
+        ctx.seg[:, SegmentColumn.PURCHASE] += self.params.a
+
+
+class PyScale(Plugin):
+    name = "py_scale"
+    description = "Multiplies purchase chances by `b`."
+
+    class Params(PluginParams):
+        b: float = param(3.0, "factor")
+
+    def purchase(self, ctx):
+        ctx.seg[:, SegmentColumn.PURCHASE] *= self.params.b
+
+
+class PyAffine(Plugin):
+    name = "py_affine"
+    description = "(purchase chance + a) x b in one."
+
+    class Params(PluginParams):
+        a: float = param(0.01, "added")
+        b: float = param(3.0, "factor")
+
+    def purchase(self, ctx):
+        column = ctx.seg[:, SegmentColumn.PURCHASE]
+        column[:] = (column + self.params.a) * self.params.b
+
+
+class PyBad(Plugin):
+    name = "py_bad"
+    description = "Leaves `column` of ctx.seg at `value`."
+
+    class Params(PluginParams):
+        column: str = param("INTEREST", "the column")
+        value: float = param(5.0, "what it leaves there", allow_inf_nan=True)
+
+    def persuasion(self, ctx):
+        ctx.seg[1, SegmentColumn[self.params.column]] = self.params.value
+'''
+
+
+def market(size: int, behaviours: str, horizon: int = 8) -> str:
+    """A two-segment market with a random network, reaching every kernel hook point."""
+    return textwrap.dedent(f"""\
+        name: guarantees
+        horizon: {horizon}
+        seed: 5
+        products: [{{id: app, price: 30.0, repurchase_every: 4}}]
+        segments:
+          - id: town
+            size: {size}
+            network: {{type: random, degree: 8}}
+            initial_awareness: 0.05
+            word_of_mouth: 0.05
+            interest: 0.1
+            purchase: 0.2
+          - id: city
+            size: {size // 2}
+            network: {{type: small_world, degree: 6}}
+            initial_awareness: 0.1
+        channels:
+          - {{id: ads, type: advertising, budget: 20000, cost_per_contact: 0.02}}
+        behaviours:
+        """) + textwrap.indent(textwrap.dedent(behaviours), "  ")
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "plugins"
+    path.mkdir()
+    (path / "guarantees.py").write_text(PLUGINS)
+    monkeypatch.setenv(D.PATH_VARIABLE, str(path))
+    return path
+
+
+def rows(text: str, engine: str = "kernel", steps: int = 8) -> list[dict]:
+    model = MarketModel(scenario_from_text(text, "g.yaml"), engine=engine)
+    for _ in range(steps):
+        model.step()
+    return model.ledger.rows
+
+
+# ------------------------------------------------------------ start-of-step state
+
+
+def test_hooks_see_the_stage_at_the_start_of_the_step(folder):
+    # The plain-Python engine moves people one at a time; reading the live stage, a hook
+    # would see its earlier neighbours moved already and the engines would part.
+    text = market(3000, "- plugin: neighbours\n  weight: 2.0\n")
+    kernel = rows(text)
+    assert kernel == rows(text, engine="reference")
+    assert kernel != rows(market(3000, "[]"))  # it changes the outcome: the test can fail
+
+
+def test_a_plugin_reading_neighbours_is_identical_on_one_and_two_threads(folder, tmp_path):
+    scenario = tmp_path / "big.yaml"
+    scenario.write_text(market(100_000, "- plugin: neighbours\n", horizon=10))
+    outputs = []
+    for threads in (1, 2):
+        out = tmp_path / f"out{threads}"
+        env = {**os.environ, "NUMBA_NUM_THREADS": str(threads), "PYTHONPATH": str(ROOT)}
+        command = [sys.executable, "-m", "marketsim", "run", str(scenario), "--out", str(out)]
+        subprocess.run([*command, "--quiet"], env=env, check=True, capture_output=True)
+        outputs.append((out / "timeseries.csv").read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+# ------------------------------------------------------------------------ guards
+
+
+@pytest.mark.parametrize(("value", "shown"), [("5.0", "5.0"), (".nan", "nan"), ("-0.1", "-0.1")])
+def test_a_kernel_result_out_of_range_stops_the_run_naming_everything(folder, value, shown):
+    text = market(20_000, f"- plugin: returns\n  value: {value}\n  first: 17000\n")
+    messages = []
+    for engine in ("kernel", "reference"):
+        with pytest.raises(PluginRunError) as caught:
+            rows(text, engine=engine)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]  # the same first person on either engine
+    assert re.fullmatch(
+        f"plugin 'returns' returned {shown} from its 'purchase' kernel hook at step \\d+ for "
+        "person (\\d+); expected a chance in \\[0, 1\\]",
+        messages[0],
+    )
+    assert int(messages[0].split("person ")[1].split(";")[0]) >= 17000
+
+
+@pytest.mark.parametrize("engine", ["kernel", "reference"])
+def test_an_exception_in_a_kernel_names_plugin_hook_step_and_person(folder, engine):
+    text = market(40_000, "- plugin: add\n- plugin: raises\n  cut: 20000\n")
+    with pytest.raises(PluginRunError) as caught:
+        rows(text, engine=engine, steps=1)
+    assert str(caught.value) == (
+        "plugin 'raises' failed in its 'word_of_mouth' kernel hook at step 0 for person 20000 "
+        "(given 1.0): ValueError: no word of mouth past the cut"
+    )
+    assert isinstance(caught.value.__cause__, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("INTEREST", "5.0", "= 5.0, expected a chance in [0, 1]"),
+        ("PURCHASE", "-1.0", "= -1.0, expected a finite number >= 0"),
+        ("PERSUASION", ".nan", "= nan, expected a finite number"),
+    ],
+)
+def test_a_python_hook_leaving_a_bad_value_stops_the_run(folder, column, value, expected):
+    text = market(1000, f"- plugin: py_bad\n  column: {column}\n  value: {value}\n")
+    with pytest.raises(PluginRunError) as caught:
+        rows(text, steps=1)
+    assert str(caught.value) == (
+        f"plugin 'py_bad' left ctx.seg[1, SegmentColumn.{column}] (segment 1) {expected} "
+        "after its 'persuasion' hook at step 0"
+    )
+
+
+def test_the_command_exits_1_writes_nothing_and_shows_the_chain(folder, tmp_path):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(market(1000, "- plugin: raises\n  cut: 10\n"))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "marketsim", "--traceback", "run", str(scenario)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([*command, "--out", str(out)], env=env, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert not out.exists()
+    assert done.stderr.splitlines()[-1].startswith(
+        "error: plugin 'raises' failed in its 'word_of_mouth' kernel hook at step 0 for person 10"
+    )
+    assert 'guarantees.py", line ' in done.stderr  # the plugin's own frame, in the chain
+    assert "The above exception was the direct cause" in done.stderr
+
+
+def test_a_misspelt_hook_method_is_refused_with_did_you_mean(folder):
+    (folder / "typo.py").write_text(
+        "from marketsim.plugins.sdk import Plugin\n\n"
+        "class Typo(Plugin):\n"
+        "    name = 'typo'\n"
+        "    description = 'misspelt'\n\n"
+        "    def purchse(self, ctx):\n"
+        "        pass\n\n"
+        "    def _purchse(self, ctx):  # private helpers may be named anything\n"
+        "        pass\n"
+    )
+    with pytest.raises(PluginDefinitionError) as caught:
+        load("typo")
+    assert "method 'purchse' is not a hook point, did you mean 'purchase'?" in str(caught.value)
+
+
+# ------------------------------------------------------------------- composition
+
+
+@pytest.mark.parametrize("engine", ["kernel", "reference"])
+def test_kernel_hooks_on_one_point_run_in_scenario_order(folder, engine):
+    chained = rows(market(3000, "- plugin: add\n- plugin: scale\n"), engine=engine)
+    assert chained == rows(market(3000, "- plugin: affine\n"), engine=engine)
+    assert chained != rows(market(3000, "- plugin: scale\n- plugin: add\n"), engine=engine)
+
+
+def test_python_hooks_on_one_point_run_in_scenario_order(folder):
+    chained = rows(market(3000, "- plugin: py_add\n- plugin: py_scale\n"))
+    assert chained == rows(market(3000, "- plugin: py_affine\n"))
+    assert chained != rows(market(3000, "- plugin: py_scale\n- plugin: py_add\n"))
