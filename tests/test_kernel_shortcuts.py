@@ -19,7 +19,13 @@ from hypothesis import strategies as st
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, UNAWARE
 from marketsim.engine.model import MarketModel
 from marketsim.kernels import network, reference, rng
-from marketsim.kernels.customer_step import SLACK, update_contacts
+from marketsim.kernels.customer_step import (
+    SLACK,
+    WEIGHED,
+    _exposure_weights,
+    _weighed,
+    update_contacts,
+)
 from marketsim.scenario.schema import Scenario
 
 
@@ -58,6 +64,25 @@ def test_own_exposure_shortcut_bound_holds(rate):
     # With a media habit the kernel skips exp() when u < 1 - rate - SLACK: then the
     # person has no exposure, u < exp(-rate).
     assert 1.0 - rate - SLACK < math.exp(-rate)
+
+
+@given(reminded=st.one_of(st.floats(0.0, 800.0), st.floats(0.0, 1e-12)))
+@settings(max_examples=500, deadline=None)
+def test_forgetting_shortcut_bound_holds(reminded):
+    # The kernel skips exp() when u >= decay: then u < decay * exp(-reminded) is False.
+    assert math.exp(-reminded) <= 1.0
+
+
+@given(
+    impact=st.floats(0.0, 5.0),
+    threshold=st.integers(0, 20),
+    wear_out=st.one_of(st.just(0.0), st.floats(1e-6, 1.0)),
+)
+@settings(max_examples=300, deadline=None)
+def test_looked_up_exposure_weights_are_those_the_kernel_computes(impact, threshold, wear_out):
+    table = _exposure_weights(np.array([impact]), np.array([threshold]), np.array([wear_out]))
+    for k in range(WEIGHED):
+        assert table[0, k] == _weighed(k, impact, threshold, wear_out)
 
 
 @given(

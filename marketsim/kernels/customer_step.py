@@ -323,11 +323,14 @@ def _exposure(
     habit_of,
     habit,
     p0,
+    weights,
     acc,
     groups,
     habits,
 ):
     """3.1: (weighted exposures this step, the channel that weighed most or -1).
+
+    `weights[c, k]` is `_weighed(k, ...)` of channel c for the commonest k, computed once.
 
     With several memory `groups`, each group's share of the weight is added to
     `acc[group]` (zeroed first); with one, `acc` is not used. Without `habits` nobody's
@@ -359,7 +362,10 @@ def _exposure(
         else:
             k = poisson_inverse(u, lam, p0[c, s])
         if k > 0:
-            weight = _weighed(k, impact[c], threshold[c], wear_out[c])
+            if k < weights.shape[1]:
+                weight = weights[c, k]
+            else:
+                weight = _weighed(k, impact[c], threshold[c], wear_out[c])
             if weight > 0.0:
                 total += weight
                 if groups:
@@ -459,7 +465,11 @@ def _forgets(h, s, memory, wom, seg):
     decay = seg[s, SegmentColumn.AWARENESS_DECAY]
     if not decay > 0.0:
         return False
-    return draw(h, P_FORGET) < decay * np.exp(-(memory + wom))
+    u = draw(h, P_FORGET)
+    reminded = memory + wom
+    if reminded >= 0.0 and u >= decay:  # exp(-reminded) <= 1: u < p is False, skip exp()
+        return False
+    return u < decay * np.exp(-reminded)
 
 
 @inline_jit
@@ -737,6 +747,7 @@ def _advance_for(alike: bool) -> Any:
         params,
         watch,
         p0,
+        weights,
     ):
         """Move every person one step, in blocks of `BLOCK` people run in parallel.
 
@@ -787,6 +798,7 @@ def _advance_for(alike: bool) -> Any:
                     habit_of,
                     habit,
                     p0,
+                    weights,
                     acc,
                     groups,
                     habits,
@@ -963,6 +975,7 @@ ADVANCE_SIGNATURE = types.void(
     types.UniTuple(types.float64[::1], KERNEL_SLOTS),  # each hook's parameters
     _F64_2D,  # watch [block, WATCH_WIDTH]
     _F64_2D,  # p0: exp(-exposure)
+    _F64_2D,  # weights [channel, exposures]: ad memory they add
 )
 
 
@@ -1131,6 +1144,7 @@ def advance(
             hooks.params,
             watch,
             _no_exposure_chance(step.exposure),
+            _exposure_weights(step.impact, step.threshold, step.wear_out),
         )
     except Exception as e:  # a hook raised: numba stops that block with its watch row set
         calling = np.flatnonzero(watch[:, CALLING])
@@ -1155,6 +1169,24 @@ def _fault(
     """The fault a block's watch row records (columns `slot`, `person`, `value`)."""
     k = int(row[slot]) - 1
     return HookFault(k, hooks.point_of(k), int(row[person]), float(row[value]), raised)
+
+
+WEIGHED = 16
+"""Exposure counts below this have their ad memory looked up, not recomputed (pow)."""
+
+
+def _exposure_weights(
+    impact: np.ndarray, threshold: np.ndarray, wear_out: np.ndarray
+) -> np.ndarray:
+    """[channel, k] the memory k exposures add: `_weighed` itself, run by Python (libm pow)."""
+    weigh = _weighed.py_func
+    return np.array(
+        [
+            [weigh(k, float(a), int(t), float(w)) for k in range(WEIGHED)]
+            for a, t, w in zip(impact, threshold, wear_out, strict=True)
+        ],
+        dtype=np.float64,
+    ).reshape(len(impact), WEIGHED)
 
 
 def _no_exposure_chance(exposure: np.ndarray) -> np.ndarray:
