@@ -338,3 +338,109 @@ def test_python_hooks_on_one_point_run_in_scenario_order(folder):
     chained = rows(market(3000, "- plugin: py_add\n- plugin: py_scale\n"))
     assert chained == rows(market(3000, "- plugin: py_affine\n"))
     assert chained != rows(market(3000, "- plugin: py_scale\n- plugin: py_add\n"))
+
+
+# ------------------------------------------------------------------- plugin state
+
+STATEFUL = '''
+"""A plugin with per-person state, read by neighbours through the kernel view."""
+from typing import ClassVar
+
+import numba
+
+from marketsim.plugins.sdk import Plugin, PluginParams, StateColumn, param
+
+HEARD = 0  # state column
+
+
+@numba.njit(cache=True, nogil=True)
+def echo(key, i, s, value, people, params):
+    """Contacts' accumulated word of mouth (as it stood) adds to this person's."""
+    total = 0.0
+    for k in range(people.indptr[i], people.indptr[i + 1]):
+        total += people.seen[HEARD, people.indices[k]]
+    people.state[HEARD, i] = people.seen[HEARD, i] + value + people.ad_memory[i, 0]
+    return value + params[0] * total
+
+
+class Echo(Plugin):
+    name = "echo"
+    description = "Word of mouth echoes what contacts heard before."
+    state = (
+        StateColumn("echoed", initial={"dist": "gamma", "mean": 0.2, "shape": 2.0}),
+        StateColumn("visits", dtype="int32", initial=3),
+    )
+
+    class Params(PluginParams):
+        weight: float = param(0.05, "echo per unit a contact heard", ge=0)
+
+    kernels: ClassVar[dict] = {"word_of_mouth": echo}
+
+    def after_step(self, ctx):
+        self.column("visits")[ctx.population.stage >= 2] += 1
+'''
+
+
+@pytest.fixture
+def stateful(folder) -> Path:
+    (folder / "stateful.py").write_text(STATEFUL)
+    return folder
+
+
+def test_state_columns_are_drawn_kept_read_by_neighbours_and_shown(stateful):
+    text = market(3000, "- plugin: echo\n")
+    scenario = scenario_from_text(text, "g.yaml")
+    models = {engine: MarketModel(scenario, engine=engine) for engine in ("kernel", "reference")}
+    echo = models["kernel"].plugins.plugins[0]
+    heard = echo.column("echoed").copy()
+    assert heard.std() > 0 and abs(heard.mean() - 0.2) < 0.02  # drawn per person
+    assert (echo.column("visits") == 3).all()
+    for model in models.values():
+        for _ in range(6):
+            model.step()
+    kernel, reference = (m.plugins.plugins[0].columns for m in models.values())
+    assert (kernel == reference).all()  # neighbours' state read as it was: engines agree
+    assert models["kernel"].ledger.rows == models["reference"].ledger.rows
+    assert (kernel[0] != heard).any()  # written by the kernel
+    shown = models["kernel"].customer(5).plugin_state
+    assert shown == {"echoed": float(kernel[0, 5]), "visits": int(kernel[1, 5])}
+    assert isinstance(shown["visits"], int)
+
+
+@pytest.mark.parametrize(
+    ("column", "problem"),
+    [
+        ('StateColumn("stage")', "state column 'stage': the core has a per-person column"),
+        ('StateColumn("x", dtype="str")', "column 'x': expected a numeric dtype, found 'str'"),
+        (
+            'StateColumn("x", initial={"dist": "beta", "mean": 2.0, "sd": 0.1})',
+            "state column 'x': initial is not a valid distribution (beta.mean: Input should be "
+            "less than 1",
+        ),
+    ],
+)
+def test_bad_state_columns_are_refused_naming_the_plugin(folder, column, problem):
+    (folder / "bad_state.py").write_text(
+        "from marketsim.plugins.sdk import Plugin, StateColumn\n\n"
+        "class BadState(Plugin):\n"
+        "    name = 'bad_state'\n"
+        "    description = 'bad state'\n"
+        f"    state = ({column},)\n"
+    )
+    with pytest.raises(PluginDefinitionError) as caught:
+        load("bad_state")
+    assert caught.value.exit_code == 2
+    assert "plugin 'bad_state'" in str(caught.value)
+    assert problem in str(caught.value)
+
+
+def test_two_plugins_keeping_one_column_name_are_refused_where_written(stateful):
+    from marketsim.core.errors import ScenarioError
+
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_text(market(100, "- plugin: echo\n- plugin: echo\n"), "g.yaml")
+    (problem,) = caught.value.problems
+    assert problem.path == "behaviours.1.plugin"
+    assert "keeps per-person columns 'echoed', 'visits', and so does 'echo' (behaviours.0)" in (
+        problem.message
+    )

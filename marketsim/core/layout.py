@@ -58,6 +58,37 @@ CAPPED_COLUMNS: tuple[SegmentColumn, ...] = (
 """Columns of `seg` that become chances once multiplied per person and capped at 1 in the
 kernel: plugins must leave them >= 0."""
 
+PERSON_COLUMNS: tuple[str, ...] = (
+    "segment",
+    "stage",
+    "ad_memory",
+    "first_touch",
+    "last_touch",
+    "talk",
+    "contacts",
+    "counted",
+    "heard",
+    "heard_counted",
+    "product",
+    "purchased_at",
+    "satisfied",
+    "detractor",
+    "purchases",
+    "spent",
+    "price_sensitivity",
+    "purchase_rate",
+    "word_of_mouth",
+    "attitude",
+    "habit",
+    "traits",
+    "indptr",
+    "indices",
+    "offsets",
+    "row",
+)
+"""Names of the core's per-person columns (and `Customer` attributes): plugin state
+columns may not take them."""
+
 PRAISE, SILENT, AGAINST = 0, 1, 2
 """Values of `SegmentColumn.DISSATISFIED_WORD`."""
 

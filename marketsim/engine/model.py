@@ -27,6 +27,7 @@ from marketsim.engine.products import ProductRange
 from marketsim.engine.sales import SalesForce, SalesOrganisation
 from marketsim.engine.segments import SegmentParameters, SegmentStep
 from marketsim.engine.trait_bands import trait_bands
+from marketsim.engine.traits import draw_state
 from marketsim.kernels import reference
 from marketsim.kernels.customer_step import (
     StepArrays,
@@ -93,7 +94,9 @@ class MarketModel(mesa.Model):
         self.media = channel_media(scenario, self.population.traits.media)
         self.segment_parameters = SegmentParameters(scenario, self.products, self.media)
         self.ledger = Ledger(scenario, replicate, self.products)
-        self.plugins = PluginSet.for_scenario(scenario, self)
+        self.plugins = PluginSet.for_scenario(
+            scenario, self, lambda p: draw_state(p, self.setup_key, self.population.size)
+        )
         self.sales = SalesOrganisation(
             scenario,
             self.population,

@@ -72,6 +72,7 @@ from marketsim.kernels.hooks import (
     WATCH_WIDTH,
     WOM_HOOK,
     HookFault,
+    KernelView,
     identity_hook,
 )
 from marketsim.kernels.rng import draw, entity_hash, poisson_inverse, uniform
@@ -205,43 +206,74 @@ class KernelHooks:
     """Plugins' kernel hooks as the kernel takes them: each hook point's chain of slots.
 
     Attributes:
-        functions: `KERNEL_SLOTS` numba functions; point p's chain is the slots
-            `first[p]` to `first[p + 1]`, in the order they run (`identity_hook` beyond).
+        functions: `KERNEL_SLOTS` numba functions of `VIEW_SIGNATURE`; point p's chain is
+            the slots `first[p]` to `first[p + 1]`, in the order they run
+            (`identity_hook` beyond).
         first: int64 [point + 1] where each point's chain starts (`first[-1]`: slots used).
         params: each slot's parameters (float64 arrays).
+        state: each slot's plugin's own columns, float64 [column, person] (or (0, 0)).
 
     """
 
     functions: tuple[Any, ...]
     first: np.ndarray
     params: tuple[np.ndarray, ...]
+    state: tuple[np.ndarray, ...]
 
     @classmethod
-    def chains(cls, chains: list[list[tuple[Any, np.ndarray]]]) -> KernelHooks:
-        """Hooks from one (function, parameters) chain per `KERNEL_HOOKS` point, in order."""
+    def chains(cls, chains: list[list[tuple[Any, np.ndarray, np.ndarray]]]) -> KernelHooks:
+        """Hooks from one (function, parameters, state) chain per `KERNEL_HOOKS` point."""
         slots = [hook for chain in chains for hook in chain]
         if len(slots) > KERNEL_SLOTS:
             raise ValueError(
                 f"at most {KERNEL_SLOTS} kernel hooks may be active together, but got {len(slots)}"
             )
         free = KERNEL_SLOTS - len(slots)
+        none = np.zeros((0, 0))
         return cls(
-            functions=(*(fn for fn, _ in slots), *(identity_hook,) * free),
+            functions=(*(fn for fn, _, _ in slots), *(identity_hook,) * free),
             first=np.cumsum([0, *(len(chain) for chain in chains)], dtype=np.int64),
             params=(
-                *(np.ascontiguousarray(p, dtype=np.float64) for _, p in slots),
+                *(np.ascontiguousarray(p, dtype=np.float64) for _, p, _ in slots),
                 *(np.zeros(0),) * free,
             ),
+            state=(*(state for _, _, state in slots), *(none,) * free),
         )
 
     @property
     def active(self) -> bool:
-        """Whether any kernel hook runs (only then does the kernel copy `stage` for them)."""
+        """Whether any kernel hook runs (only then are the people copied for them)."""
         return bool(self.first[-1] > 0)
 
     def point_of(self, slot: int) -> int:
         """The hook point whose chain holds `slot`."""
         return int(np.searchsorted(self.first, slot, side="right") - 1)
+
+    def views(self, people: People) -> tuple[KernelView, ...]:
+        """What each slot's hook sees: `people` as they are now (the start of the step).
+
+        Copies of what the kernel writes, when any hook runs; the plugin's own columns
+        twice, to write and as they were. Without hooks nothing is copied.
+        """
+        copy = (lambda a: a.copy()) if self.active else (lambda a: a)
+        shared = (
+            copy(people.stage),
+            people.indptr,
+            people.indices,
+            copy(people.ad_memory),
+            copy(people.purchased_at),
+            people.price_sensitivity,
+            people.purchase_rate,
+            people.word_of_mouth,
+            people.attitude,
+        )
+        seen: dict[int, np.ndarray] = {}
+        views = []
+        for state in self.state:
+            if id(state) not in seen:
+                seen[id(state)] = state.copy() if state.size else state
+            views.append(KernelView(*shared, state, seen[id(state)]))
+        return tuple(views)
 
 
 # --------------------------------------------------------------------------- phases
@@ -255,12 +287,25 @@ def _hook(point, value, i, s, hook_args):
     who is being called for what, so a hook that raises can be named; a result outside
     the point's range is recorded (the block's first only) and the value before it kept.
     """
-    key, seen, indptr, indices, functions, first, params, watch = hook_args
+    key, shared, functions, first, params, state, seen, watch = hook_args
     for k in range(first[point], first[point + 1]):
         watch[CALLING] = k + 1
         watch[CALLED_FOR] = i
         watch[VALUE_IN] = value
-        out = functions[k](key, i, s, value, seen, indptr, indices, params[k])
+        people = KernelView(
+            shared[0],
+            shared[1],
+            shared[2],
+            shared[3],
+            shared[4],
+            shared[5],
+            shared[6],
+            shared[7],
+            shared[8],
+            state[k],
+            seen[k],
+        )
+        out = functions[k](key, i, s, value, people, params[k])
         if abs(out) < np.inf and LOWEST[point] <= out <= HIGHEST[point]:
             value = out
         elif watch[BAD_SLOT] == 0.0:
@@ -274,7 +319,7 @@ def _hook(point, value, i, s, hook_args):
 @inline_jit
 def _hooked(point, hook_args):
     """Whether any kernel hook is active at `point`."""
-    first = hook_args[5]
+    first = hook_args[3]
     return first[point + 1] > first[point]
 
 
@@ -741,10 +786,14 @@ def _advance_for(alike: bool) -> Any:
         scratch,
         indptr,
         indices,
-        seen,
+        seen_stage,
+        seen_memory,
+        seen_bought,
         functions,
         first,
         params,
+        state,
+        seen,
         watch,
         p0,
         weights,
@@ -758,7 +807,8 @@ def _advance_for(alike: bool) -> Any:
         the chance of no exposure from each Poisson stream. The kernel allocates nothing, so
         it is compiled without reference counting: otherwise every array a phase helper
         reads would cost atomic increments per person, tripling the step's time. Kernel
-        hooks read `seen` (stage at the start of the step) and report into `watch[b]`.
+        hooks read `seen_*` (other people as at the start of the step), their plugins'
+        `state` (and `seen`, as it was) and report into `watch[b]`.
         """
         n = stage.shape[0]
         n_channels = exposure.shape[0]
@@ -769,7 +819,18 @@ def _advance_for(alike: bool) -> Any:
         nblocks = (n + BLOCK - 1) // BLOCK
         for b in numba.prange(nblocks):
             # Built inside the parallel loop: a parfor cannot capture a tuple of arrays.
-            hook_args = (key, seen, indptr, indices, functions, first, params, watch[b])
+            shared = (
+                seen_stage,
+                indptr,
+                indices,
+                seen_memory,
+                seen_bought,
+                price_sensitivity,
+                purchase_rate,
+                wom_response,
+                attitude_of,
+            )
+            hook_args = (key, shared, functions, first, params, state, seen, watch[b])
             tally = counts[b]
             acc = scratch[b]
             for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
@@ -969,10 +1030,14 @@ ADVANCE_SIGNATURE = types.void(
     _F64_2D,  # scratch [block, group]
     types.int64[::1],  # indptr
     types.int32[::1],  # indices
-    types.int8[::1],  # seen: stage at the start of the step, as hooks read it
+    types.int8[::1],  # stage at the start of the step, as hooks see it
+    types.float32[:, ::1],  # ad memory at the start of the step
+    types.int32[::1],  # purchased_at at the start of the step
     types.UniTuple(KERNEL_HOOK_TYPE, KERNEL_SLOTS),  # kernel hooks, chain by chain
     types.int64[::1],  # first: where each hook point's chain starts
     types.UniTuple(types.float64[::1], KERNEL_SLOTS),  # each hook's parameters
+    types.UniTuple(_F64_2D, KERNEL_SLOTS),  # each hook's plugin's state columns
+    types.UniTuple(_F64_2D, KERNEL_SLOTS),  # the same at the start of the step
     _F64_2D,  # watch [block, WATCH_WIDTH]
     _F64_2D,  # p0: exp(-exposure)
     _F64_2D,  # weights [channel, exposures]: ad memory they add
@@ -1082,6 +1147,7 @@ def advance(
         for name in ("price_sensitivity", "purchase_rate", "word_of_mouth", "attitude", "habit")
     )
     watch = np.zeros((nblocks, WATCH_WIDTH))
+    views = hooks.views(people)
     try:
         _compiled(alike)(
             np.int64(step.t),
@@ -1138,10 +1204,14 @@ def advance(
             np.zeros((nblocks, groups)),
             people.indptr,
             people.indices,
-            people.stage.copy() if hooks.active else people.stage,
+            views[0].stage,
+            views[0].ad_memory,
+            views[0].purchased_at,
             hooks.functions,
             hooks.first,
             hooks.params,
+            tuple(v.state for v in views),
+            tuple(v.seen for v in views),
             watch,
             _no_exposure_chance(step.exposure),
             _exposure_weights(step.impact, step.threshold, step.wear_out),

@@ -1,18 +1,30 @@
-"""The kernel hook interface: the one signature every per-person plugin function has.
+"""The kernel hook interface: the signatures of per-person plugin functions.
 
-A plugin's kernel hook is a numba function `(key, i, s, value, stage, indptr, indices,
-params) -> new value`, called for person `i` of segment `s` from inside the customer
-kernel's loop. The kernel receives `KERNEL_SLOTS` functions: each hook point's chain
+A plugin's kernel hook is a numba function called for person `i` of segment `s` from
+inside the customer kernel's loop, in one of two forms:
+
+* `(key, i, s, value, stage, indptr, indices, params) -> new value` (`KERNEL_SIGNATURE`):
+  the funnel stages and the contact network;
+* `(key, i, s, value, people, params) -> new value` (`VIEW_SIGNATURE`): `people` is a
+  `KernelView` of everything a hook may read (stages, network, ad memory, step of the
+  last purchase, traits) and the plugin's own per-person columns, which it may write
+  for person `i` alone.
+
+The kernel calls the second form; a first-form hook is adapted once per run
+(`adapted`). It receives `KERNEL_SLOTS` functions: each hook point's chain
 (its plugins in scenario order, each given the previous one's value) in `KERNEL_HOOKS`
 order, then `identity_hook` in the slots left over. A fixed number of slots means one
 compiled kernel whatever the scenario.
 
-Hooks read `stage` as it was at the start of the step (a copy the kernel takes when any
-hook is active), so what they see never depends on which thread moved whom first.
+Hooks read other people's state as it was at the start of the step (copies the kernel
+takes when any hook is active), so what they see never depends on which thread moved
+whom first.
 What a hook returns is checked against its point's range (`HOOK_RANGES`).
 """
 
 from __future__ import annotations
+
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit, types
@@ -33,7 +45,55 @@ KERNEL_SIGNATURE = types.float64(
 )
 """The one signature of every kernel hook; it returns the new `value`."""
 
-KERNEL_HOOK_TYPE = types.FunctionType(KERNEL_SIGNATURE)
+
+class KernelView(NamedTuple):
+    """What a `VIEW_SIGNATURE` hook sees of the people (row = person).
+
+    Everything but `state` is read-only, and as it was at the start of the step.
+    """
+
+    stage: np.ndarray  # int8: funnel stage
+    indptr: np.ndarray  # int64: contact network (CSR)
+    indices: np.ndarray  # int32
+    ad_memory: np.ndarray  # float32 [person, memory group]: adstock
+    purchased_at: np.ndarray  # int32: step of the last purchase (or when stock runs out)
+    price_sensitivity: np.ndarray  # float32 traits; empty where nobody in the run differs
+    purchase_rate: np.ndarray
+    word_of_mouth: np.ndarray
+    attitude: np.ndarray
+    state: np.ndarray  # float64 [column, person]: the plugin's own columns; write row i only
+    seen: np.ndarray  # float64 [column, person]: the same at the start of the step
+
+
+_F32 = types.float32[::1]
+VIEW_TYPE = types.NamedTuple(
+    (
+        types.int8[::1],
+        types.int64[::1],
+        types.int32[::1],
+        types.float32[:, ::1],
+        types.int32[::1],
+        _F32,
+        _F32,
+        _F32,
+        _F32,
+        types.float64[:, ::1],
+        types.float64[:, ::1],
+    ),
+    KernelView,
+)
+
+VIEW_SIGNATURE = types.float64(
+    types.uint64,  # key
+    types.int64,  # i
+    types.int64,  # s
+    types.float64,  # value
+    VIEW_TYPE,  # people
+    types.float64[::1],  # params
+)
+"""The signature of a kernel hook that reads a `KernelView`; it returns the new `value`."""
+
+KERNEL_HOOK_TYPE = types.FunctionType(VIEW_SIGNATURE)
 
 EXPOSURE_HOOK, WOM_HOOK, PERSUASION_HOOK, PURCHASE_HOOK = (
     KERNEL_HOOKS.index(h) for h in ("exposure", "word_of_mouth", "persuasion", "purchase")
@@ -92,7 +152,31 @@ def allowed(point: int, value: float) -> bool:
     return bool(np.isfinite(value) and LOWEST[point] <= value <= HIGHEST[point])
 
 
-@njit(KERNEL_SIGNATURE, **JIT)
-def identity_hook(key, i, s, value, stage, indptr, indices, params):
+@njit(VIEW_SIGNATURE, **JIT)
+def identity_hook(key, i, s, value, people, params):
     """What an unused slot holds: the value as it is (never called)."""
     return value
+
+
+def takes_view(fn: Any) -> bool:
+    """Whether kernel hook `fn` has the `VIEW_SIGNATURE` form (six parameters)."""
+    import inspect
+
+    return len(inspect.signature(fn.py_func).parameters) == 6
+
+
+def adapted(fn: Any) -> Any:
+    """`fn` as the kernel calls it: a `KERNEL_SIGNATURE` hook wrapped in the view form."""
+    if takes_view(fn):
+        return fn
+
+    @njit(VIEW_SIGNATURE, _nrt=False, nogil=True, error_model="numpy")
+    def view_form(key, i, s, value, people, params):
+        return fn(key, i, s, value, people.stage, people.indptr, people.indices, params)
+
+    return view_form
+
+
+def signature_of(fn: Any) -> Any:
+    """The signature kernel hook `fn` is compiled with, by its form."""
+    return VIEW_SIGNATURE if takes_view(fn) else KERNEL_SIGNATURE

@@ -178,16 +178,14 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
     first_touch, last_touch = people.first_touch, people.last_touch
     varied = people.price_sensitivity.shape[0] > 0
 
-    seen = stage.copy()  # what hooks read: the stage at the start of the step
+    views = hooks.views(people)  # what hooks read: people at the start of the step
     faults: list[HookFault] = []
 
     def hook(point: int, i: int, s: int, value: float) -> float:
         for k in range(int(hooks.first[point]), int(hooks.first[point + 1])):
             fn, params = hooks.functions[k], hooks.params[k]
             try:
-                out = float(
-                    fn(np.uint64(key), i, s, value, seen, people.indptr, people.indices, params)
-                )
+                out = float(fn(np.uint64(key), i, s, value, views[k], params))
             except Exception as e:
                 raise HookFault(k, point, i, value, e) from e
             if allowed(point, out):

@@ -43,6 +43,12 @@ Hook points, in the order a step runs them:
   `ctx.market.stage_counts` too, in real people: each person counts
   `represents / size` of its segment).
 
+A plugin may keep per-person state: `state = (StateColumn("loyalty", initial=0.0), ...)`
+declares columns (name, dtype, an initial value or a distribution of the scenario's trait
+families); `self.column("loyalty")` is the live column for Python hooks, kernels get them
+in `KernelView.state` (and as they were at the start of the step in `.seen`), and
+`Customer.plugin_state` shows a person's values.
+
 Columns of `ctx.seg` are `SegmentColumn`s. Random draws use the counter-based generator
 (`uniform` and friends in `marketsim.plugins.sdk`) with purposes from `self.purpose(k)`,
 so results never depend on thread counts or the order of loops.
@@ -57,7 +63,8 @@ from __future__ import annotations
 
 import zlib
 from abc import ABC
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -96,6 +103,26 @@ def param(default: Any, description: str, *, unit: str | None = None, **constrai
 Path = tuple[str | int, ...]
 
 
+@dataclass(frozen=True)
+class StateColumn:
+    """A per-person column a plugin keeps (checked when the plugin is registered).
+
+    Attributes:
+        name: its name, unique in a scenario and not one of the core's columns.
+        dtype: a numeric numpy dtype (`"float64"`, `"int32"`, `"bool"`, ...): values are
+            kept as float64 (integers exactly up to 2**53) and shown in this dtype.
+        initial: every person's starting value, or a distribution drawn once per person
+            like a trait (`{"dist": "beta", "mean": 0.3, "sd": 0.1}`; families as in
+            `segments.N.traits`).
+        description: what it means.
+    """
+
+    name: str
+    dtype: str = "float64"
+    initial: float | Mapping[str, Any] = 0.0
+    description: str = ""
+
+
 class Plugin(ABC):
     """Base of every behaviour plugin, built-in or third-party."""
 
@@ -104,8 +131,11 @@ class Plugin(ABC):
     description: ClassVar[str] = ""
     Params: ClassVar[type[BaseModel]] = NoParams
     kernels: ClassVar[dict[str, Any]] = {}
+    state: ClassVar[tuple[StateColumn, ...]] = ()
     index: int = 0
     """Position in the scenario's `behaviours` (set by `activate`)."""
+    columns: np.ndarray = np.zeros((0, 0))
+    """float64 [column, person]: the `state` columns, in declared order (set before setup)."""
 
     def __init__(self, params: BaseModel) -> None:
         self.params = params
@@ -126,6 +156,13 @@ class Plugin(ABC):
         located `FILE:LINE:COL: behaviours.N.path: message` problem. Default: none.
         """
         return ()
+
+    def column(self, name: str) -> np.ndarray:
+        """The live per-person column `name` of this plugin's `state` (write to change it)."""
+        names = [c.name for c in self.state]
+        if name not in names:
+            raise KeyError(f"plugin {self.name!r} declares no state column {name!r}: {names}")
+        return self.columns[names.index(name)]
 
     def purpose(self, k: int = 0) -> int:
         """Random-draw purpose number `k` (0 to 15) of this plugin instance.

@@ -35,6 +35,7 @@ def resolve_behaviours(scenario: Scenario, locate: Locate) -> tuple[Resolved, li
     resolved: Resolved = []
     problems: list[Problem] = []
     kernels = 0
+    column_owner: dict[str, tuple[int, str]] = {}
     for i, item in enumerate(scenario.behaviours):
         here: Path = ("behaviours", i)
         name = item.get("plugin")
@@ -59,6 +60,15 @@ def resolve_behaviours(scenario: Scenario, locate: Locate) -> tuple[Resolved, li
         if params is None:
             continue
         problems += _cross_check(cls, params, scenario, here, locate)
+        clashes = [c.name for c in cls.state if c.name in column_owner]
+        if clashes:
+            first, other = column_owner[clashes[0]]
+            message = (
+                f"plugin {name!r} keeps per-person columns {quoted(clashes)}, and so does "
+                f"{other!r} (behaviours.{first}); state column names must be unique"
+            )
+            problems.append(locate((*here, "plugin"), message))
+        column_owner.update({c.name: (i, name) for c in cls.state if c.name not in column_owner})
         kernels += len(cls.kernels)
         if kernels > KERNEL_SLOTS:
             message = (

@@ -49,10 +49,13 @@ class PluginSet:
         self._kernel_hooks: KernelHooks | None = None
 
     @classmethod
-    def for_scenario(cls, scenario: Scenario, model: Any) -> PluginSet:
+    def for_scenario(
+        cls, scenario: Scenario, model: Any, state: Callable[[Plugin], np.ndarray]
+    ) -> PluginSet:
         """The prepared scenario's `behaviours` as plugins, each set up on `model`.
 
-        Each instance's `index` is its position in `behaviours`.
+        Each instance's `index` is its position in `behaviours`; its `columns` are
+        `state(plugin)`, given before `setup` runs.
         """
         if not scenario.behaviours:
             return cls([])
@@ -62,6 +65,7 @@ class PluginSet:
             plugin_cls = available.load(item["plugin"])
             plugin = plugin_cls(plugin_cls.Params.model_validate(_params(item)))
             plugin.index = index
+            plugin.columns = state(plugin)
             plugins.append(plugin)
         active = cls(plugins)
         for plugin in plugins:
@@ -95,11 +99,12 @@ class PluginSet:
         """The kernel hooks as the customer kernel and its reference take them, built once."""
         if self._kernel_hooks is None:
             from marketsim.kernels.customer_step import KernelHooks
+            from marketsim.kernels.hooks import adapted
 
             self._kernel_hooks = KernelHooks.chains(
                 [
                     [
-                        (type(p).kernels[hook], p.kernel_params())
+                        (adapted(type(p).kernels[hook]), p.kernel_params(), p.columns)
                         for p, h in self._slots
                         if h == hook
                     ]
