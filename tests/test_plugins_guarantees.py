@@ -444,3 +444,65 @@ def test_two_plugins_keeping_one_column_name_are_refused_where_written(stateful)
     assert "keeps per-person columns 'echoed', 'visits', and so does 'echo' (behaviours.0)" in (
         problem.message
     )
+
+
+# ------------------------------------------------------------------ plugin metrics
+
+MEASURING = '''
+"""A plugin that reports per-step outputs."""
+from marketsim.plugins.sdk import Plugin, PluginMetric, PluginParams, param
+
+
+class Tally(Plugin):
+    name = "tally"
+    description = "Counts interested people each step."
+    metrics = (
+        PluginMetric("interested", "people interested or further", unit="people"),
+        PluginMetric("share", "their share of the market"),
+    )
+
+    class Params(PluginParams):
+        broken: bool = param(False, "report NaN")
+
+    def measure(self, ctx):
+        interested = int((ctx.population.stage >= 2).sum())
+        share = float("nan") if self.params.broken else interested / ctx.population.size
+        return {"interested": interested, "share": share}
+'''
+
+
+@pytest.fixture
+def measuring(folder) -> Path:
+    (folder / "measuring.py").write_text(MEASURING)
+    return folder
+
+
+def test_plugin_metrics_are_timeseries_columns_and_in_the_report(measuring, tmp_path):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(market(2000, "- plugin: tally\n"))
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "marketsim", "run", str(scenario), "--out", str(out)]
+    subprocess.run([*command, "--quiet", "--replicates", "2"], env=env, check=True)
+    import pandas as pd
+
+    frame = pd.read_csv(out / "timeseries.csv")
+    assert list(frame.columns[-2:]) == ["plugin.tally.interested", "plugin.tally.share"]
+    stages = [c for c in frame.columns if c.startswith("stage_")][2:]
+    assert (frame["plugin.tally.interested"] == frame[stages].sum(axis=1)).all()
+    assert frame["plugin.tally.share"].between(0, 1).all()
+    report = (out / "report.html").read_text()
+    assert "Plugin metrics" in report and "plugin.tally.share" in report
+
+
+def test_a_bad_metric_value_stops_the_run(measuring):
+    with pytest.raises(PluginRunError) as caught:
+        rows(market(500, "- plugin: tally\n  broken: true\n"), steps=1)
+    assert str(caught.value) == (
+        "plugin 'tally' measured share = nan at step 0, expected a finite number"
+    )
+
+
+def test_two_copies_of_a_measuring_plugin_keep_their_columns_apart(measuring):
+    (row, *_) = rows(market(500, "- plugin: tally\n- plugin: tally\n"), steps=1)
+    assert {"plugin.tally@0.share", "plugin.tally@1.share"} <= set(row)

@@ -159,6 +159,7 @@ class MarketModel(mesa.Model):
         self.market.stage_counts = counts[:, :N_STAGES].astype(np.float64)
         self.market.silent = counts[:, CountColumn.SILENT].astype(np.float64)
         self.plugins.call("after_step", ctx)
+        self.ledger.rows[-1].update(self.plugins.measure(ctx))
         if self.steps >= self.scenario.horizon:
             self.running = False
             self.ledger.agents = self.sales.agent_rows(self.replicate)

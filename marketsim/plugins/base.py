@@ -49,6 +49,10 @@ families); `self.column("loyalty")` is the live column for Python hooks, kernels
 in `KernelView.state` (and as they were at the start of the step in `.seen`), and
 `Customer.plugin_state` shows a person's values.
 
+A plugin may report per-step outputs: `metrics = (PluginMetric("points_issued", "..."),)`
+and `measure(self, ctx) -> {name: value}`, called once a step after `after_step`; each
+becomes the column `plugin.<name>.<metric>` of timeseries.csv and a chart in the report.
+
 Columns of `ctx.seg` are `SegmentColumn`s. Random draws use the counter-based generator
 (`uniform` and friends in `marketsim.plugins.sdk`) with purposes from `self.purpose(k)`,
 so results never depend on thread counts or the order of loops.
@@ -123,6 +127,21 @@ class StateColumn:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class PluginMetric:
+    """A per-step output a plugin reports (`Plugin.measure`).
+
+    Attributes:
+        name: a Python identifier, unique among the plugin's metrics.
+        description: what it measures (the report's label).
+        unit: its unit, if any.
+    """
+
+    name: str
+    description: str
+    unit: str = ""
+
+
 class Plugin(ABC):
     """Base of every behaviour plugin, built-in or third-party."""
 
@@ -132,6 +151,7 @@ class Plugin(ABC):
     Params: ClassVar[type[BaseModel]] = NoParams
     kernels: ClassVar[dict[str, Any]] = {}
     state: ClassVar[tuple[StateColumn, ...]] = ()
+    metrics: ClassVar[tuple[PluginMetric, ...]] = ()
     index: int = 0
     """Position in the scenario's `behaviours` (set by `activate`)."""
     columns: np.ndarray = np.zeros((0, 0))
@@ -212,6 +232,10 @@ class Plugin(ABC):
 
     def after_step(self, ctx: StepContext) -> None:
         """Look at or adjust the market once everyone has moved."""
+
+    def measure(self, ctx: StepContext) -> Mapping[str, float]:
+        """This step's value of each of `metrics`, by name (called after `after_step`)."""
+        return {}
 
 
 def _numeric(value: Any) -> bool:

@@ -12,6 +12,8 @@ Registration then checks the class the way pluggy checks hook implementations:
   of parameters, compared with `inspect.signature`), and is a plain method;
 * no other public method has a name close to a hook's (`purchse`): a misspelt hook
   would otherwise be silently never called;
+* `metrics` is a tuple of `PluginMetric`s with distinct identifiers for names, and
+  `measure` is overridden exactly when there are any;
 * each `state` column has an identifier for a name that is not a core column
   (`PERSON_COLUMNS`) nor another of its own, a numeric dtype, and a number or a valid
   trait distribution as its initial value;
@@ -217,12 +219,13 @@ def check_plugin_class(cls: Any, name: str, origin: str) -> None:
     if not isinstance(inspect.getattr_static(cls, "check"), classmethod):
         problems.append("check must be a classmethod like Plugin.check(cls, params, scenario)")
     problems += _state_problems(cls)
+    problems += _metric_problems(cls)
     problems += _kernel_problems(cls)
     if problems:
         raise PluginDefinitionError(name, origin, problems)
 
 
-_METHODS = ("setup", "kernel_params")
+_METHODS = ("setup", "kernel_params", "measure")
 
 
 def _hook_problems(cls: type[Plugin]) -> list[str]:
@@ -282,6 +285,27 @@ def _show_signature(fn: Any) -> str:
         prefix = {p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}.get(p.kind, "")
         parts.append(prefix + p.name)
     return f"({', '.join(parts)})"
+
+
+def _metric_problems(cls: type[Plugin]) -> list[str]:
+    from marketsim.plugins.base import Plugin, PluginMetric
+
+    metrics = cls.metrics
+    if not isinstance(metrics, tuple) or not all(isinstance(m, PluginMetric) for m in metrics):
+        return [f"expected metrics to be a tuple of PluginMetric, found {metrics!r}"]
+    problems = []
+    names = [m.name for m in metrics]
+    for name in names:
+        if not name.isidentifier():
+            problems.append(f"metric {name!r}: expected a Python identifier for a name")
+        elif names.count(name) > 1:
+            problems.append(f"metric {name!r}: declared {names.count(name)} times")
+    measures = cls.measure is not Plugin.measure
+    if metrics and not measures:
+        problems.append(f"declares metrics {names} but no measure(self, ctx) reporting them")
+    elif measures and not metrics:
+        problems.append("implements measure(self, ctx) but declares no metrics")
+    return list(dict.fromkeys(problems))  # a name declared twice is reported once
 
 
 def _state_problems(cls: type[Plugin]) -> list[str]:

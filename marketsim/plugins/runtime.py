@@ -72,6 +72,46 @@ class PluginSet:
             active._guard(plugin, "setup", None, plugin.setup, model)
         return active
 
+    def metric_columns(self) -> list[tuple[Plugin, str, str]]:
+        """(plugin, metric, timeseries column) of every metric: `plugin.<name>.<metric>`.
+
+        A plugin listed more than once in `behaviours` names its columns
+        `plugin.<name>@<position>.<metric>`.
+        """
+        names = [p.name for p in self.plugins]
+        return [
+            (
+                p,
+                m.name,
+                f"plugin.{p.name if names.count(p.name) == 1 else f'{p.name}@{p.index}'}.{m.name}",
+            )
+            for p in self.plugins
+            for m in p.metrics
+        ]
+
+    def measure(self, ctx: StepContext) -> dict[str, float]:
+        """This step's plugin metrics by timeseries column, each checked (finite, as declared)."""
+        values: dict[str, float] = {}
+        reported: dict[int, dict[str, Any]] = {}
+        for plugin, metric, column in self.metric_columns():
+            if id(plugin) not in reported:
+                got = dict(self._guard(plugin, "measure", ctx.step, plugin.measure, ctx))
+                declared = [m.name for m in plugin.metrics]
+                if sorted(got) != sorted(declared):
+                    raise PluginRunError(
+                        f"plugin {plugin.name!r} measured {sorted(got)} at step {ctx.step}, "
+                        f"but declares the metrics {declared}"
+                    )
+                reported[id(plugin)] = got
+            value = reported[id(plugin)][metric]
+            if not (isinstance(value, int | float | np.number) and np.isfinite(value)):
+                raise PluginRunError(
+                    f"plugin {plugin.name!r} measured {metric} = {value!r} at step {ctx.step}, "
+                    "expected a finite number"
+                )
+            values[column] = float(value)
+        return values
+
     def python_hooks(self, hook: str) -> list[Plugin]:
         """Plugins implementing the Python hook `hook`."""
         return self._python[hook]

@@ -1,9 +1,10 @@
 """Everything a plugin author imports, in one module: `from marketsim.plugins.sdk import ...`.
 
 - The plugin interface: `Plugin`, `PluginParams`, `NoParams`, `param`, `StateColumn`
-  (a per-person column a plugin keeps), the hook names `HOOKS` and `KERNEL_HOOKS`,
-  `StepContext` (what a Python hook sees), `KERNEL_SIGNATURE` and `VIEW_SIGNATURE` (the
-  two forms of a kernel hook) and `KernelView` (what the second form reads).
+  (a per-person column a plugin keeps), `PluginMetric` (a per-step output), the hook
+  names `HOOKS` and `KERNEL_HOOKS`, `StepContext` (what a Python hook sees),
+  `KERNEL_SIGNATURE` and `VIEW_SIGNATURE` (the two forms of a kernel hook) and
+  `KernelView` (what the second form reads).
 - Parameter types with the scenario's own rules and messages: `Id`, `Probability`,
   `NonNegative`, `Positive`, `StepIndex`, `Number`.
 - The market's layout: funnel stages (`STAGES`, `UNAWARE` ... `CUSTOMER`) and the
@@ -35,7 +36,14 @@ from marketsim.core.stages import (
     STAGES,
     UNAWARE,
 )
-from marketsim.plugins.base import NoParams, Plugin, PluginParams, StateColumn, param
+from marketsim.plugins.base import (
+    NoParams,
+    Plugin,
+    PluginMetric,
+    PluginParams,
+    StateColumn,
+    param,
+)
 from marketsim.plugins.context import StepContext
 from marketsim.scenario.types import Id, NonNegative, Number, Positive, Probability, StepIndex
 
@@ -84,6 +92,7 @@ __all__ = [
     "NonNegative",
     "Number",
     "Plugin",
+    "PluginMetric",
     "PluginParams",
     "Positive",
     "Probability",
