@@ -191,6 +191,7 @@ def market(size: int, behaviours: str, horizon: int = 8) -> str:
             word_of_mouth: 0.05
             interest: 0.1
             purchase: 0.2
+            churn: 0.05
           - id: city
             size: {size // 2}
             network: {{type: small_world, degree: 6}}
@@ -506,3 +507,110 @@ def test_a_bad_metric_value_stops_the_run(measuring):
 def test_two_copies_of_a_measuring_plugin_keep_their_columns_apart(measuring):
     (row, *_) = rows(market(500, "- plugin: tally\n- plugin: tally\n"), steps=1)
     assert {"plugin.tally@0.share", "plugin.tally@1.share"} <= set(row)
+
+
+# ------------------------------------------------------------- churn, satisfaction
+
+NEW_POINTS = '''
+"""Plugins on the churn and satisfaction hook points."""
+from typing import ClassVar
+
+import numba
+
+from marketsim.plugins.sdk import Plugin, PluginParams, SegmentColumn, param
+
+
+@numba.njit(cache=True, nogil=True)
+def constant(key, i, s, value, stage, indptr, indices, params):
+    return params[0]
+
+
+class Loyal(Plugin):
+    name = "loyal"
+    description = "Customers lapse with chance `chance` (kernel churn hook)."
+
+    class Params(PluginParams):
+        chance: float = param(0.0, "churn chance")
+
+    kernels: ClassVar[dict] = {"churn": constant}
+
+
+class Pleased(Plugin):
+    name = "pleased"
+    description = "A purchase satisfies with chance `chance` (kernel satisfaction hook)."
+
+    class Params(PluginParams):
+        chance: float = param(0.0, "satisfaction chance")
+
+    kernels: ClassVar[dict] = {"satisfaction": constant}
+
+
+class NoAppointments(Plugin):
+    name = "no_appointments"
+    description = "Calls never book appointments; or `bad` ones."
+
+    class Params(PluginParams):
+        bad: bool = param(False, "return 2.0 instead")
+
+    def sales_transition(self, transition, chances, step):
+        if transition != "qualify":
+            return chances
+        return chances * 0.0 + (2.0 if self.params.bad else 0.0)
+
+
+class PyLoyal(Plugin):
+    name = "py_loyal"
+    description = "No churn (Python churn hook)."
+
+    def churn(self, ctx):
+        ctx.seg[:, SegmentColumn.CHURN] = 0.0
+'''
+
+
+@pytest.fixture
+def new_points(folder) -> Path:
+    (folder / "new_points.py").write_text(NEW_POINTS)
+    return folder
+
+
+@pytest.mark.parametrize("plugin", ["loyal", "py_loyal"])
+def test_churn_hooks_decide_who_lapses(new_points, plugin):
+    assert sum(r["lapsed"] for r in rows(market(3000, "[]"))) > 0  # the test can fail
+    kept = rows(market(3000, f"- plugin: {plugin}\n"))
+    assert sum(r["lapsed"] for r in kept) == 0
+    assert kept == rows(market(3000, f"- plugin: {plugin}\n"), engine="reference")
+
+
+def test_a_churn_hook_returning_a_chance_above_one_is_refused(new_points):
+    with pytest.raises(PluginRunError, match=r"'churn' kernel hook .* expected a chance in"):
+        rows(market(3000, "- plugin: loyal\n  chance: 1.5\n"))
+
+
+@pytest.mark.parametrize("chance", [0.0, 1.0])
+def test_the_satisfaction_hook_decides_who_is_satisfied(new_points, chance):
+    text = market(3000, f"- plugin: pleased\n  chance: {chance}\n")
+    models = {
+        e: MarketModel(scenario_from_text(text, "g.yaml"), engine=e)
+        for e in ("kernel", "reference")
+    }
+    for model in models.values():
+        for _ in range(8):
+            model.step()
+    satisfied = models["kernel"].population.satisfied
+    assert (satisfied >= 0).sum() > 0  # some bought
+    assert set(satisfied[satisfied >= 0].tolist()) == {int(chance)}
+    assert (satisfied == models["reference"].population.satisfied).all()
+
+
+def test_the_sales_transition_hook_changes_b2b_stage_transitions(new_points):
+    from marketsim.testing import PluginCase, run_case
+
+    def total(params, column):
+        _, ledger = run_case(PluginCase("no_appointments", params), check=False)
+        return sum(row[column] for row in ledger)
+
+    calls = total({}, "calls")
+    assert calls > 0
+    assert total({}, "appointments") == 0  # SMALL_MARKET books some without the plugin
+    with pytest.raises(PluginRunError, match=r"returned qualify\[0\] = 2.0 from its"):
+        total({"bad": True}, "calls")

@@ -147,6 +147,7 @@ class MarketModel(mesa.Model):
         ctx.seg = segments.seg
         self.plugins.call("persuasion", ctx)
         self.plugins.call("purchase", ctx)
+        self.plugins.call("churn", ctx)
         ctx.talk = self._word_of_mouth(ctx)
         counts = self._advance_customers(t, key, ctx.seg, segments, inputs, ctx.talk)
         trust = 2.0 * self.market.reputation

@@ -62,12 +62,14 @@ from marketsim.kernels.hooks import (
     BAD_VALUE,
     CALLED_FOR,
     CALLING,
+    CHURN_HOOK,
     EXPOSURE_HOOK,
     HIGHEST,
     KERNEL_HOOK_TYPE,
     LOWEST,
     PERSUASION_HOOK,
     PURCHASE_HOOK,
+    SATISFACTION_HOOK,
     VALUE_IN,
     WATCH_WIDTH,
     WOM_HOOK,
@@ -620,7 +622,7 @@ def _customer(
     response = seg[s, SegmentColumn.CHURN_PRICE]
     if response > 0.0 and relative[s, p] > 0.0:
         churn *= relative[s, p] ** (response * eps)
-    if draw(h, P_CHURN) < churn:
+    if draw(h, P_CHURN) < _hook(CHURN_HOOK, min(1.0, churn), i, s, hook_args):
         return AWARE, 0
     if model[p] == REPEAT and tau > 0:
         hazard = (tau / scale[p]) ** shape[p] - ((tau - 1) / scale[p]) ** shape[p]
@@ -681,12 +683,12 @@ def _stock_up(h, t, p, price_share, model, every, stockpile):
 
 
 @inline_jit
-def _satisfaction(h, s, p, eps, quality, relative):
+def _satisfaction(h, i, s, p, eps, quality, relative, hook_args):
     """1 if a purchase at this step's price satisfies the buyer, else 0 (section 3.8)."""
     chance = quality[p]
     if relative[s, p] > 1.0:
         chance *= relative[s, p] ** -eps
-    return 1 if draw(h, P_SATISFY) < chance else 0
+    return 1 if draw(h, P_SATISFY) < _hook(SATISFACTION_HOOK, chance, i, s, hook_args) else 0
 
 
 @inline_jit
@@ -943,7 +945,7 @@ def _advance_for(alike: bool) -> Any:
                         extra, until = _stock_up(h, t, p, price[s, p], model, every, stockpile)
                         quantity += extra
                         purchased_at[i] = until
-                        satisfied[i] = _satisfaction(h, s, p, eps, quality, relative)
+                        satisfied[i] = _satisfaction(h, i, s, p, eps, quality, relative, hook_args)
                         if seg[s, SegmentColumn.DISSATISFIED_WORD] == AGAINST:
                             detractor[i] = 1 - satisfied[i]
                     paid = renewal_price[s, p] if unit == BILLED else price[s, p]

@@ -95,8 +95,9 @@ VIEW_SIGNATURE = types.float64(
 
 KERNEL_HOOK_TYPE = types.FunctionType(VIEW_SIGNATURE)
 
-EXPOSURE_HOOK, WOM_HOOK, PERSUASION_HOOK, PURCHASE_HOOK = (
-    KERNEL_HOOKS.index(h) for h in ("exposure", "word_of_mouth", "persuasion", "purchase")
+EXPOSURE_HOOK, WOM_HOOK, PERSUASION_HOOK, PURCHASE_HOOK, CHURN_HOOK, SATISFACTION_HOOK = (
+    KERNEL_HOOKS.index(h)
+    for h in ("exposure", "word_of_mouth", "persuasion", "purchase", "churn", "satisfaction")
 )
 """Positions of the hook points in `KernelHooks.first`."""
 
@@ -105,6 +106,8 @@ HOOK_RANGES: dict[str, tuple[float, float, str]] = {
     "word_of_mouth": (-np.inf, np.inf, "a finite word-of-mouth input"),
     "persuasion": (-np.inf, np.inf, "a finite interest pressure"),
     "purchase": (0.0, 1.0, "a chance in [0, 1]"),
+    "churn": (0.0, 1.0, "a chance in [0, 1]"),
+    "satisfaction": (0.0, 1.0, "a chance in [0, 1]"),
 }
 """What each kernel hook point accepts back: (lowest, highest, in words); never NaN."""
 

@@ -62,9 +62,11 @@ from marketsim.kernels.customer_step import (
     StepArrays,
 )
 from marketsim.kernels.hooks import (
+    CHURN_HOOK,
     EXPOSURE_HOOK,
     PERSUASION_HOOK,
     PURCHASE_HOOK,
+    SATISFACTION_HOOK,
     WOM_HOOK,
     HookFault,
     allowed,
@@ -335,7 +337,7 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
                     churn *= float(p_[S.DISSATISFIED_CHURN])
                 if p_[S.CHURN_PRICE] > 0.0 and relative > 0.0:
                     churn *= relative ** (float(p_[S.CHURN_PRICE]) * eps)
-                if uniform_py(key, i, P_CHURN) < churn:
+                if uniform_py(key, i, P_CHURN) < hook(CHURN_HOOK, i, s, min(1.0, churn)):
                     st = AWARE
                 elif products.model[prod] == REPEAT and tau > 0:
                     scale, shape = float(products.scale[prod]), float(products.shape[prod])
@@ -385,6 +387,7 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
             chance = float(products.quality[prod])
             if step.relative[s, prod] > 1.0:
                 chance *= float(step.relative[s, prod]) ** -eps
+            chance = hook(SATISFACTION_HOOK, i, s, chance)
             people.satisfied[i] = 1 if uniform_py(key, i, P_SATISFY) < chance else 0
             if p_[S.DISSATISFIED_WORD] == AGAINST:
                 people.detractor[i] = 1 - people.satisfied[i]

@@ -31,12 +31,25 @@ Hook points, in the order a step runs them:
 * `purchase(ctx)` / kernel `purchase`: purchase chances (`ctx.seg` columns `PURCHASE`,
   `LEAD_CONVERSION`, `REPEAT`, or per person in the kernel: `value` is the chance,
   return the new chance).
+* `churn(ctx)` / kernel `churn`: a customer's chance to lapse this step (Python:
+  `ctx.seg` columns `CHURN`, `DISSATISFIED_CHURN`, `CHURN_PRICE`; kernel: `value` is
+  the person's chance after satisfaction and price, capped at 1; subscribers decide at
+  renewal instead and are not asked).
+* kernel `satisfaction`: `value` is the chance that the purchase person `i` just made
+  satisfies them (the product's quality, less above the reference price); return the
+  new chance.
 * `word_of_mouth(ctx)` / kernel `word_of_mouth`: the word-of-mouth input of each person
   who is unaware or aware (`ctx.talk`, talking contacts minus detractors; the kernel
   gets it as `value` and returns the new one; it is multiplied by the segment's
   `WORD_OF_MOUTH` rate).
 * `lead_selection(rep, offered) -> offered`: which leads (account indices) a
   salesperson works, in order; the rep then takes as many as it has capacity for.
+* `sales_transition(transition, chances, step) -> chances`: the B2B funnel's stage
+  transitions, once per step each: `"qualify"` (per account called this step, in call
+  order: the chance the call books an appointment), `"approve"` (per segment: the
+  chance a buying-centre member approves at a meeting) and `"win"` (per segment: our
+  weight in a buying decision, pull x trust, against competition and the status quo).
+  Return an array of the same shape; chances stay in [0, 1], the weight >= 0.
 * `broker(agent, offered) -> offered`: which prospects a broker works, in order.
 * `after_step(ctx)`: look at or adjust the market after every agent has moved and the
   step is booked (a plugin that moves people between stages updates
@@ -222,9 +235,16 @@ class Plugin(ABC):
     def purchase(self, ctx: StepContext) -> None:
         """Change this step's purchase chances."""
 
+    def churn(self, ctx: StepContext) -> None:
+        """Change this step's churn parameters."""
+
     def lead_selection(self, rep: Any, offered: np.ndarray) -> np.ndarray:
         """Accounts `rep` works this step, in order (default: as offered)."""
         return offered
+
+    def sales_transition(self, transition: str, chances: np.ndarray, step: int) -> np.ndarray:
+        """The chances of a B2B stage transition this step (default: as given)."""
+        return chances
 
     def broker(self, agent: Any, offered: np.ndarray) -> np.ndarray:
         """Prospects broker `agent` works this step, in order (default: as offered)."""

@@ -135,6 +135,31 @@ class PluginSet:
             )
         return offered
 
+    def transition(self, transition: str, chances: np.ndarray, step: int) -> np.ndarray:
+        """`chances` of a B2B stage transition after every plugin's `sales_transition`."""
+        high, expected = (
+            (np.inf, "a weight >= 0") if transition == "win" else (1.0, "a chance in [0, 1]")
+        )
+        for plugin in self._python["sales_transition"]:
+            fn = plugin.sales_transition
+            out = np.asarray(
+                self._guard(plugin, "sales_transition", step, fn, transition, chances, step)
+            )
+            where = f"from its 'sales_transition' hook ({transition!r}) at step {step}"
+            if out.shape != chances.shape:
+                raise PluginRunError(
+                    f"plugin {plugin.name!r} returned shape {out.shape} {where}; expected "
+                    f"{chances.shape}"
+                )
+            bad = _first(out, 0.0, high)
+            if bad is not None:
+                raise PluginRunError(
+                    f"plugin {plugin.name!r} returned {transition}{list(bad[0])} = {bad[1]!r} "
+                    f"{where}; expected {expected}" + (" in [0, 1]" if high == 1.0 else "")
+                )
+            chances = out
+        return chances
+
     def kernel_hooks(self) -> KernelHooks:
         """The kernel hooks as the customer kernel and its reference take them, built once."""
         if self._kernel_hooks is None:
@@ -205,7 +230,7 @@ def out_of_range(hook: str, ctx: StepContext) -> str | None:
                 return (
                     f"ctx.inputs.{name}{list(bad[0])} = {bad[1]!r}, expected a finite number >= 0"
                 )
-    elif hook in ("persuasion", "purchase") and ctx.seg is not None:
+    elif hook in ("persuasion", "purchase", "churn") and ctx.seg is not None:
         for columns, low, high, expected in (
             (tuple(SegmentColumn), -np.inf, np.inf, "a finite number"),
             (CHANCE_COLUMNS, 0.0, 1.0, "a chance in [0, 1]"),
