@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
 from marketsim.drivers.simulation import simulate
+from marketsim.engine.model import MarketModel
 from marketsim.scenario.schema import Scenario
 
 try:
@@ -174,3 +176,33 @@ def test_discrete_recurrence_lags_the_continuous_curve_by_under_a_hundredth():
     # The lag is largest around the peak of adoption, t* = ln(q/p) / (p + q).
     peak = math.log(q / p) / (p + q)
     assert abs(int(gap.argmin()) + 1 - peak) < 0.25 * peak
+
+
+def test_people_who_differ_only_in_form_dock_bit_for_bit_on_the_per_person_path():
+    """Traits given as one-value mixes are drawn per person (the kernel's per-person path,
+    not the homogeneous one), yet give exactly the homogeneous output: the Bass docking
+    above holds on both paths, and the traits' path adds nothing where nobody differs."""
+    plain = build(read_data(BASS))
+    data = read_data(BASS)
+    seg = data["segments"][0]
+    one = {"dist": "mix", "values": [1.0], "weights": [1.0]}
+    seg["traits"] = {
+        "price_sensitivity": {**one, "values": [seg.get("price_sensitivity", 1.5)]},
+        "purchase_rate": one,
+        "word_of_mouth": one,
+        "attitude": one,
+    }
+    differing = build(data)
+    runs = {
+        name: MarketModel(scenario, seed=scenario.seed, replicate=0)
+        for name, scenario in (("plain", plain), ("differing", differing))
+    }
+    assert runs["plain"].population.traits.varied() == ()
+    assert set(runs["differing"].population.traits.varied()) == set(seg["traits"])
+    for model in runs.values():
+        while model.running:
+            model.step()
+    pd.testing.assert_frame_equal(runs["plain"].ledger.frame(), runs["differing"].ledger.frame())
+    for column in ("stage", "purchased_at", "purchases"):
+        a, b = (getattr(model.population, column) for model in runs.values())
+        np.testing.assert_array_equal(a, b)

@@ -24,6 +24,7 @@ from marketsim.core.stages import STAGES
 from marketsim.drivers.simulation import simulate
 from marketsim.engine.channels import spend_plan
 from marketsim.scenario.schema import ChannelBase, Scenario
+from marketsim.scenario.traits import Medium, Traits
 
 try:
     from marketsim.plugins.prepare import load_scenario
@@ -185,6 +186,7 @@ UNITS = {
     "products[].repurchase_every": "steps",
     "products[].launch_step": "step",
     "products[].appeal": "multiplier",
+    "products[].stockpile": "extra units per unit of relative discount",
     "segments[].size": "people (b2c) / accounts (b2b)",
     "segments[].buying_center": "people per account",
     "segments[].network.degree": "contacts",
@@ -196,6 +198,15 @@ UNITS = {
     "segments[].deal_size": "units per deal",
     "segments[].contract_length": "steps",
     "segments[].substitution": "nesting parameter",
+    "segments[].traits.price_sensitivity": "elasticity",
+    "segments[].traits.purchase_rate": "multiplier",
+    "segments[].traits.word_of_mouth": "multiplier",
+    "segments[].traits.attitude": "multiplier",
+    "segments[].media.<medium>.habit": "multiplier (reach relative to the segment's mean)",
+    "segments[].dissatisfied_churn": "multiplier",
+    "segments[].churn_price_response": "exponent",
+    "segments[].churn_trust_response": "exponent",
+    "channels[advertising].frequency_threshold": "exposures per step",
     "channels[].start": "step",
     "channels[].end": "step",
     "channels[].schedule": "relative weights",
@@ -238,9 +249,12 @@ MEANINGS = {
     "brokers[].id": "broker group identifier",
     "brokers[].count": "agents in the group",
 }
+TRAIT = "a number for everyone, or a distribution drawn per person: section 1.1"
 NOTES = {
     "channels[].end": "default: the horizon",
     "channels[].budget": "spread by `schedule`, else evenly over `start` to `end`",
+    **{f"segments[].traits.{name}": TRAIT for name in Traits.model_fields},
+    "segments[].media.<medium>.habit": TRAIT,
 }
 
 
@@ -338,6 +352,11 @@ def _rows(model: type[BaseModel], prefix: str, skip: set[str] = frozenset()):
         if isinstance(tp, type) and issubclass(tp, BaseModel):
             yield from _rows(tp, f"{path}.")
             continue
+        if get_origin(tp) is dict:  # per medium: `media.<medium>.habit`
+            key, value = (_unwrap(arg)[0] for arg in get_args(tp))
+            if isinstance(value, type) and issubclass(value, BaseModel):
+                yield from _rows(value, f"{path}.<{'medium' if key == Medium else 'key'}>.")
+                continue
         if get_origin(tp) is list:
             item, _ = _unwrap(get_args(tp)[0])
             if isinstance(item, type) and issubclass(item, BaseModel):

@@ -4,10 +4,12 @@ While start <= step < end the targeted segments pay (1 - discount) of the list p
 the promoted product (every product when none is named); purchase chances rise through
 price sensitivity, buyers switch towards the promoted product, and every unit sold in
 the window costs the discount. A subscription's promotion discounts new subscriptions;
-its bills too only where the product says `promotions_apply_to: all`. For `dip_steps`
-after the window, purchase chances are cut by `post_dip`, fading linearly (buyers
-stocked up or wait for the next deal). The budget covers the promotion's fixed costs
-(displays, coupon distribution) and is spread over the window.
+its bills too only where the product says `promotions_apply_to: all`. The dip after
+the window emerges in the customer step from what the promotion pulled forward (buyers
+who stocked up, demand bought early); an optional fixed `post_dip` (default 0) cuts
+purchase chances on top for `dip_steps` after the window, fading linearly. The budget
+covers the promotion's fixed costs (displays, coupon distribution) and is spread over
+the window.
 """
 
 from __future__ import annotations
