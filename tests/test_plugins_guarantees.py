@@ -614,3 +614,36 @@ def test_the_sales_transition_hook_changes_b2b_stage_transitions(new_points):
     assert total({}, "appointments") == 0  # SMALL_MARKET books some without the plugin
     with pytest.raises(PluginRunError, match=r"returned qualify\[0\] = 2.0 from its"):
         total({"bad": True}, "calls")
+
+
+# -------------------------------------------------------------- the reusable suite
+
+
+def test_plugin_case_load_honours_plugin_path(tmp_path, monkeypatch):
+    monkeypatch.delenv(D.PATH_VARIABLE, raising=False)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "guarantees.py").write_text(PLUGINS)
+    from marketsim.testing import PluginCase, run_case
+
+    case = PluginCase("add", {"a": 2.0}, plugin_path=[tmp_path / "mine"])
+    assert case.load().behaviours[-1] == {"plugin": "add", "a": 2.0}
+    run_case(case, steps=1)
+
+
+def test_the_suite_runs_a_market_larger_than_two_blocks_on_one_and_two_threads(folder):
+    from marketsim.core.layout import BLOCK
+    from marketsim.testing import LARGE_MARKET, PluginCase
+
+    data = PluginCase("neighbours").large()
+    assert sum(s["size"] for s in data["segments"]) >= LARGE_MARKET > 2 * BLOCK
+
+
+def test_the_suite_fails_a_plugin_returning_bad_values(folder, tmp_path):
+    from marketsim.testing import PluginCase, PluginTestSuite
+
+    suite = PluginTestSuite()
+    case = PluginCase("returns", {"value": float("nan")}, plugin_path=[folder])
+    with pytest.raises(PluginRunError, match=r"returned nan from its 'purchase' kernel hook"):
+        suite.test_keeps_the_model_invariants(case)
+    with pytest.raises(AssertionError, match=r"on 1 thread.*returned nan from its 'purchase'"):
+        suite.test_identical_on_one_and_two_threads(case, tmp_path)
