@@ -71,11 +71,14 @@ from marketsim.kernels.hooks import (
     PURCHASE_HOOK,
     SATISFACTION_HOOK,
     VALUE_IN,
+    VIEW_HOOK_TYPE,
     WATCH_WIDTH,
     WOM_HOOK,
     HookFault,
     KernelView,
     identity_hook,
+    identity_view_hook,
+    takes_view,
 )
 from marketsim.kernels.rng import draw, entity_hash, poisson_inverse, uniform
 
@@ -208,16 +211,20 @@ class KernelHooks:
     """Plugins' kernel hooks as the kernel takes them: each hook point's chain of slots.
 
     Attributes:
-        functions: `KERNEL_SLOTS` numba functions of `VIEW_SIGNATURE`; point p's chain is
-            the slots `first[p]` to `first[p + 1]`, in the order they run
-            (`identity_hook` beyond).
-        first: int64 [point + 1] where each point's chain starts (`first[-1]`: slots used).
+        functions: `KERNEL_SLOTS` numba functions of `KERNEL_SIGNATURE` (`identity_hook`
+            where a slot is unused or holds a view-form hook).
+        view_functions: the same of `VIEW_SIGNATURE` (`identity_view_hook` elsewhere).
+        viewed: bool [slot] which of the two a slot calls.
+        first: int64 [point + 1]: point p's chain is the slots `first[p]` to
+            `first[p + 1]`, in the order they run (`first[-1]`: slots used).
         params: each slot's parameters (float64 arrays).
         state: each slot's plugin's own columns, float64 [column, person] (or (0, 0)).
 
     """
 
     functions: tuple[Any, ...]
+    view_functions: tuple[Any, ...]
+    viewed: np.ndarray
     first: np.ndarray
     params: tuple[np.ndarray, ...]
     state: tuple[np.ndarray, ...]
@@ -231,15 +238,20 @@ class KernelHooks:
                 f"at most {KERNEL_SLOTS} kernel hooks may be active together, but got {len(slots)}"
             )
         free = KERNEL_SLOTS - len(slots)
-        none = np.zeros((0, 0))
+        viewed = [takes_view(fn) for fn, _, _ in slots] + [False] * free
+        fns = [fn for fn, _, _ in slots] + [identity_hook] * free
         return cls(
-            functions=(*(fn for fn, _, _ in slots), *(identity_hook,) * free),
+            functions=tuple(identity_hook if v else fn for fn, v in zip(fns, viewed, strict=True)),
+            view_functions=tuple(
+                fn if v else identity_view_hook for fn, v in zip(fns, viewed, strict=True)
+            ),
+            viewed=np.array(viewed, dtype=np.bool_),
             first=np.cumsum([0, *(len(chain) for chain in chains)], dtype=np.int64),
             params=(
                 *(np.ascontiguousarray(p, dtype=np.float64) for _, p, _ in slots),
                 *(np.zeros(0),) * free,
             ),
-            state=(*(state for _, _, state in slots), *(none,) * free),
+            state=(*(state for _, _, state in slots), *(np.zeros((0, 0)),) * free),
         )
 
     @property
@@ -254,16 +266,18 @@ class KernelHooks:
     def views(self, people: People) -> tuple[KernelView, ...]:
         """What each slot's hook sees: `people` as they are now (the start of the step).
 
-        Copies of what the kernel writes, when any hook runs; the plugin's own columns
-        twice, to write and as they were. Without hooks nothing is copied.
+        Copies of what the kernel writes: `stage` when any hook runs, ad memory and
+        purchase steps when a view-form hook does; the plugin's own columns twice, to
+        write and as they were. Without hooks nothing is copied.
         """
-        copy = (lambda a: a.copy()) if self.active else (lambda a: a)
+        staged = people.stage.copy() if self.active else people.stage
+        viewed = bool(self.viewed.any())
         shared = (
-            copy(people.stage),
+            staged,
             people.indptr,
             people.indices,
-            copy(people.ad_memory),
-            copy(people.purchased_at),
+            people.ad_memory.copy() if viewed else people.ad_memory,
+            people.purchased_at.copy() if viewed else people.purchased_at,
             people.price_sensitivity,
             people.purchase_rate,
             people.word_of_mouth,
@@ -289,25 +303,28 @@ def _hook(point, value, i, s, hook_args):
     who is being called for what, so a hook that raises can be named; a result outside
     the point's range is recorded (the block's first only) and the value before it kept.
     """
-    key, shared, functions, first, params, state, seen, watch = hook_args
+    key, shared, functions, view_functions, viewed, first, params, state, seen, watch = hook_args
     for k in range(first[point], first[point + 1]):
         watch[CALLING] = k + 1
         watch[CALLED_FOR] = i
         watch[VALUE_IN] = value
-        people = KernelView(
-            shared[0],
-            shared[1],
-            shared[2],
-            shared[3],
-            shared[4],
-            shared[5],
-            shared[6],
-            shared[7],
-            shared[8],
-            state[k],
-            seen[k],
-        )
-        out = functions[k](key, i, s, value, people, params[k])
+        if viewed[k]:
+            people = KernelView(
+                shared[0],
+                shared[1],
+                shared[2],
+                shared[3],
+                shared[4],
+                shared[5],
+                shared[6],
+                shared[7],
+                shared[8],
+                state[k],
+                seen[k],
+            )
+            out = view_functions[k](key, i, s, value, people, params[k])
+        else:
+            out = functions[k](key, i, s, value, shared[0], shared[1], shared[2], params[k])
         if abs(out) < np.inf and LOWEST[point] <= out <= HIGHEST[point]:
             value = out
         elif watch[BAD_SLOT] == 0.0:
@@ -321,7 +338,7 @@ def _hook(point, value, i, s, hook_args):
 @inline_jit
 def _hooked(point, hook_args):
     """Whether any kernel hook is active at `point`."""
-    first = hook_args[3]
+    first = hook_args[5]
     return first[point + 1] > first[point]
 
 
@@ -792,6 +809,8 @@ def _advance_for(alike: bool) -> Any:
         seen_memory,
         seen_bought,
         functions,
+        view_functions,
+        viewed,
         first,
         params,
         state,
@@ -832,7 +851,18 @@ def _advance_for(alike: bool) -> Any:
                 wom_response,
                 attitude_of,
             )
-            hook_args = (key, shared, functions, first, params, state, seen, watch[b])
+            hook_args = (
+                key,
+                shared,
+                functions,
+                view_functions,
+                viewed,
+                first,
+                params,
+                state,
+                seen,
+                watch[b],
+            )
             tally = counts[b]
             acc = scratch[b]
             for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
@@ -1036,6 +1066,8 @@ ADVANCE_SIGNATURE = types.void(
     types.float32[:, ::1],  # ad memory at the start of the step
     types.int32[::1],  # purchased_at at the start of the step
     types.UniTuple(KERNEL_HOOK_TYPE, KERNEL_SLOTS),  # kernel hooks, chain by chain
+    types.UniTuple(VIEW_HOOK_TYPE, KERNEL_SLOTS),  # the same, of the view form
+    types.boolean[::1],  # viewed: which of the two each slot calls
     types.int64[::1],  # first: where each hook point's chain starts
     types.UniTuple(types.float64[::1], KERNEL_SLOTS),  # each hook's parameters
     types.UniTuple(_F64_2D, KERNEL_SLOTS),  # each hook's plugin's state columns
@@ -1210,6 +1242,8 @@ def advance(
             views[0].ad_memory,
             views[0].purchased_at,
             hooks.functions,
+            hooks.view_functions,
+            hooks.viewed,
             hooks.first,
             hooks.params,
             tuple(v.state for v in views),

@@ -10,8 +10,8 @@ inside the customer kernel's loop, in one of two forms:
   last purchase, traits) and the plugin's own per-person columns, which it may write
   for person `i` alone.
 
-The kernel calls the second form; a first-form hook is adapted once per run
-(`adapted`). It receives `KERNEL_SLOTS` functions: each hook point's chain
+The kernel calls each in its own form: a first-form hook costs no more than passing three
+arrays. It receives `KERNEL_SLOTS` slots: each hook point's chain
 (its plugins in scenario order, each given the previous one's value) in `KERNEL_HOOKS`
 order, then `identity_hook` in the slots left over. A fixed number of slots means one
 compiled kernel whatever the scenario.
@@ -93,7 +93,8 @@ VIEW_SIGNATURE = types.float64(
 )
 """The signature of a kernel hook that reads a `KernelView`; it returns the new `value`."""
 
-KERNEL_HOOK_TYPE = types.FunctionType(VIEW_SIGNATURE)
+KERNEL_HOOK_TYPE = types.FunctionType(KERNEL_SIGNATURE)
+VIEW_HOOK_TYPE = types.FunctionType(VIEW_SIGNATURE)
 
 EXPOSURE_HOOK, WOM_HOOK, PERSUASION_HOOK, PURCHASE_HOOK, CHURN_HOOK, SATISFACTION_HOOK = (
     KERNEL_HOOKS.index(h)
@@ -155,9 +156,15 @@ def allowed(point: int, value: float) -> bool:
     return bool(np.isfinite(value) and LOWEST[point] <= value <= HIGHEST[point])
 
 
+@njit(KERNEL_SIGNATURE, **JIT)
+def identity_hook(key, i, s, value, stage, indptr, indices, params):
+    """What an unused slot of the first form holds: the value as it is (never called)."""
+    return value
+
+
 @njit(VIEW_SIGNATURE, **JIT)
-def identity_hook(key, i, s, value, people, params):
-    """What an unused slot holds: the value as it is (never called)."""
+def identity_view_hook(key, i, s, value, people, params):
+    """What an unused slot of the view form holds: the value as it is (never called)."""
     return value
 
 
@@ -166,18 +173,6 @@ def takes_view(fn: Any) -> bool:
     import inspect
 
     return len(inspect.signature(fn.py_func).parameters) == 6
-
-
-def adapted(fn: Any) -> Any:
-    """`fn` as the kernel calls it: a `KERNEL_SIGNATURE` hook wrapped in the view form."""
-    if takes_view(fn):
-        return fn
-
-    @njit(VIEW_SIGNATURE, _nrt=False, nogil=True, error_model="numpy")
-    def view_form(key, i, s, value, people, params):
-        return fn(key, i, s, value, people.stage, people.indptr, people.indices, params)
-
-    return view_form
 
 
 def signature_of(fn: Any) -> Any:

@@ -185,9 +185,14 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
 
     def hook(point: int, i: int, s: int, value: float) -> float:
         for k in range(int(hooks.first[point]), int(hooks.first[point + 1])):
-            fn, params = hooks.functions[k], hooks.params[k]
+            params, view = hooks.params[k], views[k]
             try:
-                out = float(fn(np.uint64(key), i, s, value, views[k], params))
+                if hooks.viewed[k]:
+                    fn = hooks.view_functions[k]
+                    out = float(fn(np.uint64(key), i, s, value, view, params))
+                else:
+                    fn = hooks.functions[k]
+                    out = float(fn(np.uint64(key), i, s, value, *view[:3], params))
             except Exception as e:
                 raise HookFault(k, point, i, value, e) from e
             if allowed(point, out):
