@@ -1,8 +1,9 @@
 """Lead prioritisation: salespeople work the most engaged accounts first.
 
 A Python per-agent plugin on the lead-selection hook: each rep, each step, reorders
-the accounts offered (oldest first by default) by a score, the engaged share of the
-account's buying centre: members who are interested or further along. A rep still
+the accounts offered (by default an inside rep's leads newest first, an outside rep's
+appointments oldest first) by a score, the engaged share of the account's buying
+centre: members who are interested or further along. A rep still
 works as many as its capacity allows, so with more leads than calls the most engaged
 ones are called and the rest wait (and may go cold).
 

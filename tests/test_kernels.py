@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_scenario
+from conftest import diverse_data, make_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +18,7 @@ from marketsim.engine.population import Population
 from marketsim.kernels import reference, rng
 from marketsim.kernels.customer_step import update_contacts
 from marketsim.kernels.reference import speaks, talkers
+from marketsim.scenario.schema import Scenario
 
 
 @given(
@@ -78,7 +79,19 @@ PERSON_STATE = (
 )
 
 
-@pytest.mark.parametrize("name", ["everything", "diverse"])
+@pytest.fixture
+def subscribing() -> Scenario:
+    """The diverse scenario with a popular subscription too, whose buyers churn at bills."""
+    data = diverse_data()
+    plan = {"id": "plan", "price": 12.0, "unit_cost": 3.0, "appeal": 3.0, "quality": 0.6}
+    plan |= {"purchase": "subscription", "billing_period": 2, "term": 4, "renewal": 1.0}
+    data["products"].append(plan)
+    for segment in data["segments"]:
+        segment["churn"] = 0.08
+    return Scenario.model_validate(data)
+
+
+@pytest.mark.parametrize("name", ["everything", "diverse", "subscribing"])
 def test_kernel_engine_matches_reference_engine_bit_for_bit(name, request):
     scenario = request.getfixturevalue(name)
     kernel = MarketModel(scenario, engine="kernel", replicate=1)
@@ -101,6 +114,10 @@ def test_kernel_engine_matches_reference_engine_bit_for_bit(name, request):
         assert frame["forgot"].sum() > 0
         assert (pop.satisfied == 0).any() and pop.detractor.any()
         assert (pop.purchased_at > scenario.horizon).any() or (pop.purchases > 1).any()
+    if name == "subscribing":  # billed, and (renewing always) many gone at a bill
+        plan = kernel.population.product == 2
+        assert (kernel.population.purchases[plan] > 1).sum() > 100
+        assert (plan & (kernel.population.stage != CUSTOMER)).sum() > 20
 
 
 def test_running_tally_of_customer_contacts_matches_a_recount(everything):

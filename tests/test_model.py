@@ -11,6 +11,7 @@ from marketsim.core.stages import AWARE, CUSTOMER, STAGES
 from marketsim.drivers.simulation import simulate
 from marketsim.engine.agents import Customer
 from marketsim.engine.model import MATERIALIZE_UP_TO, MarketModel
+from marketsim.scenario.schema import Scenario
 
 
 def one_segment(size=4000, horizon=30, channels=(), **segment):
@@ -155,6 +156,40 @@ def test_churn_lets_customers_lapse():
     loyal = simulate(one_segment(**base)).timeseries["customers"].iloc[-1]
     fickle = simulate(one_segment(churn=0.2, **base)).timeseries["customers"].iloc[-1]
     assert fickle < loyal * 0.7
+
+
+def subscribers(churn: float, billing_period: int = 4) -> Scenario:
+    """20,000 people who all subscribe at step 0 and always renew: only churn ends it."""
+    app = {"id": "app", "price": 10.0, "unit_cost": 2.0, "purchase": "subscription"}
+    return make_scenario(
+        horizon=2 * billing_period + 1,
+        products=[app | {"billing_period": billing_period, "renewal": 1.0}],
+        channels=[],
+        segments=[
+            {
+                "id": "people",
+                "size": 20000,
+                "initial_awareness": 1.0,
+                "interest": 1.0,
+                "purchase": 1.0,
+                "potential": 1.0,
+                "churn": churn,
+            }
+        ],
+    )
+
+
+@pytest.mark.parametrize(("churn", "period"), [(0.05, 4), (0.02, 13)])
+def test_subscribers_churn_at_each_bill_with_the_churn_of_the_period(churn, period):
+    ts = simulate(subscribers(churn, period)).timeseries.set_index("step")
+    assert ts.at[0, "new_customers"] == 20000
+    # Nobody leaves mid-period (they have paid for it); at the bill, the period's churn.
+    assert ts.loc[1 : period - 1, "lapsed"].sum() == 0
+    lost = ts.at[period, "lapsed"] / ts.at[period - 1, "customers"]
+    assert lost == pytest.approx(1 - (1 - churn) ** period, abs=0.01)
+    assert ts.at[period, "units"] == ts.at[period, "customers"]  # those who left are not billed
+    loyal = simulate(subscribers(0.0, period)).timeseries
+    assert loyal["lapsed"].sum() == 0 and (loyal["customers"] == 20000).all()
 
 
 def test_zero_budget_channel_changes_nothing_common_random_numbers():

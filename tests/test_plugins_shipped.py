@@ -308,14 +308,16 @@ B2B: dict[str, Any] = {
 
 def test_lead_priority_raises_deals_per_call():
     def per_call(sc: Scenario) -> tuple[float, float]:
-        frame = simulate(sc, replicates=2).timeseries
+        frame = simulate(sc, replicates=10).timeseries
         calls = frame["calls"].sum()
         return frame["appointments"].sum() / calls, frame["deals_won"].sum() / calls
 
-    fifo = per_call(scenario(B2B))
+    # Against the default order, newest first, which already calls the warmest leads
+    # first: the engaged share adds less than it did over oldest first (over 1.3x).
+    newest = per_call(scenario(B2B))
     ranked = per_call(scenario(B2B, {"plugin": "lead_priority"}))
-    assert ranked[0] > 1.3 * fifo[0]
-    assert ranked[1] > 1.3 * fifo[1]
+    assert ranked[0] > 1.1 * newest[0]
+    assert ranked[1] > newest[1]
 
 
 def test_lead_priority_orders_by_engaged_share():

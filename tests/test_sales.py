@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from marketsim.core.stages import CUSTOMER
+from marketsim.core.stages import CUSTOMER, LEAD
 from marketsim.drivers.simulation import simulate
 from marketsim.engine.model import MarketModel
+from marketsim.engine.sales.pipeline import call_queue
+from marketsim.kernels.sales import WITH_MARKETING
 from marketsim.scenario.schema import Scenario
 
 B2B: dict[str, Any] = {
@@ -265,3 +267,64 @@ def test_won_accounts_make_their_whole_buying_centre_customers():
     last = model.ledger.rows[-1]
     assert last["stage_customer"] == counts[CUSTOMER]
     assert last["stage_opportunity"] == counts[5]
+
+
+def test_a_refund_cooldown_stops_brokers_not_the_customer():
+    def cooled(purchase: float) -> tuple[int, int]:
+        """(refunded people in their cooldown, how many of them became customers again)."""
+        agents = {
+            "id": "agents",
+            "represents": "seller",
+            "count": 5,
+            "clients_per_step": 60,
+            "close_rate": 0.3,
+            "oversell": 0.8,
+            "refund_after": 2,
+            "cooldown": 30,
+        }
+        consumers = {"id": "people", "size": 3000, "initial_awareness": 1.0, "potential": 1.0}
+        model = MarketModel(
+            Scenario.model_validate(
+                {
+                    "name": "cooldown",
+                    "horizon": 30,
+                    "products": [{"id": "policy", "price": 500.0}],
+                    "segments": [consumers | {"interest": 0.2, "purchase": purchase}],
+                    "brokers": [agents],
+                }
+            )
+        )
+        cooling, bought = set(), set()
+        while model.running:
+            t = model.steps
+            cooling |= set(np.flatnonzero(model.sales.blocked_until > t).tolist())
+            model.step()
+            bought |= {i for i in cooling if model.population.stage[i] == CUSTOMER}
+        return len(cooling), len(bought)
+
+    # Nobody buys on their own: no broker sells to a refunded customer again.
+    refunded, resold = cooled(purchase=0.0)
+    assert refunded > 50 and resold == 0
+    # They may still buy on their own.
+    refunded, rebought = cooled(purchase=0.3)
+    assert refunded > 50 and rebought > 0
+
+
+def test_opportunities_that_stall_past_max_cycle_are_decided_deals_lost_to_no_decision():
+    # Reps who never win anyone over send no proposal: every opportunity times out.
+    result = b2b(sales={"outside": {"skill": 0.0, "max_cycle": 4}})
+    ts = result.timeseries
+    assert ts["proposals"].sum() == ts["deals_won"].sum() == 0
+    assert ts["deals_lost_no_decision"].sum() > 0 and ts["deals_lost_competitor"].sum() == 0
+    # They are in the win rate's denominator: 0 won of those decided, not undefined.
+    assert result.summary.metrics["win_rate"].mean == 0
+
+
+def test_inside_sales_calls_the_newest_leads_first():
+    acc = MarketModel(Scenario.model_validate(B2B)).sales.accounts
+    acc.stage[:] = WITH_MARKETING
+    leads = np.array([10, 2, 7, 4, 1])
+    acc.stage[leads] = LEAD
+    acc.ready[leads] = [3, 5, 5, 1, 9]  # the step each reached sales; 1 is not there yet
+    # Speed to lead: the freshest (warmest) first, ties by account index.
+    assert call_queue(acc, 6).tolist() == [2, 7, 10, 4]

@@ -16,7 +16,8 @@ Each metric is a number per replicate, from that replicate's timeseries rows:
 - cost_per_consumer / cost_per_account: the acquisition cost of that kind of customer
   (the marketing spend that reached it plus the sales costs and commissions of its
   segments) over the new customers of that kind won;
-- win_rate: deals won / deals decided (won or lost) by the sales team;
+- win_rate: deals won / deals decided by the sales team (won, lost to a competitor or
+  to no decision, opportunities that stalled past `max_cycle` included);
 - and the total over the horizon of every other counted column (`SUMMED`).
 
 A ratio whose denominator is zero is undefined (NaN), never infinite.

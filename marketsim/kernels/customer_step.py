@@ -618,27 +618,33 @@ def _customer(
 ):
     """3.7: a customer of product `p` (bought at `since`) renews, lapses or buys again.
 
-    A subscriber decides only at the end of each term and is billed every period; any
-    other customer may lapse any step (likelier when dissatisfied or the price is above
-    the reference, as the segment says) and, for a repeat product, buys again with a
-    chance that rises with the steps since the last purchase, once any stock bought is
-    used up. Returns (stage, unit bought).
+    Any customer may lapse (likelier when dissatisfied or the price is above the
+    reference, as the segment says): a subscriber only when a bill falls due, with the
+    churn of the whole period behind it, so they pay for every period they stay, and
+    also at the end of each term if they do not renew. Any other customer lapses with
+    that chance each step and, for a repeat product, buys again with a chance that rises
+    with the steps since the last purchase, once any stock bought is used up. Returns
+    (stage, unit bought).
     """
     if p < 0:  # an account's member, or a customer someone else sold: not ours to renew
         return CUSTOMER, 0
     tau = t - since
-    if model[p] == SUBSCRIPTION:
-        if tau % term[p] == 0 and not draw(h, P_RENEW) < renewal[s, p]:
-            return AWARE, 0
-        if tau % billing[p] == 0:
-            return CUSTOMER, BILLED
-        return CUSTOMER, 0
     churn = seg[s, SegmentColumn.CHURN]
     if satisfied == 0:
         churn *= seg[s, SegmentColumn.DISSATISFIED_CHURN]
     response = seg[s, SegmentColumn.CHURN_PRICE]
     if response > 0.0 and relative[s, p] > 0.0:
         churn *= relative[s, p] ** (response * eps)
+    if model[p] == SUBSCRIPTION:
+        if tau % term[p] == 0 and not draw(h, P_RENEW) < renewal[s, p]:
+            return AWARE, 0
+        if tau % billing[p] == 0:
+            period = np.float64(billing[p])
+            lapse = 1.0 - (1.0 - min(1.0, churn)) ** period
+            if draw(h, P_CHURN) < _hook(CHURN_HOOK, lapse, i, s, hook_args):
+                return AWARE, 0
+            return CUSTOMER, BILLED
+        return CUSTOMER, 0
     if draw(h, P_CHURN) < _hook(CHURN_HOOK, min(1.0, churn), i, s, hook_args):
         return AWARE, 0
     if model[p] == REPEAT and tau > 0:

@@ -323,36 +323,41 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
                 st, unit = CUSTOMER, NEW
             elif uniform_py(key, i, P_DECAY) < p_[S.INTEREST_DECAY]:
                 st = AWARE
-        # 3.7 customers: subscriptions renew at the end of a term and are billed each period;
-        # other customers may lapse, and buy a repeat product again once their stock is used
+        # 3.7 customers: subscriptions renew at the end of a term and, at each bill, lapse
+        # with the churn of the period; other customers may lapse any step, and buy a
+        # repeat product again once their stock is used
         elif st == CUSTOMER and was == CUSTOMER and people.product[i] >= 0:
             prod = int(people.product[i])
             tau = t - int(people.purchased_at[i])
             relative = float(step.relative[s, prod])
+            churn = float(p_[S.CHURN])
+            if people.satisfied[i] == 0:
+                churn *= float(p_[S.DISSATISFIED_CHURN])
+            if p_[S.CHURN_PRICE] > 0.0 and relative > 0.0:
+                churn *= relative ** (float(p_[S.CHURN_PRICE]) * eps)
             if products.model[prod] == SUBSCRIPTION:
+                billing = int(products.billing[prod])
                 if tau % int(products.term[prod]) == 0 and not (
                     uniform_py(key, i, P_RENEW) < step.renewal[s, prod]
                 ):
                     st = AWARE
-                elif tau % int(products.billing[prod]) == 0:
-                    unit = BILLED
-            else:
-                churn = float(p_[S.CHURN])
-                if people.satisfied[i] == 0:
-                    churn *= float(p_[S.DISSATISFIED_CHURN])
-                if p_[S.CHURN_PRICE] > 0.0 and relative > 0.0:
-                    churn *= relative ** (float(p_[S.CHURN_PRICE]) * eps)
-                if uniform_py(key, i, P_CHURN) < hook(CHURN_HOOK, i, s, min(1.0, churn)):
-                    st = AWARE
-                elif products.model[prod] == REPEAT and tau > 0:
-                    scale, shape = float(products.scale[prod]), float(products.shape[prod])
-                    hazard = (tau / scale) ** shape - ((tau - 1) / scale) ** shape
-                    own = float(step.again[s, prod])
-                    if varied and relative > 0.0:
-                        own = relative**-eps
-                    chance = (1.0 - math.exp(-hazard * rate)) * own * p_[S.REPEAT]
-                    if uniform_py(key, i, P_REPEAT) < hook(PURCHASE_HOOK, i, s, float(chance)):
-                        unit = AGAIN
+                elif tau % billing == 0:
+                    stays = (1.0 - min(1.0, churn)) ** float(billing)
+                    if uniform_py(key, i, P_CHURN) < hook(CHURN_HOOK, i, s, 1.0 - stays):
+                        st = AWARE
+                    else:
+                        unit = BILLED
+            elif uniform_py(key, i, P_CHURN) < hook(CHURN_HOOK, i, s, min(1.0, churn)):
+                st = AWARE
+            elif products.model[prod] == REPEAT and tau > 0:
+                scale, shape = float(products.scale[prod]), float(products.shape[prod])
+                hazard = (tau / scale) ** shape - ((tau - 1) / scale) ** shape
+                own = float(step.again[s, prod])
+                if varied and relative > 0.0:
+                    own = relative**-eps
+                chance = (1.0 - math.exp(-hazard * rate)) * own * p_[S.REPEAT]
+                if uniform_py(key, i, P_REPEAT) < hook(PURCHASE_HOOK, i, s, float(chance)):
+                    unit = AGAIN
         if unit == NEW:
             u = uniform_py(key, i, P_CHOICE)
             if varied:

@@ -18,7 +18,7 @@ Two speeds, at the same named hook points:
   from inside the hot loop (no Python per customer). `kernel_params()` hands them
   their parameters as float64s.
 
-Hook points, in the order a step runs them:
+Hook points:
 
 * `price(ctx)`: change `ctx.inputs.price[segment, product]` (share of list price paid).
 * `exposure(ctx)` / kernel `exposure`: response to channel exposures. Python: change
@@ -33,8 +33,8 @@ Hook points, in the order a step runs them:
   return the new chance).
 * `churn(ctx)` / kernel `churn`: a customer's chance to lapse this step (Python:
   `ctx.seg` columns `CHURN`, `DISSATISFIED_CHURN`, `CHURN_PRICE`; kernel: `value` is
-  the person's chance after satisfaction and price, capped at 1; subscribers decide at
-  renewal instead and are not asked).
+  the person's chance after satisfaction and price, capped at 1; a subscriber is asked
+  at each bill, with the chance of lapsing over the billing period).
 * kernel `satisfaction`: `value` is the chance that the purchase person `i` just made
   satisfies them (the product's quality, less above the reference price); return the
   new chance.

@@ -221,7 +221,11 @@ class Segment(KindSpecific):
     interest_decay: Probability = Field(
         0.1, description="chance per step an interested person or lead loses interest"
     )
-    churn: Probability = Field(0.0, description="chance per step a customer lapses")
+    churn: Probability = Field(
+        0.0,
+        description="chance per step a customer lapses (a subscriber only at a bill, with "
+        "the chance of the period: 1 - (1 - churn)^billing_period)",
+    )
     price_sensitivity: NonNegative = Field(
         1.5, description="price elasticity of purchase probability"
     )
@@ -589,8 +593,9 @@ class Broker(KindSpecific):
     )
     cooldown: Annotated[Int, Field(ge=0)] = Field(
         26,
-        description="sellers' agents: steps a refunded customer refuses to be sold to "
-        "again, by anyone",
+        description="sellers' agents: steps after a refund in which the customer is no "
+        "broker's prospect and no cold call's target (they may still buy on their own, and "
+        "marketing may still pass their leads to sales)",
     )
     start: StepIndex = Field(0, description="step the agents start working (a new channel)")
 

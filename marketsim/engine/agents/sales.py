@@ -1,7 +1,8 @@
 """Salespeople: inside reps who book meetings and outside reps who close deals.
 
 Extension point: a rep's `select` picks which offered accounts it works this step (the
-default keeps the order offered: oldest first; plugins' `lead_selection` hook reorders
+default keeps the order offered: an inside rep's leads newest first, an outside rep's
+opportunities and appointments oldest first; plugins' `lead_selection` hook reorders
 the offer first). Everything a call or meeting does to a buying centre is applied in
 batch by `marketsim.kernels.sales`.
 """

@@ -14,6 +14,7 @@ from marketsim.kernels import sales as K
 from marketsim.kernels.rng import uniform_py
 
 if TYPE_CHECKING:
+    from marketsim.engine.accounts import AccountBook
     from marketsim.engine.agents.sales import Salesperson
     from marketsim.engine.sales.organisation import SalesOrganisation
 
@@ -46,12 +47,22 @@ def _working(team: list[Salesperson], start: int, t: int) -> list[Salesperson]:
     return team if t >= start else []
 
 
+def call_queue(acc: AccountBook, t: int) -> np.ndarray:
+    """The leads ready for a call at step `t`, in the order inside sales calls them.
+
+    Speed to lead: newest first (latest to reach sales, ties by account index), because
+    a lead cools every step it waits, so the freshest is the likeliest to qualify; with
+    too few calls the oldest wait and go cold.
+    """
+    queue = np.flatnonzero((acc.stage == LEAD) & (acc.ready <= t))
+    return queue[np.lexsort((queue, -acc.ready[queue]))]
+
+
 def inside_sales(org: SalesOrganisation, step: SalesStep) -> None:
     """Inside reps call the leads that reached them, then cold accounts with spare time."""
     acc, spec = org.accounts, org.spec.inside
     reps = _working(org.inside, spec.start, step.t)
-    queue = np.flatnonzero((acc.stage == LEAD) & (acc.ready <= step.t))
-    queue = queue[np.lexsort((queue, acc.ready[queue]))]
+    queue = call_queue(acc, step.t)
     worked, who = [], []
     for r, rep in enumerate(reps):
         picks = rep.select(org.offer("lead_selection", rep, queue[r :: len(reps)], step.t))

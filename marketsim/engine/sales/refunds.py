@@ -2,8 +2,9 @@
 
 A refund hands the sale's revenue back and takes it off the channels and the closer it
 was credited to; the seller's agent pays back its commission (`clawback`); the customer
-lapses, turns detractor and refuses to be sold to again for `cooldown` steps. Refunds
-still owed at the horizon are booked at its last step, as a liability.
+lapses, turns detractor and, for `cooldown` steps, is no broker's prospect and no cold
+call's target. Refunds still owed at the horizon are booked at its last step, as a
+liability.
 """
 
 from __future__ import annotations
