@@ -219,7 +219,7 @@ def test_a_holdout_must_leave_steps_to_fit():
 def test_calibration_recovers_the_hidden_parameters_and_flags_radio():
     s = load_scenario(COMPANY)
     history = read_history(HISTORY, s, list(s.calibrate.match))
-    spec = s.calibrate.model_copy(update={"holdout_steps": 8})
+    spec = s.calibrate.model_copy(update={"holdout_steps": 8, "trials": 40})
     record = calibrate(s, history, spec).record
     by_path = {p.path: p for p in record.parameters}
     for path, truth in TRUTH.items():
