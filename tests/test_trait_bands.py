@@ -76,6 +76,13 @@ def test_a_sampled_segment_counts_its_bands_in_real_people():
     assert sum(b.people.mean for b in summary.by_trait["purchase_rate"]) == 4 * 900
     revenue = sum(b.revenue.mean for b in summary.by_trait["purchase_rate"])
     assert revenue == pytest.approx(summary.by_segment["young"].revenue.mean, rel=1e-5)
+    mixed = summary.by_trait["price_sensitivity"]  # young's agents weigh 4, families' 1
+    assert sum(b.people.mean for b in mixed) == 4 * 900 + 700
+    shares = [b.people.mean / (4 * 900 + 700) for b in mixed]
+    assert max(shares) - min(shares) < 0.01, shares
+    revenue = sum(b.revenue.mean for b in mixed)
+    expected = sum(summary.by_segment[s].revenue.mean for s in ("young", "families"))
+    assert revenue == pytest.approx(expected, rel=1e-5)
 
 
 def test_alike_people_have_no_bands_in_summary_or_report(tmp_path):

@@ -50,31 +50,71 @@ def trait_bands(scenario: Scenario, population: Population) -> list[TraitBand]:
     traits = population.traits
     columns = [(name, getattr(traits, name)) for name in traits.varied()]
     columns += [(f"habit:{m}", traits.habit[:, j]) for j, m in enumerate(traits.media)]
-    scale = np.array([s.scale for s in scenario.segments], dtype=np.float64)[population.segment]
+    offsets = population.offsets
     bands = []
     for name, column in columns:
         specs = [_spec(s, name) if s.kind == "b2c" else None for s in scenario.segments]
-        who = np.array([varies(spec) for spec in specs])[population.segment]
-        if not who.any():
-            continue
-        values, weight = column[who], scale[who]
-        outcomes = (
-            weight,
-            weight * (population.stage[who] == CUSTOMER),
-            weight * population.purchases[who],
-            weight * population.spent[who].astype(np.float64),
-        )
-        habit = name.startswith("habit:")
-        levels = None if habit else _levels([spec for spec in specs if varies(spec)])
-        band = _quantile_band(values, weight) if levels is None else np.searchsorted(levels, values)
-        for b in range(QUANTILES if levels is None else len(levels)):
-            members = band == b
-            if not members.any():
-                continue
-            people, customers, units, revenue = (float(x[members].sum()) for x in outcomes)
-            low, high = float(values[members].min()), float(values[members].max())
-            bands.append(TraitBand(name, low, high, people, customers, units, revenue))
+        blocks = [
+            (int(offsets[s]), int(offsets[s + 1]), segment.scale)
+            for s, segment in enumerate(scenario.segments)
+            if varies(specs[s])
+        ]
+        if blocks:
+            levels = None if name.startswith("habit:") else _levels([s for s in specs if varies(s)])
+            bands += _bands_of(name, column, blocks, levels, population)
     return bands
+
+
+def _bands_of(
+    name: str,
+    column: np.ndarray,
+    blocks: list[tuple[int, int, int]],
+    levels: np.ndarray | None,
+    population: Population,
+) -> list[TraitBand]:
+    """One trait's bands over the rows `blocks` (first, stop, people per agent).
+
+    Segments are contiguous blocks of rows, so the trait's people are gathered by
+    slices, and totals are bincounts: a few bytes of scratch per person.
+    """
+
+    def take(array: np.ndarray) -> np.ndarray:
+        if len(blocks) == 1:
+            return array[blocks[0][0] : blocks[0][1]]
+        return np.concatenate([array[lo:hi] for lo, hi, _ in blocks])
+
+    values = take(column)
+    scales = sorted({k for *_, k in blocks})
+    unit, weight = float(scales[0]), None
+    if len(scales) > 1:
+        unit = 1.0
+        weight = np.repeat([float(k) for *_, k in blocks], [hi - lo for lo, hi, _ in blocks])
+    if levels is None:
+        band, low, high = _quantile_bands(values, weight)
+    else:
+        band, low, high = np.searchsorted(levels, values).astype(np.int8), levels, levels
+
+    def total(x: np.ndarray | None) -> np.ndarray:
+        w = weight if x is None else (x if weight is None else x * weight)
+        return unit * np.bincount(band, weights=w, minlength=len(low))
+
+    people = total(None)
+    customers = total(take(population.stage) == CUSTOMER)
+    units = total(take(population.purchases))
+    revenue = total(take(population.spent))
+    return [
+        TraitBand(
+            name,
+            float(low[b]),
+            float(high[b]),
+            float(people[b]),
+            float(customers[b]),
+            float(units[b]),
+            float(revenue[b]),
+        )
+        for b in range(len(low))
+        if people[b] > 0
+    ]
 
 
 def _spec(segment: Segment, name: str) -> Trait | None:
@@ -95,11 +135,24 @@ def _levels(specs: list[Trait]) -> np.ndarray | None:
     return np.array(sorted(found), dtype=np.float32)
 
 
-def _quantile_band(values: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Each person's quintile by weighted rank (ties in index order)."""
+def _quantile_bands(
+    values: np.ndarray, weight: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each person's quintile by (weighted) rank, ties in row order; each band's range.
+
+    A person falls in the quintile holding the middle of their weight in the ranking.
+    """
+    m = values.shape[0]
     order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weight[order])
-    middle = (cumulative - weight[order] / 2) / cumulative[-1]
-    band = np.empty(values.shape[0], dtype=np.int64)
-    band[order] = np.minimum((middle * QUANTILES).astype(np.int64), QUANTILES - 1)
-    return band
+    if weight is None:
+        ranked = (np.arange(m, dtype=np.int64) * 2 + 1) * QUANTILES // (2 * m)
+    else:
+        cumulative = np.cumsum(weight[order])
+        middle = (cumulative - weight[order] / 2) / cumulative[-1]
+        ranked = np.minimum((middle * QUANTILES).astype(np.int64), QUANTILES - 1)
+    band = np.empty(m, dtype=np.int8)
+    band[order] = ranked
+    start = np.searchsorted(ranked, np.arange(QUANTILES), side="left")
+    stop = np.searchsorted(ranked, np.arange(QUANTILES), side="right")
+    first, last = order[np.minimum(start, m - 1)], order[np.maximum(stop - 1, 0)]
+    return band, values[first], values[last]

@@ -74,7 +74,7 @@ def draw_traits(scenario: Scenario, key: np.uint64, offsets: np.ndarray) -> Trai
                 continue
             lo, hi = int(offsets[s]), int(offsets[s + 1])
             _fill(seg.media[medium].habit, _key(key, seg, f"habit:{medium}"), column, lo, hi)
-            mean = float(column[lo:hi].astype(np.float64).mean())
+            mean = float(column[lo:hi].mean(dtype=np.float64))
             habit[lo:hi, j] = column[lo:hi] / mean if mean > 0 else 0.0
     return TraitColumns(habit=np.ascontiguousarray(habit), media=media, **columns)
 
