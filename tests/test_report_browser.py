@@ -109,7 +109,7 @@ def invoke(*args: str | Path):
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> dict[str, Path]:
-    """One report of each kind: a b2c run, a b2b run with a sales team, a comparison, a bench."""
+    """One report of each kind: b2c and b2b runs, a comparison, a bench, a calibration."""
     tmp = tmp_path_factory.mktemp("browser")
     invoke(
         "run",
@@ -147,11 +147,27 @@ def reports(tmp_path_factory) -> dict[str, Path]:
         "compare", tmp / "baseline.yaml", tmp / "more-search.yaml", "-r", "4", "-o", tmp / "compare"
     )
     invoke("bench", ROOT / "tests" / "suites" / "small.yaml", "-r", "3", "-o", tmp / "bench")
+    history = ROOT / "scenarios" / "history"
+    invoke(
+        "calibrate",
+        history / "company.yaml",
+        "--data",
+        history / "history.csv",
+        "--set",
+        "segments.households.size=2000",
+        "--trials",
+        "12",
+        "--holdout-steps",
+        "8",
+        "-o",
+        tmp / "calibrate",
+    )
     return {
         "run": tmp / "run" / "report.html",
         "sales": tmp / "sales" / "report.html",
         "compare": tmp / "compare" / "report.html",
         "bench": tmp / "bench" / "report.html",
+        "calibrate": tmp / "calibrate" / "calibration.html",
     }
 
 
@@ -177,10 +193,16 @@ def test_the_probe_catches_script_and_console_errors(tmp_path):
     assert result["figures"][0]["plotted"] is False
 
 
-FIGURES = {"run": 9, "sales": 8, "compare": 8, "bench": 5}
+FIGURES = {"run": 9, "sales": 8, "compare": 8, "bench": 5, "calibrate": 7}
 """The fewest figures each kind of report draws."""
 
-SECTIONS = {"run": ["By trait"], "sales": ["Sales team"], "compare": [], "bench": []}
+SECTIONS = {
+    "run": ["By trait"],
+    "sales": ["Sales team"],
+    "compare": [],
+    "bench": [],
+    "calibrate": ["Estimates", "Fit", "Near-best values"],
+}
 """Sections each kind of report must have (beyond those every report of its kind has)."""
 
 
