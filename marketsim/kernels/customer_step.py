@@ -303,7 +303,11 @@ def _hook(point, value, i, s, hook_args):
     who is being called for what, so a hook that raises can be named; a result outside
     the point's range is recorded (the block's first only) and the value before it kept.
     """
-    key, shared, functions, view_functions, viewed, first, params, state, seen, watch = hook_args
+    key, shared, functions, view_functions, viewed, first, params, state, seen, watch, on = (
+        hook_args
+    )
+    if not on:
+        return value
     for k in range(first[point], first[point + 1]):
         watch[CALLING] = k + 1
         watch[CALLED_FOR] = i
@@ -339,7 +343,7 @@ def _hook(point, value, i, s, hook_args):
 def _hooked(point, hook_args):
     """Whether any kernel hook is active at `point`."""
     first = hook_args[5]
-    return first[point + 1] > first[point]
+    return hook_args[10] and first[point + 1] > first[point]
 
 
 @inline_jit
@@ -749,11 +753,12 @@ def _speaks(st, satisfied, mode):
 # --------------------------------------------------------------------------- the step
 
 
-def _advance_for(alike: bool) -> Any:
-    """The step's loop, with `alike` fixed when it is compiled.
+def _advance_for(alike: bool, hooked: bool) -> Any:
+    """The step's loop, with `alike` and `hooked` fixed when it is compiled.
 
     With alike people (no trait varies, one ad-memory group, no media habits) every
-    branch on traits is compiled away, so such runs pay nothing for them.
+    branch on traits is compiled away, and without kernel hooks every hook call, so
+    such runs pay nothing for them.
     """
 
     def _advance(
@@ -868,6 +873,7 @@ def _advance_for(alike: bool) -> Any:
                 state,
                 seen,
                 watch[b],
+                hooked,
             )
             tally = counts[b]
             acc = scratch[b]
@@ -1085,14 +1091,14 @@ ADVANCE_SIGNATURE = types.void(
 
 
 @functools.cache
-def _compiled(alike: bool) -> Any:
+def _compiled(alike: bool, hooked: bool) -> Any:
     """`_advance` compiled for `ADVANCE_SIGNATURE` (or loaded from numba's cache).
 
     Compiled on first use, not at import: a process that only imports marketsim (such as
     the fork server that worker processes start from) must not start numba's threads.
     Without numba's reference counting (`_nrt=False`), as `_advance` says why.
     """
-    return njit(ADVANCE_SIGNATURE, _nrt=False, **PARALLEL_JIT)(_advance_for(alike))
+    return njit(ADVANCE_SIGNATURE, _nrt=False, **PARALLEL_JIT)(_advance_for(alike, hooked))
 
 
 _DTYPES = {
@@ -1189,7 +1195,7 @@ def advance(
     watch = np.zeros((nblocks, WATCH_WIDTH))
     views = hooks.views(people)
     try:
-        _compiled(alike)(
+        _compiled(alike, bool(hooks.first[-1] > 0))(
             np.int64(step.t),
             np.uint64(step.key),
             np.uint64(step.setup_key),
