@@ -354,6 +354,13 @@ def test_schema_prints_the_json_schema():
         schema["properties"]
     )
     assert result.stdout.startswith('{\n  "')  # indent 2
+    plugins = schema["properties"]["behaviours"]["items"]["oneOf"]
+    by_name = {p["properties"]["plugin"]["const"]: p for p in plugins}
+    assert set(by_name) >= {"threshold_contagion", "competitor", "reference_price"}
+    contagion = by_name["threshold_contagion"]
+    assert contagion["additionalProperties"] is False
+    assert contagion["properties"]["threshold"]["default"] == 0.25
+    assert contagion["properties"]["threshold"]["unit"] == "share"
 
 
 def test_unknown_command_is_a_usage_error():

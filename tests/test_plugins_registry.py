@@ -373,21 +373,22 @@ def test_parameters_are_validated_like_core_keys():
     ]
 
 
-def test_two_kernels_on_one_hook_point_are_refused(tmp_path, monkeypatch):
+def test_more_kernel_hooks_than_the_kernel_has_slots_are_refused(tmp_path, monkeypatch):
     kernel = (
         "import numba\n\n@numba.njit\ndef k(key, i, s, v, st, ip, ix, p):\n    return v\n"
         + GOOD.replace('"good"', '"second_kernel"').replace(
             "def purchase(self, ctx):", "def price(self, ctx):"
         )
-        + '\n    kernels = {"word_of_mouth": k}\n'
+        + '\n    kernels = {"word_of_mouth": k, "purchase": k}\n'
     )
     write(tmp_path / "p", "second.py", kernel)
     use(monkeypatch, tmp_path / "p")
+    with_behaviours("- plugin: threshold_contagion\n" + "- plugin: second_kernel\n" * 3)  # 7: ok
     with pytest.raises(ScenarioError) as caught:
-        with_behaviours("- plugin: threshold_contagion\n- plugin: second_kernel\n")
+        with_behaviours("- plugin: threshold_contagion\n" + "- plugin: second_kernel\n" * 4)
     (problem,) = caught.value.problems
-    assert problem.path == "behaviours.1.plugin"
-    assert "'threshold_contagion' (behaviours.0); at most one plugin may" in problem.message
+    assert problem.path == "behaviours.4.plugin"
+    assert "kernel hooks to 9; at most 8 may be active together" in problem.message
 
 
 def test_scenarios_built_in_python_are_checked_too():

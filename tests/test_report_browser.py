@@ -109,7 +109,7 @@ def invoke(*args: str | Path):
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory) -> dict[str, Path]:
-    """One report of each kind: a b2c run, a b2b run with a sales team, a comparison, a bench."""
+    """One report of each kind: b2c and b2b runs, a comparison, a bench, a calibration."""
     tmp = tmp_path_factory.mktemp("browser")
     invoke(
         "run",
@@ -186,6 +186,21 @@ def reports(tmp_path_factory) -> dict[str, Path]:
         "-o",
         tmp / "optimize",
     )
+    history = ROOT / "scenarios" / "history"
+    invoke(
+        "calibrate",
+        history / "company.yaml",
+        "--data",
+        history / "history.csv",
+        "--set",
+        "segments.households.size=2000",
+        "--trials",
+        "12",
+        "--holdout-steps",
+        "8",
+        "-o",
+        tmp / "calibrate",
+    )
     return {
         "run": tmp / "run" / "report.html",
         "sales": tmp / "sales" / "report.html",
@@ -193,6 +208,7 @@ def reports(tmp_path_factory) -> dict[str, Path]:
         "bench": tmp / "bench" / "report.html",
         "why": tmp / "why" / "report.html",
         "optimize": tmp / "optimize" / "optimization.html",
+        "calibrate": tmp / "calibrate" / "calibration.html",
     }
 
 
@@ -218,7 +234,7 @@ def test_the_probe_catches_script_and_console_errors(tmp_path):
     assert result["figures"][0]["plotted"] is False
 
 
-FIGURES = {"run": 9, "sales": 8, "compare": 8, "bench": 5, "why": 8, "optimize": 5}
+FIGURES = {"run": 9, "sales": 8, "compare": 8, "bench": 5, "calibrate": 7, "why": 8, "optimize": 5}
 """The fewest figures each kind of report draws."""
 
 SECTIONS = {
@@ -226,6 +242,7 @@ SECTIONS = {
     "sales": ["Sales team"],
     "compare": [],
     "bench": [],
+    "calibrate": ["Estimates", "Fit", "Near-best values"],
     "why": ["Why many-reps's revenue differs", "Why many-reps's profit differs"],
     "optimize": [
         "What fits the budget",

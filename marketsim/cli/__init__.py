@@ -9,12 +9,13 @@ and nothing is written. Command modules import what they run only when they run 
 
 from __future__ import annotations
 
-from marketsim.cli import bench, compare, optimize, plugins, report, run, sweep, validate
+from marketsim.cli import bench, calibrate, compare, optimize, plugins, report, run, sweep, validate
 from marketsim.cli.app import app, main
 
 __all__ = [
     "app",
     "bench",
+    "calibrate",
     "compare",
     "main",
     "optimize",

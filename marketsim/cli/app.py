@@ -5,13 +5,15 @@ usage. Every command is registered with `command`, which reports a `MarketsimErr
 on stderr (scenario problems as `FILE:LINE:COL: dotted.path: message`, everything else
 as `error: ...`) and exits with its code: an `InputError` 2, a `RunError` 1. Anything
 else escaping a command is a bug: a run-time failure with its traceback, never bad
-input.
+input. `marketsim --traceback COMMAND` prints the whole chain of an error too (a
+plugin's own exception and where it was raised, under the run's message).
 """
 
 from __future__ import annotations
 
 import functools
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
@@ -31,6 +33,9 @@ app = typer.Typer(
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_options = {"traceback": False}
+"""Options of the whole command line (`marketsim --traceback ...`)."""
+
 
 def command(name: str | None = None, *, on: typer.Typer | None = None) -> Callable[[F], F]:
     """Register a command on `on` (default: the app) with the error mapping above."""
@@ -41,6 +46,8 @@ def command(name: str | None = None, *, on: typer.Typer | None = None) -> Callab
             try:
                 return fn(*args, **kwargs)
             except MarketsimError as e:
+                if _options["traceback"]:
+                    traceback.print_exception(e, file=sys.stderr)
                 for line in e.lines():
                     print(line, file=sys.stderr)
                 raise typer.Exit(e.exit_code) from None
@@ -78,8 +85,13 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    show_traceback: Annotated[
+        bool,
+        typer.Option("--traceback", help="On an error, also print its whole chain of causes."),
+    ] = False,
 ) -> None:
     """Agent-based market simulator: validate and run marketing scenarios."""
+    _options["traceback"] = show_traceback
 
 
 def main(argv: Sequence[str] | None = None) -> None:

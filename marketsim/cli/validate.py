@@ -42,8 +42,20 @@ def validate(
 
 
 @command()
-def schema() -> None:
-    """Print the JSON Schema of scenario files (for editor completion and checking)."""
+def schema(plugin_path: common.PluginPath = None) -> None:
+    """Print the JSON Schema of scenario files (for editor completion and checking).
+
+    `behaviours` lists every plugin found, each with its parameters; a plugin that
+    cannot be loaded is left out with a warning on stderr.
+    """
+    from marketsim.plugins.schema import behaviours_schema
     from marketsim.scenario import scenario_json_schema
 
-    sys.stdout.write(json.dumps(scenario_json_schema(), indent=2) + "\n")
+    common.use_plugin_paths(plugin_path)
+    document = scenario_json_schema()
+    plugins = behaviours_schema()
+    document["properties"]["behaviours"]["items"] = plugins.items
+    document.setdefault("$defs", {}).update(plugins.defs)
+    for name, why in plugins.skipped:
+        print(f"warning: plugin {name!r} left out of the schema: {why}", file=sys.stderr)
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")

@@ -40,6 +40,55 @@ class SegmentColumn(IntEnum):
     DISSATISFIED_WORD = 20  # what the dissatisfied say: PRAISE, SILENT or AGAINST
 
 
+CHANCE_COLUMNS: tuple[SegmentColumn, ...] = (
+    SegmentColumn.INTEREST,
+    SegmentColumn.SEARCH,
+    SegmentColumn.INTEREST_DECAY,
+    SegmentColumn.POTENTIAL,
+    SegmentColumn.AWARENESS_DECAY,
+)
+"""Columns of `seg` that are chances as they stand: plugins must leave them in [0, 1]."""
+
+CAPPED_COLUMNS: tuple[SegmentColumn, ...] = (
+    SegmentColumn.PURCHASE,
+    SegmentColumn.LEAD_CONVERSION,
+    SegmentColumn.REPEAT,
+    SegmentColumn.CHURN,
+)
+"""Columns of `seg` that become chances once multiplied per person and capped at 1 in the
+kernel: plugins must leave them >= 0."""
+
+PERSON_COLUMNS: tuple[str, ...] = (
+    "segment",
+    "stage",
+    "ad_memory",
+    "first_touch",
+    "last_touch",
+    "talk",
+    "contacts",
+    "counted",
+    "heard",
+    "heard_counted",
+    "product",
+    "purchased_at",
+    "satisfied",
+    "detractor",
+    "purchases",
+    "spent",
+    "price_sensitivity",
+    "purchase_rate",
+    "word_of_mouth",
+    "attitude",
+    "habit",
+    "traits",
+    "indptr",
+    "indices",
+    "offsets",
+    "row",
+)
+"""Names of the core's per-person columns (and `Customer` attributes): plugin state
+columns may not take them."""
+
 PRAISE, SILENT, AGAINST = 0, 1, 2
 """Values of `SegmentColumn.DISSATISFIED_WORD`."""
 

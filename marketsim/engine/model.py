@@ -27,6 +27,7 @@ from marketsim.engine.products import ProductRange
 from marketsim.engine.sales import SalesForce, SalesOrganisation
 from marketsim.engine.segments import SegmentParameters, SegmentStep
 from marketsim.engine.trait_bands import trait_bands
+from marketsim.engine.traits import draw_state
 from marketsim.kernels import reference
 from marketsim.kernels.customer_step import (
     StepArrays,
@@ -93,7 +94,9 @@ class MarketModel(mesa.Model):
         self.media = channel_media(scenario, self.population.traits.media)
         self.segment_parameters = SegmentParameters(scenario, self.products, self.media)
         self.ledger = Ledger(scenario, replicate, self.products)
-        self.plugins = PluginSet.for_scenario(scenario, self)
+        self.plugins = PluginSet.for_scenario(
+            scenario, self, lambda p: draw_state(p, self.setup_key, self.population.size)
+        )
         self.sales = SalesOrganisation(
             scenario,
             self.population,
@@ -144,6 +147,7 @@ class MarketModel(mesa.Model):
         ctx.seg = segments.seg
         self.plugins.call("persuasion", ctx)
         self.plugins.call("purchase", ctx)
+        self.plugins.call("churn", ctx)
         ctx.talk = self._word_of_mouth(ctx)
         counts = self._advance_customers(t, key, ctx.seg, segments, inputs, ctx.talk)
         trust = 2.0 * self.market.reputation
@@ -156,6 +160,7 @@ class MarketModel(mesa.Model):
         self.market.stage_counts = counts[:, :N_STAGES].astype(np.float64)
         self.market.silent = counts[:, CountColumn.SILENT].astype(np.float64)
         self.plugins.call("after_step", ctx)
+        self.ledger.rows[-1].update(self.plugins.measure(ctx))
         if self.steps >= self.scenario.horizon:
             self.running = False
             self.ledger.agents = self.sales.agent_rows(self.replicate)
@@ -246,9 +251,10 @@ class MarketModel(mesa.Model):
             talk=talk,
         )
         hooks = self.plugins.kernel_hooks()
-        if self.engine == "reference":
-            return reference.customer_step(self.population, self.product_arrays, step, hooks)
-        return advance(self.population, self.product_arrays, step, hooks)
+        engine = reference.customer_step if self.engine == "reference" else advance
+        return self.plugins.run_kernel(
+            t, lambda: engine(self.population, self.product_arrays, step, hooks)
+        )
 
 
 def _stage_counts(pop: Population, n_segments: int) -> np.ndarray:

@@ -12,11 +12,22 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
+from pydantic import TypeAdapter
 
 from marketsim.kernels import traits as K
 from marketsim.kernels.rng import derive_key
+from marketsim.plugins.base import Plugin
 from marketsim.scenario.schema import Scenario, Segment
-from marketsim.scenario.traits import Beta, Fixed, Gamma, LogNormal, Mix, Trait, varies
+from marketsim.scenario.traits import (
+    Beta,
+    Distribution,
+    Fixed,
+    Gamma,
+    LogNormal,
+    Mix,
+    Trait,
+    varies,
+)
 
 TRAITS = ("price_sensitivity", "purchase_rate", "word_of_mouth", "attitude")
 """The individual traits a segment may vary, in the order of `TraitColumns`."""
@@ -106,3 +117,31 @@ def _fill(trait: Trait, key: np.uint64, out: np.ndarray, start: int, stop: int) 
         K.draw_trait(key, K.MIX, 0.0, 0.0, values, weights, out, start, stop)
     else:
         raise TypeError(f"unknown trait {trait!r}")
+
+
+def draw_state(plugin: Plugin, key: np.uint64, size: int) -> np.ndarray:
+    """float64 [column, person]: a plugin's `state` columns at their initial values.
+
+    A distribution is drawn like a trait (float32, then the column's dtype), from a
+    stream named by the plugin, its position in the scenario and the column.
+    """
+    columns = np.zeros((len(plugin.state), size))
+    scratch = np.zeros(size, dtype=np.float32)
+    for k, column in enumerate(plugin.state):
+        initial = column.initial
+        if isinstance(initial, bool | int | float):
+            columns[k] = np.asarray(initial).astype(column.dtype)
+            continue
+        name = f"state:{plugin.name}:{plugin.index}:{column.name}"
+        _fill(
+            _DISTRIBUTION.validate_python(initial),
+            derive_key(key, zlib.crc32(name.encode())),
+            scratch,
+            0,
+            size,
+        )
+        columns[k] = scratch.astype(column.dtype)
+    return columns
+
+
+_DISTRIBUTION = TypeAdapter(Distribution)

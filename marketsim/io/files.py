@@ -5,10 +5,11 @@ brokers), plan.csv, plan.xlsx, report.html. `compare`: comparison.json,
 comparison.csv, each strategy's run files (without its own report) under
 `strategies/<n>-<name>/`, report.html. `optimize`: best.yaml, summary.json,
 trials.csv, curves.csv (when drawn), plan.csv and plan.xlsx (of the best plan),
-optimization.html and the study file when it lives in the output directory. `sweep`:
-sweep.csv, sweep.html. `bench`: bench.json, leaderboard.csv, results.csv, report.html
-and results.db (the database its runs were stored in as they finished, carried into
-the new directory).
+optimization.html and the study file when it lives in the output directory.
+`calibrate`: calibrated.yaml, calibration.json, posterior.csv, fit.csv,
+calibration.html and the study file likewise. `sweep`: sweep.csv, sweep.html.
+`bench`: bench.json, leaderboard.csv, results.csv, report.html and results.db (the
+database its runs were stored in as they finished, carried into the new directory).
 
 Pages are drawn by the report layer above this one, which hands its drawing functions
 in as `Pages`; everything else is written here, through `marketsim.io.output`.
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from marketsim.drivers.bench.records import BenchRecord
+    from marketsim.drivers.calibrate import Calibration
     from marketsim.drivers.compare import Comparison
     from marketsim.drivers.optimize.runner import Outcome
     from marketsim.drivers.optimize.study import Storage
@@ -63,6 +65,11 @@ RESULTS = "results.csv"
 RESULTS_DB = "results.db"
 PLAN_CSV = "plan.csv"
 PLAN_XLSX = "plan.xlsx"
+CALIBRATED = "calibrated.yaml"
+CALIBRATION = "calibration.json"
+POSTERIOR = "posterior.csv"
+FIT = "fit.csv"
+CALIBRATION_PAGE = "calibration.html"
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class Pages:
     optimization: Callable[[Outcome], str]
     sweep: Callable[[SweepResult], str]
     bench: Callable[[BenchRecord], str]
+    calibration: Callable[[Calibration], str]
 
 
 def _page(draw: Callable[[Any], str]) -> Callable[[Any, Path], None]:
@@ -236,8 +244,8 @@ def _best(outcome: Outcome, path: Path) -> None:
     path.write_text(header + dump_resolved(outcome.best, outcome.seed), encoding="utf-8")
 
 
-def _copy_study(source: Path, journal: bool) -> OutputFile[Outcome]:
-    def write(outcome: Outcome, path: Path) -> None:
+def _copy_study(source: Path, journal: bool) -> OutputFile[Any]:
+    def write(_: Any, path: Path) -> None:
         if journal:
             shutil.copyfile(source, path)
             return
@@ -266,6 +274,36 @@ def optimization_files(storage: Storage, out: Path, pages: Pages) -> list[Output
         ),
         *plan_files(lambda outcome: outcome.best),
         OutputFile(OPTIMIZATION_PAGE, _page(pages.optimization)),
+    ]
+    study_file = storage.file
+    if study_file is not None and study_file.resolve().parent == out.resolve():
+        files.append(_copy_study(study_file, storage.journal))
+    return files
+
+
+# --------------------------------------------------------------------------- calibrate
+
+
+def _calibrated(calibration: Calibration, path: Path) -> None:
+    record = calibration.record
+    header = (
+        f"# Calibrated by marketsim calibrate to {record.data} (best of "
+        f"{record.trials.get('complete', 0)} trials, study '{record.study}'): the history's "
+        f"spend over its {record.steps} steps, then the plan as written.\n"
+        "# Estimates, intervals and the fit: calibration.json. Run it: marketsim run "
+        "calibrated.yaml\n"
+    )
+    path.write_text(header + dump_resolved(calibration.calibrated, calibration.seed), "utf-8")
+
+
+def calibration_files(storage: Storage, out: Path, pages: Pages) -> list[OutputFile[Calibration]]:
+    """What `marketsim calibrate` writes; the study's file last, if it lives in `out`."""
+    files: list[OutputFile[Calibration]] = [
+        OutputFile(CALIBRATED, _calibrated),
+        OutputFile(CALIBRATION, lambda c, path: write_json(c.record.to_json(), path)),
+        OutputFile(POSTERIOR, lambda c, path: write_csv(c.posterior, path)),
+        OutputFile(FIT, lambda c, path: write_csv(c.fit, path)),
+        OutputFile(CALIBRATION_PAGE, _page(pages.calibration)),
     ]
     study_file = storage.file
     if study_file is not None and study_file.resolve().parent == out.resolve():

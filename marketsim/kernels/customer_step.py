@@ -24,6 +24,7 @@ import numba
 import numpy as np
 from numba import njit, types
 
+from marketsim.core.hooks import KERNEL_SLOTS
 from marketsim.core.layout import (
     AGAIN,
     AGAINST,
@@ -56,11 +57,28 @@ from marketsim.core.purposes import (
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, UNAWARE
 from marketsim.kernels.config import PARALLEL_JIT, inline_jit, jit, parallel_jit
 from marketsim.kernels.hooks import (
+    BAD_PERSON,
+    BAD_SLOT,
+    BAD_VALUE,
+    CALLED_FOR,
+    CALLING,
+    CHURN_HOOK,
     EXPOSURE_HOOK,
+    HIGHEST,
     KERNEL_HOOK_TYPE,
+    LOWEST,
     PERSUASION_HOOK,
     PURCHASE_HOOK,
+    SATISFACTION_HOOK,
+    VALUE_IN,
+    VIEW_HOOK_TYPE,
+    WATCH_WIDTH,
     WOM_HOOK,
+    HookFault,
+    KernelView,
+    identity_hook,
+    identity_view_hook,
+    takes_view,
 )
 from marketsim.kernels.rng import draw, entity_hash, poisson_inverse, uniform
 
@@ -190,18 +208,88 @@ class StepArrays:
 
 @dataclass(frozen=True)
 class KernelHooks:
-    """Plugins' kernel hooks as the kernel takes them, one entry per `KERNEL_HOOKS` point.
+    """Plugins' kernel hooks as the kernel takes them: each hook point's chain of slots.
 
     Attributes:
-        functions: the numba function at each point (the identity where none is given).
-        provided: [point] whether a plugin provides it (the kernel skips the others).
-        params: each point's parameters (float64 arrays).
+        functions: `KERNEL_SLOTS` numba functions of `KERNEL_SIGNATURE` (`identity_hook`
+            where a slot is unused or holds a view-form hook).
+        view_functions: the same of `VIEW_SIGNATURE` (`identity_view_hook` elsewhere).
+        viewed: bool [slot] which of the two a slot calls.
+        first: int64 [point + 1]: point p's chain is the slots `first[p]` to
+            `first[p + 1]`, in the order they run (`first[-1]`: slots used).
+        params: each slot's parameters (float64 arrays).
+        state: each slot's plugin's own columns, float64 [column, person] (or (0, 0)).
 
     """
 
     functions: tuple[Any, ...]
-    provided: np.ndarray
+    view_functions: tuple[Any, ...]
+    viewed: np.ndarray
+    first: np.ndarray
     params: tuple[np.ndarray, ...]
+    state: tuple[np.ndarray, ...]
+
+    @classmethod
+    def chains(cls, chains: list[list[tuple[Any, np.ndarray, np.ndarray]]]) -> KernelHooks:
+        """Hooks from one (function, parameters, state) chain per `KERNEL_HOOKS` point."""
+        slots = [hook for chain in chains for hook in chain]
+        if len(slots) > KERNEL_SLOTS:
+            raise ValueError(
+                f"at most {KERNEL_SLOTS} kernel hooks may be active together, but got {len(slots)}"
+            )
+        free = KERNEL_SLOTS - len(slots)
+        viewed = [takes_view(fn) for fn, _, _ in slots] + [False] * free
+        fns = [fn for fn, _, _ in slots] + [identity_hook] * free
+        return cls(
+            functions=tuple(identity_hook if v else fn for fn, v in zip(fns, viewed, strict=True)),
+            view_functions=tuple(
+                fn if v else identity_view_hook for fn, v in zip(fns, viewed, strict=True)
+            ),
+            viewed=np.array(viewed, dtype=np.bool_),
+            first=np.cumsum([0, *(len(chain) for chain in chains)], dtype=np.int64),
+            params=(
+                *(np.ascontiguousarray(p, dtype=np.float64) for _, p, _ in slots),
+                *(np.zeros(0),) * free,
+            ),
+            state=(*(state for _, _, state in slots), *(np.zeros((0, 0)),) * free),
+        )
+
+    @property
+    def active(self) -> bool:
+        """Whether any kernel hook runs (only then are the people copied for them)."""
+        return bool(self.first[-1] > 0)
+
+    def point_of(self, slot: int) -> int:
+        """The hook point whose chain holds `slot`."""
+        return int(np.searchsorted(self.first, slot, side="right") - 1)
+
+    def views(self, people: People) -> tuple[KernelView, ...]:
+        """What each slot's hook sees: `people` as they are now (the start of the step).
+
+        Copies of what the kernel writes: `stage` when any hook runs, ad memory and
+        purchase steps when a view-form hook does; the plugin's own columns twice, to
+        write and as they were. Without hooks nothing is copied.
+        """
+        staged = people.stage.copy() if self.active else people.stage
+        viewed = bool(self.viewed.any())
+        shared = (
+            staged,
+            people.indptr,
+            people.indices,
+            people.ad_memory.copy() if viewed else people.ad_memory,
+            people.purchased_at.copy() if viewed else people.purchased_at,
+            people.price_sensitivity,
+            people.purchase_rate,
+            people.word_of_mouth,
+            people.attitude,
+        )
+        seen: dict[int, np.ndarray] = {}
+        views = []
+        for state in self.state:
+            if id(state) not in seen:
+                seen[id(state)] = state.copy() if state.size else state
+            views.append(KernelView(*shared, state, seen[id(state)]))
+        return tuple(views)
 
 
 # --------------------------------------------------------------------------- phases
@@ -209,11 +297,53 @@ class KernelHooks:
 
 @inline_jit
 def _hook(point, value, i, s, hook_args):
-    """`value` after the kernel hook at `point`, or as it is where no plugin provides one."""
-    key, stage, indptr, indices, functions, provided, params = hook_args
-    if provided[point]:
-        return functions[point](key, i, s, value, stage, indptr, indices, params[point])
+    """`value` after the chain of kernel hooks at `point` (as it is where there is none).
+
+    Each hook gets the previous one's result. Before a call the block's `watch` row says
+    who is being called for what, so a hook that raises can be named; a result outside
+    the point's range is recorded (the block's first only) and the value before it kept.
+    """
+    key, shared, functions, view_functions, viewed, first, params, state, seen, watch, on = (
+        hook_args
+    )
+    if not on:
+        return value
+    for k in range(first[point], first[point + 1]):
+        watch[CALLING] = k + 1
+        watch[CALLED_FOR] = i
+        watch[VALUE_IN] = value
+        if viewed[k]:
+            people = KernelView(
+                shared[0],
+                shared[1],
+                shared[2],
+                shared[3],
+                shared[4],
+                shared[5],
+                shared[6],
+                shared[7],
+                shared[8],
+                state[k],
+                seen[k],
+            )
+            out = view_functions[k](key, i, s, value, people, params[k])
+        else:
+            out = functions[k](key, i, s, value, shared[0], shared[1], shared[2], params[k])
+        if abs(out) < np.inf and LOWEST[point] <= out <= HIGHEST[point]:
+            value = out
+        elif watch[BAD_SLOT] == 0.0:
+            watch[BAD_SLOT] = k + 1
+            watch[BAD_PERSON] = i
+            watch[BAD_VALUE] = out
+        watch[CALLING] = 0.0
     return value
+
+
+@inline_jit
+def _hooked(point, hook_args):
+    """Whether any kernel hook is active at `point`."""
+    first = hook_args[5]
+    return hook_args[10] and first[point + 1] > first[point]
 
 
 @inline_jit
@@ -380,11 +510,10 @@ def _interest(h, i, s, memory, wom, attitude, seg, setup_key, hook_args):
     u = draw(h, P_INTEREST)
     persuasion = seg[s, SegmentColumn.PERSUASION]
     interest = seg[s, SegmentColumn.INTEREST]
-    provided = hook_args[5]
     # With persuasion, wom, interest >= 0: p <= interest + pressure
     # <= interest + persuasion + wom, as 1 - exp(-x) <= x.
     if (
-        not provided[PERSUASION_HOOK]
+        not _hooked(PERSUASION_HOOK, hook_args)
         and persuasion >= 0.0
         and wom >= 0.0
         and interest >= 0.0
@@ -515,11 +644,12 @@ def _customer(
             return AWARE, 0
         if tau % billing[p] == 0:
             period = np.float64(billing[p])
-            if draw(h, P_CHURN) < 1.0 - (1.0 - min(1.0, churn)) ** period:
+            lapse = 1.0 - (1.0 - min(1.0, churn)) ** period
+            if draw(h, P_CHURN) < _hook(CHURN_HOOK, lapse, i, s, hook_args):
                 return AWARE, 0
             return CUSTOMER, BILLED
         return CUSTOMER, 0
-    if draw(h, P_CHURN) < churn:
+    if draw(h, P_CHURN) < _hook(CHURN_HOOK, min(1.0, churn), i, s, hook_args):
         return AWARE, 0
     if model[p] == REPEAT and tau > 0:
         hazard = (tau / scale[p]) ** shape[p] - ((tau - 1) / scale[p]) ** shape[p]
@@ -580,12 +710,12 @@ def _stock_up(h, t, p, price_share, model, every, stockpile):
 
 
 @inline_jit
-def _satisfaction(h, s, p, eps, quality, relative):
+def _satisfaction(h, i, s, p, eps, quality, relative, hook_args):
     """1 if a purchase at this step's price satisfies the buyer, else 0 (section 3.8)."""
     chance = quality[p]
     if relative[s, p] > 1.0:
         chance *= relative[s, p] ** -eps
-    return 1 if draw(h, P_SATISFY) < chance else 0
+    return 1 if draw(h, P_SATISFY) < _hook(SATISFACTION_HOOK, chance, i, s, hook_args) else 0
 
 
 @inline_jit
@@ -623,11 +753,12 @@ def _speaks(st, satisfied, mode):
 # --------------------------------------------------------------------------- the step
 
 
-def _advance_for(alike: bool) -> Any:
-    """The step's loop, with `alike` fixed when it is compiled.
+def _advance_for(alike: bool, hooked: bool) -> Any:
+    """The step's loop, with `alike` and `hooked` fixed when it is compiled.
 
     With alike people (no trait varies, one ad-memory group, no media habits) every
-    branch on traits is compiled away, so such runs pay nothing for them.
+    branch on traits is compiled away, and without kernel hooks every hook call, so
+    such runs pay nothing for them.
     """
 
     def _advance(
@@ -685,9 +816,17 @@ def _advance_for(alike: bool) -> Any:
         scratch,
         indptr,
         indices,
+        seen_stage,
+        seen_memory,
+        seen_bought,
         functions,
-        provided,
+        view_functions,
+        viewed,
+        first,
         params,
+        state,
+        seen,
+        watch,
         p0,
         weights,
     ):
@@ -699,7 +838,9 @@ def _advance_for(alike: bool) -> Any:
         update, unless `talk_in` (one value per person) replaces it. `p0` is exp(-exposure),
         the chance of no exposure from each Poisson stream. The kernel allocates nothing, so
         it is compiled without reference counting: otherwise every array a phase helper
-        reads would cost atomic increments per person, tripling the step's time.
+        reads would cost atomic increments per person, tripling the step's time. Kernel
+        hooks read `seen_*` (other people as at the start of the step), their plugins'
+        `state` (and `seen`, as it was) and report into `watch[b]`.
         """
         n = stage.shape[0]
         n_channels = exposure.shape[0]
@@ -710,7 +851,30 @@ def _advance_for(alike: bool) -> Any:
         nblocks = (n + BLOCK - 1) // BLOCK
         for b in numba.prange(nblocks):
             # Built inside the parallel loop: a parfor cannot capture a tuple of arrays.
-            hook_args = (key, stage, indptr, indices, functions, provided, params)
+            shared = (
+                seen_stage,
+                indptr,
+                indices,
+                seen_memory,
+                seen_bought,
+                price_sensitivity,
+                purchase_rate,
+                wom_response,
+                attitude_of,
+            )
+            hook_args = (
+                key,
+                shared,
+                functions,
+                view_functions,
+                viewed,
+                first,
+                params,
+                state,
+                seen,
+                watch[b],
+                hooked,
+            )
             tally = counts[b]
             acc = scratch[b]
             for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
@@ -823,7 +987,7 @@ def _advance_for(alike: bool) -> Any:
                         extra, until = _stock_up(h, t, p, price[s, p], model, every, stockpile)
                         quantity += extra
                         purchased_at[i] = until
-                        satisfied[i] = _satisfaction(h, s, p, eps, quality, relative)
+                        satisfied[i] = _satisfaction(h, i, s, p, eps, quality, relative, hook_args)
                         if seg[s, SegmentColumn.DISSATISFIED_WORD] == AGAINST:
                             detractor[i] = 1 - satisfied[i]
                     paid = renewal_price[s, p] if unit == BILLED else price[s, p]
@@ -910,23 +1074,31 @@ ADVANCE_SIGNATURE = types.void(
     _F64_2D,  # scratch [block, group]
     types.int64[::1],  # indptr
     types.int32[::1],  # indices
-    types.UniTuple(KERNEL_HOOK_TYPE, 4),  # kernel hooks, in KERNEL_HOOKS order
-    types.boolean[::1],  # which of them a plugin provides
-    types.UniTuple(types.float64[::1], 4),  # each hook's parameters
+    types.int8[::1],  # stage at the start of the step, as hooks see it
+    types.float32[:, ::1],  # ad memory at the start of the step
+    types.int32[::1],  # purchased_at at the start of the step
+    types.UniTuple(KERNEL_HOOK_TYPE, KERNEL_SLOTS),  # kernel hooks, chain by chain
+    types.UniTuple(VIEW_HOOK_TYPE, KERNEL_SLOTS),  # the same, of the view form
+    types.boolean[::1],  # viewed: which of the two each slot calls
+    types.int64[::1],  # first: where each hook point's chain starts
+    types.UniTuple(types.float64[::1], KERNEL_SLOTS),  # each hook's parameters
+    types.UniTuple(_F64_2D, KERNEL_SLOTS),  # each hook's plugin's state columns
+    types.UniTuple(_F64_2D, KERNEL_SLOTS),  # the same at the start of the step
+    _F64_2D,  # watch [block, WATCH_WIDTH]
     _F64_2D,  # p0: exp(-exposure)
     _F64_2D,  # weights [channel, exposures]: ad memory they add
 )
 
 
 @functools.cache
-def _compiled(alike: bool) -> Any:
+def _compiled(alike: bool, hooked: bool) -> Any:
     """`_advance` compiled for `ADVANCE_SIGNATURE` (or loaded from numba's cache).
 
     Compiled on first use, not at import: a process that only imports marketsim (such as
     the fork server that worker processes start from) must not start numba's threads.
     Without numba's reference counting (`_nrt=False`), as `_advance` says why.
     """
-    return njit(ADVANCE_SIGNATURE, _nrt=False, **PARALLEL_JIT)(_advance_for(alike))
+    return njit(ADVANCE_SIGNATURE, _nrt=False, **PARALLEL_JIT)(_advance_for(alike, hooked))
 
 
 _DTYPES = {
@@ -1020,68 +1192,101 @@ def advance(
         getattr(people, name).shape[0]
         for name in ("price_sensitivity", "purchase_rate", "word_of_mouth", "attitude", "habit")
     )
-    _compiled(alike)(
-        np.int64(step.t),
-        np.uint64(step.key),
-        np.uint64(step.setup_key),
-        people.segment,
-        people.stage,
-        people.ad_memory,
-        people.first_touch,
-        people.last_touch,
-        people.contacts,
-        people.product,
-        people.purchased_at,
-        people.satisfied,
-        people.detractor,
-        people.purchases,
-        people.spent,
-        people.price_sensitivity,
-        people.purchase_rate,
-        people.word_of_mouth,
-        people.attitude,
-        people.habit,
-        np.ascontiguousarray(step.talk, dtype=np.float32),
-        f64(step.seg),
-        f64(step.exposure),
-        np.ascontiguousarray(step.bernoulli, dtype=np.bool_),
-        f64(step.impact),
-        i64(step.threshold),
-        f64(step.wear_out),
-        i64(step.group),
-        i64(step.habit),
-        f64(step.retention),
-        f64(step.find),
-        f64(step.convert),
-        f64(step.choice),
-        f64(step.again),
-        f64(step.renewal),
-        f64(step.price),
-        f64(step.renewal_price),
-        f64(step.relative),
-        np.ascontiguousarray(step.available, dtype=np.bool_),
-        f64(step.pull),
-        np.ascontiguousarray(products.model, dtype=np.int8),
-        f64(products.scale),
-        f64(products.shape),
-        i64(products.billing),
-        i64(products.term),
-        f64(products.list_price),
-        f64(products.appeal),
-        f64(products.every),
-        f64(products.stockpile),
-        f64(products.quality),
-        counts,
-        np.zeros((nblocks, groups)),
-        people.indptr,
-        people.indices,
-        hooks.functions,
-        hooks.provided,
-        hooks.params,
-        _no_exposure_chance(step.exposure),
-        _exposure_weights(step.impact, step.threshold, step.wear_out),
-    )
+    watch = np.zeros((nblocks, WATCH_WIDTH))
+    views = hooks.views(people)
+    try:
+        _compiled(alike, bool(hooks.first[-1] > 0))(
+            np.int64(step.t),
+            np.uint64(step.key),
+            np.uint64(step.setup_key),
+            people.segment,
+            people.stage,
+            people.ad_memory,
+            people.first_touch,
+            people.last_touch,
+            people.contacts,
+            people.product,
+            people.purchased_at,
+            people.satisfied,
+            people.detractor,
+            people.purchases,
+            people.spent,
+            people.price_sensitivity,
+            people.purchase_rate,
+            people.word_of_mouth,
+            people.attitude,
+            people.habit,
+            np.ascontiguousarray(step.talk, dtype=np.float32),
+            f64(step.seg),
+            f64(step.exposure),
+            np.ascontiguousarray(step.bernoulli, dtype=np.bool_),
+            f64(step.impact),
+            i64(step.threshold),
+            f64(step.wear_out),
+            i64(step.group),
+            i64(step.habit),
+            f64(step.retention),
+            f64(step.find),
+            f64(step.convert),
+            f64(step.choice),
+            f64(step.again),
+            f64(step.renewal),
+            f64(step.price),
+            f64(step.renewal_price),
+            f64(step.relative),
+            np.ascontiguousarray(step.available, dtype=np.bool_),
+            f64(step.pull),
+            np.ascontiguousarray(products.model, dtype=np.int8),
+            f64(products.scale),
+            f64(products.shape),
+            i64(products.billing),
+            i64(products.term),
+            f64(products.list_price),
+            f64(products.appeal),
+            f64(products.every),
+            f64(products.stockpile),
+            f64(products.quality),
+            counts,
+            np.zeros((nblocks, groups)),
+            people.indptr,
+            people.indices,
+            views[0].stage,
+            views[0].ad_memory,
+            views[0].purchased_at,
+            hooks.functions,
+            hooks.view_functions,
+            hooks.viewed,
+            hooks.first,
+            hooks.params,
+            tuple(v.state for v in views),
+            tuple(v.seen for v in views),
+            watch,
+            _no_exposure_chance(step.exposure),
+            _exposure_weights(step.impact, step.threshold, step.wear_out),
+        )
+    except Exception as e:  # a hook raised: numba stops that block with its watch row set
+        calling = np.flatnonzero(watch[:, CALLING])
+        if not calling.size:
+            raise
+        cause = e.__context__ or e
+        raise _fault(hooks, watch[calling[0]], CALLING, CALLED_FOR, VALUE_IN, cause) from cause
+    bad = np.flatnonzero(watch[:, BAD_SLOT])
+    if bad.size:
+        raise _fault(hooks, watch[bad[0]], BAD_SLOT, BAD_PERSON, BAD_VALUE, None)
     return counts.sum(axis=0)
+
+
+def _fault(
+    hooks: KernelHooks,
+    row: np.ndarray,
+    slot: int,
+    person: int,
+    value: int,
+    raised: BaseException | None,
+) -> HookFault:
+    """The fault a block's watch row records (columns `slot`, `person`, `value`)."""
+    k = int(row[slot]) - 1
+    return HookFault(k, hooks.point_of(k), int(row[person]), float(row[value]), raised)
 
 
 WEIGHED = 16

@@ -61,7 +61,16 @@ from marketsim.kernels.customer_step import (
     ProductArrays,
     StepArrays,
 )
-from marketsim.kernels.hooks import EXPOSURE_HOOK, PERSUASION_HOOK, PURCHASE_HOOK, WOM_HOOK
+from marketsim.kernels.hooks import (
+    CHURN_HOOK,
+    EXPOSURE_HOOK,
+    PERSUASION_HOOK,
+    PURCHASE_HOOK,
+    SATISFACTION_HOOK,
+    WOM_HOOK,
+    HookFault,
+    allowed,
+)
 from marketsim.kernels.rng import uniform_py
 from marketsim.kernels.sales import (
     COLD,
@@ -171,11 +180,26 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
     first_touch, last_touch = people.first_touch, people.last_touch
     varied = people.price_sensitivity.shape[0] > 0
 
+    views = hooks.views(people)  # what hooks read: people at the start of the step
+    faults: list[HookFault] = []
+
     def hook(point: int, i: int, s: int, value: float) -> float:
-        if not hooks.provided[point]:
-            return value
-        fn, params = hooks.functions[point], hooks.params[point]
-        return float(fn(np.uint64(key), i, s, value, stage, people.indptr, people.indices, params))
+        for k in range(int(hooks.first[point]), int(hooks.first[point + 1])):
+            params, view = hooks.params[k], views[k]
+            try:
+                if hooks.viewed[k]:
+                    fn = hooks.view_functions[k]
+                    out = float(fn(np.uint64(key), i, s, value, view, params))
+                else:
+                    fn = hooks.functions[k]
+                    out = float(fn(np.uint64(key), i, s, value, *view[:3], params))
+            except Exception as e:
+                raise HookFault(k, point, i, value, e) from e
+            if allowed(point, out):
+                value = out
+            elif not faults:
+                faults.append(HookFault(k, point, i, out, None))
+        return value
 
     def touch(i: int, code: int) -> None:
         last_touch[i] = code
@@ -319,11 +343,11 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
                     st = AWARE
                 elif tau % billing == 0:
                     stays = (1.0 - min(1.0, churn)) ** float(billing)
-                    if uniform_py(key, i, P_CHURN) < 1.0 - stays:
+                    if uniform_py(key, i, P_CHURN) < hook(CHURN_HOOK, i, s, 1.0 - stays):
                         st = AWARE
                     else:
                         unit = BILLED
-            elif uniform_py(key, i, P_CHURN) < churn:
+            elif uniform_py(key, i, P_CHURN) < hook(CHURN_HOOK, i, s, min(1.0, churn)):
                 st = AWARE
             elif products.model[prod] == REPEAT and tau > 0:
                 scale, shape = float(products.scale[prod]), float(products.shape[prod])
@@ -373,6 +397,7 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
             chance = float(products.quality[prod])
             if step.relative[s, prod] > 1.0:
                 chance *= float(step.relative[s, prod]) ** -eps
+            chance = hook(SATISFACTION_HOOK, i, s, chance)
             people.satisfied[i] = 1 if uniform_py(key, i, P_SATISFY) < chance else 0
             if p_[S.DISSATISFIED_WORD] == AGAINST:
                 people.detractor[i] = 1 - people.satisfied[i]
@@ -395,6 +420,8 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
             counts[s, CountColumn.UNITS_LAST_TOUCH + lt] += quantity
             counts[s, units_first_touch(n_channels) + ft] += quantity
             counts[s, units_by_product(n_channels) + (unit - 1) * n_products + prod] += quantity
+    if faults:
+        raise faults[0]
     return counts
 
 

@@ -18,7 +18,7 @@ Two speeds, at the same named hook points:
   from inside the hot loop (no Python per customer). `kernel_params()` hands them
   their parameters as float64s.
 
-Hook points, in the order a step runs them:
+Hook points:
 
 * `price(ctx)`: change `ctx.inputs.price[segment, product]` (share of list price paid).
 * `exposure(ctx)` / kernel `exposure`: response to channel exposures. Python: change
@@ -31,30 +31,57 @@ Hook points, in the order a step runs them:
 * `purchase(ctx)` / kernel `purchase`: purchase chances (`ctx.seg` columns `PURCHASE`,
   `LEAD_CONVERSION`, `REPEAT`, or per person in the kernel: `value` is the chance,
   return the new chance).
+* `churn(ctx)` / kernel `churn`: a customer's chance to lapse this step (Python:
+  `ctx.seg` columns `CHURN`, `DISSATISFIED_CHURN`, `CHURN_PRICE`; kernel: `value` is
+  the person's chance after satisfaction and price, capped at 1; a subscriber is asked
+  at each bill, with the chance of lapsing over the billing period).
+* kernel `satisfaction`: `value` is the chance that the purchase person `i` just made
+  satisfies them (the product's quality, less above the reference price); return the
+  new chance.
 * `word_of_mouth(ctx)` / kernel `word_of_mouth`: the word-of-mouth input of each person
   who is unaware or aware (`ctx.talk`, talking contacts minus detractors; the kernel
   gets it as `value` and returns the new one; it is multiplied by the segment's
   `WORD_OF_MOUTH` rate).
 * `lead_selection(rep, offered) -> offered`: which leads (account indices) a
   salesperson works, in order; the rep then takes as many as it has capacity for.
+* `sales_transition(transition, chances, step) -> chances`: the B2B funnel's stage
+  transitions, once per step each: `"qualify"` (per account called this step, in call
+  order: the chance the call books an appointment), `"approve"` (per segment: the
+  chance a buying-centre member approves at a meeting) and `"win"` (per segment: our
+  weight in a buying decision, pull x trust, against competition and the status quo).
+  Return an array of the same shape; chances stay in [0, 1], the weight >= 0.
 * `broker(agent, offered) -> offered`: which prospects a broker works, in order.
 * `after_step(ctx)`: look at or adjust the market after every agent has moved and the
   step is booked (a plugin that moves people between stages updates
   `ctx.market.stage_counts` too, in real people: each person counts
   `represents / size` of its segment).
 
+A plugin may keep per-person state: `state = (StateColumn("loyalty", initial=0.0), ...)`
+declares columns (name, dtype, an initial value or a distribution of the scenario's trait
+families); `self.column("loyalty")` is the live column for Python hooks, kernels get them
+in `KernelView.state` (and as they were at the start of the step in `.seen`), and
+`Customer.plugin_state` shows a person's values.
+
+A plugin may report per-step outputs: `metrics = (PluginMetric("points_issued", "..."),)`
+and `measure(self, ctx) -> {name: value}`, called once a step after `after_step`; each
+becomes the column `plugin.<name>.<metric>` of timeseries.csv and a chart in the report.
+
 Columns of `ctx.seg` are `SegmentColumn`s. Random draws use the counter-based generator
 (`uniform` and friends in `marketsim.plugins.sdk`) with purposes from `self.purpose(k)`,
 so results never depend on thread counts or the order of loops.
 
-A hook that raises stops the run with the plugin's name and step (exit code 1).
+Several plugins on one hook point run in scenario order, each seeing what the previous
+one left (kernel hooks: returned). Kernel hooks read `stage` as it was at the start of
+the step. A hook that raises, or leaves a value out of range (`marketsim.plugins.runtime`),
+stops the run with the plugin's name, hook and step (exit code 1).
 """
 
 from __future__ import annotations
 
 import zlib
 from abc import ABC
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -93,6 +120,41 @@ def param(default: Any, description: str, *, unit: str | None = None, **constrai
 Path = tuple[str | int, ...]
 
 
+@dataclass(frozen=True)
+class StateColumn:
+    """A per-person column a plugin keeps (checked when the plugin is registered).
+
+    Attributes:
+        name: its name, unique in a scenario and not one of the core's columns.
+        dtype: a numeric numpy dtype (`"float64"`, `"int32"`, `"bool"`, ...): values are
+            kept as float64 (integers exactly up to 2**53) and shown in this dtype.
+        initial: every person's starting value, or a distribution drawn once per person
+            like a trait (`{"dist": "beta", "mean": 0.3, "sd": 0.1}`; families as in
+            `segments.N.traits`).
+        description: what it means.
+    """
+
+    name: str
+    dtype: str = "float64"
+    initial: float | Mapping[str, Any] = 0.0
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PluginMetric:
+    """A per-step output a plugin reports (`Plugin.measure`).
+
+    Attributes:
+        name: a Python identifier, unique among the plugin's metrics.
+        description: what it measures (the report's label).
+        unit: its unit, if any.
+    """
+
+    name: str
+    description: str
+    unit: str = ""
+
+
 class Plugin(ABC):
     """Base of every behaviour plugin, built-in or third-party."""
 
@@ -101,8 +163,12 @@ class Plugin(ABC):
     description: ClassVar[str] = ""
     Params: ClassVar[type[BaseModel]] = NoParams
     kernels: ClassVar[dict[str, Any]] = {}
+    state: ClassVar[tuple[StateColumn, ...]] = ()
+    metrics: ClassVar[tuple[PluginMetric, ...]] = ()
     index: int = 0
     """Position in the scenario's `behaviours` (set by `activate`)."""
+    columns: np.ndarray = np.zeros((0, 0))
+    """float64 [column, person]: the `state` columns, in declared order (set before setup)."""
 
     def __init__(self, params: BaseModel) -> None:
         self.params = params
@@ -123,6 +189,13 @@ class Plugin(ABC):
         located `FILE:LINE:COL: behaviours.N.path: message` problem. Default: none.
         """
         return ()
+
+    def column(self, name: str) -> np.ndarray:
+        """The live per-person column `name` of this plugin's `state` (write to change it)."""
+        names = [c.name for c in self.state]
+        if name not in names:
+            raise KeyError(f"plugin {self.name!r} declares no state column {name!r}: {names}")
+        return self.columns[names.index(name)]
 
     def purpose(self, k: int = 0) -> int:
         """Random-draw purpose number `k` (0 to 15) of this plugin instance.
@@ -162,9 +235,16 @@ class Plugin(ABC):
     def purchase(self, ctx: StepContext) -> None:
         """Change this step's purchase chances."""
 
+    def churn(self, ctx: StepContext) -> None:
+        """Change this step's churn parameters."""
+
     def lead_selection(self, rep: Any, offered: np.ndarray) -> np.ndarray:
         """Accounts `rep` works this step, in order (default: as offered)."""
         return offered
+
+    def sales_transition(self, transition: str, chances: np.ndarray, step: int) -> np.ndarray:
+        """The chances of a B2B stage transition this step (default: as given)."""
+        return chances
 
     def broker(self, agent: Any, offered: np.ndarray) -> np.ndarray:
         """Prospects broker `agent` works this step, in order (default: as offered)."""
@@ -172,6 +252,10 @@ class Plugin(ABC):
 
     def after_step(self, ctx: StepContext) -> None:
         """Look at or adjust the market once everyone has moved."""
+
+    def measure(self, ctx: StepContext) -> Mapping[str, float]:
+        """This step's value of each of `metrics`, by name (called after `after_step`)."""
+        return {}
 
 
 def _numeric(value: Any) -> bool:

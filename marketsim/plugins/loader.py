@@ -10,8 +10,16 @@ Registration then checks the class the way pluggy checks hook implementations:
 * `Params` is a pydantic model whose every field has a default;
 * every hook it overrides has the signature of the base class's hook (names and kinds
   of parameters, compared with `inspect.signature`), and is a plain method;
+* no other public method has a name close to a hook's (`purchse`): a misspelt hook
+  would otherwise be silently never called;
+* `metrics` is a tuple of `PluginMetric`s with distinct identifiers for names, and
+  `measure` is overridden exactly when there are any;
+* each `state` column has an identifier for a name that is not a core column
+  (`PERSON_COLUMNS`) nor another of its own, a numeric dtype, and a number or a valid
+  trait distribution as its initial value;
 * `kernels` maps kernel hook points (`KERNEL_HOOKS`) to numba `njit` functions, each
-  compiled here with `KERNEL_SIGNATURE` (a function that cannot be is refused).
+  compiled here with `KERNEL_SIGNATURE`, or `VIEW_SIGNATURE` if it takes six parameters
+  (a function that cannot be is refused).
 """
 
 from __future__ import annotations
@@ -210,12 +218,14 @@ def check_plugin_class(cls: Any, name: str, origin: str) -> None:
     problems += _hook_problems(cls)
     if not isinstance(inspect.getattr_static(cls, "check"), classmethod):
         problems.append("check must be a classmethod like Plugin.check(cls, params, scenario)")
+    problems += _state_problems(cls)
+    problems += _metric_problems(cls)
     problems += _kernel_problems(cls)
     if problems:
         raise PluginDefinitionError(name, origin, problems)
 
 
-_METHODS = ("setup", "kernel_params")
+_METHODS = ("setup", "kernel_params", "measure")
 
 
 def _hook_problems(cls: type[Plugin]) -> list[str]:
@@ -243,6 +253,25 @@ def _hook_problems(cls: type[Plugin]) -> list[str]:
                 f"hook {hook}{_show_signature(impl)} does not match the hook specification "
                 f"Plugin.{hook}{_show_signature(spec)}"
             )
+    return problems + _near_misses(cls)
+
+
+def _near_misses(cls: type[Plugin]) -> list[str]:
+    """Public methods named like a hook but not one: misspelt hooks the run would skip."""
+    from marketsim.core.errors import did_you_mean
+    from marketsim.core.hooks import HOOKS
+    from marketsim.plugins.base import Plugin
+
+    problems = []
+    for name in sorted(set(dir(cls)) - set(dir(Plugin))):
+        if name.startswith("_") or not inspect.isfunction(inspect.getattr_static(cls, name)):
+            continue
+        hint = did_you_mean(name, HOOKS)
+        if hint:
+            problems.append(
+                f"method {name!r} is not a hook point{hint} (a helper close to a hook's name "
+                f"must be private: '_{name}')"
+            )
     return problems
 
 
@@ -258,15 +287,78 @@ def _show_signature(fn: Any) -> str:
     return f"({', '.join(parts)})"
 
 
+def _metric_problems(cls: type[Plugin]) -> list[str]:
+    from marketsim.plugins.base import Plugin, PluginMetric
+
+    metrics = cls.metrics
+    if not isinstance(metrics, tuple) or not all(isinstance(m, PluginMetric) for m in metrics):
+        return [f"expected metrics to be a tuple of PluginMetric, found {metrics!r}"]
+    problems = []
+    names = [m.name for m in metrics]
+    for name in names:
+        if not name.isidentifier():
+            problems.append(f"metric {name!r}: expected a Python identifier for a name")
+        elif names.count(name) > 1:
+            problems.append(f"metric {name!r}: declared {names.count(name)} times")
+    measures = cls.measure is not Plugin.measure
+    if metrics and not measures:
+        problems.append(f"declares metrics {names} but no measure(self, ctx) reporting them")
+    elif measures and not metrics:
+        problems.append("implements measure(self, ctx) but declares no metrics")
+    return list(dict.fromkeys(problems))  # a name declared twice is reported once
+
+
+def _state_problems(cls: type[Plugin]) -> list[str]:
+    import numpy as np
+    from pydantic import TypeAdapter, ValidationError
+
+    from marketsim.core.layout import PERSON_COLUMNS
+    from marketsim.plugins.base import StateColumn
+    from marketsim.scenario.traits import Distribution
+
+    state = cls.state
+    if not isinstance(state, tuple) or not all(isinstance(c, StateColumn) for c in state):
+        return [f"expected state to be a tuple of StateColumn, found {state!r}"]
+    problems = []
+    names: set[str] = set()
+    for c in state:
+        where = f"state column {c.name!r}"
+        if not c.name.isidentifier():
+            problems.append(f"{where}: expected a Python identifier for a name")
+        elif c.name in PERSON_COLUMNS:
+            problems.append(f"{where}: the core has a per-person column of that name")
+        elif c.name in names:
+            problems.append(f"{where}: declared twice")
+        names.add(c.name)
+        try:
+            kind = np.dtype(c.dtype).kind
+        except TypeError:
+            kind = "?"
+        if kind not in "biuf":
+            problems.append(f"{where}: expected a numeric dtype, found {c.dtype!r}")
+        if isinstance(c.initial, bool | int | float):
+            if not np.isfinite(c.initial):
+                problems.append(f"{where}: expected a finite initial value, found {c.initial!r}")
+            continue
+        try:
+            TypeAdapter(Distribution).validate_python(c.initial)
+        except ValidationError as e:
+            found = "; ".join(
+                f"{'.'.join(map(str, err['loc'])) or 'initial'}: {err['msg']}" for err in e.errors()
+            )
+            problems.append(f"{where}: initial is not a valid distribution ({found})")
+    return problems
+
+
 def _kernel_problems(cls: type[Plugin]) -> list[str]:
     """Check `cls.kernels`; on success, swap in the loop-ready compilation of each.
 
-    Each kernel is compiled with `KERNEL_SIGNATURE`. A kernel that allocates nothing
-    (the usual case) is also compiled without reference counting: numba otherwise
-    increments and decrements the counts of the array arguments it reads inside
-    branches, atomic operations on arrays every thread shares, which can cost more
-    than the kernel itself when it runs for every person. That compilation replaces
-    the author's function in `kernels` (same Python function, same results).
+    Each kernel is compiled with its form's signature (`signature_of`). A kernel that
+    allocates nothing (the usual case) is also compiled without reference counting: numba
+    otherwise increments and decrements the counts of the array arguments it reads inside
+    branches, atomic operations on arrays every thread shares, which can cost more than the
+    kernel itself when it runs for every person. That compilation replaces the author's
+    function in `kernels` (same Python function, same results).
     """
     kernels = cls.kernels
     if not isinstance(kernels, dict):
@@ -277,7 +369,7 @@ def _kernel_problems(cls: type[Plugin]) -> list[str]:
 
     from marketsim.core.errors import did_you_mean, quoted
     from marketsim.core.hooks import KERNEL_HOOKS
-    from marketsim.kernels.hooks import KERNEL_SIGNATURE
+    from marketsim.kernels.hooks import signature_of
 
     problems = []
     ready = {}
@@ -296,16 +388,18 @@ def _kernel_problems(cls: type[Plugin]) -> list[str]:
                 f"kernels[{hook!r}] must not be parallel: it runs inside the parallel hot loop"
             )
             continue
+        signature = signature_of(fn)
         try:
-            fn.compile(KERNEL_SIGNATURE)
+            fn.compile(signature)
         except Exception as e:
             reason = _first_lines(f"{type(e).__name__}: {e}")
+            name = "KERNEL_SIGNATURE" if len(signature.args) == 8 else "VIEW_SIGNATURE"
             problems.append(
                 f"kernels[{hook!r}] ({fn.py_func.__name__}) does not compile with "
-                f"KERNEL_SIGNATURE {KERNEL_SIGNATURE}: {reason}"
+                f"{name} {signature}: {reason}"
             )
             continue
-        ready[hook] = _without_refcounts(fn, KERNEL_SIGNATURE)
+        ready[hook] = _without_refcounts(fn, signature)
     if not problems and any(ready[h] is not kernels[h] for h in ready):
         cls.kernels = {**kernels, **ready}
     return problems

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from marketsim.core.errors import Problem, did_you_mean, quoted, show
+from marketsim.core.hooks import KERNEL_SLOTS
 from marketsim.plugins.errors import PluginError
 from marketsim.plugins.loader import registry
 from marketsim.scenario.source import Path
@@ -33,7 +34,8 @@ def resolve_behaviours(scenario: Scenario, locate: Locate) -> tuple[Resolved, li
     available = registry()
     resolved: Resolved = []
     problems: list[Problem] = []
-    kernel_owner: dict[str, tuple[int, str]] = {}
+    kernels = 0
+    column_owner: dict[str, tuple[int, str]] = {}
     for i, item in enumerate(scenario.behaviours):
         here: Path = ("behaviours", i)
         name = item.get("plugin")
@@ -58,16 +60,22 @@ def resolve_behaviours(scenario: Scenario, locate: Locate) -> tuple[Resolved, li
         if params is None:
             continue
         problems += _cross_check(cls, params, scenario, here, locate)
-        for hook in cls.kernels:
-            if hook in kernel_owner:
-                first, other = kernel_owner[hook]
-                message = (
-                    f"plugin {name!r} provides a kernel for the {hook!r} hook, and so does "
-                    f"{other!r} (behaviours.{first}); at most one plugin may per hook point"
-                )
-                problems.append(locate((*here, "plugin"), message))
-            else:
-                kernel_owner[hook] = (i, name)
+        clashes = [c.name for c in cls.state if c.name in column_owner]
+        if clashes:
+            first, other = column_owner[clashes[0]]
+            message = (
+                f"plugin {name!r} keeps per-person columns {quoted(clashes)}, and so does "
+                f"{other!r} (behaviours.{first}); state column names must be unique"
+            )
+            problems.append(locate((*here, "plugin"), message))
+        column_owner.update({c.name: (i, name) for c in cls.state if c.name not in column_owner})
+        kernels += len(cls.kernels)
+        if kernels > KERNEL_SLOTS:
+            message = (
+                f"plugin {name!r} brings the scenario's kernel hooks to {kernels}; at most "
+                f"{KERNEL_SLOTS} may be active together"
+            )
+            problems.append(locate((*here, "plugin"), message))
         resolved.append((cls, params))
     return resolved, problems
 

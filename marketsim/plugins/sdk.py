@@ -1,8 +1,10 @@
 """Everything a plugin author imports, in one module: `from marketsim.plugins.sdk import ...`.
 
-- The plugin interface: `Plugin`, `PluginParams`, `NoParams`, `param`, the hook names
-  `HOOKS` and `KERNEL_HOOKS`, `StepContext` (what a Python hook sees) and
-  `KERNEL_SIGNATURE` (the signature of a kernel hook).
+- The plugin interface: `Plugin`, `PluginParams`, `NoParams`, `param`, `StateColumn`
+  (a per-person column a plugin keeps), `PluginMetric` (a per-step output), the hook
+  names `HOOKS` and `KERNEL_HOOKS`, `StepContext` (what a Python hook sees),
+  `KERNEL_SIGNATURE` and `VIEW_SIGNATURE` (the two forms of a kernel hook) and
+  `KernelView` (what the second form reads).
 - Parameter types with the scenario's own rules and messages: `Id`, `Probability`,
   `NonNegative`, `Positive`, `StepIndex`, `Number`.
 - The market's layout: funnel stages (`STAGES`, `UNAWARE` ... `CUSTOMER`) and the
@@ -34,12 +36,19 @@ from marketsim.core.stages import (
     STAGES,
     UNAWARE,
 )
-from marketsim.plugins.base import NoParams, Plugin, PluginParams, param
+from marketsim.plugins.base import (
+    NoParams,
+    Plugin,
+    PluginMetric,
+    PluginParams,
+    StateColumn,
+    param,
+)
 from marketsim.plugins.context import StepContext
 from marketsim.scenario.types import Id, NonNegative, Number, Positive, Probability, StepIndex
 
 if TYPE_CHECKING:
-    from marketsim.kernels.hooks import KERNEL_SIGNATURE
+    from marketsim.kernels.hooks import KERNEL_SIGNATURE, VIEW_SIGNATURE, KernelView
     from marketsim.plugins.rng import (
         draw,
         entity_hash,
@@ -52,6 +61,8 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "KERNEL_SIGNATURE": "marketsim.kernels.hooks",
+    "VIEW_SIGNATURE": "marketsim.kernels.hooks",
+    "KernelView": "marketsim.kernels.hooks",
     "draw": "marketsim.plugins.rng",
     "entity_hash": "marketsim.plugins.rng",
     "key_from_params": "marketsim.plugins.rng",
@@ -74,15 +85,19 @@ __all__ = [
     "QUALIFIED",
     "STAGES",
     "UNAWARE",
+    "VIEW_SIGNATURE",
     "Id",
+    "KernelView",
     "NoParams",
     "NonNegative",
     "Number",
     "Plugin",
+    "PluginMetric",
     "PluginParams",
     "Positive",
     "Probability",
     "SegmentColumn",
+    "StateColumn",
     "StepContext",
     "StepIndex",
     "did_you_mean",

@@ -83,6 +83,9 @@ def run_sections(run: RunData) -> list[Section]:
         sections.append(_trait_section(summary.by_trait))
     if run.has_sales:
         sections.append(_sales_section(runs, {run.name: run.agents}, summaries))
+    plugin_columns = [c for c in run.timeseries.columns if str(c).startswith("plugin.")]
+    if plugin_columns:
+        sections.append(_plugin_section(runs, plugin_columns, unit))
     sections.append(_scenario_section(run))
     return sections
 
@@ -295,6 +298,19 @@ def _sales_section(
         "proposals decided (won, lost to a competitor or to no decision). Utilisation is the "
         "share of each rep's or broker's capacity (calls, meetings, prospects) used; a new "
         "rep's capacity grows over the ramp.",
+    )
+
+
+def _plugin_section(runs: dict[str, Any], columns: list[str], unit: str) -> Section:
+    """What the scenario's plugins measured each step (`plugin.<name>.<metric>` columns)."""
+    return Section(
+        "Plugin metrics",
+        figures=[
+            F.plot_over_time(F.over_time_info(runs, column, column, step_unit=unit))
+            for column in columns
+        ],
+        note="Per-step outputs the scenario's behaviour plugins declare (PluginMetric), "
+        "as in timeseries.csv: the mean over replicates and their 5th to 95th percentiles.",
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from marketsim.core.errors import Problem, did_you_mean, quoted, show
+from marketsim.scenario.calibration_checks import check_calibrate
 from marketsim.scenario.optimize_checks import check_optimize
 from marketsim.scenario.schema import Channel, Promotion, Scenario
 from marketsim.scenario.source import Path
@@ -58,6 +59,7 @@ def check_references(scenario: Scenario, locate: Locate) -> list[Problem]:
     problems += _kind_keys(scenario, locate)
     problems += _scaled_segments(scenario, locate)
     problems += check_optimize(scenario, locate)
+    problems += check_calibrate(scenario, locate)
     return problems
 
 

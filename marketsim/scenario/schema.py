@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from marketsim.core.limits import MAX_SEED
+from marketsim.scenario.calibration import CalibrateSpec
 from marketsim.scenario.traits import Medium, MediumHabit, Traits
 from marketsim.scenario.types import (
     Frozen,
@@ -638,6 +639,7 @@ class Scenario(Frozen):
     )
     equity: Equity = Field(default_factory=Equity)
     optimize: OptimizeSpec | None = None
+    calibrate: CalibrateSpec | None = None
     _prepared: bool = PrivateAttr(default=False)
     _warnings: tuple[Any, ...] = PrivateAttr(default=())
 

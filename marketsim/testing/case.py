@@ -13,11 +13,20 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
+from marketsim.core.layout import BLOCK
+
 if TYPE_CHECKING:
     from marketsim.engine.model import MarketModel
     from marketsim.scenario import Scenario
 
-__all__ = ["SMALL_MARKET", "PluginCase", "bad_values", "check_invariants", "run_case"]
+__all__ = [
+    "LARGE_MARKET",
+    "SMALL_MARKET",
+    "PluginCase",
+    "bad_values",
+    "check_invariants",
+    "run_case",
+]
 
 SMALL_MARKET: dict[str, Any] = {
     "name": "plugin-test-market",
@@ -84,6 +93,10 @@ SMALL_MARKET: dict[str, Any] = {
 """A small market reaching every hook point; about 3,000 people, 12 steps."""
 
 
+LARGE_MARKET = 2 * BLOCK + BLOCK // 8
+"""People in `PluginCase.large`: a little more than two of the kernel's parallel blocks."""
+
+
 @dataclass(frozen=True)
 class PluginCase:
     """The plugin under test and how to exercise it.
@@ -128,10 +141,29 @@ class PluginCase:
         return yaml.safe_dump(self.data(params), sort_keys=False)
 
     def load(self, params: Mapping[str, Any] | None = None) -> Scenario:
-        """The validated scenario (raises `ScenarioError` with located problems)."""
+        """The validated scenario (raises `ScenarioError` with located problems).
+
+        `plugin_path` is searched from now on, in this process and those it starts
+        (`add_plugin_paths`), so the model built from the scenario finds the plugin too.
+        """
+        from marketsim.plugins import add_plugin_paths
         from marketsim.plugins.prepare import scenario_from_text
 
+        add_plugin_paths(self.plugin_path)
         return scenario_from_text(self.yaml(params), name=SOURCE)
+
+    def large(self, people: int = LARGE_MARKET) -> dict[str, Any]:
+        """The scenario as plain data, every segment scaled up to `people` in all at least.
+
+        Larger than two of the kernel's parallel blocks by default, so two threads share
+        the work and a plugin that races between them shows.
+        """
+        data = self.data()
+        total = sum(int(s.get("size", 0)) for s in data["segments"])
+        factor = -(-people // max(total, 1))
+        for segment in data["segments"]:
+            segment["size"] = int(segment.get("size", 0)) * factor
+        return data
 
     def step_count(self, scenario: Scenario) -> int:
         """Steps to simulate."""
@@ -197,6 +229,10 @@ def check_invariants(model: MarketModel, people: int) -> None:
     for name in ("ad_memory",):
         values = getattr(pop, name)
         assert np.isfinite(values).all(), f"{where}: population.{name} has NaN or infinity"
+    for plugin in model.plugins.plugins:
+        assert np.isfinite(plugin.columns).all(), (
+            f"{where}: plugin {plugin.name!r}'s state has NaN or infinity"
+        )
 
 
 def bad_values(params_model: Any) -> dict[str, Any]:

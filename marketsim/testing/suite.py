@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from marketsim.testing.case import SOURCE, PluginCase, bad_values, run_case
 
@@ -124,6 +128,33 @@ class PluginTestSuite:
         second, again = run_case(plugin_case, check=False)
         assert rows == again, "two runs of the same scenario differ"
         assert np.array_equal(first.population.stage, second.population.stage)
+
+    def test_identical_on_one_and_two_threads(
+        self, plugin_case: PluginCase, tmp_path: Path
+    ) -> None:
+        """A market larger than two parallel blocks gives the same bytes on 1 and 2 threads.
+
+        Each run is `marketsim run` in its own process (numba's thread count is fixed
+        when it loads); a hook result out of range (NaN, a chance of 5) fails it too.
+        """
+        import marketsim
+
+        plugin_case.load()  # checks it, and searches its plugin_path from now on
+        scenario = tmp_path / "large.yaml"
+        scenario.write_text(yaml.safe_dump(plugin_case.large(), sort_keys=False))
+        here = os.path.dirname(os.path.dirname(os.path.abspath(marketsim.__file__)))
+        python_path = os.pathsep.join([here, *filter(None, [os.environ.get("PYTHONPATH")])])
+        outputs = []
+        for threads in (1, 2):
+            out = tmp_path / f"threads-{threads}"
+            env = {**os.environ, "NUMBA_NUM_THREADS": str(threads), "PYTHONPATH": python_path}
+            command = [sys.executable, "-m", "marketsim", "run", str(scenario), "--out", str(out)]
+            done = subprocess.run(
+                [*command, "--quiet"], env=env, capture_output=True, text=True, check=False
+            )
+            assert done.returncode == 0, f"on {threads} thread(s): {done.stderr.strip()}"
+            outputs.append((out / "timeseries.csv").read_bytes())
+        assert outputs[0] == outputs[1], "timeseries.csv differs between 1 and 2 threads"
 
     def test_engines_agree(self, plugin_case: PluginCase) -> None:
         """The numba and plain-Python engines give identical results."""

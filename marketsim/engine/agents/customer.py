@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 from marketsim.core.stages import STAGES
 from marketsim.engine.products import elasticity
@@ -44,6 +45,15 @@ class Customer(mesa.Agent):
     def ad_memory(self) -> float:
         """Adstock: decayed sum of exposures' impact, over every medium."""
         return float(self.model.population.ad_memory[self.row].astype(float).sum())
+
+    @property
+    def plugin_state(self) -> dict[str, float | int | bool]:
+        """The person's values of every active plugin's `state` columns, by column name."""
+        return {
+            column.name: np.asarray(plugin.columns[k, self.row]).astype(column.dtype).item()
+            for plugin in self.model.plugins.plugins
+            for k, column in enumerate(plugin.state)
+        }
 
     @property
     def traits(self) -> dict[str, float]:

@@ -79,6 +79,7 @@ def inside_sales(org: SalesOrganisation, step: SalesStep) -> None:
     reps_of = np.concatenate(who) if who else np.zeros(0, np.int64)
     is_cold = np.arange(len(called)) >= warm
     rates = np.where(is_cold, spec.cold_qualify_rate, spec.qualify_rate)
+    rates = org.plugins.transition("qualify", rates, step.t)
     qualified = K.calls(
         acc,
         org.centres(step),
@@ -134,7 +135,9 @@ def outside_sales(org: SalesOrganisation, step: SalesStep) -> None:
         step.key,
         step.t,
         accounts,
-        approve=np.minimum(1.0, spec.skill * step.trust * step.pull),
+        approve=org.plugins.transition(
+            "approve", np.minimum(1.0, spec.skill * step.trust * step.pull), step.t
+        ),
         warmth=org.warmth,
         show_rate=cycle.show_rate,
         discovery=cycle.discovery_steps,
@@ -160,7 +163,7 @@ def decisions(org: SalesOrganisation, step: SalesStep) -> None:
         centres,
         step.key,
         deciding,
-        ours=step.pull * step.trust,
+        ours=org.plugins.transition("win", step.pull * step.trust, step.t),
         competition=org.competition,
         status_quo=org.status_quo,
         warmth=org.warmth,

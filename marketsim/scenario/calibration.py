@@ -1,0 +1,153 @@
+"""The `calibrate:` section: which parameters a history may change, and what it must match.
+
+A strategist names each free parameter by the dotted path `--set` uses
+(`segments.urban_young.attention`), with a search range (`low`, `high`, optionally on a
+log scale) or a prior (a beta, gamma or lognormal, the trait families of
+`marketsim.scenario.traits`), and the observed series to match with their weights.
+Whether a path names a number of the scenario is checked with the rest of the scenario
+(`marketsim.scenario.calibration_checks`); whether the history has the series, when
+the history is read (`marketsim.scenario.history`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, get_args
+
+from pydantic import Field, model_validator
+
+from marketsim.scenario.traits import Beta, Gamma, LogNormal
+from marketsim.scenario.types import Frozen, Int, Number, Positive
+
+Observable = Literal[
+    "revenue",
+    "units",
+    "new_customers",
+    "customers",
+    "visits",
+    "new_leads",
+    "lapsed",
+    "customers_consumers",
+    "new_consumers",
+    "revenue_consumers",
+    "customers_accounts",
+    "new_accounts",
+    "revenue_accounts",
+    "leads",
+    "appointments",
+    "meetings",
+    "opportunities",
+    "proposals",
+    "deals_won",
+    "deals_lost",
+    "broker_sales",
+    "renewals",
+    "contracts_churned",
+]
+OBSERVABLES: tuple[str, ...] = get_args(Observable)
+"""Outcome columns of timeseries.csv a history may give, per step (totals of the market).
+
+Spend is not among them: a history's `spend_<channel>` columns are the plan, not an
+outcome.
+"""
+
+Prior = Annotated[Beta | Gamma | LogNormal, Field(discriminator="dist")]
+
+PRIOR_MASS = 0.99
+"""Share of a prior's mass inside the range searched by `--method optimize`."""
+
+
+class FreeParameter(Frozen):
+    """One number of the scenario that calibration may change."""
+
+    path: Annotated[str, Field(min_length=1, max_length=300)] = Field(
+        description="dotted path of the number, as --set writes it (channels.tv.impact)"
+    )
+    low: Number | None = Field(None, description="lowest value searched")
+    high: Number | None = Field(None, description="highest value searched")
+    log: bool = Field(False, description="search on a log scale (needs low > 0)")
+    prior: Prior | None = Field(
+        None,
+        description="a distribution instead of a range: the optimiser searches its "
+        "central 99%, on a log scale for gamma and lognormal",
+    )
+
+    @model_validator(mode="after")
+    def _range(self) -> FreeParameter:
+        given = (self.low is not None, self.high is not None)
+        if self.prior is not None:
+            if any(given) or self.log:
+                raise ValueError("expected a range (low, high, log) or a prior, found both")
+            return self
+        if not all(given):
+            missing = " and ".join(k for k, g in zip(("low", "high"), given, strict=True) if not g)
+            raise ValueError(f"expected a range (low and high) or a prior, {missing} missing")
+        assert self.low is not None and self.high is not None
+        if not self.low < self.high:
+            raise ValueError(
+                f"an empty range: `low < high` must hold, but got (low={self.low:g}, "
+                f"high={self.high:g})"
+            )
+        if self.log and self.low <= 0:
+            raise ValueError(f"a log scale needs low > 0, but got low={self.low:g}")
+        return self
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The range searched: as written, or the prior's central `PRIOR_MASS`."""
+        if self.prior is None:
+            assert self.low is not None and self.high is not None
+            return float(self.low), float(self.high)
+        from scipy import stats
+
+        tail = (1.0 - PRIOR_MASS) / 2
+        p = self.prior
+        if isinstance(p, Beta):
+            dist = stats.beta(p.a, p.b)
+        elif isinstance(p, Gamma):
+            dist = stats.gamma(p.shape, scale=p.mean / p.shape)
+        else:
+            dist = stats.lognorm(p.sigma, scale=math.exp(p.mu))
+        return float(dist.ppf(tail)), float(dist.ppf(1.0 - tail))
+
+    @property
+    def log_scale(self) -> bool:
+        """Whether the range is searched on a log scale."""
+        return self.log or isinstance(self.prior, Gamma | LogNormal)
+
+
+class CalibrateSpec(Frozen):
+    """Settings of `marketsim calibrate`; command-line options override them."""
+
+    parameters: Annotated[list[FreeParameter], Field(min_length=1, max_length=50)] = Field(
+        description="the numbers calibration may change, each with a range or a prior"
+    )
+    match: dict[Observable, Positive] | None = Field(
+        None,
+        description="observed series to match and their weights (default: every outcome "
+        "column of the history, weight 1)",
+    )
+    method: Literal["optimize"] = Field(
+        "optimize", description="optimize: the point that fits best, and near-best sets"
+    )
+    trials: Annotated[Int, Field(ge=1)] = Field(100, description="completed trials wanted")
+    replicates: Annotated[Int, Field(ge=1)] = Field(
+        2, description="replicates per trial, on common random numbers"
+    )
+    sampler: Literal["cmaes", "tpe", "random", "gp"] = Field(
+        "cmaes", description="Optuna sampler minimising the distance"
+    )
+    holdout_steps: Annotated[Int, Field(ge=0)] = Field(
+        0, description="last steps of the history kept out of the fit (an out-of-sample check)"
+    )
+    accept: Positive = Field(
+        0.1,
+        description="near-best sets: trials whose distance is at most (1 + accept) x the best",
+    )
+    min_accepted: Annotated[Int, Field(ge=2, le=1000)] = Field(
+        10, description="fewest near-best sets kept (the best trials, if too few are near)"
+    )
+    band_replicates: Annotated[Int, Field(ge=2, le=1000)] = Field(
+        10, description="replicates of the best set on a fresh seed for fit.csv and the metrics"
+    )
+    workers: Annotated[Int, Field(ge=1, le=256)] = Field(1, description="parallel processes")
