@@ -50,6 +50,22 @@ def run_once(scenario, replicate: int) -> tuple[float, float, int]:
     return total, in_sales, sum(int(row["deals_won"]) for row in model.ledger.rows)
 
 
+def b2b_scenario(accounts: int, buying_center: int, inside: int, outside: int, steps: int):
+    """`minimal-b2b` with this many accounts, buying-centre members, reps and steps."""
+    from marketsim.plugins.prepare import load_scenario
+
+    return load_scenario(
+        SCENARIO,
+        [
+            f"horizon={steps}",
+            f"segments.midmarket.size={accounts}",
+            f"segments.midmarket.buying_center={buying_center}",
+            f"sales.inside.count={inside}",
+            f"sales.outside.count={outside}",
+        ],
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=20_000)
@@ -60,17 +76,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
-    from marketsim.plugins.prepare import load_scenario
-
-    scenario = load_scenario(
-        SCENARIO,
-        [
-            f"horizon={args.steps}",
-            f"segments.midmarket.size={args.accounts}",
-            f"segments.midmarket.buying_center={args.buying_center}",
-            f"sales.inside.count={args.inside}",
-            f"sales.outside.count={args.outside}",
-        ],
+    scenario = b2b_scenario(
+        args.accounts, args.buying_center, args.inside, args.outside, args.steps
     )
     run_once(scenario, replicate=99)  # warm-up: compile or load the kernels
     runs = [run_once(scenario, replicate=r) for r in range(args.repeats)]

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_b2c.py [--customers 1000000] [--steps 52]
         [--repeats 5] [--threads N] [--peer-customers 20000] [--peer-steps 5]
-        [--cold] [--traits] [--json FILE] [--check]
+        [--cold] [--traits] [--set PATH=VALUE ...] [--json FILE] [--check]
 
 What it runs. `scenarios/b2c_launch.yaml` (or, if that file is missing,
 `tests/contract/minimal-b2c.yaml`) with every segment's size scaled by the same factor
@@ -10,7 +10,8 @@ so the population totals `--customers` people, stepped `--steps` steps (at most 
 scenario's horizon) with the numba kernel engine. `--traits` turns on every individual
 trait, media habit, per-medium memory, frequency threshold, wear-out, awareness adstock
 and forgetting, stocking up, satisfaction and its churn and word-of-mouth responses
-(`TRAITS_ON`): the most per-person work the customer step can do.
+(`TRAITS_ON`): the most per-person work the customer step can do. `--set` changes the
+scenario further, as `marketsim run --set` does.
 
 How it measures. Everything runs in one fresh worker subprocess, started with
 NUMBA_NUM_THREADS=`--threads` when given, so the numba thread pool is set before numba
@@ -124,7 +125,7 @@ def _busy() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
-def _run(model: Any, steps: int) -> tuple[float, float]:
+def time_steps(model: Any, steps: int) -> tuple[float, float]:
     """Step `model`; return the wall time and the share of the CPUs others used meanwhile."""
     busy, own = _busy(), sum(os.times()[:2])
     start = time.perf_counter()
@@ -146,7 +147,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
 
     imported = time.perf_counter() - start
     path = scenario_path()
-    base = load_scenario(path, TRAITS_ON if args.traits else ())
+    base = load_scenario(path, [*(TRAITS_ON if args.traits else ()), *args.set])
     if args.steps > base.horizon:
         raise SystemExit(f"--steps must be at most the horizon ({base.horizon}) of {path}")
 
@@ -158,7 +159,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
 
     t = time.perf_counter()
     model, _ = build(WARM_PEOPLE)
-    _run(model, min(3, args.steps))
+    time_steps(model, min(3, args.steps))
     warm_up = time.perf_counter() - t
     del model
     gc.collect()
@@ -166,7 +167,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     baseline = _status("VmRSS")
     peak_reset = _reset_peak()
     model, first_build = build(args.customers)
-    first_step, _ = _run(model, args.steps)
+    first_step, _ = time_steps(model, args.steps)
     peak = _status("VmHWM")
     customers = model.population.size
     del model
@@ -176,7 +177,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     for _ in range(args.repeats):
         model, took = build(args.customers)
         builds.append(took)
-        wall, other = _run(model, args.steps)
+        wall, other = time_steps(model, args.steps)
         stepping.append(wall)
         others.append(other)
         del model
@@ -184,7 +185,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
 
     peer, _ = build(args.peer_customers, engine="reference")
     peer_customers = peer.population.size
-    peer_time, _ = _run(peer, args.peer_steps)
+    peer_time, _ = time_steps(peer, args.peer_steps)
     return {
         "scenario": str(path.relative_to(ROOT)),
         "customers": customers,
@@ -286,15 +287,16 @@ def report(res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _load() -> str:
+def load_average() -> str:
+    """The load average over 1, 5 and 15 minutes, as /proc/loadavg gives it."""
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "n/a"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse options; run the worker in a subprocess (or be the worker)."""
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The options of the module docstring, checked."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--steps", type=int, default=52)
@@ -304,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer-steps", type=int, default=5)
     parser.add_argument("--cold", action="store_true", help="empty numba cache: compile")
     parser.add_argument("--traits", action="store_true", help="everyone differs: TRAITS_ON")
+    parser.add_argument("--set", action="append", default=[], help="PATH=VALUE override")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument("--check", action="store_true", help="exit 1 below a floor")
     parser.add_argument("--worker", type=Path, default=None, help=argparse.SUPPRESS)
@@ -313,35 +316,63 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.threads is not None and args.threads < 1:
         parser.error("--threads must be at least 1")
+    return args
 
+
+def measure(args: argparse.Namespace, *, fresh_process: bool = True) -> dict[str, Any] | None:
+    """Run the worker and summarize its measurements; None if the worker failed.
+
+    In a fresh subprocess (the default) the thread count is set before numba loads and
+    memory is that of a clean interpreter. `fresh_process=False` runs the worker here,
+    with `numba.set_num_threads`, to save the start-up (`python -m benchmarks --quick`).
+    """
+    load_before = load_average()
+    if not fresh_process:
+        import numba
+
+        before = numba.get_num_threads()
+        numba.set_num_threads(args.threads or before)
+        try:
+            raw = worker(args)
+        finally:
+            numba.set_num_threads(before)
+    else:
+        env = dict(os.environ)
+        if args.threads is not None:
+            env["NUMBA_NUM_THREADS"] = str(args.threads)
+        with tempfile.TemporaryDirectory(prefix="marketsim-bench-") as tmp:
+            if args.cold:
+                env["NUMBA_CACHE_DIR"] = str(Path(tmp) / "numba-cache")
+            out = Path(tmp) / "result.json"
+            forwarded = [
+                f"--customers={args.customers}",
+                f"--steps={args.steps}",
+                f"--repeats={args.repeats}",
+                f"--peer-customers={args.peer_customers}",
+                f"--peer-steps={args.peer_steps}",
+                *(["--cold"] if args.cold else []),
+                *(["--traits"] if args.traits else []),
+                *(f"--set={change}" for change in args.set),
+                f"--worker={out}",
+            ]
+            done = subprocess.run([sys.executable, __file__, *forwarded], env=env, check=False)
+            if done.returncode != 0:
+                return None
+            raw = json.loads(out.read_text())
+    res = summarize(raw, machine())
+    res["load_before"] = load_before
+    return res
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse options; run the worker in a subprocess (or be the worker)."""
+    args = parse_args(argv)
     if args.worker is not None:
         args.worker.write_text(json.dumps(worker(args)))
         return 0
-
-    env = dict(os.environ)
-    if args.threads is not None:
-        env["NUMBA_NUM_THREADS"] = str(args.threads)
-    load_before = _load()
-    with tempfile.TemporaryDirectory(prefix="marketsim-bench-") as tmp:
-        if args.cold:
-            env["NUMBA_CACHE_DIR"] = str(Path(tmp) / "numba-cache")
-        out = Path(tmp) / "result.json"
-        forwarded = [
-            f"--customers={args.customers}",
-            f"--steps={args.steps}",
-            f"--repeats={args.repeats}",
-            f"--peer-customers={args.peer_customers}",
-            f"--peer-steps={args.peer_steps}",
-            *(["--cold"] if args.cold else []),
-            *(["--traits"] if args.traits else []),
-            f"--worker={out}",
-        ]
-        done = subprocess.run([sys.executable, __file__, *forwarded], env=env, check=False)
-        if done.returncode != 0:
-            return done.returncode
-        raw = json.loads(out.read_text())
-    res = summarize(raw, machine())
-    res["load_before"] = load_before
+    res = measure(args)
+    if res is None:
+        return 1
     print(report(res))
     if args.json is not None:
         args.json.write_text(json.dumps(res, indent=2) + "\n")

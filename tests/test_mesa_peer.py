@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.bench_mesa_peer import PEER_SCOPE
 from benchmarks.mesa_peer import ConsumerMarket, Unsupported
 from marketsim.core.stages import CUSTOMER
 from marketsim.engine.model import MarketModel
@@ -34,9 +35,7 @@ LAUNCH = ROOT / "scenarios" / "b2c_launch.yaml"
 PEOPLE, STEPS, REPLICATES = 2_000, 20, 12
 SEGMENTS = ("mixed", "random_ties", "local_circles", "hubs")
 EVERY_RULE = [
-    "channels.launch_discount.enabled=false",
-    "channels.press.enabled=false",
-    "channels.pr.enabled=false",
+    *PEER_SCOPE,
     "channels.tv.frequency_threshold=2",
     "channels.tv.wear_out=0.2",
     "channels.social.wear_out=0.1",
