@@ -40,15 +40,24 @@ SCENARIO = ROOT / "scenarios" / "b2c_launch.yaml"
 
 
 def study_run(
-    trials: int, replicates: int, workers: int, analyse_too: bool, threads: int | None = None
+    trials: int,
+    replicates: int,
+    workers: int,
+    analyse_too: bool,
+    threads: int | None = None,
+    people: int | None = None,
 ) -> dict:
+    """One study (and its analysis if `analyse_too`); `people` resizes the market."""
     from marketsim.drivers.execution import make_executor
     from marketsim.drivers.optimize.runner import analyse, open_study, question_for, search
     from marketsim.drivers.optimize.study import Storage, completed, trial_result
     from marketsim.plugins.prepare import load_scenario
+    from marketsim.scenario.scale import scaled
     from marketsim.scenario.schema import OptimizeSpec
 
     scenario = load_scenario(SCENARIO)
+    if people is not None:
+        scenario = scaled(scenario, people)
     spec = OptimizeSpec(
         trials=trials,
         replicates=replicates,
@@ -89,6 +98,7 @@ def study_run(
         total = time.perf_counter() - started
     return {
         "trials": len(done),
+        "people": scenario.people,
         "workers": workers,
         "replicates": replicates,
         "search_seconds": searching,
