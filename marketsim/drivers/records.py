@@ -505,5 +505,7 @@ class OptimizationSummary(Record):
     marginal_roi: dict[str, MarginalReturn]
     importance: dict[str, float]
     explanation: Explanation | None = None
+    posterior: PosteriorUse | None = None
+    """The calibration whose draw r replicate r of every trial and re-evaluation ran on."""
 
-    OPTIONAL = frozenset({"explanation"})
+    OPTIONAL = frozenset({"explanation", "posterior"})
