@@ -393,3 +393,30 @@ def test_bench_refuses_a_posterior_folder_that_is_not_a_calibration(small, tmp_p
         done.output,
     ), done.output
     assert not out.exists()
+
+
+def test_the_docs_commands_run(calibration, tmp_path):
+    """docs/calibrate.md section 6's commands on the tiny calibration, smaller and shorter."""
+    import shlex
+
+    text = (ROOT / "docs" / "calibrate.md").read_text()
+    section = text.split("## 6. Carrying the uncertainty forward")[1].split("\n## ")[0]
+    block = re.search(r"```sh\n(.*?)```", section, flags=re.S).group(1)
+    commands = [line for line in block.splitlines() if not line.startswith("marketsim calibrate")]
+    assert {shlex.split(c)[1] for c in commands} == {"run", "sweep", "optimize", "compare"}
+    shrink = {
+        "--replicates 20": "--replicates 2",
+        "--trials 30": "--trials 2 --set optimize.reevaluate=2 --set optimize.curve_points=2",
+        "0:24000:4": "0:24000:2",
+    }
+    for command in commands:
+        for old, new in shrink.items():
+            command = command.replace(old, new)
+        command = command.replace("runs/pantry-fit", str(calibration))
+        command = command.replace("runs/", f"{tmp_path}/")
+        words = shlex.split(command)[1:]
+        if words[0] != "compare":
+            words += ["--set", "segments.households.size=1000"]
+        files = [str(ROOT / w) if (ROOT / w).is_file() else w for w in words]
+        done = runner.invoke(cli.app, files)
+        assert done.exit_code == 0, f"{command}\n{done.output}"
