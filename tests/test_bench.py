@@ -119,11 +119,11 @@ BAD = [
     (
         "posterior",
         suite_text(
-            "markets:\n  - posterior: calib/\n" + GOOD_TAIL[GOOD_TAIL.index("strategies") :]
+            "markets:\n  - {posterior: calib/, draws: 2}\n"
+            + GOOD_TAIL[GOOD_TAIL.index("strategies") :]
         ),
-        "s.yaml:5:5: markets.0.posterior: posterior: 'calib/': draws from a posterior need a "
-        "calibration directory",
-        ["marketsim calibrate"],
+        "s.yaml:5:17: markets.0.posterior: 'calib/': ",
+        ["expected a calibration directory, found nothing"],
     ),
     (
         "range-backwards",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -22,6 +23,8 @@ from marketsim.core.limits import MAX_SEED
 
 if TYPE_CHECKING:
     from marketsim.drivers.execution import Executor
+    from marketsim.drivers.posterior import Draws
+    from marketsim.drivers.records import PosteriorUse
     from marketsim.drivers.results import Result
     from marketsim.io.output import OutputFile
     from marketsim.scenario.schema import Scenario
@@ -115,6 +118,50 @@ ClusterOpt = Annotated[
     ),
 ]
 """Options shared by the commands that run scenarios, defined once."""
+
+PosteriorOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--posterior",
+        metavar="DIR",
+        help="Run replicate r on draw r of the calibration in DIR (marketsim calibrate's "
+        "output), so intervals include what the data leave unknown.",
+        show_default=False,
+    ),
+]
+"""`--posterior DIR` of run, compare, sweep and optimize."""
+
+
+def read_draws(path: Path | None, scenarios: Sequence[Scenario], replicates: int) -> Draws | None:
+    """The posterior in `path` (None without one), checked against every scenario.
+
+    Raises:
+        InputError: `path` is not a calibration, or its draws cannot be applied to one
+            of the scenarios (every problem of every scenario at once).
+
+    """
+    if path is None:
+        return None
+    from marketsim.core.errors import ScenarioError
+    from marketsim.drivers.posterior import Draws
+    from marketsim.plugins.prepare import prepare
+    from marketsim.scenario.posterior import read_posterior
+
+    draws = Draws(read_posterior(path))
+    problems = []
+    for scenario in scenarios:
+        try:
+            draws.check(prepare(scenario), replicates)
+        except ScenarioError as e:
+            problems += e.problems
+    if problems:
+        raise ScenarioError(dict.fromkeys(problems))
+    return draws
+
+
+def posterior_note(used: PosteriorUse | None) -> list[str]:
+    """The terminal's line saying the intervals include calibration uncertainty, if they do."""
+    return [] if used is None else [f"[dim]{escape(used.note())}[/dim]"]
 
 
 def replicates_option(help: str) -> Any:

@@ -17,6 +17,7 @@ from marketsim.core.errors import InputError, InputErrors, ScenarioError
 
 if TYPE_CHECKING:
     from marketsim.drivers.compare import Strategy
+    from marketsim.drivers.posterior import Draws
     from marketsim.drivers.records import ComparisonRecord, Difference, Part, Stats
     from marketsim.scenario.schema import Scenario
 
@@ -59,6 +60,7 @@ def compare(
         ),
     ] = False,
     plugin_path: common.PluginPath = None,
+    posterior: common.PosteriorOpt = None,
 ) -> None:
     """Compare strategies: every scenario on the same random streams, against the first.
 
@@ -77,14 +79,16 @@ def compare(
     problems = check_alignment(scenarios, files)
     if problems:
         raise InputError("\n".join(problems))
+    draws = common.read_draws(posterior, scenarios, replicates)
     names = strategy_names([s.name for s in scenarios], files)
     out = out if out is not None else default_out_dir(_dir_name(names))
-    check_destination(out, force=force, protect=[Path(f) for f in files])
+    protect = [*(Path(f) for f in files), *([posterior] if posterior else [])]
+    check_destination(out, force=force, protect=protect)
     strategies = [
         Strategy(name, file, scenario)
         for name, file, scenario in zip(names, files, scenarios, strict=True)
     ]
-    _run(strategies, out, seed, replicates, force, workers, quiet, cluster, contribution)
+    _run(strategies, out, seed, replicates, force, workers, quiet, cluster, contribution, draws)
 
 
 def _check_options(files: list[str], *, seed: int | None, replicates: int, workers: int) -> None:
@@ -140,6 +144,7 @@ def _run(
     quiet: bool,
     cluster: str | None,
     contribution: bool,
+    draws: Draws | None,
 ) -> None:
     from marketsim.drivers.compare import compare
     from marketsim.io.files import comparison_files
@@ -147,6 +152,8 @@ def _run(
 
     console = Console()
     protect = [Path(s.file) for s in strategies]
+    if draws is not None:
+        protect.append(Path(draws.posterior.dir))
     runs = sum(1 + contribution * sum(c.enabled for c in s.scenario.channels) for s in strategies)
     total = runs * replicates * strategies[0].scenario.horizon
     progress = common.DelayedProgress(
@@ -161,6 +168,7 @@ def _run(
                 executor=executor,
                 progress=progress.advance,
                 contribution=contribution,
+                posterior=draws,
             )
         written = common.write_output(
             comparison, out, comparison_files(comparison, PAGES), force=force, protect=protect
@@ -178,6 +186,7 @@ def _run(
         written,
         *comparison_tables(console, record),
         note,
+        *common.posterior_note(record.posterior),
         *decomposition_tables(console, record),
         quiet=quiet,
     )

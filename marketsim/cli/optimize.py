@@ -90,6 +90,7 @@ def optimize(
     quiet: common.QuietOpt = False,
     cluster: common.ClusterOpt = None,
     plugin_path: common.PluginPath = None,
+    posterior: common.PosteriorOpt = None,
 ) -> None:
     """Find the split of a total budget that maximises revenue, profit, ROI or profit+equity.
 
@@ -123,7 +124,8 @@ def optimize(
     scenario = load_scenario(file, overrides or ())
     common.warn(scenario)
     spec = merge_settings(scenario, cli)
-    question = question_for(scenario, spec, scenario.seed if seed is None else seed)
+    draws = common.read_draws(posterior, [scenario], max(spec.replicates, spec.reevaluate))
+    question = question_for(scenario, spec, scenario.seed if seed is None else seed, draws)
     make_sampler(spec.sampler, 0, spec.pareto is not None)
     out = out if out is not None else default_out_dir(f"{scenario.name}-optimize")
     where = Storage.resolve(storage, out, spec.workers)
@@ -167,11 +169,21 @@ def optimize(
             raise
         # The study file moves into the new directory: replacing `out` is always allowed.
         written = common.write_output(
-            outcome, out, optimization_files(where, out, PAGES), force=True, protect=[Path(file)]
+            outcome,
+            out,
+            optimization_files(where, out, PAGES),
+            force=True,
+            protect=[Path(file), *([posterior] if posterior else [])],
         )
     terminal = Console()
     common.finish(
-        terminal, out, written, outcome_table(terminal, outcome), *explanation(outcome), quiet=quiet
+        terminal,
+        out,
+        written,
+        outcome_table(terminal, outcome),
+        *explanation(outcome),
+        *common.posterior_note(outcome.summary.posterior),
+        quiet=quiet,
     )
 
 

@@ -34,6 +34,7 @@ def run(
         ),
     ] = None,
     plugin_path: common.PluginPath = None,
+    posterior: common.PosteriorOpt = None,
 ) -> None:
     """Simulate a scenario and write summary.json, timeseries.csv, report.html and more.
 
@@ -47,8 +48,10 @@ def run(
     common.check_options(seed=seed, replicates=replicates, workers=workers)
     scenario = load_scenario(file, overrides or ())
     common.warn(scenario)
+    draws = common.read_draws(posterior, [scenario], replicates)
     out = out if out is not None else default_out_dir(scenario.name)
-    check_destination(out, force=force, protect=[Path(file)])
+    protect = [Path(file), *([posterior] if posterior else [])]
+    check_destination(out, force=force, protect=protect)
 
     from marketsim.drivers.contribution import (
         CHEAP_PEOPLE_STEPS,
@@ -87,14 +90,14 @@ def run(
                 replicates=replicates,
                 executor=executor,
                 progress=progress.advance,
+                posterior=draws,
             )
             if contribution:
                 found = channel_contributions(result, executor=executor, progress=progress.advance)
                 result = with_contributions(result, found)
-        written = common.write_output(
-            result, out, run_files(PAGES), force=force, protect=[Path(file)]
-        )
+        written = common.write_output(result, out, run_files(PAGES), force=force, protect=protect)
     tables = [common.headline_table(console, result)]
     if result.scenario.channels:
         tables.append(common.channel_table(console, result))
+    tables += common.posterior_note(result.summary.posterior)
     common.finish(console, out, written, *tables, quiet=quiet)

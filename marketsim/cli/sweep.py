@@ -40,13 +40,14 @@ def sweep(
     quiet: common.QuietOpt = False,
     cluster: common.ClusterOpt = None,
     plugin_path: common.PluginPath = None,
+    posterior: common.PosteriorOpt = None,
 ) -> None:
     """Simulate a scenario over a range of values: a response curve with 95% intervals.
 
     Writes sweep.csv (one row per point: the values, then each metric's mean, std and
     95% interval) and sweep.html. Exits 0 on success, 1 if the run fails, 2 on bad input.
     """
-    from marketsim.drivers.sweep import grid, override_text, parse_vary
+    from marketsim.drivers.sweep import check_axes, grid, override_text, parse_vary
     from marketsim.io.output import check_destination, default_out_dir
     from marketsim.plugins.prepare import load_scenario
 
@@ -87,8 +88,12 @@ def sweep(
     if located or notes:
         raise InputErrors([ScenarioError(located)] if located else [], *notes)
     scenario = scenarios[0]
+    draws = common.read_draws(posterior, [scenario], replicates)
+    if draws is not None:
+        check_axes(axes, draws)
     out = out if out is not None else default_out_dir(f"{scenario.name}-sweep")
-    check_destination(out, force=force, protect=[Path(file)])
+    protect = [Path(file), *([posterior] if posterior else [])]
+    check_destination(out, force=force, protect=protect)
 
     from marketsim.drivers.metrics import customer_types, headline
     from marketsim.drivers.sweep import SweepResult, curve_frame, evaluate
@@ -102,7 +107,12 @@ def sweep(
         bar.phase("sweep", len(scenarios) * replicates)
         with failing_as("the sweep"):
             results = evaluate(
-                scenarios, seed=run_seed, replicates=replicates, executor=executor, on_done=bar.job
+                scenarios,
+                seed=run_seed,
+                replicates=replicates,
+                executor=executor,
+                on_done=bar.job,
+                posterior=draws,
             )
         result = SweepResult(
             scenario,
@@ -110,12 +120,14 @@ def sweep(
             run_seed,
             replicates,
             curve_frame(points, results, headline(customer_types(scenario))),
+            None if draws is None else draws.use(replicates),
         )
-        written = common.write_output(
-            result, out, sweep_files(PAGES), force=force, protect=[Path(file)]
-        )
+        written = common.write_output(result, out, sweep_files(PAGES), force=force, protect=protect)
     console = Console()
-    common.finish(console, out, written, sweep_table(console, result), quiet=quiet)
+    table = sweep_table(console, result)
+    common.finish(
+        console, out, written, table, *common.posterior_note(result.posterior), quiet=quiet
+    )
 
 
 def sweep_table(console: Console, result: SweepResult) -> Table:

@@ -30,6 +30,7 @@ P_DECIDE = 22
 P_FORGET = 23
 P_SATISFY = 24
 P_STOCK = 25
+P_POSTERIOR = 26  # which posterior set a replicate uses (entity 0, step -1)
 P_EXPOSURE = 1 << 10  # + channel index: one exposure stream per channel
 P_FIND = 2 << 10  # + channel index: whether a search finds the company through it
 P_BROKER = 3 << 10  # + 2 x broker index (+1): which prospects a broker works, and closes

@@ -44,6 +44,7 @@ from marketsim.drivers.contribution import (
 from marketsim.drivers.decompose import DECOMPOSED, decompose
 from marketsim.drivers.execution import Executor, Progress
 from marketsim.drivers.metrics import LOWER_IS_BETTER, ReplicateMetrics
+from marketsim.drivers.posterior import Draws
 from marketsim.drivers.records import (
     ComparisonRecord,
     Difference,
@@ -277,6 +278,7 @@ def compare(
     progress: Progress | None = None,
     alpha: float = ALPHA,
     contribution: bool = False,
+    posterior: Draws | None = None,
 ) -> Comparison:
     """Simulate every strategy on the same random streams and compare them to the first.
 
@@ -290,6 +292,8 @@ def compare(
         alpha: significance level after the Holm correction.
         contribution: also measure every strategy's channel increments, so differences
             are taken apart by channel on them rather than on attribution.
+        posterior: replicate r of every strategy runs on the posterior's draw r, so the
+            differences stay paired and their intervals include what the data leave open.
 
     """
     if len(strategies) < 2:
@@ -303,7 +307,14 @@ def compare(
         raise ValueError("\n".join(problems))
     seed = strategies[0].scenario.seed if seed is None else seed
     results = tuple(
-        simulate(s.scenario, seed=seed, replicates=replicates, executor=executor, progress=progress)
+        simulate(
+            s.scenario,
+            seed=seed,
+            replicates=replicates,
+            executor=executor,
+            progress=progress,
+            posterior=posterior,
+        )
         for s in strategies
     )
     found = None
@@ -369,6 +380,7 @@ def comparison_record(
             name: {m: [_finite(x) for x in metrics.values(reps, m)] for m in compared}
             for name, reps in zip(names, values, strict=True)
         },
+        posterior=first.summary.posterior,
     )
 
 

@@ -71,7 +71,8 @@ def increments(
     Measured on revenue, profit, units and customers held of each kind the scenario has.
 
     Args:
-        result: the run with every channel, whose seed and replicates are reused.
+        result: the run with every channel, whose seed, replicates and posterior draws
+            are reused (replicate r without the channel runs on the same draw r).
         executor: where the counterfactual runs go.
         progress: called with steps completed, as `simulate` does.
     """
@@ -88,6 +89,7 @@ def increments(
             replicates=result.replicates,
             executor=executor,
             progress=progress,
+            posterior=result.posterior,
         )
         without = other.metrics()
         out[channel.id] = {

@@ -133,10 +133,35 @@ class ProductSummary(Record):
     units: Stats
 
 
+class PosteriorUse(Record):
+    """Which calibration's uncertainty a run carries: replicate r uses posterior draw r."""
+
+    dir: str
+    method: str
+    seed: int
+    """The calibration's seed, which keys the draws."""
+    parameters: list[str]
+    sets: int
+    """Parameter sets in posterior.csv."""
+    draws: int
+    """Replicates drawn for (one draw each, with replacement)."""
+    distinct: int
+    """Distinct sets among the draws."""
+    rule: str
+
+    def note(self) -> str:
+        """The one line every report and terminal shows."""
+        return (
+            f"intervals include calibration uncertainty: replicate r uses posterior draw r "
+            f"from {self.dir} ({self.distinct} distinct of its {self.sets} sets in "
+            f"{self.draws} draws)"
+        )
+
+
 class RunSummary(Record):
     """summary.json: a run's headline metrics and its breakdowns, each with 95% CIs."""
 
-    OPTIONAL = frozenset({"funnel", "by_trait"})
+    OPTIONAL = frozenset({"funnel", "by_trait", "posterior"})
 
     scenario: str
     seed: int
@@ -155,6 +180,8 @@ class RunSummary(Record):
     """Per kind of customer, people at each stage of its funnel at the horizon."""
     by_trait: dict[str, list[TraitBandSummary]] | None = None
     """Consumers by band of each trait that varies (absent when nobody differs)."""
+    posterior: PosteriorUse | None = None
+    """The calibration whose draws the replicates ran on (absent without --posterior)."""
 
 
 class StrategyEntry(Record):
@@ -272,6 +299,10 @@ class ComparisonRecord(Record):
     decompositions: list[Decomposition] = []
     """Every significant revenue and profit difference, taken apart."""
     per_replicate: dict[str, dict[str, list[float | None]]]
+    posterior: PosteriorUse | None = None
+    """The calibration whose draw r replicate r of every strategy ran on."""
+
+    OPTIONAL = frozenset({"posterior"})
 
     def difference(self, strategy: str, metric: str) -> Difference | None:
         """The difference of `strategy` on `metric` (None for the baseline)."""
@@ -474,5 +505,7 @@ class OptimizationSummary(Record):
     marginal_roi: dict[str, MarginalReturn]
     importance: dict[str, float]
     explanation: Explanation | None = None
+    posterior: PosteriorUse | None = None
+    """The calibration whose draw r replicate r of every trial and re-evaluation ran on."""
 
-    OPTIONAL = frozenset({"explanation"})
+    OPTIONAL = frozenset({"explanation", "posterior"})

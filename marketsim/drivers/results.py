@@ -11,6 +11,7 @@ import pandas as pd
 from marketsim.core.stages import STAGES
 from marketsim.drivers import metrics
 from marketsim.drivers.breakdown import Breakdown
+from marketsim.drivers.posterior import Draws
 from marketsim.drivers.records import (
     ChannelSummary,
     ProductSummary,
@@ -64,6 +65,7 @@ class Result:
         summary: headline metrics with 95% intervals, per channel and per segment.
         agents: one row per replicate and rep or broker (empty without a sales side).
         breakdowns: each replicate by segment and channel, and its state at the horizon.
+        posterior: the draws replicate r ran on (None: every replicate ran `scenario`).
 
     """
 
@@ -73,6 +75,7 @@ class Result:
     summary: RunSummary = field(repr=False)
     agents: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     breakdowns: tuple[Breakdown, ...] = field(repr=False, default=())
+    posterior: Draws | None = field(repr=False, default=None)
 
     @property
     def replicates(self) -> int:
@@ -89,7 +92,12 @@ def replicate_metrics(replicate: Replicate) -> metrics.ReplicateMetrics:
     return metrics.of_replicate(replicate.ledger.frame(), replicate.breakdown)
 
 
-def summarize(scenario: Scenario, seed: int, replicates: Sequence[Replicate]) -> RunSummary:
+def summarize(
+    scenario: Scenario,
+    seed: int,
+    replicates: Sequence[Replicate],
+    posterior: Draws | None = None,
+) -> RunSummary:
     """The summary record written to summary.json."""
     per_replicate = [replicate_metrics(r) for r in replicates]
     ledgers = [r.ledger for r in replicates]
@@ -141,6 +149,7 @@ def summarize(scenario: Scenario, seed: int, replicates: Sequence[Replicate]) ->
             who: describe([led.involvement[who] for led in ledgers]) for who in INVOLVEMENT
         },
         by_trait=by_trait(ledgers),
+        posterior=None if posterior is None else posterior.use(len(ledgers)),
     )
 
 

@@ -6,6 +6,7 @@ from functools import partial
 
 from marketsim.drivers.breakdown import of_model
 from marketsim.drivers.execution import Executor, InProcess, Progress
+from marketsim.drivers.posterior import Draws, scenario_of
 from marketsim.drivers.results import Replicate, Result, agents, summarize, timeseries
 from marketsim.engine.model import Engine, MarketModel
 from marketsim.plugins.prepare import prepare
@@ -19,11 +20,16 @@ def run_replicate(
     progress: Progress | None = None,
     *,
     engine: Engine = "kernel",
+    posterior: Draws | None = None,
 ) -> Replicate:
     """Simulate one replicate to the horizon: its ledger and its breakdown.
 
-    `progress(1)` is called after every step.
+    With a `posterior`, the replicate runs on `scenario` with draw `replicate`'s values.
+    This is where every command turns a replicate into a model, so each of them (and
+    every re-run of a replicate: channel increments, sweep points, optimiser trials)
+    carries the draw. `progress(1)` is called after every step.
     """
+    scenario = scenario_of(scenario, replicate, posterior)
     model = MarketModel(
         scenario, seed=seed, replicate=replicate, materialize_customers=False, engine=engine
     )
@@ -42,6 +48,7 @@ def simulate(
     executor: Executor | None = None,
     progress: Progress | None = None,
     engine: Engine = "kernel",
+    posterior: Draws | None = None,
 ) -> Result:
     """Simulate `replicates` runs of `scenario` on common random numbers.
 
@@ -53,6 +60,8 @@ def simulate(
         executor: where replicates run; in this process by default.
         progress: called with the number of steps just completed.
         engine: "kernel" (numba, the default) or "reference" (plain Python, slow).
+        posterior: replicate r runs on the posterior's draw r (checked against the
+            scenario first: `Draws.check`).
 
     """
     if replicates < 1:
@@ -61,13 +70,16 @@ def simulate(
     if seed < 0:
         raise ValueError(f"`seed >= 0` must hold, but got {seed=}")
     scenario = prepare(scenario)  # once, not once per replicate
-    job = partial(run_replicate, scenario, seed, engine=engine)
+    if posterior is not None:
+        posterior.check(scenario, replicates)
+    job = partial(run_replicate, scenario, seed, engine=engine, posterior=posterior)
     runs = (executor or InProcess()).map(job, range(replicates), progress=progress)
     return Result(
         scenario=scenario,
         seed=seed,
         timeseries=timeseries(runs),
-        summary=summarize(scenario, seed, runs),
+        summary=summarize(scenario, seed, runs, posterior),
         agents=agents(runs),
         breakdowns=tuple(r.breakdown for r in runs),
+        posterior=posterior,
     )

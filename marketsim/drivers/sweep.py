@@ -13,13 +13,17 @@ import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from marketsim.core.errors import InputError
 from marketsim.drivers.execution import Executor, InProcess, Progress
 from marketsim.drivers.metrics import ReplicateMetrics, customer_types, describe_metrics, headline
+from marketsim.drivers.posterior import Draws
+from marketsim.drivers.records import PosteriorUse
 from marketsim.drivers.results import replicate_metrics
 from marketsim.drivers.simulation import run_replicate
 from marketsim.plugins.prepare import prepare
@@ -107,10 +111,12 @@ def override_text(path: str, value: Any) -> str:
 # --------------------------------------------------------------------------- evaluation
 
 
-def replicate_job(job: tuple[Scenario, int, int], progress: Progress) -> ReplicateMetrics:
+def replicate_job(
+    job: tuple[Scenario, int, int], progress: Progress, *, posterior: Draws | None = None
+) -> ReplicateMetrics:
     """The metrics of one replicate: `job` is (scenario, seed, replicate)."""
     scenario, seed, replicate = job
-    return replicate_metrics(run_replicate(scenario, seed, replicate))
+    return replicate_metrics(run_replicate(scenario, seed, replicate, posterior=posterior))
 
 
 def evaluate(
@@ -120,17 +126,23 @@ def evaluate(
     replicates: int,
     executor: Executor | None = None,
     on_done: Callable[[ReplicateMetrics], None] | None = None,
+    posterior: Draws | None = None,
 ) -> list[list[ReplicateMetrics]]:
     """Per-replicate metrics of every scenario, replicates 0..R-1 of `seed` for each.
 
     Every scenario's replicate r draws from the same random streams (common random
-    numbers), so differences between scenarios are paired replicate by replicate.
+    numbers), and with a `posterior` runs on its draw r, so differences between
+    scenarios are paired replicate by replicate. The draws are checked against the
+    first scenario (the others differ from it in values only).
     """
     if replicates < 1:
         raise ValueError(f"`replicates >= 1` must hold, but got {replicates=}")
     ready = [prepare(s) for s in scenarios]
+    if posterior is not None and ready:
+        posterior.check(ready[0], replicates)
     jobs = [(s, seed, r) for s in ready for r in range(replicates)]
-    flat = (executor or InProcess()).map(replicate_job, jobs, on_done=on_done)
+    job = partial(replicate_job, posterior=posterior)
+    flat = (executor or InProcess()).map(job, jobs, on_done=on_done)
     return [flat[i * replicates : (i + 1) * replicates] for i in range(len(scenarios))]
 
 
@@ -159,6 +171,7 @@ class SweepResult:
     seed: int
     replicates: int
     frame: pd.DataFrame
+    posterior: PosteriorUse | None = None
 
 
 def sweep(
@@ -169,6 +182,7 @@ def sweep(
     replicates: int = 3,
     executor: Executor | None = None,
     on_done: Callable[[ReplicateMetrics], None] | None = None,
+    posterior: Draws | None = None,
 ) -> SweepResult:
     """Simulate every point of the grid of `axes` on common random numbers.
 
@@ -181,9 +195,13 @@ def sweep(
         replicates: replicates per point.
         executor: where replicates run.
         on_done: called with each replicate's metrics as it completes.
+        posterior: replicate r of every point runs on the posterior's draw r; it may
+            not set a varied path (`check_axes`).
 
     """
     points = grid(axes)
+    if posterior is not None:
+        check_axes(axes, posterior)
     if isinstance(base, Scenario):
         scenario = base
         scenarios = [with_values(base, p) for p in points]
@@ -192,7 +210,31 @@ def sweep(
         scenario = scenarios[0]
     seed = scenario.seed if seed is None else seed
     results = evaluate(
-        scenarios, seed=seed, replicates=replicates, executor=executor, on_done=on_done
+        scenarios,
+        seed=seed,
+        replicates=replicates,
+        executor=executor,
+        on_done=on_done,
+        posterior=posterior,
     )
     frame = curve_frame(points, results, headline(customer_types(scenario)))
-    return SweepResult(scenario, tuple(axes), seed, replicates, frame)
+    used = None if posterior is None else posterior.use(replicates)
+    return SweepResult(scenario, tuple(axes), seed, replicates, frame, used)
+
+
+def check_axes(axes: Sequence[Axis], posterior: Draws) -> None:
+    """Refuse varying a path the posterior sets (its draw would replace the value varied).
+
+    Raises:
+        InputError: naming the option and the path.
+
+    """
+    taken = [a.path for a in axes if a.path in posterior.posterior.paths]
+    if taken:
+        raise InputError(
+            "\n".join(
+                f"--vary {path}: the posterior in {posterior.posterior.dir} sets it in every "
+                "replicate, so it cannot be varied too"
+                for path in taken
+            )
+        )

@@ -128,7 +128,8 @@ def compare_page(data: ComparisonData) -> str:
         f"baseline {record.baseline}; {record.replicates} replicates each on common "
         f"random numbers, seed {record.seed}, {record.horizon} {record.step}s"
     )
-    return page(title, compare_sections(data), subtitle=subtitle)
+    notice = record.posterior.note() if record.posterior else ""
+    return page(title, compare_sections(data), subtitle=subtitle, notice=notice)
 
 
 def _method_section(record: ComparisonRecord) -> Section:

@@ -74,7 +74,13 @@ def sweep_html(result: SweepResult) -> str:
     """sweep.html of a finished sweep."""
     subtitle = f"seed {result.seed}, {result.replicates} replicates a point"
     axes = [a.path for a in result.axes]
-    return sweep_page(result.frame, axes, title=f"Sweep: {result.scenario.name}", subtitle=subtitle)
+    return sweep_page(
+        result.frame,
+        axes,
+        title=f"Sweep: {result.scenario.name}",
+        subtitle=subtitle,
+        notice=result.posterior.note() if result.posterior else "",
+    )
 
 
 def optimization_page(
@@ -172,7 +178,8 @@ def optimization_page(
         f"{number(summary.total_budget)}; sampler {summary.study.sampler}, "
         f"seed {summary.study.seed}, {summary.search.replicates} replicates a trial"
     )
-    return page(f"Optimisation: {summary.scenario}", sections, subtitle=subtitle)
+    notice = summary.posterior.note() if summary.posterior else ""
+    return page(f"Optimisation: {summary.scenario}", sections, subtitle=subtitle, notice=notice)
 
 
 def _allocation_table(summary: OptimizationSummary) -> str:
@@ -489,11 +496,13 @@ def sweep_page(
     *,
     title: str,
     subtitle: str = "",
+    notice: str = "",
     metrics: Sequence[str] = SWEEP_METRICS,
 ) -> str:
     """The complete sweep.html page: one figure per metric against the first axis.
 
-    With several axes, each combination of the others is its own line.
+    With several axes, each combination of the others is its own line; `notice` is
+    `page`'s (a run on a calibration's posterior says so).
     """
     x = axes[0]
     others = list(axes[1:])
@@ -544,4 +553,4 @@ def sweep_page(
         ),
         Section("Points", html=table(columns, rows)),
     ]
-    return page(title, sections, subtitle=subtitle)
+    return page(title, sections, subtitle=subtitle, notice=notice)

@@ -16,7 +16,8 @@ they look alike and all work offline. The API is stable:
     )
     Path("report.html").write_text(html, encoding="utf-8")
 
-- `page(title, sections, *, subtitle="", footer="")` returns the complete page as a string.
+- `page(title, sections, *, subtitle="", notice="", footer="")` returns the complete page as
+  a string.
   plotly.js is inlined once in `<head>` (about 4.6 MB), each figure is a
   `<div class="plotly-graph-div">` drawn by `Plotly.newPlot` when the page loads.
 - `Section(title, figures=(), html="", note="")`: `note` is plain text (escaped), `html` a
@@ -52,6 +53,7 @@ header, main, footer { max-width: 1200px; margin: 0 auto; padding: 0 24px; }
 header { padding-top: 24px; border-bottom: 1px solid var(--line); }
 header h1 { margin: 0 0 4px; font-size: 24px; font-weight: 600; }
 header p { margin: 0 0 16px; color: var(--muted); }
+header p.notice { margin-top: -12px; color: var(--fg); }
 nav { margin: 0 0 12px; font-size: 13px; }
 nav a { color: var(--muted); margin-right: 14px; text-decoration: none; }
 nav a:hover { text-decoration: underline; }
@@ -155,6 +157,7 @@ def page(
     sections: Sequence[Section],
     *,
     subtitle: str = "",
+    notice: str = "",
     footer: str = "",
 ) -> str:
     """The complete, self-contained HTML page of `sections`.
@@ -163,6 +166,8 @@ def page(
         title: page title and main heading (plain text).
         sections: the parts of the page, in order; a table of contents links to each.
         subtitle: a line under the heading (plain text).
+        notice: a second line under it, for what changes how every number reads (plain
+            text; the run on a calibration's posterior says so here).
         footer: a line at the bottom (plain text); default names marketsim's version.
 
     """
@@ -189,6 +194,8 @@ def page(
         parts.append("</section>")
         body.append("\n".join(parts))
     subtitle_html = f"<p>{escape(subtitle)}</p>" if subtitle else ""
+    if notice:
+        subtitle_html += f'<p class="notice">{escape(notice)}</p>'
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'

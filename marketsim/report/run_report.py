@@ -97,7 +97,8 @@ def run_page(run: RunData) -> str:
     subtitle = (
         f"{n} replicate{'s' * (n != 1)}, seed {summary.seed}, {summary.horizon} {summary.step}s"
     )
-    return page(f"{run.name}: run report", run_sections(run), subtitle=subtitle)
+    notice = summary.posterior.note() if summary.posterior else ""
+    return page(f"{run.name}: run report", run_sections(run), subtitle=subtitle, notice=notice)
 
 
 def _channel_spend_figure(run: RunData, unit: str) -> list[Any]:

@@ -38,7 +38,7 @@ def check_calibrate(scenario: Scenario, where: Locate) -> list[Problem]:
             )
             continue
         seen[parameter.path] = i
-        why, current = _number_at(data, parameter.path)
+        why, current = number_at(data, parameter.path)
         if why:
             problems.append(where((*here, "path"), why))
             continue
@@ -72,7 +72,7 @@ def refusal(scenario: Scenario, path: str, value: float) -> str:
     return ""
 
 
-def _number_at(data: Any, path: str) -> tuple[str, Any]:
+def number_at(data: Any, path: str) -> tuple[str, Any]:
     """(why `path` names no number of `data`, or "", and the value found)."""
     parts = path.split(".")
     if parts[0] in NOT_CALIBRATED:

@@ -67,7 +67,7 @@ class History:
 
 
 @dataclass(frozen=True)
-class _Cell:
+class Cell:
     """One cell, with where it was written."""
 
     text: str
@@ -100,10 +100,10 @@ def read_history(
 
 def parse_history(text: str, name: str, scenario: Scenario, match: Sequence[str] = ()) -> History:
     """Like `read_history`, for the CSV `text`; problems are located in a source `name`."""
-    rows = _rows(text)
+    rows = csv_cells(text)
     problems: list[Problem] = []
 
-    def problem(cell: _Cell, column: str, message: str) -> None:
+    def problem(cell: Cell, column: str, message: str) -> None:
         problems.append(Problem(name, cell.line, cell.col, column, message))
 
     if not rows:
@@ -203,7 +203,7 @@ def did_you_mean_any(columns: Sequence[str], wanted: Sequence[str]) -> str:
 
 
 def _steps(
-    rows: list[list[_Cell]],
+    rows: list[list[Cell]],
     at: int,
     clock: str,
     scenario: Scenario,
@@ -246,7 +246,7 @@ def _steps(
     return [s or 0 for s in steps]
 
 
-def _step(cell: _Cell, name: str, problems: list[Problem]) -> int | None:
+def _step(cell: Cell, name: str, problems: list[Problem]) -> int | None:
     text = cell.text.strip()
     if text.isdigit():
         return int(text)
@@ -257,7 +257,7 @@ def _step(cell: _Cell, name: str, problems: list[Problem]) -> int | None:
 
 
 def _date_steps(
-    cells: list[_Cell], unit: str, name: str, problems: list[Problem]
+    cells: list[Cell], unit: str, name: str, problems: list[Problem]
 ) -> list[int | None]:
     """Each date's step, counted from the earliest date in `unit`s."""
     dates: list[dt.date | None] = []
@@ -308,7 +308,7 @@ def _number(text: str) -> float | None:
         return None
 
 
-def _rows(text: str) -> list[list[_Cell]]:
+def csv_cells(text: str) -> list[list[Cell]]:
     """The non-blank lines of `text` split into cells, each with its line and column."""
     rows = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -319,12 +319,12 @@ def _rows(text: str) -> list[list[_Cell]]:
     return rows
 
 
-def _located(cells: list[str], line: str, number: int) -> list[_Cell]:
+def _located(cells: list[str], line: str, number: int) -> list[Cell]:
     """Cells with their character column (counted from the raw line where nothing is quoted)."""
     if '"' in line:
-        return [_Cell(text, number, j + 1) for j, text in enumerate(cells)]
+        return [Cell(text, number, j + 1) for j, text in enumerate(cells)]
     located, col = [], 1
     for text in cells:
-        located.append(_Cell(text, number, col))
+        located.append(Cell(text, number, col))
         col += len(text) + 1
     return located

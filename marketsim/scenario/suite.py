@@ -7,10 +7,12 @@ file alone is checked here: the schema, names, references to strategies, the `se
 texts and overlays. Whether each change applies to each market's scenario is found
 when the benchmark builds its scenarios (`marketsim.drivers.bench.cells`).
 
-Markets come in two kinds, told apart by their keys: a scenario with changes
-(`scenario`, `set`), or a family sampled over parameter ranges (`ranges`, `sample`,
-`count`, `seed`). `posterior:` (draws from a calibration) is refused until
-`marketsim calibrate` writes calibration directories.
+Markets come in three kinds, told apart by their keys: a scenario with changes
+(`scenario`, `set`), a family sampled over parameter ranges (`ranges`, `sample`,
+`count`, `seed`), or draws from a calibration's posterior (`posterior: DIR`, `draws`):
+market NAME[i] is the scenario with posterior draw i (the rule of `run --posterior`'s
+replicate i). The calibration directory is read here, so a folder that is not one is
+reported where the suite names it.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from marketsim.core.errors import Problem, ScenarioError, did_you_mean, quoted, show
+from marketsim.core.errors import InputError, Problem, ScenarioError, did_you_mean, quoted, show
 from marketsim.core.limits import MAX_SEED
 from marketsim.scenario.changes import Change, flatten, parse_set
+from marketsim.scenario.posterior import Posterior, read_posterior
 from marketsim.scenario.source import Document, Location, read_document
 from marketsim.scenario.validate import model_problems
 
@@ -138,6 +141,31 @@ class SampledMarkets(Section):
         return [f"{self.name}-{i:0{width}d}" for i in range(1, self.count + 1)]
 
 
+class PosteriorMarkets(Section):
+    """Markets drawn from a calibration: each draw of its posterior is one market."""
+
+    name: Name = Field(
+        "posterior", description="the family's name; its markets are NAME[0], NAME[1], ..."
+    )
+    description: str = ""
+    posterior: str = Field(description="a calibration directory (marketsim calibrate --out)")
+    scenario: str | None = Field(None, description="scenario file (default: the suite's)")
+    set: list[str] = Field(default_factory=list, description="dotted.path=VALUE changes")
+    scale: dict[str, Annotated[Number, Field(ge=0.0)]] = Field(
+        default_factory=dict, description="dotted path: factor"
+    )
+    draws: Annotated[Count, Field(ge=1, le=MAX_SAMPLED)] = Field(
+        description="markets: posterior draws 0 .. draws - 1"
+    )
+
+    def names(self) -> list[str]:
+        """The names of the family's markets: NAME[0] ... NAME[draws - 1]."""
+        return [f"{self.name}[{i}]" for i in range(self.draws)]
+
+
+MarketSpec = ListedMarket | SampledMarkets | PosteriorMarkets
+
+
 class Discovery(Section):
     """Scenario discovery: the market conditions under which one strategy beats another."""
 
@@ -186,12 +214,15 @@ class MarketDef:
     """
 
     index: int
-    spec: ListedMarket | SampledMarkets
+    spec: MarketSpec
     scenario: Path
     changes: tuple[Change, ...]
     where: Location
     ranges: dict[str, Location]
-    """Where each range's path was written (sampled families only)."""
+    """Where each drawn path comes from: a range's path (sampled families), the
+    `posterior:` value (posterior families)."""
+    posterior: Posterior | None = None
+    """The calibration's posterior (posterior families only)."""
 
 
 @dataclass(frozen=True)
@@ -275,16 +306,13 @@ def _market_problems(doc: Document, markets: list[Any]) -> list[Problem]:
     return problems
 
 
-def _market_spec(doc: Document, item: dict[str, Any], i: int) -> ListedMarket | SampledMarkets:
+def _market_spec(doc: Document, item: dict[str, Any], i: int) -> MarketSpec:
     """The market entry `item` as its kind, or a `ScenarioError` located in the suite."""
-    if "posterior" in item:
-        message = (
-            f"posterior: {show(item['posterior'])}: draws from a posterior need a calibration "
-            "directory, which `marketsim calibrate` will write; this version has no "
-            "calibration yet: sample parameter ranges instead (ranges:, sample: lhs or sobol)"
-        )
-        raise ScenarioError([doc.problem(("markets", i, "posterior"), message, key=True)])
-    kind = SampledMarkets if {"ranges", "sample", "count"} & set(item) else ListedMarket
+    kind: type[MarketSpec] = ListedMarket
+    if {"posterior", "draws"} & set(item):
+        kind = PosteriorMarkets
+    elif {"ranges", "sample", "count"} & set(item):
+        kind = SampledMarkets
     try:
         return kind.model_validate(item)
     except ValidationError as e:
@@ -348,13 +376,32 @@ class _Reader:
             file = self.scenario_file(spec.scenario, here)
             own = self.sets((*here, "set"), spec.set) + self.scales(here, spec.scale)
             ranges = {}
+            posterior = None
             if isinstance(spec, SampledMarkets):
                 ranges = {p: self.at((*here, "ranges", p), key=True) for p in spec.ranges}
-            if file is not None:
+            elif isinstance(spec, PosteriorMarkets):
+                posterior = self.posterior(spec.posterior, (*here, "posterior"))
+                where = self.at((*here, "posterior"))
+                ranges = dict.fromkeys(posterior.paths, where) if posterior else {}
+            unread = isinstance(spec, PosteriorMarkets) and posterior is None
+            if file is not None and not unread:
                 found.append(
-                    MarketDef(i, spec, file, (*shared, *own), self.doc.locate(here), ranges)
+                    MarketDef(
+                        i, spec, file, (*shared, *own), self.doc.locate(here), ranges, posterior
+                    )
                 )
         return found
+
+    def posterior(self, name: str, path: tuple[str | int, ...]) -> Posterior | None:
+        """The calibration `name` names (relative to the suite), or None and a problem."""
+        try:
+            return read_posterior(resolve_file(self.path, name))
+        except ScenarioError as e:  # located in the calibration's own files
+            self.problems += e.problems
+        except InputError as e:
+            message = f"{show(name)}: {e}"
+            self.problems.append(self.doc.problem(path, message))
+        return None
 
     def strategies(self) -> list[StrategyDef]:
         found = []
@@ -399,9 +446,7 @@ class _Reader:
         seen: dict[str, int] = {}
         for market in markets:
             names = (
-                market.spec.names()
-                if isinstance(market.spec, SampledMarkets)
-                else [market.spec.name]
+                [market.spec.name] if isinstance(market.spec, ListedMarket) else market.spec.names()
             )
             for name in names:
                 if name in seen:

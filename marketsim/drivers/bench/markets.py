@@ -4,8 +4,10 @@ A market is a validated scenario (not yet prepared: strategies change it first) 
 what was changed to make it. A sampled family draws `count` points in the unit cube
 by Latin hypercube or scrambled Sobol (`scipy.stats.qmc`, seeded by the family's
 `seed`) and maps each coordinate onto its range; whole-number bounds give whole
-numbers. The values drawn are the market's *parameters*, the features scenario
-discovery explains wins with.
+numbers. A posterior family's market NAME[i] takes posterior draw i
+(`marketsim.drivers.posterior.draw`, the rule replicate i of `run --posterior` follows).
+The values drawn are the market's *parameters*, the features scenario discovery
+explains wins with.
 """
 
 from __future__ import annotations
@@ -21,13 +23,21 @@ from typing import Any
 from pydantic import ValidationError
 
 from marketsim.core.errors import Problem, ScenarioError, quoted
+from marketsim.drivers.posterior import draw as posterior_draw
 from marketsim.plugins.prepare import load_scenario
 from marketsim.scenario.changes import Change, apply_changes, values_at
 from marketsim.scenario.references import check_references
 from marketsim.scenario.resources import check_fits_in_memory
 from marketsim.scenario.schema import Scenario
 from marketsim.scenario.source import Document, Location
-from marketsim.scenario.suite import MarketDef, SampledMarkets, SuiteFile
+from marketsim.scenario.suite import (
+    ListedMarket,
+    MarketDef,
+    MarketSpec,
+    PosteriorMarkets,
+    SampledMarkets,
+    SuiteFile,
+)
 from marketsim.scenario.validate import model_problems
 
 NAMED_MARKETS = 4
@@ -41,11 +51,11 @@ class Market:
     name: str
     family: str
     kind: str
-    """`listed` (a scenario with changes) or `lhs` / `sobol` (drawn)."""
+    """`listed` (a scenario with changes), `lhs` / `sobol` (drawn) or `posterior`."""
     file: Path
     scenario: Scenario
     values: dict[str, float]
-    """The values drawn for each range (sampled markets), by dotted path."""
+    """The values drawn for each range or posterior parameter, by dotted path."""
     features: dict[str, float]
     """Every varied setting's value in this market (a `*` path: the mean of its matches)."""
     where: Location
@@ -110,7 +120,7 @@ def build_markets(suite: SuiteFile, overrides: Sequence[str] = ()) -> list[Marke
             continue
         data = scenario.model_dump(mode="json")
         features = {p: v for p in varied if (v := feature_value(data, p)) is not None}
-        kind = entry.spec.sample if isinstance(entry.spec, SampledMarkets) else "listed"
+        kind = _kind(entry.spec)
         markets.append(
             Market(
                 name, entry.spec.name, kind, entry.scenario, scenario, values, features, entry.where
@@ -148,13 +158,26 @@ def grouped(
     return problems
 
 
+def _kind(spec: MarketSpec) -> str:
+    if isinstance(spec, SampledMarkets):
+        return spec.sample
+    return "posterior" if isinstance(spec, PosteriorMarkets) else "listed"
+
+
 def _members(entry: MarketDef) -> list[tuple[str, dict[str, float], tuple[Change, ...]]]:
     """(name, values drawn, changes) of each market an entry stands for."""
     spec = entry.spec
-    if not isinstance(spec, SampledMarkets):
+    if isinstance(spec, ListedMarket):
         return [(spec.name, {}, entry.changes)]
+    if isinstance(spec, PosteriorMarkets):
+        assert entry.posterior is not None  # read with the suite
+        points = [
+            entry.posterior.values_of(posterior_draw(entry.posterior, i)) for i in range(spec.draws)
+        ]
+    else:
+        points = draw(spec)
     members = []
-    for name, point in zip(spec.names(), draw(spec), strict=True):
+    for name, point in zip(spec.names(), points, strict=True):
         drawn = tuple(Change("set", p, v, entry.ranges[p]) for p, v in point.items())
         members.append((name, point, (*entry.changes, *drawn)))
     return members
@@ -166,8 +189,7 @@ def feature_paths(suite: SuiteFile) -> list[str]:
     for entry in suite.markets:
         own = entry.changes[len(suite.spec.set) :]
         paths.update(dict.fromkeys(c.path for c in own))
-        if isinstance(entry.spec, SampledMarkets):
-            paths.update(dict.fromkeys(entry.spec.ranges))
+        paths.update(dict.fromkeys(entry.ranges))
     return list(paths)
 
 

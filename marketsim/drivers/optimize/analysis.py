@@ -212,7 +212,12 @@ def marginal_roi(
             scenarios.append(with_values(base, {f"channels.{cid}.budget": budget - step}))
         layout.append((cid, central))
     results = evaluate(
-        scenarios, seed=seed, replicates=replicates, executor=executor, on_done=on_done
+        scenarios,
+        seed=seed,
+        replicates=replicates,
+        executor=executor,
+        on_done=on_done,
+        posterior=question.posterior,
     )
 
     def of(totals: Sequence[ReplicateMetrics], what: str) -> np.ndarray:
@@ -439,7 +444,12 @@ def response_curves(
             specs.append((b.channel, value))
             scenarios.append(with_values(base, {f"channels.{b.channel}.budget": value}))
     results = evaluate(
-        scenarios, seed=seed, replicates=replicates, executor=executor, on_done=on_done
+        scenarios,
+        seed=seed,
+        replicates=replicates,
+        executor=executor,
+        on_done=on_done,
+        posterior=question.posterior,
     )
     metric = "profit" if question.objective == "roi" else question.objective
     mid = np.array([metric_value(t, metric) for t in center[:replicates]])

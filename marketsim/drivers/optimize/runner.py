@@ -35,6 +35,7 @@ from marketsim.drivers.optimize.study import (
     shares,
     trial_result,
 )
+from marketsim.drivers.posterior import Draws
 from marketsim.drivers.records import (
     BaselinePlan,
     BestPlan,
@@ -78,8 +79,10 @@ class Outcome:
     timing: dict[str, float] = field(default_factory=dict)
 
 
-def question_for(scenario: Scenario, spec: OptimizeSpec, seed: int) -> Question:
-    """The question a scenario and settings pose.
+def question_for(
+    scenario: Scenario, spec: OptimizeSpec, seed: int, posterior: Draws | None = None
+) -> Question:
+    """The question a scenario and settings pose (on a calibration's draws, if given).
 
     Raises:
         InfeasibleError: no plan can meet the bounds and budget floors.
@@ -102,6 +105,7 @@ def question_for(scenario: Scenario, spec: OptimizeSpec, seed: int) -> Question:
         replicates=spec.replicates,
         seed=seed,
         limits=tuple(limits(spec.constraints)),
+        posterior=posterior,
     )
 
 
@@ -116,6 +120,19 @@ def signature(question: Question, spec: OptimizeSpec) -> dict[str, Any]:
         "replicates": question.replicates,
         "seed": question.seed,
         **({"constraints": spec.constraints.model_dump()} if spec.constraints.outcomes else {}),
+        **({"posterior": _posterior_signature(question.posterior)} if question.posterior else {}),
+    }
+
+
+def _posterior_signature(draws: Draws) -> dict[str, Any]:
+    """What a study on a posterior must keep: its sets, weights and seed (not its folder)."""
+    p = draws.posterior
+    return {
+        "paths": list(p.paths),
+        "seed": p.seed,
+        "sets": p.sets,
+        "values": p.values.tolist(),
+        "weights": p.weights.tolist(),
     }
 
 
@@ -259,7 +276,12 @@ def analyse(
     scenarios = [question.scenario, *(with_values(question.scenario, p.values) for p in plans)]
     hooks.phase("re-evaluating", len(scenarios) * reps)
     results = analysis.evaluate(
-        scenarios, seed=fresh, replicates=reps, executor=executor, on_done=hooks.job
+        scenarios,
+        seed=fresh,
+        replicates=reps,
+        executor=executor,
+        on_done=hooks.job,
+        posterior=question.posterior,
     )
     baseline_totals, candidate_totals = results[0], results[1:]
     score = question.risk
@@ -349,6 +371,7 @@ def analyse(
         marginal_roi=marginal,
         importance=analysis.importances(study),
         explanation=explain(question, best_plan, best_totals, baseline_totals, margins, study),
+        posterior=None if question.posterior is None else question.posterior.use(reps),
     )
     timing = {"analysis": time.perf_counter() - started}
     return Outcome(question.scenario, best_scenario, question.seed, summary, trials, curves, timing)

@@ -38,6 +38,7 @@ from marketsim.core.errors import InputError
 from marketsim.drivers.optimize.constraints import Limit, relative_shortfalls
 from marketsim.drivers.optimize.objective import Risk, metric_value
 from marketsim.drivers.optimize.space import Space
+from marketsim.drivers.posterior import Draws
 from marketsim.drivers.records import TrialResult
 from marketsim.scenario.schema import Scenario
 
@@ -302,6 +303,8 @@ class Question:
     replicates: int
     seed: int
     limits: tuple[Limit, ...] = ()
+    posterior: Draws | None = None
+    """Replicate r of every trial (and of the re-evaluation) runs on its draw r."""
 
 
 @dataclass(frozen=True)
@@ -347,7 +350,7 @@ def evaluate_plan(question: Question, trial: optuna.Trial) -> tuple[list[float],
     scenario = prepare(with_values(question.scenario, plan.values))
     started = time.perf_counter()
     totals = [
-        replicate_metrics(run_replicate(scenario, question.seed, r))
+        replicate_metrics(run_replicate(scenario, question.seed, r, posterior=question.posterior))
         for r in range(question.replicates)
     ]
     simulating = time.perf_counter() - started
