@@ -80,27 +80,12 @@ def bench(
     ready = plan(suite_file, overrides=overrides or (), replicates=replicates, seed=seed)
     out = out if out is not None else default_out_dir(f"{suite_file.spec.name}-bench")
     protect = [Path(suite), *{m.file for m in ready.markets}]
-    _check_out(out, resume=resume, force=force, protect=protect)
-    _run(ready, out, resume=resume, force=force, workers=workers, cluster=cluster, quiet=quiet)
-
-
-def _check_out(out: Path, *, resume: bool, force: bool, protect: list[Path]) -> None:
-    """Refuse an output directory the benchmark may not use; touch nothing."""
     from marketsim.io.files import RESULTS_DB
-    from marketsim.io.output import OutputError, check_destination
 
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"output path {out} exists and is not a directory")
-    if resume and not (out / RESULTS_DB).is_file():
-        raise OutputError(
-            f"--resume: no benchmark in {out} to resume (expected {out / RESULTS_DB})"
-        )
-    if out.is_dir() and any(out.iterdir()) and not resume and not force:
-        raise OutputError(
-            f"output directory {out} exists and is not empty; continue its benchmark with "
-            "--resume, start afresh with --force, or choose another --out"
-        )
-    check_destination(out, force=True, protect=protect)
+    common.check_out(
+        out, out / RESULTS_DB, "benchmark", resume=resume, force=force, protect=protect
+    )
+    _run(ready, out, resume=resume, force=force, workers=workers, cluster=cluster, quiet=quiet)
 
 
 def _run(

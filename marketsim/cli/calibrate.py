@@ -12,12 +12,17 @@ from rich.table import Table
 
 from marketsim.cli import common
 from marketsim.cli.app import command, failing_as
-from marketsim.cli.optimize import _check_out, _explain, _opt
+from marketsim.cli.common import option
 from marketsim.core.errors import InputError, MarketsimError
 
 if TYPE_CHECKING:
-    from marketsim.drivers.calibrate import Calibration
+    from collections.abc import Callable
+
+    from marketsim.drivers.calibrate import Calibration, Target
+    from marketsim.drivers.execution import Executor
+    from marketsim.drivers.optimize.study import Storage
     from marketsim.scenario.calibration import CalibrateSpec
+    from marketsim.scenario.history import History
     from marketsim.scenario.schema import Scenario
 
 
@@ -30,29 +35,47 @@ def calibrate(
             "--data", metavar="HISTORY.csv", help="The company's history.", show_default=False
         ),
     ],
+    lift: Annotated[
+        Path | None,
+        typer.Option(
+            "--lift",
+            metavar="LIFT.csv",
+            help="Lift tests to match (channel, window, measured increment, se).",
+            show_default=False,
+        ),
+    ] = None,
     holdout_steps: Annotated[
-        int | None, _opt("Last steps kept out of the fit and forecast (default 0).", "K")
+        int | None, option("Last steps kept out of the fit and forecast (default 0).", "K")
     ] = None,
     method: Annotated[
-        str | None, _opt("How to fit: optimize (the best set and near-best sets).", "NAME")
+        str | None,
+        option("How to fit: optimize (best and near-best sets) or abc (a posterior).", "NAME"),
     ] = None,
-    trials: Annotated[int | None, _opt("Completed trials wanted (default 100).", "N")] = None,
+    trials: Annotated[
+        int | None,
+        option("Completed trials wanted (default 100); with abc, most sets simulated.", "N"),
+    ] = None,
+    population: Annotated[
+        int | None, option("abc: particles per generation (default 50).", "N")
+    ] = None,
+    generations: Annotated[int | None, option("abc: most generations (default 8).", "G")] = None,
     replicates: Annotated[
         int | None,
-        _opt(
+        option(
             "Replicates per trial on common random numbers (default 2).", "R", "--replicates", "-r"
         ),
     ] = None,
     sampler: Annotated[
-        str | None, _opt("Optuna sampler: cmaes, tpe, random or gp (default cmaes).", "NAME")
+        str | None, option("Optuna sampler: cmaes, tpe, random or gp (default cmaes).", "NAME")
     ] = None,
     workers: Annotated[
-        int | None, _opt("Worker processes running trials (default 1).", "W", "--workers", "-w")
+        int | None, option("Worker processes running trials (default 1).", "W", "--workers", "-w")
     ] = None,
     seed: common.SeedOpt = None,
     out: common.OutOpt = None,
     resume: Annotated[
-        bool, typer.Option("--resume", help="Continue the study in DIR, keeping its trials.")
+        bool,
+        typer.Option("--resume", help="Continue the study (or ABC run) in DIR, keeping its work."),
     ] = False,
     force: Annotated[
         bool,
@@ -68,18 +91,23 @@ def calibrate(
     """Fit the parameters named in the scenario's calibrate: section to a history.
 
     Writes calibrated.yaml, calibration.json, posterior.csv, fit.csv, calibration.html
-    and the study into DIR. Exits 0 on success, 1 if the run fails, 2 on bad input.
+    and the study (abc.db with --method abc) into DIR. Exits 0 on success, 1 if the run
+    fails, 2 on bad input.
     """
-    from marketsim.drivers.calibrate import analyse, build_target, open_study, search
+    from marketsim.drivers.calibrate import build_target
+    from marketsim.drivers.calibrate.abc import ABC_DB, ABC_RECORD
     from marketsim.drivers.optimize.study import DB_FILE, JOURNAL_FILE, Storage
     from marketsim.io.output import default_out_dir
     from marketsim.plugins.prepare import load_scenario
     from marketsim.scenario.history import read_history
+    from marketsim.scenario.lift import read_lift
 
     cli = {
         "holdout_steps": holdout_steps,
         "method": method,
         "trials": trials,
+        "population": population,
+        "generations": generations,
         "replicates": replicates,
         "sampler": sampler,
         "workers": workers,
@@ -90,18 +118,23 @@ def calibrate(
     common.warn(scenario)
     spec = merge_settings(scenario, cli, file)
     history = read_history(data, scenario, list(spec.match or ()))
-    target = build_target(scenario, history, spec, scenario.seed if seed is None else seed)
+    fitted = history.steps - spec.holdout_steps
+    lifts = read_lift(lift, scenario, history, fitted) if lift is not None and fitted >= 2 else ()
+    target = build_target(scenario, history, spec, scenario.seed if seed is None else seed, lifts)
     out = out if out is not None else default_out_dir(f"{scenario.name}-calibrate")
+    abc = spec.method == "abc"
     where = Storage.resolve(None, out, spec.workers)
-    _check_out(out, where, resume=resume, force=force, protect=Path(file))
+    store = out / ABC_DB if abc else where.file
+    protect = [Path(file), data, *([lift] if lift is not None else [])]
+    common.check_out(out, store, "calibration", resume=resume, force=force, protect=protect)
     created = not out.exists()
     if created:
         out.mkdir(parents=True)
     try:
         if force and not resume:
-            for stale in (DB_FILE, JOURNAL_FILE, f"{JOURNAL_FILE}.lock"):
+            for stale in (DB_FILE, JOURNAL_FILE, f"{JOURNAL_FILE}.lock", ABC_DB, ABC_RECORD):
                 (out / stale).unlink(missing_ok=True)
-        study = open_study(target, spec.sampler, where, scenario.name, resume=resume)
+        start = _open(target, spec, history, where, out, scenario.name, resume=resume)
     except MarketsimError:
         if created:
             shutil.rmtree(out, ignore_errors=True)
@@ -113,20 +146,56 @@ def calibrate(
     console = Console(stderr=True)
     bar = common.PhasedProgress(console, enabled=not quiet and console.is_terminal)
     kept = (
-        f"completed trials are kept in {where.display}; continue with the same command and --resume"
+        f"the work done is kept in {store if abc else where.display}; continue with the same "
+        "command and --resume"
     )
     with common.session(spec.workers, cluster, interrupted=kept) as executor, bar:
         with failing_as("the calibration"):
-            search(target, spec.sampler, spec.trials, where, study, executor, progress=bar.trials)
-            calibration = analyse(target, study, spec, history)
-        written = common.write_output(
-            calibration,
-            out,
-            calibration_files(where, out, PAGES),
-            force=True,
-            protect=[Path(file), data],
+            calibration = start(executor, bar.trials)
+        files = (
+            calibration_files(None, out, PAGES, [out / ABC_DB, out / ABC_RECORD])
+            if abc
+            else calibration_files(where, out, PAGES)
         )
+        written = common.write_output(calibration, out, files, force=True, protect=protect)
     common.finish(Console(), out, written, *outcome_tables(calibration), quiet=quiet)
+
+
+def _open(
+    target: Target,
+    spec: CalibrateSpec,
+    history: History,
+    where: Storage,
+    out: Path,
+    name: str,
+    *,
+    resume: bool,
+) -> Callable[[Executor, Callable[[int, int, float | None], None]], Calibration]:
+    """Open the study or ABC run (refusing one that fits something else); how to run it."""
+    from marketsim.drivers.calibrate import (
+        abc_search,
+        analyse,
+        analyse_abc,
+        open_run,
+        open_study,
+        search,
+    )
+
+    if spec.method == "abc":
+        open_run(target, spec, out, resume=resume)
+
+        def run_abc(executor: Executor, progress: Any) -> Calibration:
+            found = abc_search(target, spec, out, executor, resume=resume, progress=progress)
+            return analyse_abc(target, found, spec, history)
+
+        return run_abc
+    study = open_study(target, spec.sampler, where, name, resume=resume)
+
+    def run_study(executor: Executor, progress: Any) -> Calibration:
+        search(target, spec.sampler, spec.trials, where, study, executor, progress=progress)
+        return analyse(target, study, spec, history)
+
+    return run_study
 
 
 def merge_settings(scenario: Scenario, cli: dict[str, Any], file: str) -> CalibrateSpec:
@@ -152,20 +221,26 @@ def merge_settings(scenario: Scenario, cli: dict[str, Any], file: str) -> Calibr
             field = str(err["loc"][0]) if err["loc"] else ""
             given = field in cli and cli[field] is not None
             option = f"--{field.replace('_', '-')}" if given else f"calibrate.{field}"
-            problems.append(f"{option}: {_explain(err)}")
+            problems.append(f"{option}: {common.explain(err)}")
         raise InputError("\n".join(problems)) from None
 
 
-def outcome_tables(calibration: Calibration) -> tuple[Table, Table]:
-    """The estimates with their intervals, and the fit in and out of sample."""
+def outcome_tables(calibration: Calibration) -> tuple[Table, ...]:
+    """The estimates with their intervals, the fit in and out of sample, the lift tests."""
     r = calibration.record
-    estimates = Table(
-        title=(
+    if r.method == "abc":
+        title = (
+            f"{r.scenario}: ABC-SMC posterior of {r.acceptance.accepted} particles after "
+            f"{len(r.generations or [])} generations ({r.trials.get('simulated', 0)} sets "
+            f"simulated, tolerance {r.acceptance.threshold:.4g}); best particle's distance "
+            f"{r.best_distance:.4g}"
+        )
+    else:
+        title = (
             f"{r.scenario}: best of {r.trials.get('complete', 0)} trials (distance "
             f"{r.best_distance:.4g}), {r.acceptance.accepted} near-best sets"
-        ),
-        title_justify="left",
-    )
+        )
+    estimates = Table(title=title, title_justify="left")
     for name in ("parameter", "before", "estimate", "90% interval", "pinned down"):
         estimates.add_column(name, justify="left" if name == "parameter" else "right")
     for p in r.parameters:
@@ -182,7 +257,21 @@ def outcome_tables(calibration: Calibration) -> tuple[Table, Table]:
         fit.add_column(name, justify="right")
     for series, f in r.fit.items():
         fit.add_row(series, _metrics(f.in_sample), _metrics(f.holdout) if f.holdout else "")
-    return estimates, fit
+    if not r.lift:
+        return estimates, fit
+    lift = Table(title="lift tests (measured against simulated increment)", title_justify="left")
+    for name in ("test", "outcome", "measured", "se", "simulated", "z"):
+        lift.add_column(name, justify="left" if name in ("test", "outcome") else "right")
+    for t in r.lift:
+        lift.add_row(
+            t.name,
+            t.outcome,
+            f"{t.measured:.4g}",
+            f"{t.se:.3g}",
+            f"{t.simulated:.4g}",
+            f"{t.z:+.2f}",
+        )
+    return estimates, fit, lift
 
 
 def _metrics(m: Any) -> str:

@@ -44,6 +44,52 @@ def write_output(
         return write_files(payload, out, files, **options)
 
 
+def check_out(
+    out: Path, store: Path | None, what: str, *, resume: bool, force: bool, protect: Sequence[Path]
+) -> None:
+    """Refuse an output directory a resumable command may not use; touch nothing.
+
+    Args:
+        out: the output directory.
+        store: the file in `out` that `--resume` continues (a study, a database), if any.
+        what: what the command keeps there, for the messages (`study`, `benchmark`).
+        resume: `--resume` was given.
+        force: `--force` was given.
+        protect: input files `out` must not hold.
+
+    """
+    from marketsim.io.output import OutputError, check_destination
+
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path {out} exists and is not a directory")
+    if resume and store is not None and not store.exists():
+        raise OutputError(f"--resume: no {what} in {out} to resume (expected {store})")
+    if out.is_dir() and any(out.iterdir()) and not resume and not force:
+        raise OutputError(
+            f"output directory {out} exists and is not empty; continue its {what} with "
+            "--resume, start afresh with --force, or choose another --out"
+        )
+    check_destination(out, force=True, protect=list(protect))
+
+
+def option(help: str, metavar: str = "", *names: str) -> Any:
+    """A command-line option with no default shown (the settings' defaults are in `help`)."""
+    return typer.Option(*names, metavar=metavar or None, help=help, show_default=False)
+
+
+def explain(err: Any) -> str:
+    """A pydantic error on an option's value, in the words of the error format."""
+    ctx = err.get("ctx") or {}
+    found = err.get("input")
+    for key, symbol in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+        if key in ctx:
+            noun = "an integer" if isinstance(found, int) else "a number"
+            return f"expected {noun} {symbol} {ctx[key]}, found {found}"
+    if err["type"] == "literal_error":
+        return f"expected {ctx.get('expected', 'one of the choices')}, found {found!r}"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
 def warn(scenario: Scenario) -> None:
     """Say on stderr what the scenario allows but probably does not mean."""
     for problem in scenario.warnings:

@@ -13,72 +13,78 @@ from rich.table import Table
 
 from marketsim.cli import common
 from marketsim.cli.app import command, failing_as
+from marketsim.cli.common import option
 from marketsim.core.errors import InputError, MarketsimError
 from marketsim.core.format import number, signed
 
 if TYPE_CHECKING:
     from marketsim.drivers.optimize.runner import Outcome
-    from marketsim.drivers.optimize.study import Storage
     from marketsim.scenario.schema import OptimizeSpec, Scenario
-
-
-def _opt(help: str, metavar: str = "", *names: str) -> Any:
-    return typer.Option(*names, metavar=metavar or None, help=help, show_default=False)
 
 
 @command()
 def optimize(
     file: common.FileArg,
     trials: Annotated[
-        int | None, _opt("Completed trials wanted in the study (default 100).", "N")
+        int | None, option("Completed trials wanted in the study (default 100).", "N")
     ] = None,
     objective: Annotated[
         str | None,
-        _opt("What to maximise: revenue, profit, roi or profit+equity (default revenue).", "NAME"),
+        option(
+            "What to maximise: revenue, profit, roi or profit+equity (default revenue).", "NAME"
+        ),
     ] = None,
     total_budget: Annotated[
         float | None,
-        _opt("Money split over the optimised channels, spent exactly (default: as written).", "B"),
+        option(
+            "Money split over the optimised channels, spent exactly (default: as written).", "B"
+        ),
     ] = None,
     replicates: Annotated[
         int | None,
-        _opt(
+        option(
             "Replicates per trial on common random numbers (default 3).", "R", "--replicates", "-r"
         ),
     ] = None,
     sampler: Annotated[
-        str | None, _opt("Optuna sampler: tpe, cmaes, gp, random or nsga2 (default tpe).", "NAME")
+        str | None,
+        option("Optuna sampler: tpe, cmaes, gp, random or nsga2 (default tpe).", "NAME"),
     ] = None,
     workers: Annotated[
-        int | None, _opt("Worker processes running trials (default 1).", "W", "--workers", "-w")
+        int | None,
+        option("Worker processes running trials (default 1).", "W", "--workers", "-w"),
     ] = None,
     storage: Annotated[
         str | None,
-        _opt("Optuna storage URL or journal file (default: a study file in DIR).", "URL"),
+        option("Optuna storage URL or journal file (default: a study file in DIR).", "URL"),
     ] = None,
     study_name: Annotated[
-        str | None, _opt("Study name (default: the scenario name).", "NAME")
+        str | None, option("Study name (default: the scenario name).", "NAME")
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the study, keeping its trials.")
     ] = False,
-    timeout: Annotated[float | None, _opt("Stop starting trials after S seconds.", "S")] = None,
+    timeout: Annotated[float | None, option("Stop starting trials after S seconds.", "S")] = None,
     seed: common.SeedOpt = None,
     out: common.OutOpt = None,
     risk: Annotated[
-        str | None, _opt("Risk measure over replicates: mean, cvar:ALPHA or quantile:Q.", "MEASURE")
+        str | None,
+        option("Risk measure over replicates: mean, cvar:ALPHA or quantile:Q.", "MEASURE"),
     ] = None,
     pareto: Annotated[
         str | None,
-        _opt("Multi-objective: trade the objective against 'spend' or against its 'risk'.", "WHAT"),
+        option(
+            "Multi-objective: trade the objective against 'spend' or against its 'risk'.", "WHAT"
+        ),
     ] = None,
     reevaluate: Annotated[
         int | None,
-        _opt("Replicates re-evaluating the best candidates on fresh seeds (default 10).", "R"),
+        option("Replicates re-evaluating the best candidates on fresh seeds (default 10).", "R"),
     ] = None,
-    candidates: Annotated[int | None, _opt("Best trials re-evaluated (default 3).", "K")] = None,
+    candidates: Annotated[int | None, option("Best trials re-evaluated (default 3).", "K")] = None,
     curve_points: Annotated[
-        int | None, _opt("Points of each channel's response curve (default 7; 0 for none).", "P")
+        int | None,
+        option("Points of each channel's response curve (default 7; 0 for none).", "P"),
     ] = None,
     overrides: common.SetOpt = None,
     force: Annotated[
@@ -129,8 +135,15 @@ def optimize(
     make_sampler(spec.sampler, 0, spec.pareto is not None)
     out = out if out is not None else default_out_dir(f"{scenario.name}-optimize")
     where = Storage.resolve(storage, out, spec.workers)
-    _check_out(out, where, resume=resume, force=force, protect=Path(file))
     in_out = where.file is not None and where.file.parent.resolve() == out.resolve()
+    common.check_out(
+        out,
+        where.file if in_out else None,
+        "study",
+        resume=resume,
+        force=force,
+        protect=[Path(file)],
+    )
     created = in_out and not out.exists()
     if created:
         out.mkdir(parents=True)
@@ -211,38 +224,8 @@ def merge_settings(scenario: Scenario, cli: dict[str, Any]) -> OptimizeSpec:
                 if field in cli and cli[field] is not None
                 else f"optimize.{field}"
             )
-            problems.append(f"{option}: {_explain(err)}")
+            problems.append(f"{option}: {common.explain(err)}")
         raise InputError("\n".join(problems)) from None
-
-
-def _explain(err: Any) -> str:
-    ctx = err.get("ctx") or {}
-    found = err.get("input")
-    for key, symbol in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
-        if key in ctx:
-            noun = "an integer" if isinstance(found, int) else "a number"
-            return f"expected {noun} {symbol} {ctx[key]}, found {found}"
-    if err["type"] == "literal_error":
-        return f"expected {ctx.get('expected', 'one of the choices')}, found {found!r}"
-    return str(err["msg"]).removeprefix("Value error, ")
-
-
-def _check_out(out: Path, storage: Storage, *, resume: bool, force: bool, protect: Path) -> None:
-    """Refuse an output directory the optimisation may not use; touch nothing."""
-    from marketsim.io.output import OutputError, check_destination
-
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"output path {out} exists and is not a directory")
-    nonempty = out.is_dir() and any(out.iterdir())
-    in_out = storage.file is not None and storage.file.parent.resolve() == out.resolve()
-    if resume and in_out and not storage.file.exists():
-        raise OutputError(f"--resume: no study in {out} to resume (expected {storage.file})")
-    if nonempty and not resume and not force:
-        raise OutputError(
-            f"output directory {out} exists and is not empty; continue its study with --resume, "
-            "start afresh with --force, or choose another --out"
-        )
-    check_destination(out, force=True, protect=[protect])
 
 
 def outcome_table(console: Console, outcome: Outcome) -> Table:

@@ -23,7 +23,7 @@ import re
 import shutil
 import sqlite3
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from marketsim.drivers.bench.records import BenchRecord
     from marketsim.drivers.calibrate import Calibration
+    from marketsim.drivers.calibrate.records import CalibrationRecord
     from marketsim.drivers.compare import Comparison
     from marketsim.drivers.optimize.runner import Outcome
     from marketsim.drivers.optimize.study import Storage
@@ -244,9 +245,14 @@ def _best(outcome: Outcome, path: Path) -> None:
     path.write_text(header + dump_resolved(outcome.best, outcome.seed), encoding="utf-8")
 
 
-def _copy_study(source: Path, journal: bool) -> OutputFile[Any]:
+def _carried(source: Path) -> OutputFile[Any]:
+    """A file of the search (a study, an ABC database) carried into the written directory.
+
+    SQLite databases are copied by SQLite's backup (consistent while open), others as bytes.
+    """
+
     def write(_: Any, path: Path) -> None:
-        if journal:
+        if source.suffix != ".db":
             shutil.copyfile(source, path)
             return
         src, dst = sqlite3.connect(source), sqlite3.connect(path)
@@ -259,13 +265,21 @@ def _copy_study(source: Path, journal: bool) -> OutputFile[Any]:
     return OutputFile(source.name, write)
 
 
+def _study_in(storage: Storage, out: Path) -> list[Path]:
+    """The study's file, if it lives in `out`."""
+    study_file = storage.file
+    if study_file is not None and study_file.resolve().parent == out.resolve():
+        return [study_file]
+    return []
+
+
 def optimization_files(storage: Storage, out: Path, pages: Pages) -> list[OutputFile[Outcome]]:
     """What `marketsim optimize` writes; the study's file last, if it lives in `out`.
 
     The study is carried into the new directory, so the finished directory holds the
     results and the study that produced them, and `--resume` continues from there.
     """
-    files: list[OutputFile[Outcome]] = [
+    return [
         OutputFile(BEST, _best),
         OutputFile(SUMMARY, lambda o, path: write_json(o.summary.to_json(), path)),
         OutputFile(TRIALS, lambda o, path: write_csv(o.trials, path)),
@@ -274,11 +288,8 @@ def optimization_files(storage: Storage, out: Path, pages: Pages) -> list[Output
         ),
         *plan_files(lambda outcome: outcome.best),
         OutputFile(OPTIMIZATION_PAGE, _page(pages.optimization)),
+        *(_carried(f) for f in _study_in(storage, out)),
     ]
-    study_file = storage.file
-    if study_file is not None and study_file.resolve().parent == out.resolve():
-        files.append(_copy_study(study_file, storage.journal))
-    return files
 
 
 # --------------------------------------------------------------------------- calibrate
@@ -287,8 +298,8 @@ def optimization_files(storage: Storage, out: Path, pages: Pages) -> list[Output
 def _calibrated(calibration: Calibration, path: Path) -> None:
     record = calibration.record
     header = (
-        f"# Calibrated by marketsim calibrate to {record.data} (best of "
-        f"{record.trials.get('complete', 0)} trials, study '{record.study}'): the history's "
+        f"# Calibrated by marketsim calibrate to {record.data} ({_searched(record)}): the "
+        "history's "
         f"spend over its {record.steps} steps, then the plan as written.\n"
         "# Estimates, intervals and the fit: calibration.json. Run it: marketsim run "
         "calibrated.yaml\n"
@@ -296,19 +307,33 @@ def _calibrated(calibration: Calibration, path: Path) -> None:
     path.write_text(header + dump_resolved(calibration.calibrated, calibration.seed), "utf-8")
 
 
-def calibration_files(storage: Storage, out: Path, pages: Pages) -> list[OutputFile[Calibration]]:
-    """What `marketsim calibrate` writes; the study's file last, if it lives in `out`."""
-    files: list[OutputFile[Calibration]] = [
+def _searched(record: CalibrationRecord) -> str:
+    """How the calibrated set was found, for calibrated.yaml's header."""
+    if record.method == "abc":
+        return (
+            f"ABC-SMC, {record.trials.get('simulated', 0)} sets simulated, the best particle "
+            f"of the posterior in {record.study}"
+        )
+    return f"best of {record.trials.get('complete', 0)} trials, study '{record.study}'"
+
+
+def calibration_files(
+    storage: Storage | None, out: Path, pages: Pages, carried: Sequence[Path] = ()
+) -> list[OutputFile[Calibration]]:
+    """What `marketsim calibrate` writes; the search's files last.
+
+    They are the study's file if it lives in `out`, and the `carried` files (an ABC
+    run's database and record).
+    """
+    carried = [*(_study_in(storage, out) if storage is not None else ()), *carried]
+    return [
         OutputFile(CALIBRATED, _calibrated),
         OutputFile(CALIBRATION, lambda c, path: write_json(c.record.to_json(), path)),
         OutputFile(POSTERIOR, lambda c, path: write_csv(c.posterior, path)),
         OutputFile(FIT, lambda c, path: write_csv(c.fit, path)),
         OutputFile(CALIBRATION_PAGE, _page(pages.calibration)),
+        *(_carried(f) for f in carried),
     ]
-    study_file = storage.file
-    if study_file is not None and study_file.resolve().parent == out.resolve():
-        files.append(_copy_study(study_file, storage.journal))
-    return files
 
 
 # --------------------------------------------------------------------------- sweep

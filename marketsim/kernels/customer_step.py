@@ -1101,6 +1101,18 @@ def _compiled(alike: bool, hooked: bool) -> Any:
     return njit(ADVANCE_SIGNATURE, _nrt=False, **PARALLEL_JIT)(_advance_for(alike, hooked))
 
 
+@functools.cache
+def _entry(alike: bool, hooked: bool) -> Any:
+    """The compiled `_advance`'s entry point, called without numba's dispatch.
+
+    Its one signature is fixed, so matching the arguments' types on every call (which
+    for the tuples of first-class functions the hooks travel in costs milliseconds, more
+    than the step of a small market) can only find it again.
+    """
+    dispatcher = _compiled(alike, hooked)
+    return dispatcher.overloads[dispatcher.signatures[0]].entry_point
+
+
 _DTYPES = {
     "segment": np.int16,
     "stage": np.int8,
@@ -1195,7 +1207,7 @@ def advance(
     watch = np.zeros((nblocks, WATCH_WIDTH))
     views = hooks.views(people)
     try:
-        _compiled(alike, bool(hooks.first[-1] > 0))(
+        _entry(alike, bool(hooks.first[-1] > 0))(
             np.int64(step.t),
             np.uint64(step.key),
             np.uint64(step.setup_key),

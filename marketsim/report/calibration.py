@@ -3,7 +3,9 @@
 calibration.json, fit.csv and posterior.csv hold everything the page shows, so it can
 be rebuilt from the files alone: observed against simulated per series with the band of
 the best set's replicates and the hold-out shaded, the estimates with their intervals,
-the fit metrics in and out of sample, and each parameter's near-best values.
+the fit metrics in and out of sample, each lift test against its simulated increment,
+each parameter's near-best values (or posterior, with ABC) alone and in pairs, and
+ABC's generations.
 """
 
 from __future__ import annotations
@@ -30,16 +32,19 @@ def calibration_html(calibration: Calibration) -> str:
 def calibration_page(record: CalibrationRecord, fit: pd.DataFrame, posterior: pd.DataFrame) -> str:
     """The complete calibration.html page."""
     held = record.holdout_steps
+    abc = record.method == "abc"
+    sets = "particles" if abc else "near-best sets"
     head = cards(
         [
-            ("best distance", f"{record.best_distance:.4g}", f"trial {record.best_trial}"),
+            ("best distance", f"{record.best_distance:.4g}", f"{_best_label(record)}"),
             (
-                "trials",
-                str(record.trials.get("complete", 0)),
-                f"of {record.trials['requested']} requested",
-            ),
+                ("sets simulated", str(record.trials.get("simulated", 0)))
+                if abc
+                else ("trials", str(record.trials.get("complete", 0)))
+            )
+            + (f"of {record.trials['requested']} requested",),
             (
-                "near-best sets",
+                sets,
                 str(record.acceptance.accepted),
                 f"effective {record.acceptance.effective:.1f}",
             ),
@@ -49,6 +54,14 @@ def calibration_page(record: CalibrationRecord, fit: pd.DataFrame, posterior: pd
                 ", ".join(record.not_identified) or "every parameter is",
             ),
         ]
+    )
+    interval = (
+        "The estimate is the best particle's value; the 90% interval is the posterior's "
+        f"({record.acceptance.rule})."
+        if abc
+        else "The estimate is the best set's value; the 90% interval spans the near-best "
+        f"sets ({record.acceptance.rule}). Not a posterior: a wide interval says the "
+        "data do not pin the parameter down."
     )
     sections = [
         Section(
@@ -60,15 +73,7 @@ def calibration_page(record: CalibrationRecord, fit: pd.DataFrame, posterior: pd
                 + f"; distance: {record.distance}."
             ),
         ),
-        Section(
-            "Estimates",
-            html=_estimates(record),
-            note=(
-                "The estimate is the best set's value; the 90% interval spans the near-best "
-                f"sets ({record.acceptance.rule}). Not a posterior: a wide interval says the "
-                "data do not pin the parameter down."
-            ),
-        ),
+        Section("Estimates", html=_estimates(record), note=interval),
         Section(
             "Fit",
             html=_metrics(record),
@@ -79,19 +84,133 @@ def calibration_page(record: CalibrationRecord, fit: pd.DataFrame, posterior: pd
                 + ("; the shaded steps were held out of the fit." if held else ".")
             ),
         ),
-        Section(
-            "Near-best values",
-            figures=[_marginal(posterior, p.path, p.range, p.log) for p in record.parameters],
-            note="Each parameter's values over the near-best sets, weighted; the range "
-            "searched is the axis.",
-        ),
     ]
+    if record.lift:
+        sections.append(
+            Section(
+                "Lift tests",
+                html=_lift_table(record),
+                figures=[_lift_figure(record)],
+                note="Each test's measured increment with its 95% interval (1.96 se) against "
+                "the best set's simulated increment over the same window (the channel's spend "
+                "set to 0 there, common random numbers), with the 5-95% band of replicates.",
+            )
+        )
+    sections.append(
+        Section(
+            "Posterior" if abc else "Near-best values",
+            figures=[
+                *(_marginal(posterior, p.path, p.range, p.log, sets) for p in record.parameters),
+                *([_pairs(posterior, record)] if len(record.parameters) > 1 else []),
+            ],
+            note=f"Each parameter's values over the {sets}, weighted, then every pair "
+            "(a tilted cloud: the data fix a combination of the two); the range searched "
+            "is the axis.",
+        )
+    )
+    if record.generations:
+        sections.append(
+            Section(
+                "Generations",
+                html=table(
+                    ["generation", "tolerance", "sets simulated", "acceptance rate"],
+                    [
+                        [
+                            str(g.generation),
+                            f"{g.epsilon:.4g}",
+                            str(g.simulations),
+                            number(g.acceptance_rate, "percent"),
+                        ]
+                        for g in record.generations
+                    ],
+                ),
+                note="ABC-SMC: each generation keeps the sets within its tolerance, the median "
+                "distance of the one before.",
+            )
+        )
+    how = "ABC-SMC" if abc else f"{record.method}, {record.sampler}"
     return page(
         f"Calibration: {record.scenario}",
         sections,
-        subtitle=f"{record.method}, {record.sampler}, seed {record.seed}, "
-        f"{record.replicates} replicates a trial",
+        subtitle=f"{how}, seed {record.seed}, {record.replicates} replicates a set",
     )
+
+
+def _best_label(record: CalibrationRecord) -> str:
+    kind = "particle" if record.method == "abc" else "trial"
+    return f"{kind} {record.best_trial}"
+
+
+def _lift_table(record: CalibrationRecord) -> str:
+    rows = [
+        [
+            t.name,
+            t.channel,
+            f"{t.start}-{t.end}",
+            t.outcome,
+            f"{t.measured:.4g}",
+            f"{t.se:.3g}",
+            f"{t.simulated:.4g}",
+            f"{t.low:.4g} to {t.high:.4g}",
+            f"{t.z:+.2f}",
+        ]
+        for t in record.lift
+    ]
+    columns = ["test", "channel", "steps", "outcome", "measured", "se", "simulated", "5-95%", "z"]
+    align = ["left", "left", "right", "left", "right", "right", "right", "right", "right"]
+    return table(columns, rows, align=align)
+
+
+def _lift_figure(record: CalibrationRecord) -> go.Figure:
+    names = [t.name for t in record.lift]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=names,
+            y=[t.measured for t in record.lift],
+            error_y={"type": "data", "array": [1.96 * t.se for t in record.lift]},
+            mode="markers",
+            marker={"color": ORANGE, "size": 10},
+            name="measured (95%)",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=names,
+            y=[t.simulated for t in record.lift],
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [t.high - t.simulated for t in record.lift],
+                "arrayminus": [t.simulated - t.low for t in record.lift],
+            },
+            mode="markers",
+            marker={"color": BLUE, "size": 10, "symbol": "diamond"},
+            name="simulated (5-95%)",
+        )
+    )
+    return _layout(fig, "lift tests", "test", "increment", height=320)
+
+
+def _pairs(posterior: pd.DataFrame, record: CalibrationRecord) -> go.Figure:
+    dims = [
+        {"label": p.path.rsplit(".", 1)[-1], "values": posterior[p.path]} for p in record.parameters
+    ]
+    fig = go.Figure(
+        go.Splom(
+            dimensions=dims,
+            marker={
+                "color": posterior["weight"],
+                "colorscale": "Blues",
+                "size": 5,
+                "showscale": False,
+            },
+            diagonal_visible=False,
+            showupperhalf=False,
+        )
+    )
+    side = 160 * len(record.parameters)
+    return _layout(fig, "pairs", "", "", height=max(320, side))
 
 
 def _estimates(record: CalibrationRecord) -> str:
@@ -167,7 +286,7 @@ def _series(fit: pd.DataFrame, series: str, record: CalibrationRecord) -> go.Fig
 
 
 def _marginal(
-    posterior: pd.DataFrame, path: str, bounds: tuple[float, float], log: bool
+    posterior: pd.DataFrame, path: str, bounds: tuple[float, float], log: bool, sets: str
 ) -> go.Figure:
     fig = go.Figure(
         go.Histogram(
@@ -176,7 +295,7 @@ def _marginal(
             histfunc="sum",
             nbinsx=20,
             marker={"color": BLUE},
-            name="near-best sets",
+            name=sets,
         )
     )
     fig = _layout(fig, path, path, "weight", height=260)

@@ -17,7 +17,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import Field, model_validator
 
 from marketsim.scenario.traits import Beta, Gamma, LogNormal
-from marketsim.scenario.types import Frozen, Int, Number, Positive
+from marketsim.scenario.types import Frozen, Int, NonNegative, Number, Positive
 
 Observable = Literal[
     "revenue",
@@ -69,7 +69,7 @@ class FreeParameter(Frozen):
     prior: Prior | None = Field(
         None,
         description="a distribution instead of a range: the optimiser searches its "
-        "central 99%, on a log scale for gamma and lognormal",
+        "central 99%, on a log scale for gamma and lognormal; abc draws from it",
     )
 
     @model_validator(mode="after")
@@ -127,10 +127,25 @@ class CalibrateSpec(Frozen):
         description="observed series to match and their weights (default: every outcome "
         "column of the history, weight 1)",
     )
-    method: Literal["optimize"] = Field(
-        "optimize", description="optimize: the point that fits best, and near-best sets"
+    method: Literal["optimize", "abc"] = Field(
+        "optimize",
+        description="optimize: the point that fits best, and near-best sets; abc: a "
+        "posterior by ABC-SMC (needs pyabc)",
     )
-    trials: Annotated[Int, Field(ge=1)] = Field(100, description="completed trials wanted")
+    trials: Annotated[Int, Field(ge=1)] = Field(
+        100,
+        description="optimize: completed trials wanted; abc: most simulations of parameter "
+        "sets in all (each of `replicates` runs)",
+    )
+    population: Annotated[Int, Field(ge=5, le=10_000)] = Field(
+        50, description="abc only: particles per generation (the posterior's sample size)"
+    )
+    generations: Annotated[Int, Field(ge=1, le=100)] = Field(
+        8, description="abc only: most generations, each with a smaller tolerance"
+    )
+    min_epsilon: NonNegative = Field(
+        0.0, description="abc only: stop once the tolerance (a distance) is at most this"
+    )
     replicates: Annotated[Int, Field(ge=1)] = Field(
         2, description="replicates per trial, on common random numbers"
     )

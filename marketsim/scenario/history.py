@@ -90,12 +90,16 @@ def read_history(
 
     """
     name = os.fspath(path)
+    return parse_history(read_text(name, "the history"), name, scenario, match)
+
+
+def read_text(name: str, what: str) -> str:
+    """The text of the file `name` (raises a located `ScenarioError` naming `what`)."""
     try:
         with open(name, encoding="utf-8-sig", newline="") as f:
-            text = f.read()
+            return f.read()
     except (OSError, UnicodeDecodeError) as e:
-        raise ScenarioError([Problem(name, 1, 1, "", f"cannot read the history: {e}")]) from None
-    return parse_history(text, name, scenario, match)
+        raise ScenarioError([Problem(name, 1, 1, "", f"cannot read {what}: {e}")]) from None
 
 
 def parse_history(text: str, name: str, scenario: Scenario, match: Sequence[str] = ()) -> History:
@@ -166,7 +170,7 @@ def parse_history(text: str, name: str, scenario: Scenario, match: Sequence[str]
     for row in kept:
         for column, values in (*((SPEND + k, v) for k, v in spend.items()), *observed.items()):
             cell = row[first[column]]
-            value = _number(cell.text)
+            value = number_in(cell.text)
             is_spend = column.startswith(SPEND)
             if (
                 value is None
@@ -274,22 +278,24 @@ def _date_steps(
     start = min(valid)
     steps: list[int | None] = []
     for cell, date in zip(cells, dates, strict=True):
-        if date is None:
-            steps.append(None)
-        elif unit in _DAYS:
-            days = (date - start).days
-            if days % _DAYS[unit]:
-                message = (
-                    f"{date} is {days} days after the first date, {start}: it maps to no "
-                    f"{unit} (steps are whole {unit}s after the first date)"
-                )
-                problems.append(Problem(name, cell.line, cell.col, "date", message))
-                steps.append(None)
-            else:
-                steps.append(days // _DAYS[unit])
-        else:
-            steps.append(_calendar(date, unit) - _calendar(start, unit))
+        step, why = (None, "") if date is None else step_of_date(date, start, unit)
+        if why:
+            problems.append(Problem(name, cell.line, cell.col, "date", why))
+        steps.append(step)
     return steps
+
+
+def step_of_date(date: dt.date, start: dt.date, unit: str) -> tuple[int | None, str]:
+    """(the step `date` falls in when `start` is step 0, or None and why it maps to none)."""
+    if unit in _DAYS:
+        days = (date - start).days
+        if days % _DAYS[unit]:
+            return None, (
+                f"{date} is {days} days after the first date, {start}: it maps to no "
+                f"{unit} (steps are whole {unit}s after the first date)"
+            )
+        return days // _DAYS[unit], ""
+    return _calendar(date, unit) - _calendar(start, unit), ""
 
 
 def _calendar(date: dt.date, unit: str) -> int:
@@ -297,7 +303,7 @@ def _calendar(date: dt.date, unit: str) -> int:
     return (date.year * 12 + date.month - 1) // _MONTHS[unit]
 
 
-def _number(text: str) -> float | None:
+def number_in(text: str) -> float | None:
     """The cell as a number (NaN when empty or 'nan'), None when it is not one."""
     text = text.strip()
     if not text:

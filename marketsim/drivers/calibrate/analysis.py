@@ -23,16 +23,19 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from marketsim.drivers.calibrate.abc import ABC_DB, Particles
 from marketsim.drivers.calibrate.fit import metrics
 from marketsim.drivers.calibrate.records import (
     Acceptance,
     CalibrationRecord,
     Correlation,
+    Generation,
+    LiftFit,
     ParameterEstimate,
     SeriesFit,
 )
 from marketsim.drivers.calibrate.search import SERIES_ATTR
-from marketsim.drivers.calibrate.target import Parameter, Target
+from marketsim.drivers.calibrate.target import Parameter, Target, lift_error, lift_key
 from marketsim.drivers.optimize.analysis import fresh_seed
 from marketsim.drivers.optimize.study import completed
 from marketsim.scenario.calibration import CalibrateSpec
@@ -61,10 +64,38 @@ class Calibration:
     fit: pd.DataFrame
 
 
+@dataclass(frozen=True)
+class WeightedSets:
+    """Parameter sets with weights: the near-best trials, or ABC's last population."""
+
+    label: str
+    """What a set is: `trial` (its number) or `particle` (its row)."""
+    labels: list[int]
+    distances: np.ndarray
+    weights: np.ndarray
+    """Summing to 1."""
+    values: dict[str, np.ndarray]
+    errors: list[dict[str, float]]
+    """Each set's series NRMSE and lift misses."""
+    best: int
+    """The index of the set calibrated.yaml holds."""
+
+
+@dataclass(frozen=True)
+class Search:
+    """How the sets were found, as calibration.json records it."""
+
+    sampler: str
+    store: str
+    trials: dict[str, int]
+    acceptance: Acceptance
+    generations: list[Generation] | None = None
+
+
 def analyse(
     target: Target, study: optuna.Study, spec: CalibrateSpec, history: History
 ) -> Calibration:
-    """Estimates, intervals and the fit of the best set, re-simulated on a fresh seed.
+    """The near-best trials of an Optuna study summarised (`--method optimize`).
 
     Raises:
         RuntimeError: the study has no completed trial.
@@ -74,8 +105,7 @@ def analyse(
     if not trials:
         raise RuntimeError(f"the study '{study.study_name}' has no completed trial to report")
     order = sorted(trials, key=lambda t: (t.values[0], t.number))
-    best = order[0]
-    d_best = best.values[0]
+    d_best = order[0].values[0]
     threshold = d_best * (1.0 + spec.accept)
     kept = min(spec.min_accepted, len(order))
     threshold = max(threshold, order[kept - 1].values[0])
@@ -84,11 +114,76 @@ def analyse(
     spread = threshold - d_best
     weights = np.exp(-(d - d_best) / spread) if spread > 0 else np.ones_like(d)
     weights /= weights.sum()
-    values = {p.path: np.array([t.params[p.path] for t in accepted]) for p in target.parameters}
+    sets = WeightedSets(
+        label="trial",
+        labels=[t.number for t in accepted],
+        distances=d,
+        weights=weights,
+        values={p.path: np.array([t.params[p.path] for t in accepted]) for p in target.parameters},
+        errors=[t.user_attrs.get(SERIES_ATTR, {}) for t in accepted],
+        best=0,
+    )
+    states = {
+        s.name.lower(): sum(t.state == s for t in study.trials) for s in optuna.trial.TrialState
+    }
+    search = Search(
+        sampler=spec.sampler,
+        store=study.study_name,
+        trials={"requested": spec.trials, **{k: v for k, v in states.items() if v}},
+        acceptance=Acceptance(
+            rule=f"distance <= (1 + {spec.accept:g}) x best, at least the {spec.min_accepted} "
+            "best trials; weight exp(-(d - best) / (threshold - best))",
+            threshold=threshold,
+            accepted=len(accepted),
+            effective=_effective(weights),
+        ),
+    )
+    return summarise(target, sets, search, spec, history)
+
+
+def analyse_abc(
+    target: Target, particles: Particles, spec: CalibrateSpec, history: History
+) -> Calibration:
+    """ABC-SMC's last population summarised (`--method abc`): a posterior sample."""
+    last = particles.generations[-1]
+    sets = WeightedSets(
+        label="particle",
+        labels=list(range(len(particles.weights))),
+        distances=particles.distances,
+        weights=particles.weights,
+        values=particles.values,
+        errors=particles.errors,
+        best=int(np.argmin(particles.distances)),
+    )
+    search = Search(
+        sampler="abc-smc",
+        store=ABC_DB,
+        trials={"requested": spec.trials, "simulated": particles.simulations},
+        acceptance=Acceptance(
+            rule=f"ABC-SMC, the last of {len(particles.generations)} generations: sets within "
+            f"the tolerance {last.epsilon:.4g}, weighted by prior over proposal density",
+            threshold=last.epsilon,
+            accepted=len(particles.weights),
+            effective=_effective(particles.weights),
+        ),
+        generations=particles.generations,
+    )
+    return summarise(target, sets, search, spec, history)
+
+
+def _effective(weights: np.ndarray) -> float:
+    return float(1.0 / np.sum(weights**2))
+
+
+def summarise(
+    target: Target, sets: WeightedSets, search: Search, spec: CalibrateSpec, history: History
+) -> Calibration:
+    """Estimates, intervals and the fit of the best set, re-simulated on a fresh seed."""
+    best = {p.path: float(sets.values[p.path][sets.best]) for p in target.parameters}
     estimates = [
-        _estimate(p, best.params[p.path], values[p.path], weights) for p in target.parameters
+        _estimate(p, best[p.path], sets.values[p.path], sets.weights) for p in target.parameters
     ]
-    correlations = _correlations(target.parameters, values, weights)
+    correlations = _correlations(target.parameters, sets.values, sets.weights)
     traded = {c.first for c in correlations} | {c.second for c in correlations}
     estimates = [
         e.model_copy(update={"note": _note(e, correlations)}) if e.path in traded else e
@@ -96,55 +191,83 @@ def analyse(
     ]
     fresh = fresh_seed(target.seed)
     reps = spec.band_replicates
-    runs = target.simulate(best.params, steps=target.steps, seed=fresh, replicates=reps)
+    runs = target.simulate(best, steps=target.steps, seed=fresh, replicates=reps)
     fit, frame = _fit(target, runs, history)
+    errors = [*(f"nrmse.{s}" for s in target.weights), *(lift_key(t) for t in target.lifts)]
     posterior = pd.DataFrame(
         {
-            "trial": [t.number for t in accepted],
-            "distance": d,
-            "weight": weights,
-            **{p.path: values[p.path] for p in target.parameters},
-            **{
-                f"nrmse.{s}": [t.user_attrs.get(SERIES_ATTR, {}).get(s) for t in accepted]
-                for s in target.weights
-            },
+            sets.label: sets.labels,
+            "distance": sets.distances,
+            "weight": sets.weights,
+            **{p.path: sets.values[p.path] for p in target.parameters},
+            **{c: [e.get(c.removeprefix("nrmse.")) for e in sets.errors] for c in errors},
         }
     )
-    states = {
-        s.name.lower(): sum(t.state == s for t in study.trials) for s in optuna.trial.TrialState
-    }
     record = CalibrationRecord(
         scenario=target.scenario.name,
         data=history.file,
         method=spec.method,
         seed=target.seed,
         replicates=target.replicates,
-        sampler=spec.sampler,
-        study=study.study_name,
-        trials={"requested": spec.trials, **{k: v for k, v in states.items() if v}},
+        sampler=search.sampler,
+        study=search.store,
+        trials=search.trials,
         steps=target.steps,
         fitted_steps=target.fitted,
         holdout_steps=target.steps - target.fitted,
-        distance="sum_s w_s NRMSE_s / sum_s w_s over the fitted steps; NRMSE_s = RMSE of the "
-        "replicate mean against the observations / their range in the fitted steps",
-        best_trial=best.number,
-        best_distance=d_best,
+        distance="sum_s w_s NRMSE_s / sum_s w_s over the fitted steps and lift tests; NRMSE_s = "
+        "RMSE of the replicate mean against the observations / their range in the fitted steps"
+        + (
+            ", a lift test's error |simulated - measured| / (|measured| + se)"
+            if target.lifts
+            else ""
+        ),
+        best_trial=sets.labels[sets.best],
+        best_distance=float(sets.distances[sets.best]),
         evaluation_seed=fresh,
         evaluation_replicates=reps,
-        acceptance=Acceptance(
-            rule=f"distance <= (1 + {spec.accept:g}) x best, at least the {spec.min_accepted} "
-            "best trials; weight exp(-(d - best) / (threshold - best))",
-            threshold=threshold,
-            accepted=len(accepted),
-            effective=float(1.0 / np.sum(weights**2)),
-        ),
+        acceptance=search.acceptance,
         parameters=estimates,
         fit=fit,
+        lift=_lift_fits(target, best, runs, fresh),
         correlations=correlations,
         not_identified=[e.path for e in estimates if not e.identified],
+        generations=search.generations,
     )
-    calibrated = target.with_values(best.params)
+    calibrated = target.with_values(best)
     return Calibration(calibrated, target.seed, record, posterior, frame)
+
+
+def _lift_fits(
+    target: Target, best: dict[str, float], runs: dict[str, np.ndarray], seed: int
+) -> list[LiftFit]:
+    """Each lift test against the best set's paired increments on the evaluation seed."""
+    if not target.lifts:
+        return []
+    found = target.increments(best, runs, seed=seed)
+    fits = []
+    for t in target.lifts:
+        sim = found[t.name]
+        mean = float(sim.mean())
+        low, high = np.quantile(sim, BAND)
+        fits.append(
+            LiftFit(
+                name=t.name,
+                channel=t.channel,
+                start=t.start,
+                end=t.end,
+                outcome=t.outcome,
+                measured=t.incremental,
+                se=t.se,
+                weight=t.weight,
+                simulated=mean,
+                low=float(low),
+                high=float(high),
+                z=(mean - t.incremental) / t.se,
+                error=lift_error(mean, t),
+            )
+        )
+    return fits
 
 
 def weighted_quantile(x: np.ndarray, weights: np.ndarray, q: float) -> float:

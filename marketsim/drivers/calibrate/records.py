@@ -67,8 +67,42 @@ class Acceptance(Record):
     """Effective number of sets, (sum w)^2 / sum w^2."""
 
 
+class Generation(Record):
+    """One ABC-SMC generation: its tolerance and what it cost."""
+
+    generation: int
+    epsilon: float
+    """The tolerance: sets were kept when their distance was at most this."""
+    simulations: int
+    acceptance_rate: float
+
+
+class LiftFit(Record):
+    """One lift test against its simulated counterpart (the best set, fresh seed)."""
+
+    name: str
+    channel: str
+    start: int
+    end: int
+    outcome: str
+    measured: float
+    se: float
+    weight: float
+    simulated: float
+    """Mean over the evaluation replicates of the paired increment."""
+    low: float
+    high: float
+    """5% and 95% of the replicates' increments."""
+    z: float
+    """(simulated - measured) / se: within +-2 is as close as the test can tell."""
+    error: float
+    """The relative miss in the distance: |simulated - measured| / (|measured| + se)."""
+
+
 class CalibrationRecord(Record):
     """calibration.json: the estimates, the fit and what the data leave open."""
+
+    OPTIONAL = frozenset({"generations"})
 
     scenario: str
     data: str
@@ -76,18 +110,24 @@ class CalibrationRecord(Record):
     seed: int
     replicates: int
     sampler: str
+    """The Optuna sampler, or `abc-smc`."""
     study: str
+    """The Optuna study's name, or the ABC database's file."""
     trials: dict[str, int]
+    """Trials (sets simulated, with ABC) requested and by state."""
     steps: int
     fitted_steps: int
     holdout_steps: int
     distance: str
     best_trial: int
+    """The best trial's number, or the best particle's row in posterior.csv."""
     best_distance: float
     evaluation_seed: int
     evaluation_replicates: int
     acceptance: Acceptance
     parameters: list[ParameterEstimate]
     fit: dict[str, SeriesFit]
+    lift: list[LiftFit]
     correlations: list[Correlation]
     not_identified: list[str]
+    generations: list[Generation] | None = None

@@ -37,7 +37,7 @@ from marketsim.drivers.optimize.study import (
 )
 
 SERIES_ATTR = "series_nrmse"
-"""Trial user attribute: each matched series' in-sample NRMSE."""
+"""Trial user attribute: each matched series' in-sample NRMSE and each lift test's miss."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,8 @@ def signature(target: Target, sampler: str) -> dict[str, Any]:
         "parameters": {
             p.path: [p.low, p.high, "log" if p.log else "linear"] for p in target.parameters
         },
-        "weights": target.weights,
+        "weights": target.all_weights,
+        "lift": [[t.channel, t.start, t.end, t.outcome, t.incremental, t.se] for t in target.lifts],
         "fitted_steps": target.fitted,
         "replicates": target.replicates,
         "seed": target.seed,
@@ -212,7 +213,7 @@ def run_worker(job: WorkerJob, progress: Callable[[float], None] | None = None) 
         except BaseException:
             asking.tell(trial, state=TrialState.FAIL)
             raise
-        value = distance(errors, job.target.weights)
+        value = distance(errors, job.target.all_weights)
         trial.set_user_attr(SERIES_ATTR, errors)
         asking.tell(trial, value)
         if job.mirror:

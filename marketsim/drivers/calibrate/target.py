@@ -4,6 +4,13 @@ The history's spend replaces each channel's plan over the steps it covers (after
 the channel spends what its own plan gives those steps), so the simulated market is
 driven by what the company actually spent. Every evaluation simulates only the steps
 it needs: the fitted ones during the search, the whole history for the final fit.
+
+A lift test is matched by its simulated counterpart, measured as `run --contribution`
+measures a channel: the same replicates (common random numbers) run again with the
+channel's spend set to 0 over the test's window, and the increment is the paired
+difference of the outcome summed over the window. Its error is the relative miss
+`|simulated - measured| / (|measured| + se)`, so a test measured near 0 still counts
+in units of its own uncertainty.
 """
 
 from __future__ import annotations
@@ -19,8 +26,9 @@ from marketsim.drivers.calibrate.fit import nrmse, scale_of
 from marketsim.engine.channels.base import spend_plan
 from marketsim.engine.model import MarketModel
 from marketsim.plugins.prepare import prepare
-from marketsim.scenario.calibration import OBSERVABLES, CalibrateSpec
+from marketsim.scenario.calibration import OBSERVABLES, CalibrateSpec, Prior
 from marketsim.scenario.history import History
+from marketsim.scenario.lift import LiftTest
 from marketsim.scenario.paths import locate, with_values
 from marketsim.scenario.schema import Scenario
 
@@ -36,6 +44,8 @@ class Parameter:
     integer: bool
     start: float
     """The scenario's own value, clipped into the range: the first trial."""
+    prior: Prior | None = None
+    """The prior the scenario gives (ABC draws from it; otherwise uniform over the range)."""
 
     def distribution(self) -> BaseDistribution:
         """Optuna's distribution of the parameter."""
@@ -66,53 +76,120 @@ class Target:
     replicates: int
     seed: int
 
-    def with_values(self, values: Mapping[str, float]) -> Scenario:
-        """The scenario with the parameters set to `values`, prepared."""
+    lifts: tuple[LiftTest, ...] = ()
+    lift_scenarios: tuple[Scenario, ...] = ()
+    """Per lift test, the scenario with the channel's spend at 0 over its window."""
+
+    @property
+    def all_weights(self) -> dict[str, float]:
+        """The weight of every error in the distance: each series, then each lift test."""
+        return self.weights | {lift_key(t): t.weight for t in self.lifts}
+
+    def with_values(self, values: Mapping[str, float], base: Scenario | None = None) -> Scenario:
+        """The scenario (or `base`) with the parameters set to `values`, prepared."""
         typed = {p.path: p.value(values[p.path]) for p in self.parameters}
-        return prepare(with_values(self.scenario, typed))
+        return prepare(with_values(self.scenario if base is None else base, typed))
 
     def simulate(
         self, values: Mapping[str, float], *, steps: int, seed: int, replicates: int
     ) -> dict[str, np.ndarray]:
         """Each matched series of each replicate, [replicate, step], over the first `steps`."""
-        scenario = self.with_values(values)
-        runs = []
-        for r in range(replicates):
-            model = MarketModel(scenario, seed=seed, replicate=r, materialize_customers=False)
-            for _ in range(steps):
-                model.step()
-            runs.append(model.ledger.rows)
-        return {
-            s: np.array([[row[s] for row in rows] for rows in runs], dtype=np.float64)
-            for s in self.weights
-        }
+        series = {*self.weights, *(t.outcome for t in self.lifts)}
+        return _runs(self.with_values(values), steps, seed, replicates, series)
+
+    def increments(
+        self, values: Mapping[str, float], runs: dict[str, np.ndarray], *, seed: int
+    ) -> dict[str, np.ndarray]:
+        """Each lift test's simulated increment per replicate, paired with `runs`."""
+        replicates = next(iter(runs.values())).shape[0]
+        found = {}
+        for test, base in zip(self.lifts, self.lift_scenarios, strict=True):
+            window = slice(test.start, test.end + 1)
+            off = _runs(
+                self.with_values(values, base), test.end + 1, seed, replicates, {test.outcome}
+            )
+            found[test.name] = runs[test.outcome][:, window].sum(axis=1) - off[test.outcome][
+                :, window
+            ].sum(axis=1)
+        return found
 
     def errors(self, values: Mapping[str, float]) -> dict[str, float]:
-        """Each matched series' NRMSE over the fitted steps (replicate means of the search)."""
+        """Each series' NRMSE over the fitted steps and each lift test's relative miss."""
         runs = self.simulate(values, steps=self.fitted, seed=self.seed, replicates=self.replicates)
-        return {
+        found = {
             s: nrmse(runs[s].mean(axis=0), y[: self.fitted], self.scales[s])
             for s, y in self.observed.items()
         }
+        if self.lifts:
+            simulated = self.increments(values, runs, seed=self.seed)
+            for test in self.lifts:
+                found[lift_key(test)] = lift_error(float(simulated[test.name].mean()), test)
+        return found
+
+
+def lift_key(test: LiftTest) -> str:
+    """The name of a lift test's error among the series' (`lift.NAME`)."""
+    return f"lift.{test.name}"
+
+
+def lift_error(simulated: float, test: LiftTest) -> float:
+    """The relative miss of a simulated increment: |simulated - measured| / (|measured| + se)."""
+    return abs(simulated - test.incremental) / (abs(test.incremental) + test.se)
+
+
+def _runs(
+    scenario: Scenario, steps: int, seed: int, replicates: int, series: set[str]
+) -> dict[str, np.ndarray]:
+    runs = []
+    for r in range(replicates):
+        model = MarketModel(scenario, seed=seed, replicate=r, materialize_customers=False)
+        for _ in range(steps):
+            model.step()
+        runs.append(model.ledger.rows)
+    return {
+        s: np.array([[row[s] for row in rows] for rows in runs], dtype=np.float64) for s in series
+    }
+
+
+def without_spend(scenario: Scenario, channel_id: str, start: int, end: int) -> Scenario:
+    """`scenario` with one channel spending nothing in steps `start`..`end` (a lift window)."""
+    channel = next(c for c in scenario.channels if c.id == channel_id)
+    plan = spend_plan(channel, scenario.horizon)
+    plan[start : end + 1] = 0.0
+    return _replanned(scenario, {channel_id: plan})
 
 
 def with_history(scenario: Scenario, history: History) -> Scenario:
     """`scenario` spending what the history says over its steps, its own plan after."""
+    plans = {}
+    for channel in scenario.channels:
+        spent = history.spend.get(channel.id)
+        if spent is not None:
+            plans[channel.id] = spend_plan(channel, scenario.horizon)
+            plans[channel.id][: history.steps] = spent
+    return _replanned(scenario, plans)
+
+
+def _replanned(scenario: Scenario, plans: Mapping[str, np.ndarray]) -> Scenario:
+    """`scenario` with the channels in `plans` spending their plan, step by step."""
     data = scenario.model_dump(mode="json")
     for i, channel in enumerate(scenario.channels):
-        spent = history.spend.get(channel.id)
-        if spent is None:
-            continue
-        plan = spend_plan(channel, scenario.horizon)
-        plan[: history.steps] = spent
-        data["channels"][i].update(
-            budget=float(plan.sum()), schedule=plan.tolist(), start=0, end=None
-        )
+        if channel.id in plans:
+            plan = plans[channel.id]
+            data["channels"][i].update(
+                budget=float(plan.sum()), schedule=plan.tolist(), start=0, end=None
+            )
     return prepare(Scenario.model_validate(data))
 
 
-def build_target(scenario: Scenario, history: History, spec: CalibrateSpec, seed: int) -> Target:
-    """The fit `spec` asks for, on `history`.
+def build_target(
+    scenario: Scenario,
+    history: History,
+    spec: CalibrateSpec,
+    seed: int,
+    lifts: tuple[LiftTest, ...] = (),
+) -> Target:
+    """The fit `spec` asks for, on `history` and the lift tests `lifts`.
 
     Raises:
         InputError: too few steps left to fit after the hold-out, or a matched series
@@ -141,10 +218,13 @@ def build_target(scenario: Scenario, history: History, spec: CalibrateSpec, seed
         node = where.container[where.key]
         integer = isinstance(node, int)
         parameters.append(
-            Parameter(p.path, low, high, p.log_scale, integer, float(np.clip(node, low, high)))
+            Parameter(
+                p.path, low, high, p.log_scale, integer, float(np.clip(node, low, high)), p.prior
+            )
         )
+    fitted_scenario = with_history(scenario.model_copy(update={"calibrate": None}), history)
     return Target(
-        scenario=with_history(scenario.model_copy(update={"calibrate": None}), history),
+        scenario=fitted_scenario,
         parameters=tuple(parameters),
         observed=observed,
         weights=weights,
@@ -153,4 +233,8 @@ def build_target(scenario: Scenario, history: History, spec: CalibrateSpec, seed
         fitted=fitted,
         replicates=spec.replicates,
         seed=seed,
+        lifts=lifts,
+        lift_scenarios=tuple(
+            without_spend(fitted_scenario, t.channel, t.start, t.end) for t in lifts
+        ),
     )
