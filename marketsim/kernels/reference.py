@@ -43,6 +43,7 @@ from marketsim.core.purposes import (
     P_FORGET,
     P_HANDOFF,
     P_INITIAL,
+    P_START,
     P_INTEREST,
     P_POTENTIAL,
     P_QUALIFY,
@@ -112,6 +113,20 @@ def poisson_py(key: int, entity: int, purpose: int, lam: float) -> int:
 def initial_awareness(key: int, i: int, share: float) -> bool:
     """Whether person `i` starts aware."""
     return uniform_py(key, i, P_INITIAL) < share
+
+
+def start_stage(key: int, i: int, shares: list[float], codes: list[int]) -> int | None:
+    """The stage person `i` starts in: the first of `codes` whose running share their draw
+    falls below, given their segment's shares of each (None: past them all)."""
+    if not sum(shares) > 0.0:
+        return None
+    u = uniform_py(key, i, P_START)
+    running = 0.0
+    for share, code in zip(shares, codes, strict=True):
+        running += share
+        if u < running:
+            return code
+    return None
 
 
 # --------------------------------------------------------------------------- customer step

@@ -13,6 +13,7 @@ from marketsim.scenario.calibration_checks import check_calibrate
 from marketsim.scenario.optimize_checks import check_optimize
 from marketsim.scenario.schema import Channel, Promotion, Scenario
 from marketsim.scenario.source import Path
+from marketsim.scenario.start import check_start
 from marketsim.scenario.types import KindSpecific
 
 Locate = Callable[[Path, str], Problem]
@@ -60,6 +61,7 @@ def check_references(scenario: Scenario, locate: Locate) -> list[Problem]:
     problems += _scaled_segments(scenario, locate)
     problems += check_optimize(scenario, locate)
     problems += check_calibrate(scenario, locate)
+    problems += check_start(scenario, locate)
     return problems
 
 
