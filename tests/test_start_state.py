@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import subprocess
@@ -90,7 +89,9 @@ def test_existing_customers_are_dated_before_step_0_and_credited_to_no_channel()
 
 
 def test_existing_customers_are_not_new_and_only_buy_again():
-    quiet = "innovation: 0.0\n    interest: 0.0\n    persuasion: 0.0\n    word_of_mouth: 0.0\n    churn: 0.01"
+    quiet = "\n    ".join(
+        ["innovation: 0.0", "interest: 0.0", "persuasion: 0.0", "word_of_mouth: 0.0", "churn: 0.01"]
+    )
     df = frame(b2c("    start: {aware: 0.3, customers: 0.2}\n", **{"churn: 0.01": quiet}))
     assert (df["new_customers"] == 0).all()  # nobody can become a customer here
     first = df.iloc[0]
@@ -112,13 +113,9 @@ def test_contribution_is_not_credited_with_the_existing_base():
     from marketsim.drivers.contribution import increments
 
     result = simulate(b2c(), replicates=2)
-    launch = simulate(b2c(""), replicates=2)
-    for run in (result, launch):
-        run_increments = increments(run)["tv"]["revenue"]
-        assert len(run_increments) == 2
-    established_tv = np.mean(increments(result)["tv"]["revenue"])
+    tv = np.mean(increments(result)["tv"]["revenue"])
     revenue = result.timeseries["revenue"].sum() / 2
-    assert established_tv < 0.5 * revenue  # the base's repeat purchases are not tv's
+    assert 0 < tv < 0.3 * revenue  # the base's repeat purchases are not tv's
 
 
 # --------------------------------------------------------------------------- burn-in
@@ -274,7 +271,6 @@ def test_start_and_burn_in_are_identical_on_one_and_two_threads(tmp_path):
         out.append(done.stdout.split())
     assert [o[0] for o in out] == ["1", "2"]
     assert out[0][1] == out[1][1]
-    assert hashlib.sha256(b"").hexdigest() != out[0][1]
 
 
 # --------------------------------------------------------------------------- calibration
@@ -289,8 +285,7 @@ def test_calibration_recovers_a_starting_customer_share():
     observed = simulate(known, replicates=4).timeseries.groupby("step").mean()
     rows = ["step,spend_tv,revenue,customers"]
     rows += [
-        f"{t},1000,{observed['revenue'][t]:.2f},{observed['customers'][t]:.1f}"
-        for t in range(12)
+        f"{t},1000,{observed['revenue'][t]:.2f},{observed['customers'][t]:.1f}" for t in range(12)
     ]
     guess = scenario_from_text(text.replace("CUSTOMERS", "0.1"), "s.yaml")
     history = parse_history("\n".join(rows) + "\n", "h.csv", guess)
@@ -350,13 +345,22 @@ B2B_CUSTOMERS = B2B.replace("contracts: 0.4", "customers: 0.4")
             ["b2c segments only", "accounts under contract"],
         ),
         (
-            B2B.replace("RENEWAL", "0.8").replace("REMAINING", "").replace("count: 2, m", "count: 0, m"),
+            B2B.replace("RENEWAL", "0.8")
+            .replace("REMAINING", "")
+            .replace("count: 2, m", "count: 0, m"),
             "s.yaml:16:",
             ["outside reps", "opportunities"],
         ),
     ],
-    ids=["shares-above-one", "negative", "both-awareness", "negative-steps", "unknown-channel",
-         "customers-on-b2b", "no-outside-reps"],
+    ids=[
+        "shares-above-one",
+        "negative",
+        "both-awareness",
+        "negative-steps",
+        "unknown-channel",
+        "customers-on-b2b",
+        "no-outside-reps",
+    ],
 )
 def test_bad_start_and_burn_in_are_located(text, where, words, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -297,9 +297,7 @@ def burn_in_channels(scenario: Scenario, steps: int) -> list[ChannelModel]:
     burn-in as it is, so every counterfactual starts from the same past.
     """
     plan = scenario.burn_in.plan if scenario.burn_in is not None else {}
-    specs = [
-        c.model_copy(update={"enabled": c.type != "promotion"}) for c in scenario.channels
-    ]
+    specs = [c.model_copy(update={"enabled": c.type != "promotion"}) for c in scenario.channels]
     past = scenario.model_copy(update={"horizon": steps, "channels": specs})
     channels = build_channels(past)
     for channel in channels:

@@ -101,6 +101,7 @@ def _key(key: np.uint64, segment: Segment, name: str) -> np.uint64:
 
 
 def fill_trait(trait: Trait, key: np.uint64, out: np.ndarray, start: int, stop: int) -> None:
+    """Fill `out[start:stop]` with draws of `trait` (a number: that number for everyone)."""
     none = np.zeros(0)
     if isinstance(trait, int | float):
         out[start:stop] = trait

@@ -43,7 +43,6 @@ from marketsim.core.purposes import (
     P_FORGET,
     P_HANDOFF,
     P_INITIAL,
-    P_START,
     P_INTEREST,
     P_POTENTIAL,
     P_QUALIFY,
@@ -52,6 +51,7 @@ from marketsim.core.purposes import (
     P_SATISFY,
     P_SEARCH,
     P_SHOW,
+    P_START,
     P_STOCK,
 )
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, OPPORTUNITY, QUALIFIED, UNAWARE
@@ -116,8 +116,11 @@ def initial_awareness(key: int, i: int, share: float) -> bool:
 
 
 def start_stage(key: int, i: int, shares: list[float], codes: list[int]) -> int | None:
-    """The stage person `i` starts in: the first of `codes` whose running share their draw
-    falls below, given their segment's shares of each (None: past them all)."""
+    """The stage person `i` starts in (None: the draw falls past every share).
+
+    The first of `codes` whose running share, given the segment's share of each, the
+    person's draw falls below.
+    """
     if not sum(shares) > 0.0:
         return None
     u = uniform_py(key, i, P_START)

@@ -64,9 +64,7 @@ class Start(Frozen):
         "initial_awareness; write one of the two)",
     )
     interested: Probability = Field(0.0, description="share of people interested at step 0")
-    leads: Probability = Field(
-        0.0, description="b2c only: share of people who are leads at step 0"
-    )
+    leads: Probability = Field(0.0, description="b2c only: share of people who are leads at step 0")
     customers: Probability = Field(
         0.0, description="b2c only: share of people who are customers at step 0"
     )
