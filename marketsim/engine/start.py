@@ -2,7 +2,7 @@
 
 Run once when the model is built, after the population (and, for accounts, the sales
 organisation) exist. Every draw is counter-based on the set-up key (docs/model.md
-section 10): a person's stage, product and satisfaction by their row and a purpose of
+section 11): a person's stage, product and satisfaction by their row and a purpose of
 their own; how long ago they bought from a stream named by the segment, as traits are;
 an account's stage and contract by its index.
 """

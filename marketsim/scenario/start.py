@@ -3,7 +3,7 @@
 Without these sections every person starts unaware (or aware, `initial_awareness`): a
 launch. A segment's `start:` gives the shares of its people at each funnel stage at step
 0, how long ago its existing customers bought, and for b2b segments the accounts under
-contract and in the open pipeline (docs/model.md section 10). A scenario's `burn_in:`
+contract and in the open pipeline (docs/model.md section 11). A scenario's `burn_in:`
 runs the market for some steps before step 0 under a stated plan instead, so the state
 at step 0 is what the model's own dynamics make of that past. Shares are plain numbers
 reachable by dotted paths (`segments.ID.start.customers`), so `calibrate:` can fit them.
@@ -56,7 +56,7 @@ class Pipeline(Frozen):
 
 
 class Start(Frozen):
-    """A segment's state at step 0 (docs/model.md section 10); the rest start unaware."""
+    """A segment's state at step 0 (docs/model.md section 11); the rest start unaware."""
 
     aware: Probability = Field(
         0.0,
