@@ -14,6 +14,9 @@ import numpy as np
 from marketsim.core.stages import UNAWARE
 from marketsim.scenario.schema import Scenario
 
+NOT_BLOCKED = -(2**62)
+"""`blocked_until` of whoever was never refunded: before every step, a burn-in's too."""
+
 
 @dataclass
 class AccountBook:
@@ -85,6 +88,6 @@ class AccountBook:
             booker=minus_one(),
             owner=minus_one(),
             broker=minus_one(),
-            blocked_until=np.zeros(n, dtype=np.int64),
+            blocked_until=np.full(n, NOT_BLOCKED, dtype=np.int64),
             approvals=np.zeros(people, dtype=np.int8),
         )

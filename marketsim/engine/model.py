@@ -16,16 +16,17 @@ from typing import Literal
 import mesa
 import numpy as np
 
-from marketsim.core.layout import N_STAGES, CountColumn, SegmentColumn
-from marketsim.core.stages import AWARE
+from marketsim.core.layout import N_STAGES, TOUCH_NONE, CountColumn, SegmentColumn
+from marketsim.core.stages import AWARE, CUSTOMER
 from marketsim.engine.agents.customer import Customer
-from marketsim.engine.channels import MarketState, StepInputs, build_channels
+from marketsim.engine.channels import ChannelModel, MarketState, StepInputs, build_channels
 from marketsim.engine.ledger import Ledger
 from marketsim.engine.media import channel_media
 from marketsim.engine.population import SETUP_STEP, Population
 from marketsim.engine.products import ProductRange
 from marketsim.engine.sales import SalesForce, SalesOrganisation
 from marketsim.engine.segments import SegmentParameters, SegmentStep
+from marketsim.engine.start import establish_accounts, establish_people
 from marketsim.engine.trait_bands import trait_bands
 from marketsim.engine.traits import draw_state
 from marketsim.kernels import reference
@@ -90,6 +91,7 @@ class MarketModel(mesa.Model):
         self.population = Population.build(scenario, seed, replicate)
         self.channels = build_channels(scenario)
         self.products = ProductRange(scenario)
+        establish_people(scenario, self.population, self.products, self.setup_key)
         self.product_arrays = self.products.arrays()
         self.media = channel_media(scenario, self.population.traits.media)
         self.segment_parameters = SegmentParameters(scenario, self.products, self.media)
@@ -105,6 +107,9 @@ class MarketModel(mesa.Model):
             self.plugins,
             SalesForce.hire(self, scenario),
         )
+        establish_accounts(
+            scenario, self.population, self.products, self.sales.accounts, self.setup_key
+        )
         self.scale = np.array([s.scale for s in scenario.segments], dtype=np.int64)
         self.market = MarketState(
             people=np.array([s.represented for s in scenario.segments], dtype=np.float64),
@@ -114,6 +119,10 @@ class MarketModel(mesa.Model):
             search=np.array([s.search for s in scenario.segments]),
             silent=np.zeros(len(scenario.segments)),
         )
+        self.burn_in = scenario.burn_in.steps if scenario.burn_in is not None else 0
+        """Steps run before step 0; step t draws from the stream of step t + burn_in."""
+        if self.burn_in:
+            self._run_burn_in()
         self._customers: dict[int, Customer] = {}
         if materialize_customers is None:
             materialize_customers = self.population.size <= MATERIALIZE_UP_TO
@@ -132,15 +141,42 @@ class MarketModel(mesa.Model):
     def step(self) -> None:
         """Advance the market one step."""
         t = self.steps - 1
-        key = stream_key(self.seed, self.replicate, t)
+        self._step(t, self.channels, t)
+        if self.steps >= self.scenario.horizon:
+            self.running = False
+            self.ledger.agents = self.sales.agent_rows(self.replicate)
+            self.ledger.trait_bands = trait_bands(self.scenario, self.population)
+
+    def _run_burn_in(self) -> None:
+        """Run the burn-in's steps (-burn_in to -1), then start the books afresh at step 0.
+
+        Channels spend the burn-in plan (`burn_in_channels`); everything else follows the
+        scenario's rules, schedules read as at step 0. What the burn-in booked (money,
+        units, the reps' records) is dropped, and the customers it leaves are credited to
+        no channel: their later purchases are the existing base's, as with `start:`.
+        """
+        channels = burn_in_channels(self.scenario, self.burn_in)
+        for t in range(-self.burn_in, 0):
+            self._step(t, channels, t + self.burn_in)
+        pop = self.population
+        pop.purchases[:] = 0
+        pop.spent[:] = 0.0
+        held = pop.stage == CUSTOMER
+        pop.first_touch[held] = TOUCH_NONE
+        pop.last_touch[held] = TOUCH_NONE
+        for agent in self.sales.force.agents:
+            agent.clear_record()
+        self.ledger = Ledger(self.scenario, self.replicate, self.products)
+
+    def _step(self, t: int, channels: list[ChannelModel], at: int) -> None:
+        """Step `t` (negative in the burn-in), its channels spending their plan's `at`."""
+        key = stream_key(self.seed, self.replicate, t + self.burn_in)
         scenario = self.scenario
-        inputs = StepInputs.empty(
-            len(self.channels), len(scenario.segments), len(scenario.products)
-        )
-        for channel in self.channels:
+        inputs = StepInputs.empty(len(channels), len(scenario.segments), len(scenario.products))
+        for channel in channels:
             if channel.spec.enabled:
-                channel.apply(t, key, self.market, inputs)
-        ctx = StepContext(self, t, key, inputs, self.market, self.population)
+                channel.apply(at, key, self.market, inputs)
+        ctx = StepContext(self, max(t, 0), key, inputs, self.market, self.population)
         self.plugins.call("price", ctx)
         self.plugins.call("exposure", ctx)
         segments = self.segment_parameters.for_step(t, self.market, inputs)
@@ -154,17 +190,13 @@ class MarketModel(mesa.Model):
         book, moved = self.sales.step(t, key, trust, segments.pull, segments.shares, inputs.price)
         counts[:, :N_STAGES] += moved
         counts *= self.scale[:, None]
-        spend = np.array([c.plan[t] for c in self.channels])
-        discounts = [d for c in self.channels if (d := c.discount(t)) is not None]
+        spend = np.array([c.plan[at] for c in channels])
+        discounts = [d for c in channels if (d := c.discount(at)) is not None]
         self.ledger.record(t, counts, spend, inputs.price, inputs.renewal_price, discounts, book)
         self.market.stage_counts = counts[:, :N_STAGES].astype(np.float64)
         self.market.silent = counts[:, CountColumn.SILENT].astype(np.float64)
         self.plugins.call("after_step", ctx)
         self.ledger.rows[-1].update(self.plugins.measure(ctx))
-        if self.steps >= self.scenario.horizon:
-            self.running = False
-            self.ledger.agents = self.sales.agent_rows(self.replicate)
-            self.ledger.trait_bands = trait_bands(self.scenario, self.population)
 
     def _word_of_mouth(self, ctx: StepContext) -> np.ndarray:
         """Per-person word-of-mouth input, when detractors or a Python hook need it.
@@ -255,6 +287,22 @@ class MarketModel(mesa.Model):
         return self.plugins.run_kernel(
             t, lambda: engine(self.population, self.product_arrays, step, hooks)
         )
+
+
+def burn_in_channels(scenario: Scenario, steps: int) -> list[ChannelModel]:
+    """The channels as the burn-in runs them: each spends its burn-in plan every step.
+
+    A channel the plan does not name spends nothing; promotions do not run. Switching a
+    channel off (`enabled: false`, as contributions do) acts from step 0 and leaves the
+    burn-in as it is, so every counterfactual starts from the same past.
+    """
+    plan = scenario.burn_in.plan if scenario.burn_in is not None else {}
+    specs = [c.model_copy(update={"enabled": c.type != "promotion"}) for c in scenario.channels]
+    past = scenario.model_copy(update={"horizon": steps, "channels": specs})
+    channels = build_channels(past)
+    for channel in channels:
+        channel.plan = np.full(steps, plan.get(channel.id, 0.0))
+    return channels
 
 
 def _stage_counts(pop: Population, n_segments: int) -> np.ndarray:

@@ -71,8 +71,11 @@ class ProductRange:
         return np.where(relative > 0, relative, 1.0)
 
     def available(self, step: int) -> np.ndarray:
-        """[segment, product] whether the segment considers the product and it has launched."""
-        return self.considers & (self.launch <= step)
+        """[segment, product] whether the segment considers the product and it has launched.
+
+        A burn-in's steps (before step 0) see the range of step 0.
+        """
+        return self.considers & (self.launch <= max(step, 0))
 
     def again(self, price: np.ndarray) -> np.ndarray:
         """[segment, product] multiplier on the chance to buy a product again at `price`.

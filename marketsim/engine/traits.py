@@ -69,7 +69,7 @@ def draw_traits(scenario: Scenario, key: np.uint64, offsets: np.ndarray) -> Trai
             continue
         out = np.empty(n, dtype=np.float32)
         for s, (seg, trait) in enumerate(zip(segments, specs, strict=True)):
-            _fill(trait, _key(key, seg, name), out, int(offsets[s]), int(offsets[s + 1]))
+            fill_trait(trait, _key(key, seg, name), out, int(offsets[s]), int(offsets[s + 1]))
         columns[name] = out
     bought = {getattr(c, "medium", None) for c in scenario.channels if c.enabled}
     media = tuple(
@@ -84,7 +84,7 @@ def draw_traits(scenario: Scenario, key: np.uint64, offsets: np.ndarray) -> Trai
             if medium not in seg.media:
                 continue
             lo, hi = int(offsets[s]), int(offsets[s + 1])
-            _fill(seg.media[medium].habit, _key(key, seg, f"habit:{medium}"), column, lo, hi)
+            fill_trait(seg.media[medium].habit, _key(key, seg, f"habit:{medium}"), column, lo, hi)
             mean = float(column[lo:hi].mean(dtype=np.float64))
             habit[lo:hi, j] = column[lo:hi] / mean if mean > 0 else 0.0
     return TraitColumns(habit=np.ascontiguousarray(habit), media=media, **columns)
@@ -100,7 +100,8 @@ def _key(key: np.uint64, segment: Segment, name: str) -> np.uint64:
     return derive_key(key, zlib.crc32(f"trait:{segment.id}:{name}".encode()))
 
 
-def _fill(trait: Trait, key: np.uint64, out: np.ndarray, start: int, stop: int) -> None:
+def fill_trait(trait: Trait, key: np.uint64, out: np.ndarray, start: int, stop: int) -> None:
+    """Fill `out[start:stop]` with draws of `trait` (a number: that number for everyone)."""
     none = np.zeros(0)
     if isinstance(trait, int | float):
         out[start:stop] = trait
@@ -133,7 +134,7 @@ def draw_state(plugin: Plugin, key: np.uint64, size: int) -> np.ndarray:
             columns[k] = np.asarray(initial).astype(column.dtype)
             continue
         name = f"state:{plugin.name}:{plugin.index}:{column.name}"
-        _fill(
+        fill_trait(
             _DISTRIBUTION.validate_python(initial),
             derive_key(key, zlib.crc32(name.encode())),
             scratch,

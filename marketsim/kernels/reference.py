@@ -51,6 +51,7 @@ from marketsim.core.purposes import (
     P_SATISFY,
     P_SEARCH,
     P_SHOW,
+    P_START,
     P_STOCK,
 )
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, OPPORTUNITY, QUALIFIED, UNAWARE
@@ -112,6 +113,23 @@ def poisson_py(key: int, entity: int, purpose: int, lam: float) -> int:
 def initial_awareness(key: int, i: int, share: float) -> bool:
     """Whether person `i` starts aware."""
     return uniform_py(key, i, P_INITIAL) < share
+
+
+def start_stage(key: int, i: int, shares: list[float], codes: list[int]) -> int | None:
+    """The stage person `i` starts in (None: the draw falls past every share).
+
+    The first of `codes` whose running share, given the segment's share of each, the
+    person's draw falls below.
+    """
+    if not sum(shares) > 0.0:
+        return None
+    u = uniform_py(key, i, P_START)
+    running = 0.0
+    for share, code in zip(shares, codes, strict=True):
+        running += share
+        if u < running:
+            return code
+    return None
 
 
 # --------------------------------------------------------------------------- customer step

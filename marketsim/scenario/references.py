@@ -13,6 +13,7 @@ from marketsim.scenario.calibration_checks import check_calibrate
 from marketsim.scenario.optimize_checks import check_optimize
 from marketsim.scenario.schema import Channel, Promotion, Scenario
 from marketsim.scenario.source import Path
+from marketsim.scenario.start import check_start
 from marketsim.scenario.types import KindSpecific
 
 Locate = Callable[[Path, str], Problem]
@@ -60,6 +61,7 @@ def check_references(scenario: Scenario, locate: Locate) -> list[Problem]:
     problems += _scaled_segments(scenario, locate)
     problems += check_optimize(scenario, locate)
     problems += check_calibrate(scenario, locate)
+    problems += check_start(scenario, locate)
     return problems
 
 
@@ -124,7 +126,10 @@ def _plural(section: str, kind: str) -> str:
 
 
 def check_warnings(scenario: Scenario, locate: Locate) -> list[Problem]:
-    """What is allowed but probably not meant: renewals outside the run, unused media."""
+    """What is allowed but probably not meant: renewals outside the run, unused media.
+
+    Renewals of contracts and subscriptions running at step 0 (`start:`) fall in the run.
+    """
     warnings = []
     bought = {getattr(c, "medium", None) for c in scenario.channels}
     for i, segment in enumerate(scenario.segments):
@@ -137,14 +142,17 @@ def check_warnings(scenario: Scenario, locate: Locate) -> list[Problem]:
                 warnings.append(locate(("segments", i, "media", medium), message, key=True))
     for i, segment in enumerate(scenario.segments):
         length = segment.contract_length
-        if segment.kind == "b2b" and length >= scenario.horizon:
+        running = segment.start is not None and segment.start.contracts > 0
+        if segment.kind == "b2b" and length >= scenario.horizon and not running:
             message = (
                 f"warning: contracts of {length} steps do not come up for renewal within the "
                 f"horizon ({scenario.horizon}); renewals fall outside the run"
             )
             warnings.append(locate(("segments", i, "contract_length"), message))
+    subscribed = any(s.start is not None and s.start.customers > 0 for s in scenario.segments)
     for i, product in enumerate(scenario.products):
-        if product.purchase == "subscription" and product.renewal_term >= scenario.horizon:
+        long = product.renewal_term >= scenario.horizon
+        if product.purchase == "subscription" and long and not subscribed:
             key = "term" if product.term is not None else "billing_period"
             message = (
                 f"warning: a term of {product.renewal_term} steps does not end within the "

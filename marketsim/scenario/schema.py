@@ -18,6 +18,7 @@ from pydantic import (
 
 from marketsim.core.limits import MAX_SEED
 from marketsim.scenario.calibration import CalibrateSpec
+from marketsim.scenario.start import BurnIn, Start
 from marketsim.scenario.traits import Medium, MediumHabit, Traits
 from marketsim.scenario.types import (
     Frozen,
@@ -193,6 +194,12 @@ class Segment(KindSpecific):
         0.5, description="share of people who could ever become interested (Bass market m)"
     )
     initial_awareness: Probability = Field(0.0, description="share aware at step 0")
+    start: Start | None = Field(
+        None,
+        description="the segment's state at step 0: shares at each funnel stage, existing "
+        "customers, contracts and pipeline (default: a launch, everyone unaware but "
+        "initial_awareness)",
+    )
     reputation: Probability = Field(0.5, description="initial trust in the company; 0.5 is neutral")
     innovation: Probability = Field(
         0.002, description="chance per step of becoming aware unprompted (Bass p)"
@@ -638,6 +645,9 @@ class Scenario(Frozen):
         description="behaviour plugins, each `{plugin: NAME, ...its parameters}`, in order",
     )
     equity: Equity = Field(default_factory=Equity)
+    burn_in: BurnIn | None = Field(
+        None, description="steps run before step 0 under a stated plan (default: none)"
+    )
     optimize: OptimizeSpec | None = None
     calibrate: CalibrateSpec | None = None
     _prepared: bool = PrivateAttr(default=False)

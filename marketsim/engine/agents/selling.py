@@ -25,6 +25,10 @@ class SellingAgent(mesa.Agent):
         self.available = capacity
         """What the agent can work this step (a new rep works less while ramping up)."""
         self.commission = commission
+        self.clear_record()
+
+    def clear_record(self) -> None:
+        """Start the agent's record afresh (at step 0, after a burn-in)."""
         self.stats: dict[str, Any] = {
             **dict.fromkeys(COUNTED, 0),
             "revenue": 0.0,

@@ -24,7 +24,7 @@ def work(org: SalesOrganisation, step: SalesStep, group: list[Broker]) -> None:
     marketing that have someone aware, inside the segment's potential and not refusing
     (a refunded customer's cooldown).
     """
-    if not group or not group[0].active(step.t):
+    if not group or not group[0].active(step.scheduled):
         return
     spec = group[0].spec
     g = group[0].group
@@ -48,11 +48,11 @@ def work(org: SalesOrganisation, step: SalesStep, group: list[Broker]) -> None:
     paid_price = step.price * ((1.0 - spec.negotiation) if buyer else 1.0)
     # A buyer's broker's client pays the price plus the broker's fee, and weighs that.
     weighed = paid_price * (1.0 + spec.commission) if buyer else paid_price
-    pull, shares = org.products.choice(step.t, weighed)
+    pull, shares = org.products.choice(step.scheduled, weighed)
     close = np.minimum(1.0, spec.close_rate * step.trust * pull)
     per_step = spec.oversight_budget / max(1, org.scenario.horizon - spec.start)
     for j, agent in enumerate(group):
-        picks = agent.select(org.offer("broker", agent, order[j :: len(group)], step.t))
+        picks = agent.select(org.offer("broker", agent, order[j :: len(group)], step.scheduled))
         agent.worked("clients", len(picks))
         oversell = agent.oversell_chance(per_step)
         for entity in picks:

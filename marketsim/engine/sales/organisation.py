@@ -22,7 +22,7 @@ import numpy as np
 from marketsim.core.layout import N_STAGES, touch_organic
 from marketsim.core.purposes import P_DEAL, P_POTENTIAL, P_REP
 from marketsim.core.stages import CUSTOMER
-from marketsim.engine.accounts import AccountBook
+from marketsim.engine.accounts import NOT_BLOCKED, AccountBook
 from marketsim.engine.agents.broker import Broker
 from marketsim.engine.agents.sales import InsideRep, OutsideRep
 from marketsim.engine.agents.selling import SellingAgent
@@ -119,7 +119,7 @@ class SalesOrganisation:
         acc = self.accounts
         self.in_market = self.could_buy(acc.first, acc.segment)
         """Per account: whether its economic buyer could ever buy (the potential draw)."""
-        self.blocked_until = np.zeros(population.size, dtype=np.int64)
+        self.blocked_until = np.full(population.size, NOT_BLOCKED, dtype=np.int64)
         """Per person: first step a refunded consumer may be sold to again."""
         self.refunds: list[Refund] = []
         self.n_channels = len(scenario.channels)
@@ -180,7 +180,7 @@ class SalesOrganisation:
             brokers.work(self, step, group)
         if t == self.scenario.horizon - 1:
             refunds.owe_the_rest(self, step)
-        step.book.cost += self._team_cost(t) * self.team_share
+        step.book.cost += self._team_cost(step.scheduled) * self.team_share
         acc = self.accounts
         step.book.customer_accounts += np.bincount(
             acc.segment[acc.stage == CUSTOMER], minlength=len(self.scenario.segments)
@@ -242,7 +242,7 @@ class SalesOrganisation:
             (self.outside, 1, self.spec.outside),
         ):
             for rep in team:
-                if spec.attrition > 0 and step.t >= spec.start:
+                if spec.attrition > 0 and step.scheduled >= spec.start:
                     draw = uniform_py(int(step.key), rep.index, P_REP + offset)
                     if draw < spec.attrition:
                         rep.replace(step.t)

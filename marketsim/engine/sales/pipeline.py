@@ -61,11 +61,11 @@ def call_queue(acc: AccountBook, t: int) -> np.ndarray:
 def inside_sales(org: SalesOrganisation, step: SalesStep) -> None:
     """Inside reps call the leads that reached them, then cold accounts with spare time."""
     acc, spec = org.accounts, org.spec.inside
-    reps = _working(org.inside, spec.start, step.t)
+    reps = _working(org.inside, spec.start, step.scheduled)
     queue = call_queue(acc, step.t)
     worked, who = [], []
     for r, rep in enumerate(reps):
-        picks = rep.select(org.offer("lead_selection", rep, queue[r :: len(reps)], step.t))
+        picks = rep.select(org.offer("lead_selection", rep, queue[r :: len(reps)], step.scheduled))
         worked.append(picks)
         who.append(np.full(len(picks), r))
     spare = [rep.available - len(w) for rep, w in zip(reps, worked, strict=True)]
@@ -79,7 +79,7 @@ def inside_sales(org: SalesOrganisation, step: SalesStep) -> None:
     reps_of = np.concatenate(who) if who else np.zeros(0, np.int64)
     is_cold = np.arange(len(called)) >= warm
     rates = np.where(is_cold, spec.cold_qualify_rate, spec.qualify_rate)
-    rates = org.plugins.transition("qualify", rates, step.t)
+    rates = org.plugins.transition("qualify", rates, step.scheduled)
     qualified = K.calls(
         acc,
         org.centres(step),
@@ -102,13 +102,13 @@ def inside_sales(org: SalesOrganisation, step: SalesStep) -> None:
 def outside_sales(org: SalesOrganisation, step: SalesStep) -> None:
     """Outside reps meet their open opportunities, then hold new appointments."""
     acc, spec = org.accounts, org.spec.outside
-    reps = _working(org.outside, spec.start, step.t)
+    reps = _working(org.outside, spec.start, step.scheduled)
     open_ = np.flatnonzero(acc.stage == OPPORTUNITY)
     open_ = open_[np.lexsort((open_, acc.since[open_]))]
     met, who, spare = [], [], []
     for r, rep in enumerate(reps):
         mine = open_[acc.owner[open_] == r]
-        picks = rep.select(org.offer("lead_selection", rep, mine, step.t))
+        picks = rep.select(org.offer("lead_selection", rep, mine, step.scheduled))
         met.append(picks)
         who.append(np.full(len(picks), r))
         spare.append(rep.available - len(picks))
@@ -122,7 +122,7 @@ def outside_sales(org: SalesOrganisation, step: SalesStep) -> None:
         new_reps = slot_rep[order]
         new = appointments[: len(new_reps)]
         for r, rep in enumerate(reps):
-            picks = rep.select(org.offer("lead_selection", rep, new[new_reps == r], step.t))
+            picks = rep.select(org.offer("lead_selection", rep, new[new_reps == r], step.scheduled))
             met.append(picks)
             who.append(np.full(len(picks), r))
     accounts = np.concatenate(met).astype(np.int64) if met else np.zeros(0, np.int64)
@@ -136,7 +136,7 @@ def outside_sales(org: SalesOrganisation, step: SalesStep) -> None:
         step.t,
         accounts,
         approve=org.plugins.transition(
-            "approve", np.minimum(1.0, spec.skill * step.trust * step.pull), step.t
+            "approve", np.minimum(1.0, spec.skill * step.trust * step.pull), step.scheduled
         ),
         warmth=org.warmth,
         show_rate=cycle.show_rate,
@@ -163,7 +163,7 @@ def decisions(org: SalesOrganisation, step: SalesStep) -> None:
         centres,
         step.key,
         deciding,
-        ours=org.plugins.transition("win", step.pull * step.trust, step.t),
+        ours=org.plugins.transition("win", step.pull * step.trust, step.scheduled),
         competition=org.competition,
         status_quo=org.status_quo,
         warmth=org.warmth,
@@ -192,7 +192,8 @@ def decisions(org: SalesOrganisation, step: SalesStep) -> None:
 def renewals(org: SalesOrganisation, step: SalesStep) -> None:
     """Contracts at the end of their term renew (and are paid again) or churn."""
     acc = org.accounts
-    due = np.flatnonzero((acc.stage == CUSTOMER) & (acc.renew_at == step.t))
+    renews = org.contract_length[acc.segment] > 0  # one-off contracts never come up (-1)
+    due = np.flatnonzero((acc.stage == CUSTOMER) & (acc.renew_at == step.t) & renews)
     churned = []
     renewed = 0
     for a in due:

@@ -40,6 +40,11 @@ class SalesStep:
     book: SalesBook
     delta: np.ndarray
 
+    @property
+    def scheduled(self) -> int:
+        """The step schedules (team and broker starts) read: step 0 during a burn-in."""
+        return max(self.t, 0)
+
 
 @dataclass
 class Refund:
