@@ -261,17 +261,22 @@ def _sample_one(item: tuple[bytes, Any, int], progress: Callable[[Any], None]) -
 
     simulate_one, factory, seed = item
     simulate = cloudpickle.loads(simulate_one)
+    saved = np.random.get_state(), random.getstate()
     np.random.seed(seed)
     random.seed(seed)
-    sample = factory()
-    tried = 0
-    while True:
-        particle = simulate()
-        tried += 1
-        sample.append(particle)
-        progress(float(particle.distance))
-        if particle.accepted:
-            return sample, tried
+    try:
+        sample = factory()
+        tried = 0
+        while True:
+            particle = simulate()
+            tried += 1
+            sample.append(particle)
+            progress(float(particle.distance))
+            if particle.accepted:
+                return sample, tried
+    finally:  # in this process, the stream the next seeds come from is left as it was
+        np.random.set_state(saved[0])
+        random.setstate(saved[1])
 
 
 def _seeded_sampler(executor: Executor) -> Any:
