@@ -104,10 +104,9 @@ class SegmentParameters:
 def _baseline(scenario: Scenario) -> np.ndarray:
     """[step, segment] the demand baseline m_t, 1 for segments it does not move."""
     demand = scenario.demand
-    m = np.array(
-        demand.multipliers(scenario.horizon, scenario.step, scenario.steps_per_year)
-    )
-    moved = np.array([demand.segments is None or s.id in demand.segments for s in scenario.segments])
+    m = np.array(demand.multipliers(scenario.horizon, scenario.step, scenario.steps_per_year))
+    chosen = demand.segments
+    moved = np.array([chosen is None or s.id in chosen for s in scenario.segments])
     return np.where(moved[None, :], m[:, None], 1.0)
 
 

@@ -78,8 +78,7 @@ class Seasonality(Frozen):
     def _twelve(cls, monthly: list[float] | None) -> list[float] | None:
         if monthly is not None and len(monthly) != MONTHS:
             raise ValueError(
-                f"expected {MONTHS} monthly multipliers, January to December, found "
-                f"{len(monthly)}"
+                f"expected {MONTHS} monthly multipliers, January to December, found {len(monthly)}"
             )
         return monthly
 
@@ -89,8 +88,7 @@ class Event(Frozen):
 
     id: Id
     effect: Positive = Field(
-        description="demand multiplier while the event is fully on (1.4 = 40% more; 0.8 = "
-        "20% less)"
+        description="demand multiplier while the event is fully on (1.4 = 40% more; 0.8 = 20% less)"
     )
     steps: list[StepIndex] = Field(default_factory=list, description="steps the event is on")
     dates: list[dt.date] = Field(
@@ -131,9 +129,14 @@ class Demand(Frozen):
         None, description="segments whose demand the baseline moves (default: all)"
     )
 
+    @property
+    def start(self) -> dt.date | None:
+        """The date of step 0, if the scenario has a calendar."""
+        return None if self.calendar is None else self.calendar.start
+
     def multipliers(self, horizon: int, unit: str, steps_per_year: int) -> list[float]:
         """The baseline m_t for t = 0 .. horizon - 1 (docs/model.md section 3.9)."""
-        start = None if self.calendar is None else self.calendar.start
+        start = self.start
         events = [(e.effect, e.on(horizon, start, unit)) for e in self.events]
         return [
             self._seasonal(t, start, unit, steps_per_year)

@@ -180,7 +180,7 @@ def _demand(scenario: Scenario, locate: Locate) -> list[Problem]:
     """The baseline's calendar, event steps and weights must fit the scenario."""
     demand, horizon = scenario.demand, scenario.horizon
     problems = []
-    start = None if demand.calendar is None else demand.calendar.start
+    start = demand.start
     needs = "needs demand.calendar.start (the date of step 0)"
     if start is None and demand.seasonality is not None and demand.seasonality.monthly:
         message = f"monthly seasonality {needs} to know each step's month"

@@ -97,8 +97,18 @@ class Target:
 
 
 def with_history(scenario: Scenario, history: History) -> Scenario:
-    """`scenario` spending what the history says over its steps, its own plan after."""
+    """`scenario` spending what the history says over its steps, its own plan after.
+
+    Likewise each event with a column is on as the history says over its steps, and on
+    its own steps and dates after them.
+    """
     data = scenario.model_dump(mode="json")
+    for i, event in enumerate(scenario.demand.events):
+        on = history.events.get(event.id)
+        if on is not None:
+            weights = event.on(scenario.horizon, scenario.demand.start, scenario.step)
+            weights[: history.steps] = on.tolist()
+            data["demand"]["events"][i].update(weights=weights, steps=[], dates=[])
     for i, channel in enumerate(scenario.channels):
         spent = history.spend.get(channel.id)
         if spent is None:
