@@ -137,9 +137,11 @@ def parse_history(text: str, name: str, scenario: Scenario, match: Sequence[str]
                 )
                 problem(cell, column, f"no channel {show(column[len(SPEND) :])}{hint}{known}")
             elif column.startswith(EVENT):
+                event = column[len(EVENT) :]
+                hint = did_you_mean(event, events)
                 listed = quoted(EVENT + e for e in events) or "none (demand.events is empty)"
                 known = f", expected one of {listed}" if not hint else ""
-                problem(cell, column, f"no event {show(column[len(EVENT) :])}{hint}{known}")
+                problem(cell, column, f"no event {show(event)}{hint}{known}")
             else:
                 known = "" if hint else f", expected one of {quoted(allowed)}"
                 problem(cell, column, f"unknown column {show(column)}{hint}{known}")
