@@ -55,6 +55,7 @@ class SegmentParameters:
             row[SegmentColumn.CHURN_PRICE] = s.churn_price_response
             row[SegmentColumn.DISSATISFIED_WORD] = WORD[s.dissatisfied_word_of_mouth]
         self.base = base
+        self.baseline = _baseline(scenario)
         self.churn_trust = np.array([s.churn_trust_response for s in segs])
         self.media = media
 
@@ -63,9 +64,14 @@ class SegmentParameters:
         pull, shares = self.products.choice(step, inputs.price)
         seg = self.base.copy()
         trust = 2.0 * market.reputation
-        own = trust * inputs.purchase * self.self_service
+        baseline = self.baseline[step]
+        own = trust * inputs.purchase * self.self_service * baseline
         buy = pull * own
         seg[:, SegmentColumn.WORD_OF_MOUTH] *= trust
+        # Accounts buy through sales: the baseline moves how many come into the market.
+        accounts = np.where(self.self_service, 1.0, baseline)
+        seg[:, SegmentColumn.INTEREST] = np.minimum(1.0, seg[:, SegmentColumn.INTEREST] * accounts)
+        seg[:, SegmentColumn.PERSUASION] *= accounts
         # Chances are capped at 1 in the kernel, after each person's own multipliers.
         seg[:, SegmentColumn.PURCHASE] *= buy
         seg[:, SegmentColumn.LEAD_CONVERSION] *= buy
@@ -93,6 +99,15 @@ class SegmentParameters:
         retention = self.media.retention.copy()
         retention[:, 0] = seg[:, SegmentColumn.RETENTION]
         return retention
+
+
+def _baseline(scenario: Scenario) -> np.ndarray:
+    """[step, segment] the demand baseline m_t, 1 for segments it does not move."""
+    demand = scenario.demand
+    m = np.array(demand.multipliers(scenario.horizon, scenario.step, scenario.steps_per_year))
+    chosen = demand.segments
+    moved = np.array([chosen is None or s.id in chosen for s in scenario.segments])
+    return np.where(moved[None, :], m[:, None], 1.0)
 
 
 @dataclass

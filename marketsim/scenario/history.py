@@ -8,6 +8,9 @@ month ends or month starts both work). Columns:
 
 - `spend_<channel id>`: that channel's spend in the step (a number >= 0, never empty);
   it replaces the scenario's plan for those steps;
+- `event_<event id>`: how much that event of the scenario's `demand.events` is on in
+  the step (0 to 1: 1 the whole step, a share for part of it, never empty); it replaces
+  the event's steps or dates for those steps;
 - outcome columns named as in timeseries.csv (`OBSERVABLES`: revenue, units,
   new_customers, customers, leads, deals_won, ...); an empty cell is a step not observed.
 
@@ -15,7 +18,8 @@ Every problem is reported with its place, `FILE:LINE:COL` (line 1 is the header;
 the character column of the cell), and nothing else is read past a bad file: unknown
 columns (with did-you-mean), a missing step or date column, series the `calibrate:`
 section matches but the file lacks, dates that map to no step, gaps, duplicate steps,
-empty, NaN or negative spend, spend for a channel that cannot take a plan, a history
+empty, NaN or negative spend, spend for a channel that cannot take a plan, event values
+outside 0 to 1, a first date that is not step 0 of the scenario's calendar, a history
 longer than the horizon.
 """
 
@@ -27,18 +31,17 @@ import itertools
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from marketsim.core.errors import Problem, ScenarioError, did_you_mean, quoted, show
 from marketsim.scenario.calibration import OBSERVABLES
+from marketsim.scenario.demand import STEP_DAYS, steps_between
 from marketsim.scenario.schema import Scenario
 
 SPEND = "spend_"
-
-_MONTHS = {"month": 1, "quarter": 3, "year": 12}
-_DAYS = {"day": 1, "week": 7}
+EVENT = "event_"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class History:
         spend: channel id -> spend per step (only channels with a column).
         observed: series -> value per step, NaN where not observed.
         lines: the file line of each step's row.
+        events: event id -> how much the event is on per step, 0 to 1 (only events with
+            a column).
 
     """
 
@@ -59,6 +64,7 @@ class History:
     spend: dict[str, np.ndarray]
     observed: dict[str, np.ndarray]
     lines: tuple[int, ...]
+    events: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def steps(self) -> int:
@@ -115,7 +121,14 @@ def parse_history(text: str, name: str, scenario: Scenario, match: Sequence[str]
     header, body = rows[0], rows[1:]
     columns = [c.text.strip() for c in header]
     channels = {c.id: c for c in scenario.channels}
-    allowed = ["step", "date", *(SPEND + cid for cid in channels), *OBSERVABLES]
+    events = [e.id for e in scenario.demand.events]
+    allowed = [
+        "step",
+        "date",
+        *(SPEND + cid for cid in channels),
+        *(EVENT + eid for eid in events),
+        *OBSERVABLES,
+    ]
     first: dict[str, int] = {}
     for j, (cell, column) in enumerate(zip(header, columns, strict=True)):
         if column in first:
@@ -127,6 +140,12 @@ def parse_history(text: str, name: str, scenario: Scenario, match: Sequence[str]
                     f", expected one of {quoted(SPEND + c for c in channels)}" if not hint else ""
                 )
                 problem(cell, column, f"no channel {show(column[len(SPEND) :])}{hint}{known}")
+            elif column.startswith(EVENT):
+                event = column[len(EVENT) :]
+                hint = did_you_mean(event, events)
+                listed = quoted(EVENT + e for e in events) or "none (demand.events is empty)"
+                known = f", expected one of {listed}" if not hint else ""
+                problem(cell, column, f"no event {show(event)}{hint}{known}")
             else:
                 known = "" if hint else f", expected one of {quoted(allowed)}"
                 problem(cell, column, f"unknown column {show(column)}{hint}{known}")
@@ -166,18 +185,22 @@ def parse_history(text: str, name: str, scenario: Scenario, match: Sequence[str]
             kept.append(row)
     steps = _steps(kept, first[clock[0]], clock[0], scenario, name, problems)
     spend = {c[len(SPEND) :]: [] for c in columns if c.startswith(SPEND)}
+    on = {c[len(EVENT) :]: [] for c in columns if c.startswith(EVENT)}
     observed: dict[str, list[float]] = {c: [] for c in outcomes}
+    read: list[tuple[str, list[float], float, str]] = [
+        *((SPEND + k, v, math.inf, "the spend as a number >= 0") for k, v in spend.items()),
+        *((EVENT + k, v, 1.0, "how much the event is on, 0 to 1") for k, v in on.items()),
+        *((k, v, math.nan, "a number, or nothing") for k, v in observed.items()),
+    ]
     for row in kept:
-        for column, values in (*((SPEND + k, v) for k, v in spend.items()), *observed.items()):
+        for column, values, most, what in read:
             cell = row[first[column]]
             value = number_in(cell.text)
-            is_spend = column.startswith(SPEND)
             if (
                 value is None
-                or (is_spend and (math.isnan(value) or value < 0))
                 or math.isinf(value)
+                or (not math.isnan(most) and not 0 <= value <= most)
             ):
-                what = "the spend as a number >= 0" if is_spend else "a number, or nothing"
                 found = show(cell.text.strip()) if cell.text.strip() else "nothing"
                 problem(cell, column, f"expected {what}, found {found}")
                 value = math.nan
@@ -188,12 +211,14 @@ def parse_history(text: str, name: str, scenario: Scenario, match: Sequence[str]
     dates = None
     if clock[0] == "date":
         dates = tuple(kept[i][first["date"]].text.strip() for i in order)
+        _on_calendar(kept[order[0]][first["date"]], scenario, name)
     return History(
         file=name,
         dates=dates,
         spend={k: np.asarray(v, dtype=np.float64)[order] for k, v in spend.items()},
         observed={k: np.asarray(v, dtype=np.float64)[order] for k, v in observed.items()},
         lines=tuple(kept[i][0].line for i in order),
+        events={k: np.asarray(v, dtype=np.float64)[order] for k, v in on.items()},
     )
 
 
@@ -287,20 +312,27 @@ def _date_steps(
 
 def step_of_date(date: dt.date, start: dt.date, unit: str) -> tuple[int | None, str]:
     """(the step `date` falls in when `start` is step 0, or None and why it maps to none)."""
-    if unit in _DAYS:
-        days = (date - start).days
-        if days % _DAYS[unit]:
-            return None, (
-                f"{date} is {days} days after the first date, {start}: it maps to no "
-                f"{unit} (steps are whole {unit}s after the first date)"
-            )
-        return days // _DAYS[unit], ""
-    return _calendar(date, unit) - _calendar(start, unit), ""
+    step, days = steps_between(start, date, unit)
+    if days:
+        return None, (
+            f"{date} is {(date - start).days} days after the first date, {start}: it maps "
+            f"to no {unit} (steps are whole {unit}s after the first date)"
+        )
+    return step, ""
 
 
-def _calendar(date: dt.date, unit: str) -> int:
-    """The index of the calendar month, quarter or year `date` falls in."""
-    return (date.year * 12 + date.month - 1) // _MONTHS[unit]
+def _on_calendar(first: Cell, scenario: Scenario, name: str) -> None:
+    """The history's first date must be step 0 of the scenario's calendar, if it has one."""
+    calendar = scenario.demand.calendar
+    date = dt.date.fromisoformat(first.text.strip())
+    if calendar is None or steps_between(calendar.start, date, scenario.step) == (0, 0):
+        return
+    same = "the same date" if scenario.step in STEP_DAYS else f"a date in the same {scenario.step}"
+    message = (
+        f"the first date, {date}, is not step 0 of the scenario's calendar "
+        f"(demand.calendar.start: {calendar.start}); expected {same}"
+    )
+    raise ScenarioError([Problem(name, first.line, first.col, "date", message)])
 
 
 def number_in(text: str) -> float | None:

@@ -110,6 +110,7 @@ def _why_not(node: Any, part: str) -> str:
     ids = [item["id"] for item in node if isinstance(item, dict) and "id" in item]
     if not ids:
         return f"expected an index below {len(node)}, found {show(part)}"
-    return f"expected the id of an item, one of {quoted(ids)}, found {show(part)}" + did_you_mean(
-        part, ids
+    index = f", or an index below {len(node)}" if part.isdigit() else ""
+    return f"expected the id of an item, one of {quoted(ids)}{index}, found {show(part)}" + (
+        did_you_mean(part, ids)
     )

@@ -7,9 +7,11 @@ segment, or a schedule fits the horizon, is only known once everything is read.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from marketsim.core.errors import Problem, did_you_mean, quoted, show
 from marketsim.scenario.calibration_checks import check_calibrate
+from marketsim.scenario.demand import steps_between
 from marketsim.scenario.optimize_checks import check_optimize
 from marketsim.scenario.schema import Channel, Promotion, Scenario
 from marketsim.scenario.source import Path
@@ -40,6 +42,8 @@ def check_references(scenario: Scenario, locate: Locate) -> list[Problem]:
         for i, item in enumerate(getattr(scenario, section)):
             for j, target in enumerate(item.targets or ()):
                 refer((section, i, "targets", j), target, "segment", segments)
+    for j, segment_id in enumerate(scenario.demand.segments or ()):
+        refer(("demand", "segments", j), segment_id, "segment", segments)
     for i, channel in enumerate(scenario.channels):
         if isinstance(channel, Promotion):
             refer(("channels", i, "product"), channel.product, "product", products)
@@ -57,6 +61,7 @@ def check_references(scenario: Scenario, locate: Locate) -> list[Problem]:
         if start >= scenario.horizon:
             message = f"expected a step < horizon ({scenario.horizon}), found {start}"
             problems.append(locate(path, message))
+    problems += _demand(scenario, locate)
     problems += _kind_keys(scenario, locate)
     problems += _scaled_segments(scenario, locate)
     problems += check_optimize(scenario, locate)
@@ -164,14 +169,52 @@ def check_warnings(scenario: Scenario, locate: Locate) -> list[Problem]:
 
 def _duplicate_ids(scenario: Scenario, locate: Locate) -> list[Problem]:
     problems = []
-    for section in _SECTIONS:
+    sections: list[tuple[Path, Sequence[Any]]] = [
+        *(((name,), getattr(scenario, name)) for name in _SECTIONS),
+        (("demand", "events"), scenario.demand.events),
+    ]
+    for section, items in sections:
         first: dict[str, int] = {}
-        for i, item in enumerate(getattr(scenario, section)):
+        for i, item in enumerate(items):
             if item.id in first:
-                line = locate((section, first[item.id], "id"), "").line  # where it was first
+                line = locate((*section, first[item.id], "id"), "").line  # where it was first
                 message = f"expected a unique id, found {show(item.id)} again (first: line {line})"
-                problems.append(locate((section, i, "id"), message))
+                problems.append(locate((*section, i, "id"), message))
             first.setdefault(item.id, i)
+    return problems
+
+
+def _demand(scenario: Scenario, locate: Locate) -> list[Problem]:
+    """The baseline's calendar, event steps and weights must fit the scenario."""
+    demand, horizon = scenario.demand, scenario.horizon
+    problems = []
+    start = demand.start
+    needs = "needs demand.calendar.start (the date of step 0)"
+    if start is None and demand.seasonality is not None and demand.seasonality.monthly:
+        message = f"monthly seasonality {needs} to know each step's month"
+        problems.append(locate(("demand", "seasonality", "monthly"), message))
+    for i, event in enumerate(demand.events):
+        path = ("demand", "events", i)
+        for j, t in enumerate(event.steps):
+            if t >= horizon:
+                message = f"expected a step < horizon ({horizon}), found {t}"
+                problems.append(locate((*path, "steps", j), message))
+        if event.dates and start is None:
+            problems.append(locate((*path, "dates"), f"an event's dates {needs}"))
+        for j, date in enumerate(event.dates if start is not None else ()):
+            t = steps_between(start, date, scenario.step)[0]
+            if not 0 <= t < horizon:
+                message = (
+                    f"expected a date within the horizon (step 0 is {start}, {horizon} "
+                    f"{scenario.step}s), found {date}, step {t}"
+                )
+                problems.append(locate((*path, "dates", j), message))
+        if event.weights is not None and (event.steps or event.dates):
+            message = "expected either weights or steps and dates, found both"
+            problems.append(locate((*path, "weights"), message))
+        elif event.weights is not None and len(event.weights) != horizon:
+            message = f"expected {horizon} weights (one per step), found {len(event.weights)}"
+            problems.append(locate((*path, "weights"), message))
     return problems
 
 

@@ -18,6 +18,7 @@ from pydantic import (
 
 from marketsim.core.limits import MAX_SEED
 from marketsim.scenario.calibration import CalibrateSpec
+from marketsim.scenario.demand import Demand
 from marketsim.scenario.start import BurnIn, Start
 from marketsim.scenario.traits import Medium, MediumHabit, Traits
 from marketsim.scenario.types import (
@@ -643,6 +644,10 @@ class Scenario(Frozen):
     behaviours: list[dict[str, Any]] = Field(
         default_factory=list,
         description="behaviour plugins, each `{plugin: NAME, ...its parameters}`, in order",
+    )
+    demand: Demand = Field(
+        default_factory=Demand,
+        description="demand's baseline by step: seasonality, trend, events (default: flat)",
     )
     equity: Equity = Field(default_factory=Equity)
     burn_in: BurnIn | None = Field(

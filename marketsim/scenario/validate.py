@@ -8,6 +8,7 @@ the schema annotation at its location.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from types import NoneType, UnionType
@@ -26,7 +27,12 @@ Option = tuple[Any, tuple[Any, ...]]
 
 _BOUNDS = (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<"))
 _LENGTHS = (("min_length", "at least"), ("max_length", "at most"))
-_NOUNS = {int: "an integer", float: "a number", bool: "true or false"}
+_NOUNS = {
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    dt.date: "a date as YYYY-MM-DD",
+}
 
 
 Locate = Callable[..., Problem]

@@ -160,19 +160,36 @@ def without_spend(scenario: Scenario, channel_id: str, start: int, end: int) -> 
 
 
 def with_history(scenario: Scenario, history: History) -> Scenario:
-    """`scenario` spending what the history says over its steps, its own plan after."""
+    """`scenario` spending what the history says over its steps, its own plan after.
+
+    Likewise each event with a column is on as the history says over its steps, and on
+    its own steps and dates after them.
+    """
     plans = {}
     for channel in scenario.channels:
         spent = history.spend.get(channel.id)
         if spent is not None:
             plans[channel.id] = spend_plan(channel, scenario.horizon)
             plans[channel.id][: history.steps] = spent
-    return _replanned(scenario, plans)
+    events = {}
+    for event in scenario.demand.events:
+        on = history.events.get(event.id)
+        if on is not None:
+            events[event.id] = event.on(scenario.horizon, scenario.demand.start, scenario.step)
+            events[event.id][: history.steps] = on.tolist()
+    return _replanned(scenario, plans, events)
 
 
-def _replanned(scenario: Scenario, plans: Mapping[str, np.ndarray]) -> Scenario:
-    """`scenario` with the channels in `plans` spending their plan, step by step."""
+def _replanned(
+    scenario: Scenario,
+    plans: Mapping[str, np.ndarray],
+    events: Mapping[str, list[float]] | None = None,
+) -> Scenario:
+    """`scenario` with each channel in `plans` on its plan, each event in `events` on its weights."""
     data = scenario.model_dump(mode="json")
+    for i, event in enumerate(scenario.demand.events):
+        if events and event.id in events:
+            data["demand"]["events"][i].update(weights=events[event.id], steps=[], dates=[])
     for i, channel in enumerate(scenario.channels):
         if channel.id in plans:
             plan = plans[channel.id]
