@@ -185,7 +185,7 @@ def _replanned(
     plans: Mapping[str, np.ndarray],
     events: Mapping[str, list[float]] | None = None,
 ) -> Scenario:
-    """`scenario` with each channel in `plans` on its plan, each event in `events` on its weights."""
+    """`scenario` with each channel in `plans` on its plan, each event in `events` on cue."""
     data = scenario.model_dump(mode="json")
     for i, event in enumerate(scenario.demand.events):
         if events and event.id in events:
