@@ -137,6 +137,16 @@ def test_an_event_lifts_its_steps_only():
     assert abs(event[8:].sum() - flat[8:].sum()) < 0.1 * flat[8:].sum()
 
 
+def test_a_burn_in_reads_the_baseline_of_step_0_not_of_the_last_steps():
+    burn = "burn_in: {steps: 6, plan: {search: 150}}\n"
+    flat = units(shop(burn, size=4000), replicates=1)
+    late = units(
+        shop(burn + "demand:\n  events: [{id: sale, effect: 3.0, steps: [19]}]\n", size=4000), 1
+    )
+    assert np.array_equal(flat[:19], late[:19])
+    assert late[19] > flat[19]
+
+
 def test_a_segment_left_out_of_the_baseline_is_untouched():
     def counts(demand: str) -> np.ndarray:
         model = MarketModel(shop(demand), materialize_customers=False)

@@ -64,7 +64,7 @@ class SegmentParameters:
         pull, shares = self.products.choice(step, inputs.price)
         seg = self.base.copy()
         trust = 2.0 * market.reputation
-        baseline = self.baseline[step]
+        baseline = self.baseline[max(step, 0)]  # a burn-in step reads as step 0
         own = trust * inputs.purchase * self.self_service * baseline
         buy = pull * own
         seg[:, SegmentColumn.WORD_OF_MOUTH] *= trust
