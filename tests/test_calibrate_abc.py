@@ -238,6 +238,7 @@ def test_abc_writes_its_files_repeats_across_workers_and_resumes(tmp_path):
     record = json.loads((one / "calibration.json").read_text())
     assert record["method"] == "abc" and len(record["generations"]) == 2
     assert [t["name"] for t in record["lift"]] == ["tv-holdout", "search-pause"]
+    assert "stopped after" not in done.output
     assert "ABC-SMC" in (one / "calibration.html").read_text()
     with open(one / "posterior.csv", newline="") as f:
         header = next(csv.reader(f))
@@ -256,6 +257,21 @@ def test_abc_writes_its_files_repeats_across_workers_and_resumes(tmp_path):
     )
     assert resumed.exit_code == 0, resumed.output
     assert len(json.loads((one / "calibration.json").read_text())["generations"]) == 3
+
+    short = invoke(
+        "calibrate",
+        COMPANY,
+        "--data",
+        HISTORY,
+        *ABC[:8],
+        "--trials",
+        20,
+        *ABC[10:],
+        "-o",
+        two,
+        "-f",
+    )
+    assert short.exit_code == 0 and "stopped after 1 of 2 generations" in short.output
 
     other = invoke("calibrate", COMPANY, "--data", HISTORY, *more, "-o", one, "--resume")
     assert other.exit_code == 2 and "different parameters or settings" in other.output

@@ -192,10 +192,18 @@ def reports(tmp_path_factory) -> dict[str, Path]:
         history / "company.yaml",
         "--data",
         history / "history.csv",
+        "--lift",
+        history / "lift.csv",
+        "--method",
+        "abc",
+        "--population",
+        "8",
+        "--generations",
+        "2",
+        "--replicates",
+        "1",
         "--set",
         "segments.households.size=2000",
-        "--trials",
-        "12",
         "--holdout-steps",
         "8",
         "-o",
@@ -234,7 +242,7 @@ def test_the_probe_catches_script_and_console_errors(tmp_path):
     assert result["figures"][0]["plotted"] is False
 
 
-FIGURES = {"run": 9, "sales": 8, "compare": 8, "bench": 5, "calibrate": 7, "why": 8, "optimize": 5}
+FIGURES = {"run": 9, "sales": 8, "compare": 8, "bench": 5, "calibrate": 9, "why": 8, "optimize": 5}
 """The fewest figures each kind of report draws."""
 
 SECTIONS = {
@@ -242,7 +250,7 @@ SECTIONS = {
     "sales": ["Sales team"],
     "compare": [],
     "bench": [],
-    "calibrate": ["Estimates", "Fit", "Near-best values"],
+    "calibrate": ["Estimates", "Fit", "Lift tests", "Posterior", "Generations"],
     "why": ["Why many-reps's revenue differs", "Why many-reps's profit differs"],
     "optimize": [
         "What fits the budget",

@@ -159,6 +159,24 @@ def calibrate(
         )
         written = common.write_output(calibration, out, files, force=True, protect=protect)
     common.finish(Console(), out, written, *outcome_tables(calibration), quiet=quiet)
+    stopped = _stopped_early(calibration, spec)
+    if stopped and not quiet:
+        console.print(stopped, highlight=False)
+
+
+def _stopped_early(calibration: Calibration, spec: CalibrateSpec) -> str:
+    """Why ABC ran fewer generations than asked, if it did (the budget ran out first)."""
+    r = calibration.record
+    done = len(r.generations or [])
+    if r.method != "abc" or done >= spec.generations:
+        return ""
+    if r.acceptance.threshold <= spec.min_epsilon:
+        return ""
+    return (
+        f"note: ABC stopped after {done} of {spec.generations} generations, its budget of "
+        f"{spec.trials} sets simulated spent ({r.trials.get('simulated', 0)}); for a "
+        "tighter posterior, continue with --resume and a larger --trials"
+    )
 
 
 def _open(

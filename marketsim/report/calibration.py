@@ -193,24 +193,39 @@ def _lift_figure(record: CalibrationRecord) -> go.Figure:
 
 
 def _pairs(posterior: pd.DataFrame, record: CalibrationRecord) -> go.Figure:
-    dims = [
-        {"label": p.path.rsplit(".", 1)[-1], "values": posterior[p.path]} for p in record.parameters
-    ]
-    fig = go.Figure(
-        go.Splom(
-            dimensions=dims,
-            marker={
-                "color": posterior["weight"],
-                "colorscale": "Blues",
-                "size": 5,
-                "showscale": False,
-            },
-            diagonal_visible=False,
-            showupperhalf=False,
-        )
-    )
-    side = 160 * len(record.parameters)
-    return _layout(fig, "pairs", "", "", height=max(320, side))
+    """Every pair of parameters over the sets, a grid's lower triangle (SVG, no WebGL)."""
+    from plotly.subplots import make_subplots
+
+    params = record.parameters
+    k = len(params) - 1
+    fig = make_subplots(rows=k, cols=k, horizontal_spacing=0.04, vertical_spacing=0.04)
+    size = 4 + 10 * posterior["weight"] / posterior["weight"].max()
+    for row, y in enumerate(params[1:], start=1):
+        for col, x in enumerate(params[:row], start=1):
+            fig.add_trace(
+                go.Scatter(
+                    x=posterior[x.path],
+                    y=posterior[y.path],
+                    mode="markers",
+                    marker={"color": BLUE, "size": size, "opacity": 0.6},
+                    showlegend=False,
+                    hovertemplate=f"{x.path}=%{{x:.4g}}<br>{y.path}=%{{y:.4g}}<extra></extra>",
+                ),
+                row=row,
+                col=col,
+            )
+            fig.update_xaxes(type="log" if x.log else "linear", row=row, col=col)
+            fig.update_yaxes(type="log" if y.log else "linear", row=row, col=col)
+            if row == k:
+                fig.update_xaxes(title_text=_short(x.path), row=row, col=col)
+            if col == 1:
+                fig.update_yaxes(title_text=_short(y.path), row=row, col=col)
+    return _layout(fig, "pairs (marker size: weight)", "", "", height=max(320, 220 * k))
+
+
+def _short(path: str) -> str:
+    """The last two parts of a path: enough to tell parameters apart on an axis."""
+    return ".".join(path.split(".")[-2:])
 
 
 def _estimates(record: CalibrationRecord) -> str:
@@ -288,21 +303,35 @@ def _series(fit: pd.DataFrame, series: str, record: CalibrationRecord) -> go.Fig
 def _marginal(
     posterior: pd.DataFrame, path: str, bounds: tuple[float, float], log: bool, sets: str
 ) -> go.Figure:
+    """A weighted histogram over the range searched; on a log scale, bins of equal ratio.
+
+    Plotly bins on the values, not on a log axis, so a log-scale parameter is binned by
+    log10 of its values and the axis labelled with the values themselves.
+    """
+    import numpy as np
+
+    values = posterior[path].to_numpy(dtype=np.float64)
+    low, high = bounds
+    if log:
+        values, low, high = np.log10(values), np.log10(low), np.log10(high)
     fig = go.Figure(
         go.Histogram(
-            x=posterior[path],
+            x=values,
             y=posterior["weight"],
             histfunc="sum",
-            nbinsx=20,
+            xbins={"start": low, "end": high, "size": (high - low) / 20},
             marker={"color": BLUE},
             name=sets,
         )
     )
     fig = _layout(fig, path, path, "weight", height=260)
+    fig.update_xaxes(range=[low, high])
     if log:
-        import math
-
-        fig.update_xaxes(type="log", range=[math.log10(bounds[0]), math.log10(bounds[1])])
-    else:
-        fig.update_xaxes(range=list(bounds))
+        ticks = [
+            m * 10.0**e
+            for e in range(int(np.floor(low)), int(np.ceil(high)) + 1)
+            for m in (1, 2, 5)
+            if low <= np.log10(m * 10.0**e) <= high
+        ]
+        fig.update_xaxes(tickvals=np.log10(ticks).tolist(), ticktext=[f"{t:g}" for t in ticks])
     return fig
