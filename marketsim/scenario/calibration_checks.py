@@ -9,16 +9,13 @@ that series.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from marketsim.core.errors import Problem, ScenarioError, did_you_mean, quoted, show
 from marketsim.scenario.calibration import series_problem
 from marketsim.scenario.paths import PathError, locate
 from marketsim.scenario.schema import Scenario
-from marketsim.scenario.source import Path
-
-Locate = Callable[[Path, str], Problem]
+from marketsim.scenario.validate import Locate
 
 NOT_CALIBRATED = ("name", "description", "horizon", "step", "seed", "optimize", "calibrate")
 """Top-level keys that are not part of the market: no history can fit them."""
@@ -65,7 +62,7 @@ def check_calibrate(scenario: Scenario, where: Locate) -> list[Problem]:
     for name in spec.match or {}:
         why = series_problem(name, kinds)
         if why:
-            problems.append(where(("calibrate", "match", name), why))
+            problems.append(where(("calibrate", "match", name), why, key=True))
     return problems
 
 
