@@ -178,9 +178,7 @@ def parse_history(text: str, name: str, scenario: Scenario, match: Sequence[str]
             hint = did_you_mean(series, columns)
             message = f"missing column {series!r}, which the scenario's calibrate.match names"
             problems.append(Problem(name, 1, 1, "", message + hint))
-    outcomes = [
-        c for c in first if c in OBSERVABLES or ("." in c and not series_problem(c, kinds))
-    ]
+    outcomes = [c for c in first if c in OBSERVABLES or ("." in c and not series_problem(c, kinds))]
     if not outcomes:
         message = f"expected at least one outcome column, one of {quoted(OBSERVABLES)}"
         problems.append(Problem(name, 1, 1, "", message))
