@@ -180,7 +180,10 @@ def parse_history(text: str, name: str, scenario: Scenario, match: Sequence[str]
             problems.append(Problem(name, 1, 1, "", message + hint))
     outcomes = [c for c in first if c in OBSERVABLES or ("." in c and not series_problem(c, kinds))]
     if not outcomes:
-        message = f"expected at least one outcome column, one of {quoted(OBSERVABLES)}"
+        message = (
+            f"expected at least one outcome column, one of {quoted(OBSERVABLES)} or a "
+            "segment's as SERIES.SEGMENT"
+        )
         problems.append(Problem(name, 1, 1, "", message))
     if problems:
         raise ScenarioError(problems)
