@@ -7,6 +7,9 @@ refunds. A customer is a consumer or a b2b account (not each member of its buyin
 centre); the `stage_*` columns count people. Consumers and accounts are also counted
 apart (`customers_consumers`, `customers_accounts`, and their revenue, new customers and
 acquisition cost), so no figure needs to pool a household with a company.
+
+The outcomes a segment can be held to (`SEGMENT_SERIES`) are also kept per segment,
+step by step (`segment_rows`), for calibration only: no output file shows them.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from marketsim.core.stages import CUSTOMER, STAGES
 from marketsim.engine.channels import Discount
 from marketsim.engine.products import ProductRange
 from marketsim.engine.trait_bands import TraitBand
+from marketsim.scenario.calibration import PER_SEGMENT, split_series
 from marketsim.scenario.schema import Scenario
 
 INVOLVEMENT = ("self_service", "reps", "brokers", "renewals")
@@ -72,6 +76,8 @@ class SalesBook:
         new_customers: [segment] customers won through a deal (an account counts once).
         customer_accounts: [segment] b2b accounts under contract at the end of the step.
         counts: pipeline counts for the timeseries (leads, meetings, deals_won, ...).
+        by_segment: the pipeline counts that know their account's segment, [segment]
+            (the rest of `PER_SEGMENT`'s pipeline series: leads, deals_won, ...).
     """
 
     units: np.ndarray
@@ -85,6 +91,13 @@ class SalesBook:
     customer_accounts: np.ndarray
     involvement: dict[str, float] = field(default_factory=lambda: dict.fromkeys(INVOLVEMENT, 0.0))
     counts: dict[str, int] = field(default_factory=dict)
+    by_segment: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def count(self, name: str, segments: np.ndarray) -> None:
+        """Add one to pipeline count `name` of each segment listed (once per sale or account)."""
+        n = len(self.cost)
+        found = np.bincount(segments, minlength=n) if len(segments) else np.zeros(n, np.int64)
+        self.by_segment[name] = self.by_segment.get(name, 0) + found
 
     @classmethod
     def empty(cls, n_segments: int, n_products: int, n_channels: int) -> SalesBook:
@@ -112,6 +125,9 @@ class Ledger:
         self.products = products
         n = len(self.channel_ids)
         self.rows: list[dict[str, float | int]] = []
+        self.segment_ids = [s.id for s in scenario.segments]
+        self.segment_rows: list[dict[str, np.ndarray]] = []
+        """Per step, each series of `PER_SEGMENT` by segment (0 where a kind has none)."""
         self.last_touch_revenue = np.zeros(n + 2)
         self.first_touch_revenue = np.zeros(n + 2)
         self.discount_cost = np.zeros(n)
@@ -228,7 +244,28 @@ class Ledger:
             }
         row |= {name: int(sales.counts.get(name, 0)) for name in PIPELINE}
         self.rows.append(row)
+        own = {
+            "revenue": revenue_by_segment,
+            "units": all_units.sum(axis=1),
+            "new_customers": new_by_segment,
+            "customers": customers_by_segment,
+            "visits": counts[:, CountColumn.VISITS],
+            "new_leads": counts[:, CountColumn.NEW_LEADS],
+            "lapsed": counts[:, CountColumn.LAPSED],
+        }
+        none = np.zeros(len(self.segment_ids), dtype=np.int64)
+        self.segment_rows.append(
+            {name: own.get(name, sales.by_segment.get(name, none)) for name in PER_SEGMENT}
+        )
         return row
+
+    def series(self, name: str) -> list[float | int]:
+        """Series `name` per step: a timeseries column, or a segment's (`revenue.smb`)."""
+        series, segment = split_series(name)
+        if segment is None:
+            return [row[series] for row in self.rows]
+        s = self.segment_ids.index(segment)
+        return [row[series][s] for row in self.segment_rows]
 
     def _book_discounts(
         self,

@@ -19,6 +19,7 @@ from marketsim.core.format import number
 from marketsim.drivers.calibrate.records import CalibrationRecord, FitMetrics
 from marketsim.report.optimization import BAND, BLUE, GREY, ORANGE, _layout
 from marketsim.report.page import Section, cards, page, table
+from marketsim.scenario.calibration import split_series
 
 if TYPE_CHECKING:
     from marketsim.drivers.calibrate import Calibration
@@ -297,7 +298,15 @@ def _series(fit: pd.DataFrame, series: str, record: CalibrationRecord) -> go.Fig
             line_width=0,
             annotation_text="held out",
         )
-    return _layout(fig, series.replace("_", " "), "step", series.replace("_", " "), height=320)
+    label = series_label(series)
+    return _layout(fig, label, "step", label, height=320)
+
+
+def series_label(series: str) -> str:
+    """A series as a title: `new customers`, or `new customers, segment urban_young`."""
+    name, segment = split_series(series)
+    label = name.replace("_", " ")
+    return label if segment is None else f"{label}, segment {segment}"
 
 
 def _marginal(

@@ -12,10 +12,12 @@ the history is read (`marketsim.scenario.history`).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Annotated, Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from marketsim.core.errors import did_you_mean, quoted, show
 from marketsim.scenario.traits import Beta, Gamma, LogNormal
 from marketsim.scenario.types import Frozen, Int, NonNegative, Number, Positive
 
@@ -50,6 +52,99 @@ OBSERVABLES: tuple[str, ...] = get_args(Observable)
 Spend is not among them: a history's `spend_<channel>` columns are the plan, not an
 outcome.
 """
+
+SEGMENT_SERIES: dict[str, tuple[str, ...]] = {
+    "b2c": (
+        "revenue",
+        "units",
+        "new_customers",
+        "customers",
+        "visits",
+        "new_leads",
+        "lapsed",
+        "broker_sales",
+    ),
+    "b2b": (
+        "revenue",
+        "units",
+        "new_customers",
+        "customers",
+        "visits",
+        "new_leads",
+        "leads",
+        "appointments",
+        "meetings",
+        "opportunities",
+        "proposals",
+        "deals_won",
+        "broker_sales",
+        "renewals",
+        "contracts_churned",
+    ),
+}
+"""Per segment kind, the outcomes kept per segment (`SERIES.SEGMENT`, e.g.
+`revenue.smb`): those each sale, person or account books to one segment. A b2c
+segment has no pipeline; a b2b segment's customers never lapse one by one (its
+contracts churn). Deals lost are not among them (stale opportunities are counted
+without their segment)."""
+
+PER_SEGMENT: tuple[str, ...] = tuple(
+    dict.fromkeys(s for kind in SEGMENT_SERIES.values() for s in kind)
+)
+"""Every series kept per segment, for some kind of segment."""
+
+
+def split_series(name: str) -> tuple[str, str | None]:
+    """(series, segment id) of `SERIES.SEGMENT`; (name, None) for a market total."""
+    series, dot, segment = name.partition(".")
+    return (series, segment) if dot else (name, None)
+
+
+def series_problem(name: str, kinds: Mapping[str, str] | None = None) -> str:
+    """Why `name` is not an outcome a history may give ("" if it is one).
+
+    Args:
+        name: a market total (`revenue`) or a segment's series (`revenue.smb`).
+        kinds: each segment id's kind; without it, the segment is not checked.
+    """
+    series, segment = split_series(name)
+    if segment is None:
+        if series in OBSERVABLES:
+            return ""
+        hint = did_you_mean(series, OBSERVABLES) or f", expected one of {quoted(OBSERVABLES)}"
+        return f"unknown series {show(series)}{hint}"
+    if series not in PER_SEGMENT:
+        if series in OBSERVABLES:
+            return (
+                f"{series} is a total of the market only, not kept per segment; per "
+                f"segment: {quoted(PER_SEGMENT)}"
+            )
+        hint = did_you_mean(series, PER_SEGMENT) or f", expected one of {quoted(PER_SEGMENT)}"
+        return f"unknown per-segment series {show(series)}{hint}"
+    if kinds is None:
+        return ""
+    if segment not in kinds:
+        hint = did_you_mean(segment, kinds) or f", expected one of {quoted(kinds)}"
+        return f"no segment {show(segment)} in {show(name)}{hint}"
+    kind = kinds[segment]
+    if series not in SEGMENT_SERIES[kind]:
+        return (
+            f"segment {segment!r} is {kind}, and a {kind} segment has no {series}; "
+            f"per {kind} segment: {quoted(SEGMENT_SERIES[kind])}"
+        )
+    return ""
+
+
+def _series_name(name: str) -> str:
+    """A matched series must be a total or a segment's series (its segment checked later)."""
+    why = series_problem(name)
+    if why:
+        raise ValueError(why)
+    return name
+
+
+SeriesName = Annotated[str, AfterValidator(_series_name)]
+"""An outcome a fit may match: a market total, or `SERIES.SEGMENT`."""
 
 Prior = Annotated[Beta | Gamma | LogNormal, Field(discriminator="dist")]
 
@@ -122,10 +217,10 @@ class CalibrateSpec(Frozen):
     parameters: Annotated[list[FreeParameter], Field(min_length=1, max_length=50)] = Field(
         description="the numbers calibration may change, each with a range or a prior"
     )
-    match: dict[Observable, Positive] | None = Field(
+    match: dict[SeriesName, Positive] | None = Field(
         None,
-        description="observed series to match and their weights (default: every outcome "
-        "column of the history, weight 1)",
+        description="observed series to match and their weights: totals (revenue) or a "
+        "segment's (revenue.smb) (default: every outcome column of the history, weight 1)",
     )
     method: Literal["optimize", "abc"] = Field(
         "optimize",

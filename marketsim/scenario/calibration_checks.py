@@ -2,20 +2,20 @@
 
 The schema checks each parameter's range on its own; whether `segments.urban.attention`
 names a number of this scenario, and whether the scenario accepts the ends of its range
-(an attention of -1 would not validate), is only known once the whole scenario is read.
+(an attention of -1 would not validate), is only known once the whole scenario is read;
+so is whether a matched `SERIES.SEGMENT` names one of its segments, of a kind that has
+that series.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from marketsim.core.errors import Problem, ScenarioError, did_you_mean, quoted, show
+from marketsim.scenario.calibration import series_problem
 from marketsim.scenario.paths import PathError, locate
 from marketsim.scenario.schema import Scenario
-from marketsim.scenario.source import Path
-
-Locate = Callable[[Path, str], Problem]
+from marketsim.scenario.validate import Locate
 
 NOT_CALIBRATED = ("name", "description", "horizon", "step", "seed", "optimize", "calibrate")
 """Top-level keys that are not part of the market: no history can fit them."""
@@ -58,7 +58,17 @@ def check_calibrate(scenario: Scenario, where: Locate) -> list[Problem]:
                 message = f"the scenario refuses {parameter.path}={bound:g}: {refused}"
                 problems.append(where((*here, key), message))
                 break
+    kinds = segment_kinds(scenario)
+    for name in spec.match or {}:
+        why = series_problem(name, kinds)
+        if why:
+            problems.append(where(("calibrate", "match", name), why, key=True))
     return problems
+
+
+def segment_kinds(scenario: Scenario) -> dict[str, str]:
+    """Each segment id's kind (b2c or b2b), in scenario order."""
+    return {s.id: s.kind for s in scenario.segments}
 
 
 def refusal(scenario: Scenario, path: str, value: float) -> str:

@@ -12,11 +12,15 @@ month ends or month starts both work). Columns:
   the step (0 to 1: 1 the whole step, a share for part of it, never empty); it replaces
   the event's steps or dates for those steps;
 - outcome columns named as in timeseries.csv (`OBSERVABLES`: revenue, units,
-  new_customers, customers, leads, deals_won, ...); an empty cell is a step not observed.
+  new_customers, customers, leads, deals_won, ...), totals of the market, or one
+  segment's as `SERIES.SEGMENT` (`revenue.smb`; the series of `SEGMENT_SERIES` of the
+  segment's kind); an empty cell is a step not observed.
 
 Every problem is reported with its place, `FILE:LINE:COL` (line 1 is the header; COL
 the character column of the cell), and nothing else is read past a bad file: unknown
-columns (with did-you-mean), a missing step or date column, series the `calibrate:`
+columns (with did-you-mean), a segment's series for no segment, for a series not kept
+per segment, or for a series the segment's kind does not have, a missing step or date
+column, series the `calibrate:`
 section matches but the file lacks, dates that map to no step, gaps, duplicate steps,
 empty, NaN or negative spend, spend for a channel that cannot take a plan, event values
 outside 0 to 1, a first date that is not step 0 of the scenario's calendar, a history
@@ -36,7 +40,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from marketsim.core.errors import Problem, ScenarioError, did_you_mean, quoted, show
-from marketsim.scenario.calibration import OBSERVABLES
+from marketsim.scenario.calibration import OBSERVABLES, series_problem
+from marketsim.scenario.calibration_checks import segment_kinds
 from marketsim.scenario.demand import STEP_DAYS, steps_between
 from marketsim.scenario.schema import Scenario
 
@@ -129,10 +134,15 @@ def parse_history(text: str, name: str, scenario: Scenario, match: Sequence[str]
         *(EVENT + eid for eid in events),
         *OBSERVABLES,
     ]
+    kinds = segment_kinds(scenario)
     first: dict[str, int] = {}
     for j, (cell, column) in enumerate(zip(header, columns, strict=True)):
         if column in first:
             problem(cell, column, f"expected each column once, found {show(column)} again")
+        elif "." in column:
+            why = series_problem(column, kinds)
+            if why:
+                problem(cell, column, why)
         elif column not in allowed:
             hint = did_you_mean(column, allowed)
             if column.startswith(SPEND):
@@ -168,9 +178,12 @@ def parse_history(text: str, name: str, scenario: Scenario, match: Sequence[str]
             hint = did_you_mean(series, columns)
             message = f"missing column {series!r}, which the scenario's calibrate.match names"
             problems.append(Problem(name, 1, 1, "", message + hint))
-    outcomes = [c for c in columns if c in OBSERVABLES and c in first]
+    outcomes = [c for c in first if c in OBSERVABLES or ("." in c and not series_problem(c, kinds))]
     if not outcomes:
-        message = f"expected at least one outcome column, one of {quoted(OBSERVABLES)}"
+        message = (
+            f"expected at least one outcome column, one of {quoted(OBSERVABLES)} or a "
+            "segment's as SERIES.SEGMENT"
+        )
         problems.append(Problem(name, 1, 1, "", message))
     if problems:
         raise ScenarioError(problems)

@@ -90,6 +90,8 @@ def _problem(model: type[BaseModel], err: ErrorDetails, locate: Locate, here: Pa
     kind, found = err["type"], err.get("input")
     if err["loc"][-1:] == ("[key]",):  # a mapping's key outside its allowed values
         path, _ = _walk(model, err["loc"][:-1], keep_last=True)
+        if kind == "value_error":  # the key type's own message, already explicit
+            return locate((*here, *path), err["msg"].removeprefix("Value error, "), key=True)
         allowed = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
         hint = did_you_mean(found, allowed) or f", expected one of {quoted(allowed)}"
         return locate((*here, *path), f"unknown key {show(found)}{hint}", key=True)

@@ -140,15 +140,13 @@ def lift_error(simulated: float, test: LiftTest) -> float:
 def _runs(
     scenario: Scenario, steps: int, seed: int, replicates: int, series: set[str]
 ) -> dict[str, np.ndarray]:
-    runs = []
+    ledgers = []
     for r in range(replicates):
         model = MarketModel(scenario, seed=seed, replicate=r, materialize_customers=False)
         for _ in range(steps):
             model.step()
-        runs.append(model.ledger.rows)
-    return {
-        s: np.array([[row[s] for row in rows] for rows in runs], dtype=np.float64) for s in series
-    }
+        ledgers.append(model.ledger)
+    return {s: np.array([ledger.series(s) for ledger in ledgers], dtype=np.float64) for s in series}
 
 
 def without_spend(scenario: Scenario, channel_id: str, start: int, end: int) -> Scenario:
@@ -220,7 +218,7 @@ def build_target(
             f"{history.steps} steps and at least 2 must be fitted), found {spec.holdout_steps}"
         )
     weights = dict(spec.match) if spec.match else {s: 1.0 for s in history.observed}
-    weights = {s: weights[s] for s in OBSERVABLES if s in weights}
+    weights = {s: weights[s] for s in (*OBSERVABLES, *history.observed) if s in weights}
     observed = {s: history.observed[s] for s in weights}
     empty = [s for s, y in observed.items() if not np.isfinite(y[:fitted]).any()]
     if empty:

@@ -98,6 +98,7 @@ def _sale(
         person = entity
     org.book(step, deal)
     step.book.counts["broker_sales"] = step.book.counts.get("broker_sales", 0) + 1
+    step.book.count("broker_sales", np.array([s]))
     fee = agent.earn(deal.value)
     if agent.role == "seller":
         step.book.commissions[s] += fee

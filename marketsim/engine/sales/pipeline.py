@@ -27,6 +27,7 @@ def route_and_expire(org: SalesOrganisation, step: SalesStep) -> None:
     """Marketing hands scored leads to sales; leads and appointments left waiting go cold."""
     acc, routing = org.accounts, org.spec.routing
     centres = org.centres(step)
+    waiting = acc.stage == K.WITH_MARKETING
     routed, lost = K.route_leads(
         acc,
         centres,
@@ -38,6 +39,7 @@ def route_and_expire(org: SalesOrganisation, step: SalesStep) -> None:
         wom_code=touch_word_of_mouth(org.n_channels),
         first_touch=org.population.first_touch,
     )
+    step.book.count("leads", acc.segment[waiting & (acc.stage == LEAD)])
     cold = K.expire(acc, centres, step.t, LEAD, routing.handoff_delay + routing.lead_expiry)
     cold += K.expire(acc, centres, step.t, QUALIFIED, routing.lead_expiry)
     step.book.counts |= {"leads": routed, "leads_lost": lost, "leads_cold": cold}
@@ -97,6 +99,7 @@ def inside_sales(org: SalesOrganisation, step: SalesStep) -> None:
         rep.worked("calls", int((reps_of == r).sum()))
     step.book.counts["calls"] = len(called)
     step.book.counts["appointments"] = int(qualified.sum())
+    step.book.count("appointments", acc.segment[called[qualified == 1]])
 
 
 def outside_sales(org: SalesOrganisation, step: SalesStep) -> None:
@@ -151,6 +154,9 @@ def outside_sales(org: SalesOrganisation, step: SalesStep) -> None:
         "opportunities": int((outcome == K.OPENED).sum()),
         "proposals": int((outcome == K.PROPOSED).sum()),
     }
+    step.book.count("meetings", acc.segment[accounts])
+    step.book.count("opportunities", acc.segment[accounts[outcome == K.OPENED]])
+    step.book.count("proposals", acc.segment[accounts[outcome == K.PROPOSED]])
 
 
 def decisions(org: SalesOrganisation, step: SalesStep) -> None:
@@ -182,6 +188,7 @@ def decisions(org: SalesOrganisation, step: SalesStep) -> None:
     competitor = int((outcome == K.LOST_COMPETITOR).sum())
     no_decision = int((outcome == K.LOST_NO_DECISION).sum()) + stale
     _add(step, "deals_won", len(won))
+    step.book.count("deals_won", acc.segment[won])
     step.book.counts |= {
         "deals_lost": competitor + no_decision,
         "deals_lost_competitor": competitor,
@@ -195,12 +202,12 @@ def renewals(org: SalesOrganisation, step: SalesStep) -> None:
     renews = org.contract_length[acc.segment] > 0  # one-off contracts never come up (-1)
     due = np.flatnonzero((acc.stage == CUSTOMER) & (acc.renew_at == step.t) & renews)
     churned = []
-    renewed = 0
+    renewed = []
     for a in due:
         s = acc.segment[a]
         chance = min(1.0, org.renewal[s] * step.trust[s])
         if uniform_py(int(step.key), int(a), P_RENEW) < chance:
-            renewed += 1
+            renewed.append(a)
             acc.renew_at[a] += org.contract_length[s]
             units, value = int(org.deal_size[s]), float(acc.value[a])
             deal = Deal(int(s), int(acc.product[a]), units, value, int(acc.first[a]))
@@ -210,4 +217,6 @@ def renewals(org: SalesOrganisation, step: SalesStep) -> None:
             churned.append(a)
     lapsed = np.array(churned, dtype=np.int64)
     K.close(acc, org.centres(step), lapsed, np.zeros(len(lapsed), dtype=np.bool_))
-    step.book.counts |= {"renewals": renewed, "contracts_churned": len(lapsed)}
+    step.book.counts |= {"renewals": len(renewed), "contracts_churned": len(lapsed)}
+    step.book.count("renewals", acc.segment[np.array(renewed, dtype=np.int64)])
+    step.book.count("contracts_churned", acc.segment[lapsed])
