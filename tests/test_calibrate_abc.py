@@ -88,6 +88,10 @@ def test_lift_windows_may_be_dates_and_names_default(company):
     text = "channel,start,end,outcome,incremental,se,weight\ntv,2024-04-08,19,units,50,10,2\n"
     (test,) = parse_lift(text, "lift.csv", s, history, 40)
     assert (test.name, test.start, test.end, test.weight) == ("tv@14-19", 14, 19, 2.0)
+    segment = text.replace("units", "units.households")
+    assert parse_lift(segment, "lift.csv", s, history, 40)[0].outcome == "units.households"
+    with pytest.raises(ScenarioError, match="households"):
+        parse_lift(text.replace("units", "units.housholds"), "lift.csv", s, history, 40)
     assert read_lift(LIFT, s, history, 40)[0].channel == "tv"
 
 

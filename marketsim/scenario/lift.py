@@ -11,7 +11,8 @@ row:
 - `start`, `end`: the window's first and last step (or dates, when the history has
   dates, mapped to steps as the history's are); it must lie in the fitted steps, and
   the channel must have spent something in it;
-- `outcome`: a series of timeseries.csv (`OBSERVABLES`), summed over the window;
+- `outcome`: a series of timeseries.csv (`OBSERVABLES`), or a segment's
+  (`new_customers.households`, as a history may give), summed over the window;
 - `incremental`: the measured increment (any sign), `se` its standard error (> 0);
 - `name` (default `CHANNEL@START-END`) and `weight` (default 1) are optional.
 
@@ -26,7 +27,8 @@ import os
 from dataclasses import dataclass
 
 from marketsim.core.errors import Problem, ScenarioError, did_you_mean, quoted, show
-from marketsim.scenario.calibration import OBSERVABLES
+from marketsim.scenario.calibration import series_problem
+from marketsim.scenario.calibration_checks import segment_kinds
 from marketsim.scenario.history import Cell, History, csv_cells, number_in, read_text, step_of_date
 from marketsim.scenario.schema import Scenario
 
@@ -137,9 +139,9 @@ class _Rows:
         channel = self._channel(cell["channel"])
         start, end = self._step(cell["start"], "start"), self._step(cell["end"], "end")
         outcome = cell["outcome"].text.strip()
-        if outcome not in OBSERVABLES:
-            hint = did_you_mean(outcome, OBSERVABLES) or f", expected one of {quoted(OBSERVABLES)}"
-            self._problem(cell["outcome"], "outcome", f"no series {show(outcome)}{hint}")
+        why = series_problem(outcome, segment_kinds(self.scenario))
+        if why:
+            self._problem(cell["outcome"], "outcome", why)
         incremental = self._number(cell["incremental"], "incremental", "a finite number", None)
         se = self._number(cell["se"], "se", "a standard error > 0", 0.0)
         weight = 1.0
