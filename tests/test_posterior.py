@@ -219,6 +219,19 @@ def test_sweep_and_optimize_carry_the_posterior(calibration, small, tmp_path):
     assert "intervals include calibration uncertainty" in (out / "optimization.html").read_text()
 
 
+def test_optimize_refuses_deciding_what_the_posterior_sets(calibration, small, tmp_path):
+    budget = "channels.tv.budget"
+    bad = edited(calibration, tmp_path, _rename("channels.radio.impact", budget))
+    record = json.loads((bad / "calibration.json").read_text())
+    record["parameters"][3]["path"] = budget
+    (bad / "calibration.json").write_text(json.dumps(record, indent=2))
+    out = tmp_path / "opt"
+    done = invoke("optimize", small, "--trials", 2, "--posterior", bad, "-o", out)
+    assert done.exit_code == 2, done.output
+    assert f"sets {budget} in every replicate, and the optimiser decides it" in done.output
+    assert not out.exists()
+
+
 # --------------------------------------------------------------------------- bad input
 
 

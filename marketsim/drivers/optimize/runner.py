@@ -19,7 +19,7 @@ from marketsim.drivers.metrics import ReplicateMetrics
 from marketsim.drivers.optimize import analysis
 from marketsim.drivers.optimize.constraints import limits, meets, relative_shortfalls
 from marketsim.drivers.optimize.objective import Risk
-from marketsim.drivers.optimize.space import InfeasibleError, Plan, Space
+from marketsim.drivers.optimize.space import InfeasibleError, Plan, Space, decided_paths
 from marketsim.drivers.optimize.study import (
     BASELINE_ATTR,
     Question,
@@ -86,7 +86,8 @@ def question_for(
 
     Raises:
         InfeasibleError: no plan can meet the bounds and budget floors.
-        InputError: the objective needs customer equity, which the scenario cannot have.
+        InputError: the objective needs customer equity, which the scenario cannot have,
+            or the posterior sets a path the optimiser decides.
 
     """
     if spec.objective == "profit+equity" and not can_have_equity(scenario):
@@ -96,6 +97,17 @@ def question_for(
             "whatever the plan; use --objective profit"
         )
     space = Space.build(scenario, spec, vary_total=spec.pareto == "spend")
+    if posterior is not None:
+        taken = sorted(decided_paths(space) & set(posterior.posterior.paths))
+        if taken:
+            raise InputError(
+                "\n".join(
+                    f"--posterior: the posterior in {posterior.posterior.dir} sets {path} in "
+                    "every replicate, and the optimiser decides it too; leave it out of the "
+                    "calibration or of optimize: (its bounds, teams or promotions)"
+                    for path in taken
+                )
+            )
     return Question(
         scenario=scenario,
         space=space,

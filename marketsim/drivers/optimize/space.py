@@ -504,6 +504,17 @@ class Space:
         }
 
 
+def decided_paths(space: Space) -> set[str]:
+    """Every scenario path a plan of `space` sets."""
+    found = {f"sales.{t.team}.{key}" for t in space.teams for key in ("count", "tenured")}
+    found |= {f"channels.{b.channel}.budget" for b in space.budgets}
+    for f in space.flights:
+        found |= {f"channels.{f.channel}.{key}" for key in ("schedule", "start", "end")}
+    for p in space.promos:
+        found |= {f"channels.{p.channel}.{key}" for key in ("discount", "start", "end")}
+    return found
+
+
 def _project(
     written: np.ndarray, budgets: tuple[BudgetVar, ...], money: float
 ) -> list[float] | None:
