@@ -176,6 +176,12 @@ def test_compare_pairs_every_strategy_on_the_same_draw(calibration, small, tmp_p
     assert [b - o for b, o in zip(base, other, strict=True)] == [0.0] * 4
     assert record["posterior"]["draws"] == 4
     assert "intervals include calibration uncertainty" in (out / "report.html").read_text()
+    keen = tmp_path / "keen.yaml"
+    keen.write_text(same.read_text().replace("attention: 0.02", "attention: 0.05"))
+    refused = invoke("compare", small, keen, "--posterior", calibration, "-o", tmp_path / "no")
+    assert refused.exit_code == 2
+    assert "same-plan sets segments.households.attention = 0.05" in refused.output
+    assert not (tmp_path / "no").exists()
 
 
 def test_a_posterior_with_spread_widens_the_intervals(calibration, small, tmp_path):

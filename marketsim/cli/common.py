@@ -202,7 +202,36 @@ def read_draws(path: Path | None, scenarios: Sequence[Scenario], replicates: int
             problems += e.problems
     if problems:
         raise ScenarioError(dict.fromkeys(problems))
+    _same_where_drawn(draws, scenarios)
     return draws
+
+
+def _same_where_drawn(draws: Draws, scenarios: Sequence[Scenario]) -> None:
+    """Refuse strategies that differ at a path the posterior sets (the draw would erase it).
+
+    Raises:
+        InputError: naming each scenario, path and the two values.
+
+    """
+    from marketsim.scenario.paths import locate
+
+    first, *others = scenarios
+    base = first.model_dump(mode="json")
+    differ = []
+    for scenario in others:
+        data = scenario.model_dump(mode="json")
+        for path in draws.posterior.paths:
+            a, b = (locate(d, path.split(".")) for d in (base, data))
+            mine, theirs = a.container[a.key], b.container[b.key]
+            if mine != theirs:
+                differ.append(
+                    f"--posterior: {scenario.name} sets {path} = {theirs} ({first.name}: "
+                    f"{mine}), but the posterior in {draws.posterior.dir} sets it in every "
+                    "replicate, so the difference would be erased; compare strategies that "
+                    "differ elsewhere"
+                )
+    if differ:
+        raise InputError("\n".join(differ))
 
 
 def posterior_note(used: PosteriorUse | None) -> list[str]:
