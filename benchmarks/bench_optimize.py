@@ -71,7 +71,7 @@ def study_run(
         out.mkdir()
         started = time.perf_counter()
         question = question_for(scenario, spec, scenario.seed)
-        storage = Storage.resolve(None, out, workers)
+        storage = Storage.resolve(None, out, shared=workers > 1)
         study = open_study(question, spec, storage, "bench", resume=False)
         executor = make_executor(workers)
         import numba
