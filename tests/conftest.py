@@ -158,13 +158,11 @@ def local_cluster(folder: Path, workers: int) -> Iterator[Cluster]:
         "stdout": subprocess.DEVNULL,
         "stderr": subprocess.DEVNULL,
     }
+    where = ["--host", "127.0.0.1", "--scheduler-file", str(scheduler_file), "--no-dashboard"]
     scheduler = subprocess.Popen(
-        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
-        + ["--port", "0", "--scheduler-file", str(scheduler_file), "--no-dashboard"],
-        **quiet,
+        [sys.executable, "-m", "distributed.cli.dask_scheduler", "--port", "0", *where], **quiet
     )
-    worker = [sys.executable, "-m", "distributed.cli.dask_worker", "--host", "127.0.0.1"]
-    worker += ["--scheduler-file", str(scheduler_file), "--no-dashboard", "--no-nanny"]
+    worker = [sys.executable, "-m", "distributed.cli.dask_worker", *where, "--no-nanny"]
     worker += ["--nthreads", "1", "--nworkers", "1"]
     started: list[subprocess.Popen[bytes]] = []
     try:

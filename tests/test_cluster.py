@@ -80,8 +80,9 @@ def test_compare_on_the_cluster_matches_the_local_run(cluster, tmp_path):
     base, dearer = tmp_path / "base.yaml", tmp_path / "dearer.yaml"
     base.write_text(text)
     dearer.write_text(text.replace("price: 40.0", "price: 42.0"))
-    invoke("compare", base, dearer, "-r", "4", "-q", "-o", tmp_path / "local")
-    invoke("compare", base, dearer, "-r", "4", "-q", "-o", tmp_path / "remote", "--cluster", cluster)
+    args = ["compare", base, dearer, "-r", "4", "-q"]
+    invoke(*args, "-o", tmp_path / "local")
+    invoke(*args, "-o", tmp_path / "remote", "--cluster", cluster)
     assert_same_files(tmp_path / "local", tmp_path / "remote")
 
 
@@ -138,7 +139,8 @@ def test_calibrate_search_on_the_cluster_shares_a_journal_and_resumes(cluster, t
     for trial in trials[:3]:  # each worker's distance is its parameters', redone here
         assert trial.value == distance(target.errors(trial.params), target.all_weights)
 
-    invoke("calibrate", COMPANY, *CALIBRATE, "--trials", 8, "--resume", "-o", out, "--cluster", cluster)
+    more = ["--trials", 8, "--resume", "-o", out]
+    invoke("calibrate", COMPANY, *CALIBRATE, *more, "--cluster", cluster)
     resumed = journal_trials(out, "fresh-pantry")
     assert_each_trial_once(resumed, 8)
     assert [t.params for t in resumed[:6]] == [t.params for t in trials]
