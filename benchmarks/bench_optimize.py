@@ -46,8 +46,12 @@ def study_run(
     analyse_too: bool,
     threads: int | None = None,
     people: int | None = None,
+    cluster: str | None = None,
 ) -> dict:
-    """One study (and its analysis if `analyse_too`); `people` resizes the market."""
+    """One study (and its analysis if `analyse_too`); `people` resizes the market.
+
+    With `cluster` (a Dask scheduler's address) the trials run on its workers instead.
+    """
     from marketsim.drivers.execution import make_executor
     from marketsim.drivers.optimize.runner import analyse, open_study, question_for, search
     from marketsim.drivers.optimize.study import Storage, completed, trial_result
@@ -71,9 +75,9 @@ def study_run(
         out.mkdir()
         started = time.perf_counter()
         question = question_for(scenario, spec, scenario.seed)
-        storage = Storage.resolve(None, out, workers)
+        storage = Storage.resolve(None, out, shared=workers > 1 or cluster is not None)
         study = open_study(question, spec, storage, "bench", resume=False)
-        executor = make_executor(workers)
+        executor = make_executor(workers, cluster)
         import numba
 
         before = numba.get_num_threads()
@@ -99,7 +103,7 @@ def study_run(
     return {
         "trials": len(done),
         "people": scenario.people,
-        "workers": workers,
+        "workers": executor.workers,
         "replicates": replicates,
         "search_seconds": searching,
         "simulating_seconds": simulating,

@@ -28,6 +28,7 @@ from marketsim.drivers.bench.plan import plan
 from marketsim.scenario.changes import Change, apply_changes
 from marketsim.scenario.source import Location
 from marketsim.scenario.suite import SampledMarkets, read_suite
+from tests.conftest import local_cluster, single_threaded
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "suites" / "small.yaml"
@@ -404,7 +405,7 @@ def rows(out: Path) -> list[tuple]:
 def reference(tmp_path_factory) -> Path:
     """An uninterrupted run in one process: what every other way of running must give."""
     out = tmp_path_factory.mktemp("reference") / "bench"
-    done = subprocess.run(bench_command(out), env=environment(), capture_output=True, text=True)
+    done = subprocess.run(bench_command(out), env=single_threaded(), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return out
 
@@ -488,10 +489,6 @@ def bench_command(out: Path, *extra: str) -> list[str]:
     ]
 
 
-def environment() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_NUM_THREADS": "1"}
-
-
 def wait_for(done, least: int, proc: subprocess.Popen, limit: float = 120) -> int:
     deadline = time.monotonic() + limit
     while (n := done()) < least:
@@ -505,7 +502,7 @@ def test_sigkill_then_resume_gives_the_same_results(reference, tmp_path):
     out = tmp_path / "bench"
     db = out / "results.db"
     proc = subprocess.Popen(
-        bench_command(out), env=environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        bench_command(out), env=single_threaded(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     wait_for(lambda: count_rows(db), 30, proc)
     os.kill(proc.pid, signal.SIGKILL)
@@ -515,7 +512,7 @@ def test_sigkill_then_resume_gives_the_same_results(reference, tmp_path):
     assert not (out / "bench.json").exists()
     done = subprocess.run(
         bench_command(out, "--resume"),
-        env=environment(),
+        env=single_threaded(),
         capture_output=True,
         text=True,
         timeout=300,
@@ -526,74 +523,18 @@ def test_sigkill_then_resume_gives_the_same_results(reference, tmp_path):
 
 
 def test_dask_cluster_losing_a_worker_gives_the_same_results(reference, tmp_path):
-    env = environment()
-    scheduler_file = tmp_path / "scheduler.json"
-    common = ["--no-dashboard"]
-    scheduler = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "distributed.cli.dask_scheduler",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--scheduler-file",
-            str(scheduler_file),
-            *common,
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    workers = []
-    try:
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists():
-            assert time.monotonic() < deadline, "the scheduler did not start"
-            time.sleep(0.1)
-        for _ in range(2):
-            workers.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "distributed.cli.dask_worker",
-                        "--scheduler-file",
-                        str(scheduler_file),
-                        "--nthreads",
-                        "1",
-                        "--no-nanny",
-                        "--host",
-                        "127.0.0.1",
-                        *common,
-                    ],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-        from distributed import Client
-
-        with Client(scheduler_file=str(scheduler_file), timeout="30s") as client:
-            client.wait_for_workers(2, timeout=60)
-            address = client.scheduler.address
+    with local_cluster(tmp_path, 2) as cluster:
         out = tmp_path / "bench"
         proc = subprocess.Popen(
-            bench_command(out, "--cluster", address),
-            env=env,
+            bench_command(out, "--cluster", cluster.address),
+            env=single_threaded(),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
         killed_at = wait_for(lambda: count_rows(out / "results.db"), 20, proc)
-        os.kill(workers[0].pid, signal.SIGKILL)
+        os.kill(cluster.workers[0].pid, signal.SIGKILL)
         assert killed_at < 192
         _, stderr = proc.communicate(timeout=300)
         assert proc.returncode == 0, stderr.decode()
         assert run_dir(out) == run_dir(reference)
         assert rows(out) == rows(reference)
-    finally:
-        for p in [*workers, scheduler]:
-            if p.poll() is None:
-                p.kill()
-            p.wait()

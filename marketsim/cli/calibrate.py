@@ -123,7 +123,7 @@ def calibrate(
     target = build_target(scenario, history, spec, scenario.seed if seed is None else seed, lifts)
     out = out if out is not None else default_out_dir(f"{scenario.name}-calibrate")
     abc = spec.method == "abc"
-    where = Storage.resolve(None, out, spec.workers)
+    where = Storage.resolve(None, out, shared=spec.workers > 1 or cluster is not None)
     store = out / ABC_DB if abc else where.file
     protect = [Path(file), data, *([lift] if lift is not None else [])]
     common.check_out(out, store, "calibration", resume=resume, force=force, protect=protect)

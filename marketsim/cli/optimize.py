@@ -134,7 +134,7 @@ def optimize(
     question = question_for(scenario, spec, scenario.seed if seed is None else seed, draws)
     make_sampler(spec.sampler, 0, spec.pareto is not None)
     out = out if out is not None else default_out_dir(f"{scenario.name}-optimize")
-    where = Storage.resolve(storage, out, spec.workers)
+    where = Storage.resolve(storage, out, shared=spec.workers > 1 or cluster is not None)
     in_out = where.file is not None and where.file.parent.resolve() == out.resolve()
     common.check_out(
         out,

@@ -80,7 +80,7 @@ def calibrate(
             with make_executor(spec.workers) as executor:
                 particles = abc_search(target, spec, Path(tmp), executor, resume=False)
             return analyse_abc(target, particles, spec, history)
-        where = Storage.resolve(None, Path(tmp), spec.workers)
+        where = Storage.resolve(None, Path(tmp), shared=spec.workers > 1)
         study = open_study(target, spec.sampler, where, scenario.name, resume=False)
         with make_executor(spec.workers) as executor:
             search(target, spec.sampler, spec.trials, where, study, executor)

@@ -482,7 +482,7 @@ def optimize(
     spec = spec or scenario.optimize or OptimizeSpec()
     question = question_for(scenario, spec, scenario.seed if seed is None else seed)
     with tempfile.TemporaryDirectory(prefix="marketsim-optimize-") as tmp:
-        where = Storage.resolve(storage, Path(tmp), spec.workers)
+        where = Storage.resolve(storage, Path(tmp), shared=spec.workers > 1)
         name = study_name or spec.study_name or scenario.name
         study = open_study(question, spec, where, name, resume=resume)
         with make_executor(spec.workers) as executor:

@@ -66,8 +66,13 @@ class Storage:
     journal: bool = False
 
     @classmethod
-    def resolve(cls, given: str | None, out: Path, workers: int) -> Storage:
-        """The storage of `--storage`, else the study file already in `out`, else a new one."""
+    def resolve(cls, given: str | None, out: Path, *, shared: bool) -> Storage:
+        """The storage of `--storage`, else the study file already in `out`, else a new one.
+
+        A new one is a journal when `shared` (several processes will write trials: more
+        than one worker, or any Dask cluster, whose worker count is known only once
+        connected), SQLite otherwise.
+        """
         if given:
             if "://" in given:
                 return cls(given)
@@ -75,7 +80,7 @@ class Storage:
         db, journal = out / DB_FILE, out / JOURNAL_FILE
         if journal.exists():
             return cls(str(journal.absolute()), journal=True)
-        if db.exists() or workers == 1:
+        if db.exists() or not shared:
             return cls(f"sqlite:///{db.absolute()}")
         return cls(str(journal.absolute()), journal=True)
 
