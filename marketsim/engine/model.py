@@ -229,8 +229,8 @@ class MarketModel(mesa.Model):
                 ]
         mean_field = np.zeros(len(self.market.people))
         if against:
-            n_segments = len(self.market.people)
-            detractors = np.bincount(pop.segment, weights=pop.detractor, minlength=n_segments)
+            # people are stored segment by segment: sums over the runs, no per-person copy
+            detractors = np.add.reduceat(pop.detractor, pop.offsets[:-1], dtype=np.int64)
             degree = self.segment_parameters.well_mixed_degree
             sampled = np.diff(pop.offsets)
             mean_field = np.where(degree >= 0, degree * detractors / sampled, 0.0)
