@@ -5,7 +5,7 @@
 
 For 1 and then 2 workers, a local cluster is started as `--cluster` users start one: a
 `dask scheduler` and `dask worker --nthreads 1 --nworkers 1` processes on 127.0.0.1
-with NUMBA_NUM_THREADS=1 (`tests.conftest.local_cluster`). On each:
+with NUMBA_NUM_THREADS=1 (`marketsim.testing.cluster.local_cluster`). On each:
 
 - replicates: `simulate` of `--replicates` replicates of minimal-b2c at `--people`
   people through `DaskCluster`, what `run --replicates R --cluster` runs; best of
@@ -31,7 +31,8 @@ from typing import Any
 from benchmarks.bench_b2c import load_average
 from benchmarks.bench_optimize import study_run
 from marketsim.drivers.execution import DaskCluster, Executor, InProcess, ProcessPool
-from tests.conftest import ROOT, local_cluster
+from marketsim.testing.cluster import SOURCE as ROOT
+from marketsim.testing.cluster import local_cluster
 
 SCENARIO = ROOT / "tests" / "contract" / "minimal-b2c.yaml"
 

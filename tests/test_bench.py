@@ -28,7 +28,7 @@ from marketsim.drivers.bench.plan import plan
 from marketsim.scenario.changes import Change, apply_changes
 from marketsim.scenario.source import Location
 from marketsim.scenario.suite import SampledMarkets, read_suite
-from tests.conftest import local_cluster, single_threaded
+from marketsim.testing.cluster import local_cluster, single_threaded
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "suites" / "small.yaml"

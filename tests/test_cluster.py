@@ -1,7 +1,7 @@
 """`--cluster`: every command runs on a Dask cluster and writes what it writes locally.
 
 One cluster for the module: a scheduler and two single-threaded workers, each its own
-process (`tests.conftest.local_cluster`). Commands whose jobs are pre-seeded (replicates,
+process (`marketsim.testing.cluster.local_cluster`). Commands whose jobs are pre-seeded (replicates,
 strategies, ABC particles) must write byte-identical files; a study with several workers
 is not repeatable by design (docs/optimize.md), so for `optimize` and `calibrate
 --method optimize` every trial must be recorded once, score what its own plan scores in
@@ -27,7 +27,8 @@ from marketsim.drivers.simulation import run_replicate
 from marketsim.plugins.prepare import load_scenario
 from marketsim.scenario.history import read_history
 from marketsim.scenario.paths import with_values
-from tests.conftest import ROOT, local_cluster
+from marketsim.testing.cluster import local_cluster
+from tests.conftest import ROOT
 
 B2C = ROOT / "tests" / "contract" / "minimal-b2c.yaml"
 TWO = ROOT / "tests" / "contract" / "two-segments.yaml"
