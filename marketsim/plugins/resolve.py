@@ -128,7 +128,7 @@ def _per_segment(
         return None, [locate(where, message, key=True)]
     if not isinstance(given, dict):
         message = (
-            f"expected a mapping of segment id to plugin {cls.name!r}'s per-segment values "
+            f"plugin {cls.name!r}: expected a mapping of segment id to per-segment values "
             f"({quoted(declared)}), found {show(given)}"
         )
         return None, [locate(where, message)]
@@ -144,7 +144,10 @@ def _per_segment(
         own = given.get(sid, {})
         at = (*where, sid)
         if not isinstance(own, dict):
-            message = f"expected a mapping of {cls.name!r}'s per-segment values, found {show(own)}"
+            message = (
+                f"plugin {cls.name!r}: expected a mapping of per-segment values "
+                f"({quoted(declared)}), found {show(own)}"
+            )
             problems.append(locate(at, message))
             continue
         found, wrong = _validate(
