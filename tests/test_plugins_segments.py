@@ -133,7 +133,8 @@ def run(text: str, engine: str = "kernel", steps: int = 8) -> MarketModel:
 def ever_bought(model: MarketModel) -> list[int]:
     pop = model.population
     return [
-        int((pop.purchases[lo:hi] > 0).sum()) for lo, hi in zip(pop.offsets, pop.offsets[1:])
+        int((pop.purchases[lo:hi] > 0).sum())
+        for lo, hi in zip(pop.offsets[:-1], pop.offsets[1:], strict=True)
     ]
 
 
@@ -143,7 +144,9 @@ def ever_bought(model: MarketModel) -> list[int]:
 @pytest.mark.parametrize("plugin", ["boost", "kernel_boost"])
 def test_per_segment_values_change_only_the_segment_they_are_set_for(folder, plugin):
     plain = ever_bought(run(market("[]")))
-    boosted = ever_bought(run(market(f"- plugin: {plugin}\n  per_segment: {{city: {{boost: 1.0}}}}\n")))
+    boosted = ever_bought(
+        run(market(f"- plugin: {plugin}\n  per_segment: {{city: {{boost: 1.0}}}}\n"))
+    )
     assert boosted[0] == plain[0]  # town keeps the default, 0: nothing changes there
     assert boosted[1] > 1.2 * plain[1]  # city's purchase chance doubled
 
@@ -161,7 +164,9 @@ def test_the_plugin_reads_them_by_segment_id_and_kernels_by_row(folder):
 
 
 def test_engines_agree_with_per_segment_values(folder):
-    text = market("- plugin: kernel_boost\n  per_segment: {city: {boost: 0.5}, town: {boost: 0.2}}\n")
+    text = market(
+        "- plugin: kernel_boost\n  per_segment: {city: {boost: 0.5}, town: {boost: 0.2}}\n"
+    )
     assert run(text).ledger.rows == run(text, engine="reference").ledger.rows
 
 
@@ -202,9 +207,7 @@ def test_set_overrides_a_per_segment_value_by_dotted_path(folder):
         ),
     ],
 )
-def test_bad_per_segment_values_are_located_and_name_the_plugin(
-    folder, per_segment, path, message
-):
+def test_bad_per_segment_values_are_located_and_name_the_plugin(folder, per_segment, path, message):
     text = market(f"- plugin: boost\n  per_segment: {per_segment}\n")
     with pytest.raises(ScenarioError) as caught:
         scenario_from_text(text, "s.yaml")
@@ -297,7 +300,10 @@ def test_customer_since_is_dated_alike_by_both_engines(folder):
     row = int(np.flatnonzero(joined)[0])
     customer = models["kernel"].customer(row)
     assert customer.tenure == 6 - int(kernel.customer_since[row]) >= 1
-    assert models["kernel"].customer(int(np.flatnonzero(~held & (kernel.stage != CUSTOMER))[0])).tenure is None
+    assert (
+        models["kernel"].customer(int(np.flatnonzero(~held & (kernel.stage != CUSTOMER))[0])).tenure
+        is None
+    )
 
 
 def test_a_churn_hook_reading_tenure_keeps_seasoned_customers(folder):

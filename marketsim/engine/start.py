@@ -44,7 +44,6 @@ CONTRACT_BEFORE = -1
 scenario says how long the contract has to run, not since when it runs."""
 
 
-
 def person_shares(start: Start) -> tuple[float, ...]:
     """A segment's shares of people in `PERSON_STAGES`."""
     return (start.customers, start.leads, start.interested, start.aware)

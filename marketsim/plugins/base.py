@@ -86,9 +86,9 @@ from __future__ import annotations
 
 import zlib
 from abc import ABC
-from types import MappingProxyType
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np

@@ -150,9 +150,7 @@ def _per_segment(
             )
             problems.append(locate(at, message))
             continue
-        found, wrong = _validate(
-            cls.SegmentParams, own, at, locate, "per-segment value", cls.name
-        )
+        found, wrong = _validate(cls.SegmentParams, own, at, locate, "per-segment value", cls.name)
         named = f"plugin {cls.name!r}"
         problems += [p if named in p.message else _naming(p, named) for p in wrong]
         if found is not None:

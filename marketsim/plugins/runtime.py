@@ -227,9 +227,7 @@ def _by_segment(
 ) -> dict[str, BaseModel]:
     """Every segment's `SegmentParams`, by id in scenario order: as set, else defaults."""
     given = behaviour.get(PER_SEGMENT) or {}
-    return {
-        s.id: cls.SegmentParams.model_validate(given.get(s.id, {})) for s in scenario.segments
-    }
+    return {s.id: cls.SegmentParams.model_validate(given.get(s.id, {})) for s in scenario.segments}
 
 
 def out_of_range(hook: str, ctx: StepContext) -> str | None:

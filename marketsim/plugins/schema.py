@@ -1,8 +1,9 @@
 """The JSON Schema of a scenario's `behaviours`: one alternative per installed plugin.
 
 Editors then complete a plugin's name and, once it is written, its parameters (and
-under `per_segment`, its per-segment values) with their descriptions, units and bounds. Each plugin is loaded (imported and checked) to
-read its `Params`; one that fails to load is left out and reported, never fatal.
+under `per_segment`, its per-segment values) with their descriptions, units and bounds.
+Each plugin is loaded (imported and checked) to read its `Params` and `SegmentParams`;
+one that fails to load is left out and reported, never fatal.
 """
 
 from __future__ import annotations
