@@ -71,6 +71,8 @@ PERSON_COLUMNS: tuple[str, ...] = (
     "heard_counted",
     "product",
     "purchased_at",
+    "customer_since",
+    "tenure",
     "satisfied",
     "detractor",
     "purchases",
@@ -118,6 +120,9 @@ class CountColumn(IntEnum):
 
 TOUCH_NONE = -1
 """Touch code of a person no channel has touched. Channels are 0..C-1, then these two."""
+
+NEVER_CUSTOMER = -(2**31)
+"""`customer_since` of a person who has never been a customer (the least int32)."""
 
 
 def touch_word_of_mouth(n_channels: int) -> int:

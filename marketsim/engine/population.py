@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from marketsim.core.layout import TOUCH_NONE
+from marketsim.core.layout import NEVER_CUSTOMER, TOUCH_NONE
 from marketsim.core.purposes import P_INITIAL
 from marketsim.core.stages import AWARE, UNAWARE
 from marketsim.engine.media import channel_media
@@ -38,6 +38,9 @@ class Population:
             Python word-of-mouth hooks).
         product / purchased_at: what a customer last bought, and when (a subscription's
             start); -1 for nobody.
+        customer_since: the step the person last became a customer (their tenure is the
+            steps since); kept after a lapse until they come back, `NEVER_CUSTOMER`
+            before they ever are. Read by plugins only: no built-in behaviour uses it.
         satisfied: 1 if satisfied with the last purchase, 0 if not, -1 before any.
         detractor: 1 for people who were let down (mis-sold, or dissatisfied where the
             segment's let-down customers speak against the company) and warn contacts.
@@ -61,6 +64,7 @@ class Population:
     talk: np.ndarray
     product: np.ndarray
     purchased_at: np.ndarray
+    customer_since: np.ndarray
     satisfied: np.ndarray
     detractor: np.ndarray
     purchases: np.ndarray
@@ -146,6 +150,7 @@ class Population:
             talk=np.zeros(n, dtype=np.float32),
             product=np.full(n, -1, dtype=np.int8),
             purchased_at=np.full(n, -1, dtype=np.int32),
+            customer_since=np.full(n, NEVER_CUSTOMER, dtype=np.int32),
             satisfied=np.full(n, -1, dtype=np.int8),
             detractor=np.zeros(n, dtype=np.int8),
             purchases=np.zeros(n, dtype=np.int32),

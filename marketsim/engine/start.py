@@ -39,6 +39,10 @@ PERSON_STAGES = (CUSTOMER, LEAD, INTERESTED, AWARE)
 ACCOUNT_STAGES = (CUSTOMER, LEAD, QUALIFIED, OPPORTUNITY, K.PROPOSAL)
 """The same for accounts: under contract, then the pipeline from lead to proposal."""
 
+CONTRACT_BEFORE = -1
+"""`customer_since` of the members of an account under contract at the start: the
+scenario says how long the contract has to run, not since when it runs."""
+
 
 def person_shares(start: Start) -> tuple[float, ...]:
     """A segment's shares of people in `PERSON_STAGES`."""
@@ -76,6 +80,7 @@ def establish_people(
         product = _pick(K.draws(key, rows, P_START_PRODUCT), shares[s])
         pop.product[rows] = product
         pop.purchased_at[rows] = -_ages(seg, products, key, product, rows, lo, hi)
+        pop.customer_since[rows] = pop.purchased_at[rows]
         satisfied = K.draws(key, rows, P_START_SATISFY) < quality[product]
         pop.satisfied[rows] = satisfied
         if seg.dissatisfied_word_of_mouth == "against":
@@ -169,6 +174,8 @@ def establish_accounts(
     for a in placed:
         lo, size = int(acc.first[a]), int(acc.size[a])
         pop.stage[lo : lo + size] = OPPORTUNITY if stage[a] == K.PROPOSAL else stage[a]
+        if stage[a] == CUSTOMER:
+            pop.customer_since[lo : lo + size] = CONTRACT_BEFORE
         if stage[a] == K.PROPOSAL:
             acc.approvals[lo : lo + size] = 1
     _contracts(scenario, products, acc, key, np.flatnonzero(stage == CUSTOMER))

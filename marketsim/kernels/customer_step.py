@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numba
 import numpy as np
@@ -103,6 +103,7 @@ class People(Protocol):
     heard_counted: np.ndarray  # bool: whether the person was a detractor when last tallied
     product: np.ndarray  # int8: the product a customer bought last (-1: none yet)
     purchased_at: np.ndarray  # int32: step of that purchase, or when its stock runs out
+    customer_since: np.ndarray  # int32: step the person last became a customer
     satisfied: np.ndarray  # int8: 1 satisfied with the last purchase, 0 not, -1 none yet
     detractor: np.ndarray  # int8: 1 for people who warn their contacts against us
     purchases: np.ndarray  # int32: units the person bought over the run
@@ -206,6 +207,15 @@ class StepArrays:
     talk: np.ndarray
 
 
+class HookSlot(NamedTuple):
+    """One plugin's kernel hook at one point, with what it is handed."""
+
+    function: Any  # numba function of `KERNEL_SIGNATURE` or `VIEW_SIGNATURE`
+    params: np.ndarray  # float64: the plugin's `kernel_params()`
+    state: np.ndarray  # float64 [column, person]: the plugin's own columns, or (0, 0)
+    segments: np.ndarray  # float64 [segment, value]: its per-segment values, or (0, 0)
+
+
 @dataclass(frozen=True)
 class KernelHooks:
     """Plugins' kernel hooks as the kernel takes them: each hook point's chain of slots.
@@ -219,6 +229,7 @@ class KernelHooks:
             `first[p + 1]`, in the order they run (`first[-1]`: slots used).
         params: each slot's parameters (float64 arrays).
         state: each slot's plugin's own columns, float64 [column, person] (or (0, 0)).
+        segments: each slot's plugin's per-segment values, float64 [segment, value].
 
     """
 
@@ -228,18 +239,19 @@ class KernelHooks:
     first: np.ndarray
     params: tuple[np.ndarray, ...]
     state: tuple[np.ndarray, ...]
+    segments: tuple[np.ndarray, ...]
 
     @classmethod
-    def chains(cls, chains: list[list[tuple[Any, np.ndarray, np.ndarray]]]) -> KernelHooks:
-        """Hooks from one (function, parameters, state) chain per `KERNEL_HOOKS` point."""
+    def chains(cls, chains: list[list[HookSlot]]) -> KernelHooks:
+        """Hooks from one chain of slots per `KERNEL_HOOKS` point."""
         slots = [hook for chain in chains for hook in chain]
         if len(slots) > KERNEL_SLOTS:
             raise ValueError(
                 f"at most {KERNEL_SLOTS} kernel hooks may be active together, but got {len(slots)}"
             )
         free = KERNEL_SLOTS - len(slots)
-        viewed = [takes_view(fn) for fn, _, _ in slots] + [False] * free
-        fns = [fn for fn, _, _ in slots] + [identity_hook] * free
+        viewed = [takes_view(slot.function) for slot in slots] + [False] * free
+        fns = [slot.function for slot in slots] + [identity_hook] * free
         return cls(
             functions=tuple(identity_hook if v else fn for fn, v in zip(fns, viewed, strict=True)),
             view_functions=tuple(
@@ -248,10 +260,14 @@ class KernelHooks:
             viewed=np.array(viewed, dtype=np.bool_),
             first=np.cumsum([0, *(len(chain) for chain in chains)], dtype=np.int64),
             params=(
-                *(np.ascontiguousarray(p, dtype=np.float64) for _, p, _ in slots),
+                *(np.ascontiguousarray(slot.params, dtype=np.float64) for slot in slots),
                 *(np.zeros(0),) * free,
             ),
-            state=(*(state for _, _, state in slots), *(np.zeros((0, 0)),) * free),
+            state=(*(slot.state for slot in slots), *(np.zeros((0, 0)),) * free),
+            segments=(
+                *(np.ascontiguousarray(slot.segments, dtype=np.float64) for slot in slots),
+                *(np.zeros((0, 0)),) * free,
+            ),
         )
 
     @property
@@ -263,11 +279,11 @@ class KernelHooks:
         """The hook point whose chain holds `slot`."""
         return int(np.searchsorted(self.first, slot, side="right") - 1)
 
-    def views(self, people: People) -> tuple[KernelView, ...]:
-        """What each slot's hook sees: `people` as they are now (the start of the step).
+    def views(self, people: People, t: int) -> tuple[KernelView, ...]:
+        """What each slot's hook sees at step `t`: `people` as they are now (its start).
 
-        Copies of what the kernel writes: `stage` when any hook runs, ad memory and
-        purchase steps when a view-form hook does; the plugin's own columns twice, to
+        Copies of what the kernel writes: `stage` when any hook runs, ad memory, purchase
+        and customer steps when a view-form hook does; the plugin's own columns twice, to
         write and as they were. Without hooks nothing is copied.
         """
         staged = people.stage.copy() if self.active else people.stage
@@ -278,17 +294,19 @@ class KernelHooks:
             people.indices,
             people.ad_memory.copy() if viewed else people.ad_memory,
             people.purchased_at.copy() if viewed else people.purchased_at,
+            people.customer_since.copy() if viewed else people.customer_since,
             people.price_sensitivity,
             people.purchase_rate,
             people.word_of_mouth,
             people.attitude,
+            t,
         )
         seen: dict[int, np.ndarray] = {}
         views = []
-        for state in self.state:
+        for state, segments in zip(self.state, self.segments, strict=True):
             if id(state) not in seen:
                 seen[id(state)] = state.copy() if state.size else state
-            views.append(KernelView(*shared, state, seen[id(state)]))
+            views.append(KernelView(*shared, state, seen[id(state)], segments))
         return tuple(views)
 
 
@@ -303,9 +321,10 @@ def _hook(point, value, i, s, hook_args):
     who is being called for what, so a hook that raises can be named; a result outside
     the point's range is recorded (the block's first only) and the value before it kept.
     """
-    key, shared, functions, view_functions, viewed, first, params, state, seen, watch, on = (
-        hook_args
+    (key, shared, functions, view_functions, viewed, first, params, state, seen, segments) = (
+        hook_args[:10]
     )
+    watch, on = hook_args[10], hook_args[11]
     if not on:
         return value
     for k in range(first[point], first[point + 1]):
@@ -323,8 +342,11 @@ def _hook(point, value, i, s, hook_args):
                 shared[6],
                 shared[7],
                 shared[8],
+                shared[9],
+                shared[10],
                 state[k],
                 seen[k],
+                segments[k],
             )
             out = view_functions[k](key, i, s, value, people, params[k])
         else:
@@ -343,7 +365,7 @@ def _hook(point, value, i, s, hook_args):
 def _hooked(point, hook_args):
     """Whether any kernel hook is active at `point`."""
     first = hook_args[5]
-    return hook_args[10] and first[point + 1] > first[point]
+    return hook_args[11] and first[point + 1] > first[point]
 
 
 @inline_jit
@@ -773,6 +795,7 @@ def _advance_for(alike: bool, hooked: bool) -> Any:
         contacts,
         product,
         purchased_at,
+        customer_since,
         satisfied,
         detractor,
         purchases,
@@ -819,6 +842,7 @@ def _advance_for(alike: bool, hooked: bool) -> Any:
         seen_stage,
         seen_memory,
         seen_bought,
+        seen_since,
         functions,
         view_functions,
         viewed,
@@ -826,6 +850,7 @@ def _advance_for(alike: bool, hooked: bool) -> Any:
         params,
         state,
         seen,
+        segments,
         watch,
         p0,
         weights,
@@ -857,10 +882,12 @@ def _advance_for(alike: bool, hooked: bool) -> Any:
                 indices,
                 seen_memory,
                 seen_bought,
+                seen_since,
                 price_sensitivity,
                 purchase_rate,
                 wom_response,
                 attitude_of,
+                t,
             )
             hook_args = (
                 key,
@@ -872,6 +899,7 @@ def _advance_for(alike: bool, hooked: bool) -> Any:
                 params,
                 state,
                 seen,
+                segments,
                 watch[b],
                 hooked,
             )
@@ -994,6 +1022,8 @@ def _advance_for(alike: bool, hooked: bool) -> Any:
                     purchases[i] += quantity
                     spent[i] += np.float32(quantity * list_price[p] * paid)
                 stage[i] = st
+                if st == CUSTOMER and was != CUSTOMER:
+                    customer_since[i] = t
                 if st == CUSTOMER and not _speaks(
                     st, satisfied[i], seg[s, SegmentColumn.DISSATISFIED_WORD]
                 ):
@@ -1031,6 +1061,7 @@ ADVANCE_SIGNATURE = types.void(
     types.int32[::1],  # contacts
     types.int8[::1],  # product
     types.int32[::1],  # purchased_at
+    types.int32[::1],  # customer_since
     types.int8[::1],  # satisfied
     types.int8[::1],  # detractor
     types.int32[::1],  # purchases
@@ -1077,6 +1108,7 @@ ADVANCE_SIGNATURE = types.void(
     types.int8[::1],  # stage at the start of the step, as hooks see it
     types.float32[:, ::1],  # ad memory at the start of the step
     types.int32[::1],  # purchased_at at the start of the step
+    types.int32[::1],  # customer_since at the start of the step
     types.UniTuple(KERNEL_HOOK_TYPE, KERNEL_SLOTS),  # kernel hooks, chain by chain
     types.UniTuple(VIEW_HOOK_TYPE, KERNEL_SLOTS),  # the same, of the view form
     types.boolean[::1],  # viewed: which of the two each slot calls
@@ -1084,6 +1116,7 @@ ADVANCE_SIGNATURE = types.void(
     types.UniTuple(types.float64[::1], KERNEL_SLOTS),  # each hook's parameters
     types.UniTuple(_F64_2D, KERNEL_SLOTS),  # each hook's plugin's state columns
     types.UniTuple(_F64_2D, KERNEL_SLOTS),  # the same at the start of the step
+    types.UniTuple(_F64_2D, KERNEL_SLOTS),  # each hook's plugin's per-segment values
     _F64_2D,  # watch [block, WATCH_WIDTH]
     _F64_2D,  # p0: exp(-exposure)
     _F64_2D,  # weights [channel, exposures]: ad memory they add
@@ -1123,6 +1156,7 @@ _DTYPES = {
     "counted": np.bool_,
     "product": np.int8,
     "purchased_at": np.int32,
+    "customer_since": np.int32,
     "satisfied": np.int8,
     "detractor": np.int8,
     "purchases": np.int32,
@@ -1205,7 +1239,7 @@ def advance(
         for name in ("price_sensitivity", "purchase_rate", "word_of_mouth", "attitude", "habit")
     )
     watch = np.zeros((nblocks, WATCH_WIDTH))
-    views = hooks.views(people)
+    views = hooks.views(people, step.t)
     try:
         _entry(alike, bool(hooks.first[-1] > 0))(
             np.int64(step.t),
@@ -1219,6 +1253,7 @@ def advance(
             people.contacts,
             people.product,
             people.purchased_at,
+            people.customer_since,
             people.satisfied,
             people.detractor,
             people.purchases,
@@ -1265,6 +1300,7 @@ def advance(
             views[0].stage,
             views[0].ad_memory,
             views[0].purchased_at,
+            views[0].customer_since,
             hooks.functions,
             hooks.view_functions,
             hooks.viewed,
@@ -1272,6 +1308,7 @@ def advance(
             hooks.params,
             tuple(v.state for v in views),
             tuple(v.seen for v in views),
+            hooks.segments,
             watch,
             _no_exposure_chance(step.exposure),
             _exposure_weights(step.impact, step.threshold, step.wear_out),

@@ -7,8 +7,9 @@ inside the customer kernel's loop, in one of two forms:
   the funnel stages and the contact network;
 * `(key, i, s, value, people, params) -> new value` (`VIEW_SIGNATURE`): `people` is a
   `KernelView` of everything a hook may read (stages, network, ad memory, step of the
-  last purchase, traits) and the plugin's own per-person columns, which it may write
-  for person `i` alone.
+  last purchase, step they became a customer, traits, the step) and the plugin's own
+  per-person columns, which it may write for person `i` alone, and its per-segment
+  values.
 
 The kernel calls each in its own form: a first-form hook costs no more than passing three
 arrays. It receives `KERNEL_SLOTS` slots: each hook point's chain
@@ -57,12 +58,15 @@ class KernelView(NamedTuple):
     indices: np.ndarray  # int32
     ad_memory: np.ndarray  # float32 [person, memory group]: adstock
     purchased_at: np.ndarray  # int32: step of the last purchase (or when stock runs out)
+    customer_since: np.ndarray  # int32: step the person last became a customer
     price_sensitivity: np.ndarray  # float32 traits; empty where nobody in the run differs
     purchase_rate: np.ndarray
     word_of_mouth: np.ndarray
     attitude: np.ndarray
+    step: int  # int64: the step being run (tenure = step - customer_since)
     state: np.ndarray  # float64 [column, person]: the plugin's own columns; write row i only
     seen: np.ndarray  # float64 [column, person]: the same at the start of the step
+    segments: np.ndarray  # float64 [segment, value]: the plugin's per-segment values
 
 
 _F32 = types.float32[::1]
@@ -73,10 +77,13 @@ VIEW_TYPE = types.NamedTuple(
         types.int32[::1],
         types.float32[:, ::1],
         types.int32[::1],
+        types.int32[::1],
         _F32,
         _F32,
         _F32,
         _F32,
+        types.int64,
+        types.float64[:, ::1],
         types.float64[:, ::1],
         types.float64[:, ::1],
     ),

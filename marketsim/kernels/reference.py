@@ -198,7 +198,7 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
     first_touch, last_touch = people.first_touch, people.last_touch
     varied = people.price_sensitivity.shape[0] > 0
 
-    views = hooks.views(people)  # what hooks read: people at the start of the step
+    views = hooks.views(people, t)  # what hooks read: people at the start of the step
     faults: list[HookFault] = []
 
     def hook(point: int, i: int, s: int, value: float) -> float:
@@ -429,6 +429,7 @@ def customer_step(people: People, products: ProductArrays, step: StepArrays, hoo
         counts[s, st] += 1
         if st == CUSTOMER and was != CUSTOMER:
             counts[s, CountColumn.NEW_CUSTOMERS] += 1
+            people.customer_since[i] = t
         if was == CUSTOMER and st != CUSTOMER:
             counts[s, CountColumn.LAPSED] += 1
         if unit:

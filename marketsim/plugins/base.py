@@ -62,6 +62,12 @@ families); `self.column("loyalty")` is the live column for Python hooks, kernels
 in `KernelView.state` (and as they were at the start of the step in `.seen`), and
 `Customer.plugin_state` shows a person's values.
 
+A plugin may take per-segment values: `SegmentParams` (a `PluginParams` model of numbers,
+each with a default and bounds) is set per segment under the behaviour's `per_segment:`
+(`{plugin: NAME, per_segment: {urban: {boost: 0.2}}}`), every segment it leaves out at
+the defaults. `self.segment("urban").boost` reads them in Python hooks, kernels get
+`KernelView.segments` (float64 [segment, value], fields in declared order).
+
 A plugin may report per-step outputs: `metrics = (PluginMetric("points_issued", "..."),)`
 and `measure(self, ctx) -> {name: value}`, called once a step after `after_step`; each
 becomes the column `plugin.<name>.<metric>` of timeseries.csv and a chart in the report.
@@ -82,6 +88,7 @@ import zlib
 from abc import ABC
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -118,6 +125,10 @@ def param(default: Any, description: str, *, unit: str | None = None, **constrai
 
 
 Path = tuple[str | int, ...]
+
+
+PER_SEGMENT = "per_segment"
+"""The key of a behaviour under which a scenario sets the plugin's `SegmentParams`."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +173,7 @@ class Plugin(ABC):
     version: ClassVar[str] = "0.1.0"
     description: ClassVar[str] = ""
     Params: ClassVar[type[BaseModel]] = NoParams
+    SegmentParams: ClassVar[type[BaseModel]] = NoParams
     kernels: ClassVar[dict[str, Any]] = {}
     state: ClassVar[tuple[StateColumn, ...]] = ()
     metrics: ClassVar[tuple[PluginMetric, ...]] = ()
@@ -169,6 +181,8 @@ class Plugin(ABC):
     """Position in the scenario's `behaviours` (set by `activate`)."""
     columns: np.ndarray = np.zeros((0, 0))
     """float64 [column, person]: the `state` columns, in declared order (set before setup)."""
+    by_segment: Mapping[str, BaseModel] = MappingProxyType({})
+    """The `SegmentParams` of every segment, by id in scenario order (set before setup)."""
 
     def __init__(self, params: BaseModel) -> None:
         self.params = params
@@ -197,6 +211,21 @@ class Plugin(ABC):
             raise KeyError(f"plugin {self.name!r} declares no state column {name!r}: {names}")
         return self.columns[names.index(name)]
 
+    def segment(self, segment_id: str) -> BaseModel:
+        """This plugin's per-segment values (`SegmentParams`) for segment `segment_id`."""
+        if segment_id not in self.by_segment:
+            raise KeyError(
+                f"plugin {self.name!r} has per-segment values for {list(self.by_segment)}, "
+                f"not {segment_id!r}"
+            )
+        return self.by_segment[segment_id]
+
+    def segment_values(self) -> np.ndarray:
+        """float64 [segment, value]: the per-segment values kernels get, in field order."""
+        rows = [_numbers(values) for values in self.by_segment.values()]
+        width = len(rows[0]) if rows else 0
+        return np.array(rows, dtype=np.float64).reshape(len(rows), width)
+
     def purpose(self, k: int = 0) -> int:
         """Random-draw purpose number `k` (0 to 15) of this plugin instance.
 
@@ -214,8 +243,7 @@ class Plugin(ABC):
 
     def kernel_params(self) -> np.ndarray:
         """Numbers handed to kernel hooks, in `Params` field order (bools as 0/1)."""
-        values = [float(v) for v in self.params.model_dump().values() if _numeric(v)]
-        return np.array(values, dtype=np.float64)
+        return np.array(_numbers(self.params), dtype=np.float64)
 
     def setup(self, model: Any) -> None:
         """Called once when the model is built; keep references or allocate state."""
@@ -260,3 +288,8 @@ class Plugin(ABC):
 
 def _numeric(value: Any) -> bool:
     return isinstance(value, int | float | bool)
+
+
+def _numbers(params: BaseModel) -> list[float]:
+    """`params`' numeric fields as floats, in field order (bools as 0/1)."""
+    return [float(v) for v in params.model_dump().values() if _numeric(v)]

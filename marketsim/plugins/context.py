@@ -41,6 +41,8 @@ class PopulationView(Protocol):
     segment: np.ndarray
     stage: np.ndarray
     ad_memory: np.ndarray
+    purchased_at: np.ndarray  # step of the last purchase (or when bought stock runs out)
+    customer_since: np.ndarray  # step the person last became a customer (NEVER_CUSTOMER)
     first_touch: np.ndarray
     last_touch: np.ndarray
     detractor: np.ndarray

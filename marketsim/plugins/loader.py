@@ -12,6 +12,8 @@ Registration then checks the class the way pluggy checks hook implementations:
   of parameters, compared with `inspect.signature`), and is a plain method;
 * no other public method has a name close to a hook's (`purchse`): a misspelt hook
   would otherwise be silently never called;
+* `SegmentParams` is a pydantic model whose every field has a number for a default (its
+  values go to kernels as float64s), and no parameter is called `per_segment`;
 * `metrics` is a tuple of `PluginMetric`s with distinct identifiers for names, and
   `measure` is overridden exactly when there are any;
 * each `state` column has an identifier for a name that is not a core column
@@ -219,6 +221,7 @@ def check_plugin_class(cls: Any, name: str, origin: str) -> None:
     if not isinstance(inspect.getattr_static(cls, "check"), classmethod):
         problems.append("check must be a classmethod like Plugin.check(cls, params, scenario)")
     problems += _state_problems(cls)
+    problems += _segment_problems(cls)
     problems += _metric_problems(cls)
     problems += _kernel_problems(cls)
     if problems:
@@ -306,6 +309,31 @@ def _metric_problems(cls: type[Plugin]) -> list[str]:
     elif measures and not metrics:
         problems.append("implements measure(self, ctx) but declares no metrics")
     return list(dict.fromkeys(problems))  # a name declared twice is reported once
+
+
+def _segment_problems(cls: type[Plugin]) -> list[str]:
+    """What is wrong with the plugin's `SegmentParams` (numbers with defaults)."""
+    from pydantic import BaseModel
+
+    from marketsim.plugins.base import PER_SEGMENT
+
+    problems = []
+    params = getattr(cls, "Params", None)
+    if isinstance(params, type) and PER_SEGMENT in getattr(params, "model_fields", {}):
+        problems.append(
+            f"a parameter may not be called {PER_SEGMENT!r}: scenarios set the per-segment "
+            "values (SegmentParams) under that key"
+        )
+    model = getattr(cls, "SegmentParams", None)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return [*problems, f"expected SegmentParams to be a pydantic model class, found {model!r}"]
+    for field, info in model.model_fields.items():
+        default = None if info.is_required() else info.get_default(call_default_factory=True)
+        if not isinstance(default, int | float | bool):
+            problems.append(
+                f"per-segment value {field!r} needs a number for a default, found {default!r}"
+            )
+    return problems
 
 
 def _state_problems(cls: type[Plugin]) -> list[str]:

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
 
 from marketsim.core.errors import ScenarioError
-from marketsim.plugins.resolve import resolve_behaviours
+from marketsim.plugins.base import PER_SEGMENT
+from marketsim.plugins.resolve import SegmentValues, resolve_behaviours
 from marketsim.scenario.overrides import apply_overrides
 from marketsim.scenario.references import check_references, check_warnings
 from marketsim.scenario.resources import check_fits_in_memory
@@ -66,6 +70,13 @@ def _finish(doc: Document, overrides: Iterable[str]) -> Scenario:
     return scenario
 
 
+def _per_segment(model: type[BaseModel], by_segment: SegmentValues) -> dict[str, Any]:
+    """The behaviour's `per_segment` entry, every segment's values written out (if any)."""
+    if not model.model_fields:
+        return {}
+    return {PER_SEGMENT: {sid: v.model_dump(mode="json") for sid, v in by_segment.items()}}
+
+
 def _resolve(scenario: Scenario, doc: Document) -> Scenario:
     resolved, problems = resolve_behaviours(scenario, doc.problem)
     problems = check_references(scenario, doc.problem) + problems
@@ -73,7 +84,12 @@ def _resolve(scenario: Scenario, doc: Document) -> Scenario:
         raise ScenarioError(problems)
     if scenario.behaviours:
         complete = [
-            {"plugin": cls.name, **params.model_dump(mode="json")} for cls, params in resolved
+            {
+                "plugin": cls.name,
+                **params.model_dump(mode="json"),
+                **_per_segment(cls.SegmentParams, by_segment),
+            }
+            for cls, params, by_segment in resolved
         ]
         scenario = scenario.model_copy(update={"behaviours": complete})
     scenario.mark_prepared(tuple(check_warnings(scenario, doc.problem)))

@@ -20,10 +20,12 @@ import numpy as np
 from marketsim.core.errors import RunError
 from marketsim.core.hooks import HOOKS, KERNEL_HOOKS
 from marketsim.core.layout import CAPPED_COLUMNS, CHANCE_COLUMNS, SegmentColumn
-from marketsim.plugins.base import Plugin
+from marketsim.plugins.base import PER_SEGMENT, Plugin
 from marketsim.plugins.loader import registry
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from marketsim.kernels.customer_step import KernelHooks
     from marketsim.plugins.context import StepContext
     from marketsim.scenario.schema import Scenario
@@ -55,7 +57,9 @@ class PluginSet:
         """The prepared scenario's `behaviours` as plugins, each set up on `model`.
 
         Each instance's `index` is its position in `behaviours`; its `columns` are
-        `state(plugin)`, given before `setup` runs.
+        `state(plugin)` and its `by_segment` the per-segment values of every segment
+        (defaults where the behaviour's `per_segment` leaves one out), given before
+        `setup` runs.
         """
         if not scenario.behaviours:
             return cls([])
@@ -65,6 +69,7 @@ class PluginSet:
             plugin_cls = available.load(item["plugin"])
             plugin = plugin_cls(plugin_cls.Params.model_validate(_params(item)))
             plugin.index = index
+            plugin.by_segment = _by_segment(plugin_cls, item, scenario)
             plugin.columns = state(plugin)
             plugins.append(plugin)
         active = cls(plugins)
@@ -163,12 +168,14 @@ class PluginSet:
     def kernel_hooks(self) -> KernelHooks:
         """The kernel hooks as the customer kernel and its reference take them, built once."""
         if self._kernel_hooks is None:
-            from marketsim.kernels.customer_step import KernelHooks
+            from marketsim.kernels.customer_step import HookSlot, KernelHooks
 
             self._kernel_hooks = KernelHooks.chains(
                 [
                     [
-                        (type(p).kernels[hook], p.kernel_params(), p.columns)
+                        HookSlot(
+                            type(p).kernels[hook], p.kernel_params(), p.columns, p.segment_values()
+                        )
                         for p, h in self._slots
                         if h == hook
                     ]
@@ -212,7 +219,15 @@ class PluginSet:
 
 
 def _params(behaviour: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in behaviour.items() if k != "plugin"}
+    return {k: v for k, v in behaviour.items() if k not in ("plugin", PER_SEGMENT)}
+
+
+def _by_segment(
+    cls: type[Plugin], behaviour: dict[str, Any], scenario: Scenario
+) -> dict[str, BaseModel]:
+    """Every segment's `SegmentParams`, by id in scenario order: as set, else defaults."""
+    given = behaviour.get(PER_SEGMENT) or {}
+    return {s.id: cls.SegmentParams.model_validate(given.get(s.id, {})) for s in scenario.segments}
 
 
 def out_of_range(hook: str, ctx: StepContext) -> str | None:

@@ -1,8 +1,9 @@
 """The JSON Schema of a scenario's `behaviours`: one alternative per installed plugin.
 
-Editors then complete a plugin's name and, once it is written, its parameters with
-their descriptions, units and bounds. Each plugin is loaded (imported and checked) to
-read its `Params`; one that fails to load is left out and reported, never fatal.
+Editors then complete a plugin's name and, once it is written, its parameters (and
+under `per_segment`, its per-segment values) with their descriptions, units and bounds.
+Each plugin is loaded (imported and checked) to read its `Params` and `SegmentParams`;
+one that fails to load is left out and reported, never fatal.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from marketsim.plugins.base import PER_SEGMENT
 from marketsim.plugins.errors import PluginError
 from marketsim.plugins.loader import registry
 
@@ -39,8 +41,18 @@ def behaviours_schema() -> BehavioursSchema:
         except PluginError as e:
             skipped.append((name, str(e)))
             continue
-        params = cls.Params.model_json_schema(ref_template=f"#/$defs/plugin.{name}.{{model}}")
+        template = f"#/$defs/plugin.{name}.{{model}}"
+        params = cls.Params.model_json_schema(ref_template=template)
         defs |= {f"plugin.{name}.{k}": v for k, v in params.pop("$defs", {}).items()}
+        per_segment = {}
+        if cls.SegmentParams.model_fields:
+            values = cls.SegmentParams.model_json_schema(ref_template=template)
+            defs |= {f"plugin.{name}.{k}": v for k, v in values.pop("$defs", {}).items()}
+            per_segment[PER_SEGMENT] = {
+                "description": "per-segment values, by segment id (others keep the defaults)",
+                "type": "object",
+                "additionalProperties": values,
+            }
         alternatives.append(
             {
                 "title": name,
@@ -49,6 +61,7 @@ def behaviours_schema() -> BehavioursSchema:
                 "properties": {
                     "plugin": {"const": name, "description": "the plugin's name"},
                     **params.get("properties", {}),
+                    **per_segment,
                 },
                 "required": ["plugin"],
                 "additionalProperties": False,

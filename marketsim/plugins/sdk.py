@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from marketsim.core.errors import did_you_mean, quoted, show
 from marketsim.core.hooks import HOOKS, KERNEL_HOOKS
-from marketsim.core.layout import SegmentColumn
+from marketsim.core.layout import NEVER_CUSTOMER, SegmentColumn
 from marketsim.core.lazy import lazy_attributes
 from marketsim.core.purposes import P_PLUGIN
 from marketsim.core.stages import (
@@ -80,6 +80,7 @@ __all__ = [
     "KERNEL_HOOKS",
     "KERNEL_SIGNATURE",
     "LEAD",
+    "NEVER_CUSTOMER",
     "OPPORTUNITY",
     "P_PLUGIN",
     "QUALIFIED",

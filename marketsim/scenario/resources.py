@@ -19,7 +19,8 @@ BASE_BYTES = 50_000_000
 """Interpreter, libraries and per-run bookkeeping, whatever the population."""
 
 BYTES_PER_PERSON = 64
-"""Customer state arrays: one row per person."""
+"""Customer state arrays: one row per person (37 bytes without varying traits or
+several memory groups; docs/architecture.md, "Memory per person", lists them)."""
 
 BYTES_PER_CONTACT = 12
 """Contact network (CSR arrays), per contact."""

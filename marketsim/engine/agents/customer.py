@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from marketsim.core.stages import STAGES
+from marketsim.core.layout import NEVER_CUSTOMER
+from marketsim.core.stages import CUSTOMER, STAGES
 from marketsim.engine.products import elasticity
 
 if TYPE_CHECKING:
@@ -45,6 +46,24 @@ class Customer(mesa.Agent):
     def ad_memory(self) -> float:
         """Adstock: decayed sum of exposures' impact, over every medium."""
         return float(self.model.population.ad_memory[self.row].astype(float).sum())
+
+    @property
+    def customer_since(self) -> int | None:
+        """The step the person last became a customer (None if they never were)."""
+        since = int(self.model.population.customer_since[self.row])
+        return None if since == NEVER_CUSTOMER else since
+
+    @property
+    def tenure(self) -> int | None:
+        """Steps the person has been a customer this time (None unless one now).
+
+        What kernel hooks compute at the next step, `step - customer_since`: 1 for
+        someone who became a customer in the step just run.
+        """
+        since = self.customer_since
+        if since is None or self.model.population.stage[self.row] != CUSTOMER:
+            return None
+        return self.model.steps - since
 
     @property
     def plugin_state(self) -> dict[str, float | int | bool]:

@@ -89,6 +89,8 @@ def _sale(
         deal = Deal(s, product, 1, value, entity, 1)
         step.delta[s, pop.stage[entity]] -= 1
         step.delta[s, CUSTOMER] += 1
+        if pop.stage[entity] != CUSTOMER:
+            pop.customer_since[entity] = step.t
         pop.stage[entity] = CUSTOMER
         pop.product[entity] = product  # our customer now: repeats and bills follow
         pop.purchased_at[entity] = step.t

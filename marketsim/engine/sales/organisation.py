@@ -206,8 +206,15 @@ class SalesOrganisation:
         return self.plugins.select(hook, agent, offered, t)
 
     def contract(self, step: SalesStep, a: int, shares: np.ndarray, price: np.ndarray) -> Deal:
-        """Terms of a deal won with account `a`: product, units, value, renewal date."""
+        """Terms of a deal won with account `a`: product, units, value, renewal date.
+
+        Members who were not customers become ones at this step (`customer_since`).
+        """
         acc = self.accounts
+        members = slice(int(acc.first[a]), int(acc.first[a] + acc.size[a]))
+        pop = self.population
+        joining = pop.stage[members] != CUSTOMER
+        pop.customer_since[members][joining] = step.t
         s = int(acc.segment[a])
         product = pick(uniform_py(int(step.key), a, P_DEAL), shares[s])
         units = int(self.deal_size[s])
