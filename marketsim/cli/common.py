@@ -445,8 +445,9 @@ COMPILE_SECONDS = 20
 
 @contextlib.contextmanager
 def compile_notice(quiet: bool) -> Iterator[None]:
-    """Say on stderr, once, that numba is compiling the kernels, so a first run's wait is
-    explained; nothing when every kernel comes from numba's cache, or when `quiet`.
+    """Say on stderr, once, that numba is compiling the kernels: why a first run waits.
+
+    Nothing is said when every kernel comes from numba's cache, or when `quiet`.
 
     Kernels compiled in worker processes (`--workers`, `--cluster`) are not announced.
     """
