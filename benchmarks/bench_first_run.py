@@ -54,9 +54,17 @@ class FirstRun:
     import_run: float
 
 
-def _marketsim(args: list[str], cache: Path) -> float:
+def _env(cache: Path | None) -> dict[str, str]:
+    """This environment with numba's cache at `cache` (None: numba's own, `__pycache__`)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if cache is not None:
+        env["NUMBA_CACHE_DIR"] = str(cache)
+    return env
+
+
+def _marketsim(args: list[str], cache: Path | None) -> float:
     """Seconds `python -m marketsim ARGS` takes in a fresh process on numba cache `cache`."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(cache)}
+    env = _env(cache)
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "marketsim", *args],
@@ -68,34 +76,34 @@ def _marketsim(args: list[str], cache: Path) -> float:
     return time.perf_counter() - start
 
 
-def start_seconds(cache: Path, out: Path) -> float:
+def start_seconds(cache: Path | None, out: Path) -> float:
     """Seconds of one `marketsim run minimal-b2c` end to end on numba cache `cache`."""
     return _marketsim(["run", str(MINIMAL), "--out", str(out), "--quiet", "--force"], cache)
 
 
-def import_seconds(modules: tuple[str, ...], cache: Path) -> float:
+def import_seconds(modules: tuple[str, ...], cache: Path | None) -> float:
     """Seconds a fresh process takes to import `modules` (timed inside it)."""
     code = (
         "import time\nstart = time.perf_counter()\n"
         + "".join(f"import {m}\n" for m in modules)
         + "print(time.perf_counter() - start)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(cache)}
     done = subprocess.run(
-        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+        [sys.executable, "-c", code], env=_env(cache), check=True, capture_output=True, text=True
     )
     return float(done.stdout.split()[-1])
 
 
 def measure(repeats: int, *, cold: bool = True) -> FirstRun:
-    """Median cold, warm and warmed-up starts and imports (warm ones only unless `cold`)."""
+    """Median cold, warm and warmed-up starts and imports.
+
+    Unless `cold`, only warm figures, on numba's own cache (warm from earlier runs).
+    """
     with tempfile.TemporaryDirectory(prefix="marketsim-first-run-") as tmp:
         root = Path(tmp)
         colds = [start_seconds(root / f"cold-{i}", root / "out") for i in range(repeats * cold)]
-        shared = root / ("cold-0" if cold else "cache")
-        warms = [start_seconds(shared, root / "out") for _ in range(repeats + (not cold))][
-            -repeats:
-        ]
+        shared = root / "cold-0" if cold else None
+        warms = [start_seconds(shared, root / "out") for _ in range(repeats)]
         warmed_up = None
         if cold:
             ahead = root / "ahead"
