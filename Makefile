@@ -9,6 +9,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/marketsim warm-up scenarios/*.yaml tests/contract/*.yaml
 	touch $(STAMP)
 
 demo: $(STAMP)

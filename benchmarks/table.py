@@ -14,7 +14,8 @@ Every figure reuses a benchmark script's own measurement:
 - B2B with the full sales organisation at 100k people: 20,000 accounts of 5, 20 inside
   and 30 outside reps, 5 resellers, 52 steps (`bench_b2b.run_once`);
 - cold and warm start: `marketsim run tests/contract/minimal-b2c.yaml` end to end in a
-  fresh process, first with an empty numba cache (NUMBA_CACHE_DIR), then again on it;
+  fresh process, first with an empty numba cache (NUMBA_CACHE_DIR), then again on it
+  (`bench_first_run.measure`, medians);
 - trials per minute of `optimize` (`bench_optimize.study_run`, one worker) and
   evaluations per minute of `calibrate` (`scenarios/history/company.yaml`, the whole
   calibration, analysis included).
@@ -32,21 +33,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from benchmarks import bench_b2b, bench_b2c, bench_mesa_peer, bench_optimize
+from benchmarks import bench_b2b, bench_b2c, bench_first_run, bench_mesa_peer, bench_optimize
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOORS = ROOT / "benchmarks" / "quick_floors.json"
 CHART = ROOT / "benchmarks" / "throughput.html"
-MINIMAL = ROOT / "tests" / "contract" / "minimal-b2c.yaml"
 COMPANY = ROOT / "scenarios" / "history" / "company.yaml"
 HISTORY = ROOT / "scenarios" / "history" / "history.csv"
 SEGMENTS = ("urban_young", "families", "seniors")
@@ -202,28 +198,13 @@ def b2b_figures(plan: Plan) -> list[Figure]:
 
 def start_figures(plan: Plan) -> list[Figure]:
     """`marketsim run` of minimal-b2c end to end: cold (empty numba cache) and warm."""
-    figures = []
-    with tempfile.TemporaryDirectory(prefix="marketsim-start-") as tmp:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        if plan.cold:
-            env["NUMBA_CACHE_DIR"] = str(Path(tmp) / "numba-cache")
-        command = [sys.executable, "-m", "marketsim", "run", str(MINIMAL), "--quiet", "--force"]
-        for kind in ("cold", "warm") if plan.cold else ("warm",):
-            start = time.perf_counter()
-            subprocess.run(
-                [*command, "--out", str(Path(tmp) / kind)],
-                env=env,
-                check=True,
-                capture_output=True,
-                cwd=ROOT,
-            )
-            took = time.perf_counter() - start
-            figures.append(
-                Figure(
-                    f"start/{kind}", f"{kind} start: marketsim run minimal-b2c", took, "s", "lower"
-                )
-            )
-    return figures
+    first = bench_first_run.measure(plan.repeats, cold=plan.cold)
+    times = {"cold": first.cold, "warm": first.warm}
+    return [
+        Figure(f"start/{kind}", f"{kind} start: marketsim run minimal-b2c", took, "s", "lower")
+        for kind, took in times.items()
+        if took is not None
+    ]
 
 
 def search_figures(plan: Plan) -> list[Figure]:

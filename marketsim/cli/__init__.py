@@ -9,7 +9,18 @@ and nothing is written. Command modules import what they run only when they run 
 
 from __future__ import annotations
 
-from marketsim.cli import bench, calibrate, compare, optimize, plugins, report, run, sweep, validate
+from marketsim.cli import (
+    bench,
+    calibrate,
+    compare,
+    optimize,
+    plugins,
+    report,
+    run,
+    sweep,
+    validate,
+    warm_up,
+)
 from marketsim.cli.app import app, main
 
 __all__ = [
@@ -24,4 +35,5 @@ __all__ = [
     "run",
     "sweep",
     "validate",
+    "warm_up",
 ]

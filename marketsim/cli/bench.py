@@ -134,7 +134,7 @@ def _run(
         store.save(cell.market, cell.strategy, replicate, ready.seed, result)
         bar.job(None)
 
-    with store, common.session(workers, cluster, interrupted=kept) as executor, bar:
+    with store, common.session(workers, cluster, interrupted=kept, quiet=quiet) as executor, bar:
         bar.phase("runs", todo)
         with failing_as("the benchmark"):
             run(ready, save, executor=executor, done=done)

@@ -149,7 +149,7 @@ def calibrate(
         f"the work done is kept in {store if abc else where.display}; continue with the same "
         "command and --resume"
     )
-    with common.session(spec.workers, cluster, interrupted=kept) as executor, bar:
+    with common.session(spec.workers, cluster, interrupted=kept, quiet=quiet) as executor, bar:
         with failing_as("the calibration"):
             calibration = start(executor, bar.trials)
         files = (

@@ -468,18 +468,56 @@ class PhasedProgress:
             self.progress.advance(self.current)
 
 
+COMPILE_SECONDS = 20
+"""About how long compiling the kernels of a first run takes on a free 2-core machine."""
+
+
+@contextlib.contextmanager
+def compile_notice(quiet: bool) -> Iterator[None]:
+    """Say on stderr, once, that numba is compiling the kernels: why a first run waits.
+
+    Nothing is said when every kernel comes from numba's cache, or when `quiet`.
+
+    Kernels compiled in worker processes (`--workers`, `--cluster`) are not announced.
+    """
+    if quiet:
+        yield
+        return
+    from marketsim.kernels.compiling import on_first_compile
+
+    def notify() -> None:
+        print(
+            "compiling marketsim's kernels for this machine "
+            f"(once, about {COMPILE_SECONDS} s; `marketsim warm-up` does it ahead)…",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    with on_first_compile(notify):
+        yield
+
+
 @contextlib.contextmanager
 def session(
-    workers: int, cluster: str | None, *, interrupted: str = "no output was written"
+    workers: int,
+    cluster: str | None,
+    *,
+    quiet: bool,
+    interrupted: str = "no output was written",
 ) -> Iterator[Executor]:
     """Where a command's simulations run, with SIGTERM treated as Ctrl-C.
 
-    An interruption is said on stderr (`interrupted: ...`) and exits 130.
+    An interruption is said on stderr (`interrupted: ...`) and exits 130. Unless `quiet`,
+    the first kernel numba has to compile here is announced (`compile_notice`).
     """
     from marketsim.drivers.execution import make_executor
 
     try:
-        with make_executor(workers, cluster) as executor, interrupt_on_sigterm():
+        with (
+            make_executor(workers, cluster) as executor,
+            interrupt_on_sigterm(),
+            compile_notice(quiet),
+        ):
             yield executor
     except KeyboardInterrupt:
         print(f"interrupted: {interrupted}", file=sys.stderr)

@@ -159,7 +159,7 @@ def _run(
     progress = common.DelayedProgress(
         console, total, "compare", enabled=not quiet and console.is_terminal
     )
-    with common.session(min(workers, replicates), cluster) as executor:
+    with common.session(min(workers, replicates), cluster, quiet=quiet) as executor:
         with progress, failing_as("the comparison"):
             comparison = compare(
                 strategies,

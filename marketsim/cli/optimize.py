@@ -169,7 +169,7 @@ def optimize(
     kept = (
         f"completed trials are kept in {where.display}; continue with the same command and --resume"
     )
-    with common.session(spec.workers, cluster, interrupted=kept) as executor, bar:
+    with common.session(spec.workers, cluster, interrupted=kept, quiet=quiet) as executor, bar:
         try:
             with failing_as("the optimisation"):
                 search(question, spec, where, study, executor, hooks=hooks)

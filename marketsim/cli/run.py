@@ -82,7 +82,7 @@ def run(
         scenario.name,
         enabled=not quiet and console.is_terminal,
     )
-    with common.session(min(workers, replicates), cluster) as executor:
+    with common.session(min(workers, replicates), cluster, quiet=quiet) as executor:
         with progress, failing_as("the run"):
             result = simulate(
                 scenario,

@@ -103,7 +103,7 @@ def sweep(
     console = Console(stderr=True)
     run_seed = scenario.seed if seed is None else seed
     bar = common.PhasedProgress(console, enabled=not quiet and console.is_terminal)
-    with common.session(workers, cluster) as executor, bar:
+    with common.session(workers, cluster, quiet=quiet) as executor, bar:
         bar.phase("sweep", len(scenarios) * replicates)
         with failing_as("the sweep"):
             results = evaluate(

@@ -23,3 +23,18 @@ def lazy_attributes(module: str, homes: Mapping[str, str]) -> Callable[[str], An
         return value
 
     return __getattr__
+
+
+def lazy_function(module: str, name: str) -> Callable[..., Any]:
+    """`module.name`, a function imported on its first call rather than now.
+
+    For tables of functions where a command calls only one (the report pages), so
+    building the table does not import every module it names.
+    """
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    call.__module__ = module
+    return call

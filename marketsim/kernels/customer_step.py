@@ -16,6 +16,7 @@ for bit, to those of a homogeneous segment.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
@@ -1132,6 +1133,17 @@ def _compiled(alike: bool, hooked: bool) -> Any:
     Without numba's reference counting (`_nrt=False`), as `_advance` says why.
     """
     return njit(ADVANCE_SIGNATURE, _nrt=False, **PARALLEL_JIT)(_advance_for(alike, hooked))
+
+
+def compile_every_variant() -> None:
+    """Compile (or load from numba's cache) all four variants: alike or not, hooked or not.
+
+    The customer step is by far the longest kernel to compile (about 15 s a variant on a
+    free 2-core machine) and a scenario needs one or two variants, so compiling all ahead
+    (`marketsim warm-up`) leaves no scenario waiting for it.
+    """
+    for alike, hooked in itertools.product((True, False), repeat=2):
+        _compiled(alike, hooked)
 
 
 @functools.cache

@@ -1,21 +1,21 @@
-"""Every page the commands write, as the io layer's `Pages` takes them."""
+"""Every page the commands write, as the io layer's `Pages` takes them.
+
+Each page's module is imported when the page is drawn, so a command imports only the
+pages it writes (a run does not import the calibration page's optuna, for one).
+"""
 
 from __future__ import annotations
 
+from marketsim.core.lazy import lazy_function
 from marketsim.io.files import Pages
-from marketsim.report.bench_report import bench_html
-from marketsim.report.calibration import calibration_html
-from marketsim.report.compare_report import comparison_html
-from marketsim.report.optimization import optimization_html, sweep_html
-from marketsim.report.run_report import run_html
 
 PAGES = Pages(
-    run=run_html,
-    comparison=comparison_html,
-    optimization=optimization_html,
-    sweep=sweep_html,
-    bench=bench_html,
-    calibration=calibration_html,
+    run=lazy_function("marketsim.report.run_report", "run_html"),
+    comparison=lazy_function("marketsim.report.compare_report", "comparison_html"),
+    optimization=lazy_function("marketsim.report.optimization", "optimization_html"),
+    sweep=lazy_function("marketsim.report.optimization", "sweep_html"),
+    bench=lazy_function("marketsim.report.bench_report", "bench_html"),
+    calibration=lazy_function("marketsim.report.calibration", "calibration_html"),
 )
 """The drawing function of every page: run, comparison, optimisation, sweep, benchmark and
 calibration."""
