@@ -1,0 +1,163 @@
+"""What bounds the customer step: memory traffic, the network's random reads, random draws.
+
+    .venv/bin/python benchmarks/bench_bounds.py [--customers 1000000] [--steps 20]
+        [--repeats 5] [--traits]
+
+On the market `bench_b2c.py` measures (b2c_launch scaled to `--customers`; `--traits`
+turns every trait on), three stripped kernels over the same arrays, each on numba's
+threads like the real one:
+
+- **memory**: every per-person array the step reads is read and the ones it writes are
+  written, in the same parallel blocks, nothing computed: the floor set by memory
+  bandwidth;
+- **network**: each person reads their contacts' stage through the CSR network (the
+  word-of-mouth tally's access pattern), nothing else;
+- **draws**: each person makes as many counter-based random draws as the step makes for
+  them on average (one per channel reaching their segment, plus `--stage-draws`),
+  nothing else.
+
+Each is reported as customer-steps per second: the step cannot be faster than any of
+them, and if the three were perfectly overlapped it could reach the slowest. The real
+step (`model.step()`, median of `--repeats` runs of `--steps` steps) is printed beside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_b2c import TRAITS_ON, load_average, machine  # noqa: E402
+from marketsim.kernels.customer_step import BLOCK  # noqa: E402
+from marketsim.kernels.rng import draw, entity_hash  # noqa: E402
+
+
+@numba.njit(parallel=True, cache=True)
+def _memory(stage, segment, memory, first, last, contacts, product, bought, satisfied,
+            detractor, purchases, spent, talk, out):  # fmt: skip
+    n = stage.shape[0]
+    for b in numba.prange((n + BLOCK - 1) // BLOCK):
+        acc = 0.0
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            acc += (segment[i] + first[i] + last[i] + contacts[i] + product[i] + satisfied[i]
+                    + detractor[i] + purchases[i] + talk[i])  # fmt: skip
+            stage[i] = stage[i] ^ np.int8(0)
+            for g in range(memory.shape[1]):
+                memory[i, g] = memory[i, g] * np.float32(1.0)
+            bought[i] = bought[i] | np.int32(0)
+            spent[i] = spent[i] + np.float32(0.0)
+        out[b] = acc
+
+
+@numba.njit(parallel=True, cache=True)
+def _network(stage, indptr, indices, out):
+    n = stage.shape[0]
+    for b in numba.prange((n + BLOCK - 1) // BLOCK):
+        talking = 0
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            for k in range(indptr[i], indptr[i + 1]):
+                talking += stage[indices[k]] >= 3
+        out[b] = talking
+
+
+@numba.njit(parallel=True, cache=True)
+def _draws(n, key, per_person, out):
+    for b in numba.prange((n + BLOCK - 1) // BLOCK):
+        acc = 0.0
+        for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            h = entity_hash(key, i)
+            for p in range(per_person):
+                acc += draw(h, p)
+        out[b] = acc
+
+
+def _median_rate(fn, n: int, steps: int, repeats: int) -> float:
+    fn()
+    rates = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        for _ in range(steps):
+            fn()
+        rates.append(n * steps / (time.perf_counter() - started))
+    return statistics.median(rates)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure the three bounds and the real step; print one line each."""
+    from marketsim.engine.model import MarketModel
+    from marketsim.plugins.prepare import load_scenario, prepare
+    from marketsim.scenario.scale import scaled
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--stage-draws", type=int, default=2)
+    parser.add_argument("--traits", action="store_true")
+    args = parser.parse_args(argv)
+
+    before = load_average()
+    overrides = TRAITS_ON if args.traits else ()
+    scenario = prepare(
+        scaled(load_scenario(ROOT / "scenarios" / "b2c_launch.yaml", overrides), args.customers)
+    )
+    model = MarketModel(scenario, seed=1, replicate=0, materialize_customers=False)
+    for _ in range(10):
+        model.step()
+    p = model.population
+    n = p.size
+    blocks = np.zeros((n + BLOCK - 1) // BLOCK)
+    channels = sum(c.enabled for c in scenario.channels)
+    per_person = channels + args.stage_draws
+    key = np.uint64(12345)
+    arrays = (
+        p.stage,
+        p.segment,
+        p.ad_memory,
+        p.first_touch,
+        p.last_touch,
+        p.contacts,
+        p.product,
+        p.purchased_at,
+        p.satisfied,
+        p.detractor,
+        p.purchases,
+        p.spent,
+        p.talk,
+    )
+    bounds = {
+        "memory": lambda: _memory(*arrays, blocks),
+        "network": lambda: _network(p.stage, p.indptr, p.indices, blocks),
+        "draws": lambda: _draws(n, key, per_person, blocks),
+    }
+    rates = {name: _median_rate(fn, n, args.steps, args.repeats) for name, fn in bounds.items()}
+    rates["real step"] = _median_rate(model.step, n, args.steps, args.repeats)
+    touched = sum(a.nbytes for a in arrays) / n
+    box = machine()
+    print(
+        f"bounds of the customer step: b2c_launch at {n:,} customers"
+        + (", every trait on" if args.traits else "")
+        + f", {numba.get_num_threads()} numba threads; {box['cpu']}, {box['cores']} cores"
+    )
+    detail = {
+        "memory": f"{touched:.0f} bytes a person read, the written ones written back",
+        "network": f"{p.indices.shape[0] / n:.1f} contacts a person, their stage read",
+        "draws": f"{per_person} draws a person ({channels} channels + {args.stage_draws})",
+        "real step": "model.step(), channels and ledger included",
+    }
+    for name, rate in rates.items():
+        print(f"{name:<10} {rate / 1e6:8.1f} M customer-steps/s   {detail[name]}")
+    print(f"load avg   {before} before, {load_average()} after")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
