@@ -54,7 +54,7 @@ EXEMPT = {
 
 
 def guide_section() -> str:
-    match = re.search(rf"^## \d+\. {TITLE}\n(.*?)(?=^## )", GUIDE, flags=re.M | re.S)
+    match = re.search(rf"^## \d+\. {TITLE}\n(.*?)(?=^## |\Z)", GUIDE, flags=re.M | re.S)
     assert match, f"docs/calibrate.md has no section '{TITLE}'"
     return match.group(1)
 
