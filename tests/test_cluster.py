@@ -75,6 +75,14 @@ def test_run_replicates_on_the_cluster_match_the_local_run(cluster, tmp_path):
     assert_same_files(tmp_path / "local", tmp_path / "remote")
 
 
+def test_sweep_on_the_cluster_matches_the_local_run(cluster, tmp_path):
+    args = ["sweep", B2C, "--set", "segments.consumers.size=2000", "-r", "2", "-q"]
+    args += ["--vary", "channels.tv.budget=50000,150000"]
+    invoke(*args, "-o", tmp_path / "local")
+    invoke(*args, "-o", tmp_path / "remote", "--cluster", cluster)
+    assert_same_files(tmp_path / "local", tmp_path / "remote")
+
+
 def test_compare_on_the_cluster_matches_the_local_run(cluster, tmp_path):
     text = B2C.read_text().replace("size: 50000", "size: 1500")
     assert text != B2C.read_text()
