@@ -13,6 +13,7 @@ from rich.table import Table
 from marketsim.cli import common
 from marketsim.cli.app import command, failing_as
 from marketsim.cli.common import option
+from marketsim.cli.tables import Column, fitted
 from marketsim.core.errors import InputError, MarketsimError
 
 if TYPE_CHECKING:
@@ -258,37 +259,62 @@ def outcome_tables(calibration: Calibration) -> tuple[Table, ...]:
             f"{r.scenario}: best of {r.trials.get('complete', 0)} trials (distance "
             f"{r.best_distance:.4g}), {r.acceptance.accepted} near-best sets"
         )
-    estimates = Table(title=title, title_justify="left")
-    for name in ("parameter", "before", "estimate", "90% interval", "pinned down"):
-        estimates.add_column(name, justify="left" if name == "parameter" else "right")
-    for p in r.parameters:
-        estimates.add_row(
-            p.path,
-            f"{p.start:.4g}",
-            f"{p.estimate:.4g}",
-            f"{p.low90:.4g} to {p.high90:.4g}",
-            "yes" if p.identified else "[bold]no[/bold]",
-        )
-    fit = Table(title="fit (NRMSE, MAPE, R^2)", title_justify="left")
-    fit.add_column("series")
-    for name in ("in sample", "hold-out"):
-        fit.add_column(name, justify="right")
-    for series, f in r.fit.items():
-        fit.add_row(series, _metrics(f.in_sample), _metrics(f.holdout) if f.holdout else "")
+    console = Console()
+    estimates = fitted(
+        console,
+        title,
+        [
+            Column("parameter", "left"),
+            Column("before", drop=1),
+            Column("estimate"),
+            Column("90% interval"),
+            Column("pinned down"),
+        ],
+        [
+            [
+                p.path,
+                f"{p.start:.4g}",
+                f"{p.estimate:.4g}",
+                f"{p.low90:.4g} to {p.high90:.4g}",
+                "yes" if p.identified else "[bold]no[/bold]",
+            ]
+            for p in r.parameters
+        ],
+    )
+    fit = fitted(
+        console,
+        "fit (NRMSE, MAPE, R^2)",
+        [Column("series", "left"), Column("in sample"), Column("hold-out")],
+        [
+            [series, _metrics(f.in_sample), _metrics(f.holdout) if f.holdout else ""]
+            for series, f in r.fit.items()
+        ],
+    )
     if not r.lift:
         return estimates, fit
-    lift = Table(title="lift tests (measured against simulated increment)", title_justify="left")
-    for name in ("test", "outcome", "measured", "se", "simulated", "z"):
-        lift.add_column(name, justify="left" if name in ("test", "outcome") else "right")
-    for t in r.lift:
-        lift.add_row(
-            t.name,
-            t.outcome,
-            f"{t.measured:.4g}",
-            f"{t.se:.3g}",
-            f"{t.simulated:.4g}",
-            f"{t.z:+.2f}",
-        )
+    lift = fitted(
+        console,
+        "lift tests (measured against simulated increment)",
+        [
+            Column("test", "left"),
+            Column("outcome", "left", drop=1),
+            Column("measured"),
+            Column("se", drop=2),
+            Column("simulated"),
+            Column("z"),
+        ],
+        [
+            [
+                t.name,
+                t.outcome,
+                f"{t.measured:.4g}",
+                f"{t.se:.3g}",
+                f"{t.simulated:.4g}",
+                f"{t.z:+.2f}",
+            ]
+            for t in r.lift
+        ],
+    )
     return estimates, fit, lift
 
 

@@ -3,9 +3,10 @@
 A table wider than the terminal would be wrapped by rich cell by cell, splitting
 `436,371 to 465,356` over two lines. Instead each column says how dispensable it is,
 and `fitted` drops the most dispensable ones until the table fits; labels (the first
-column) may still wrap, numbers never do. Tables with a column per strategy are split
-into several tables of fewer strategies (`fitted_groups`). The width is the console's:
-the terminal's, or `COLUMNS` (80 by default) when the output is not a terminal.
+column) may still wrap, folding a word too long for the column; numbers never do.
+Tables with a column per strategy are split into several tables of fewer strategies
+(`fitted_groups`). The width is the console's: the terminal's, or `COLUMNS` (80 by
+default) when the output is not a terminal.
 """
 
 from __future__ import annotations
@@ -53,7 +54,12 @@ def build(
     for i in keep:
         column = columns[i]
         numeric = column.justify == "right"
-        table.add_column(column.header, justify=column.justify, no_wrap=numeric)  # type: ignore[arg-type]
+        table.add_column(
+            column.header,
+            justify=column.justify,  # type: ignore[arg-type]
+            no_wrap=numeric,
+            overflow="ellipsis" if numeric else "fold",  # a dotted path has no space to wrap at
+        )
     for row in rows:
         cells = [row[i] for i in keep]
         if any(str(cell) for cell in cells[1:]):
