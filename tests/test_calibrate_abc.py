@@ -255,6 +255,14 @@ def test_abc_writes_its_files_repeats_across_workers_and_resumes(tmp_path):
     for file in ("posterior.csv", "fit.csv", "calibrated.yaml"):
         assert (one / file).read_bytes() == (two / file).read_bytes(), file
 
+    carried = invoke(
+        "run", COMPANY, "--set", "segments.households.size=1000", "--posterior", one, "-r", 2,
+        "--no-contribution", "-o", tmp_path / "run", "-q",
+    )  # fmt: skip
+    assert carried.exit_code == 0, carried.output
+    used = json.loads((tmp_path / "run" / "summary.json").read_text())["posterior"]
+    assert used["method"] == "abc" and used["draws"] == 2
+
     more = [*ABC[:4], "--generations", "3", *ABC[6:]]
     resumed = invoke(
         "calibrate", COMPANY, "--data", HISTORY, "--lift", LIFT, *more, "-o", one, "--resume"
