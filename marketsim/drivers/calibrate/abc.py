@@ -37,7 +37,7 @@ from marketsim.drivers.calibrate.fit import distance
 from marketsim.drivers.calibrate.records import Generation
 from marketsim.drivers.calibrate.target import Parameter, Target
 from marketsim.drivers.execution import Executor
-from marketsim.drivers.optimize.study import StudyError, _differences
+from marketsim.drivers.optimize.study import StudyError, differences
 from marketsim.scenario.calibration import CalibrateSpec
 from marketsim.scenario.traits import Beta, Gamma
 
@@ -74,7 +74,6 @@ def _need_pyabc() -> Any:
         ) from None
     for name in ("ABC", "Sampler", "Epsilon", "Distance", "Acceptor", "Adaptation"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    logging.getLogger("ABC").setLevel(logging.WARNING)
     return pyabc
 
 
@@ -154,11 +153,11 @@ def open_run(target: Target, spec: CalibrateSpec, out: Path, *, resume: bool) ->
         return
     if not db.exists() or not record.exists():
         raise StudyError(f"--resume: no ABC run in {out} to resume ({ABC_DB} missing)")
-    differences = _differences(json.loads(record.read_text(encoding="utf-8")), wanted)
-    if differences:
+    changed = differences(json.loads(record.read_text(encoding="utf-8")), wanted)
+    if changed:
         raise StudyError(
             f"--resume: the ABC run in {out} was made with different parameters or settings; "
-            "refusing to mix its particles with these:\n" + "\n".join(f"  {d}" for d in differences)
+            "refusing to mix its particles with these:\n" + "\n".join(f"  {d}" for d in changed)
         )
 
 

@@ -228,12 +228,12 @@ def prepare_study(
     if name in names:
         study = optuna.load_study(study_name=name, storage=storage)
         recorded = study.user_attrs.get(SIGNATURE_ATTR)
-        differences = _differences(recorded, signature)
-        if differences:
+        changed = differences(recorded, signature)
+        if changed:
             raise StudyError(
                 f"--study-name: the study '{name}' in {display} was made with different "
                 "variables or settings; refusing to mix its trials with these:\n"
-                + "\n".join(f"  {d}" for d in differences)
+                + "\n".join(f"  {d}" for d in changed)
                 + "\nchoose another --study-name (or --out) for the new question"
             )
         fail_stale_trials(study)
@@ -243,7 +243,8 @@ def prepare_study(
     return study
 
 
-def _differences(recorded: Any, wanted: dict[str, Any]) -> list[str]:
+def differences(recorded: Any, wanted: dict[str, Any]) -> list[str]:
+    """What a stored record of a question says that `wanted` does not (one line each)."""
     if not isinstance(recorded, dict):
         return ["it was not made by marketsim optimize"]
     out = []
