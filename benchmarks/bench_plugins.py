@@ -5,13 +5,16 @@
 
 What it runs. `scenarios/b2c_launch.yaml` with every segment scaled by one factor so
 the population totals `--customers`, stepped `--steps` steps with the numba engine, in
-six variants:
+these variants:
 
 * built-in: no plugin;
 * kernel no-op: a kernel plugin on the word-of-mouth hook that returns its input (the
   cost of calling a kernel hook for every person, of the start-of-step copies hooks
   read and of checking what they return; results identical to built-in);
 * two kernel no-ops composed: the same plugin twice on the one hook point, a chain;
+* the same two by pointer: the hooks called through the shared kernel's function
+  pointers, as markets under `INLINE_FROM` people run them (at this size they are
+  compiled into the kernel);
 * kernel threshold_contagion: the shipped Granovetter plugin (a kernel plugin drawing
   a personal threshold per person);
 * Python no-op: a Python per-batch word-of-mouth hook that does nothing (the cost of
@@ -76,25 +79,35 @@ class PythonNoop(Plugin):
         pass
 """
 
-VARIANTS: dict[str, tuple[list[dict[str, Any]], str | None]] = {
-    "built-in": ([], None),
-    "kernel no-op": ([{"plugin": "bench_kernel_noop"}], "kernel"),
-    "two kernel no-ops composed": (
-        [{"plugin": "bench_kernel_noop"}, {"plugin": "bench_kernel_noop"}],
-        "composed",
-    ),
-    "kernel threshold_contagion": ([{"plugin": "threshold_contagion"}], "kernel"),
-    "Python no-op": ([{"plugin": "bench_python_noop"}], "python"),
-    "Python negative_wom": ([{"plugin": "negative_wom"}], "python"),
+NOOP = {"plugin": "bench_kernel_noop"}
+VARIANTS: dict[str, tuple[list[dict[str, Any]], str | None, str]] = {
+    "built-in": ([], None, "auto"),
+    "kernel no-op": ([NOOP], "kernel", "auto"),
+    "two kernel no-ops composed": ([NOOP, NOOP], "composed", "auto"),
+    "kernel threshold_contagion": ([{"plugin": "threshold_contagion"}], "kernel", "auto"),
+    "kernel no-op, by pointer": ([NOOP], None, "pointers"),
+    "two no-ops, by pointer": ([NOOP, NOOP], None, "pointers"),
+    "Python no-op": ([{"plugin": "bench_python_noop"}], "python", "auto"),
+    "Python negative_wom": ([{"plugin": "negative_wom"}], "python", "auto"),
 }
+"""Each variant's behaviours, the limit it is held to, and how its kernel hooks are
+called (`MARKETSIM_PLUGIN_KERNELS`: auto inlines them at this size, pointers as small
+markets do)."""
 LIMITS = {"kernel": 1.15, "composed": 1.3, "python": 1.5}
-IDENTICAL = ("kernel no-op", "two kernel no-ops composed", "Python no-op")
+IDENTICAL = (
+    "kernel no-op",
+    "two kernel no-ops composed",
+    "kernel no-op, by pointer",
+    "two no-ops, by pointer",
+    "Python no-op",
+)
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     import numba
 
     from marketsim.engine.model import MarketModel
+    from marketsim.kernels.hook_chain import INLINE_FROM, MODE_VARIABLE
     from marketsim.plugins import add_plugin_paths
     from marketsim.plugins.prepare import load_scenario
     from marketsim.scenario.scale import scaled
@@ -106,7 +119,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     steps = min(args.steps, base.horizon)
 
     def build(variant: str, people: int) -> Any:
-        behaviours = VARIANTS[variant][0]
+        behaviours, _, mode = VARIANTS[variant]
+        if mode == "auto":  # what auto picks for the timed market, also when warming up
+            mode = "inline" if args.customers >= INLINE_FROM else "pointers"
+        os.environ[MODE_VARIABLE] = mode
         scenario = scaled(base, people).model_copy(update={"behaviours": behaviours})
         return MarketModel(scenario, materialize_customers=False)
 

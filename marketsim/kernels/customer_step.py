@@ -57,6 +57,14 @@ from marketsim.core.purposes import (
 )
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, UNAWARE
 from marketsim.kernels.config import PARALLEL_JIT, inline_jit, jit, parallel_jit
+from marketsim.kernels.hook_chain import (
+    HOOKED,
+    NO_HOOKS,
+    POINTERS,
+    inline_spec,
+    inlines,
+    run_chain,
+)
 from marketsim.kernels.hooks import (
     BAD_PERSON,
     BAD_SLOT,
@@ -65,9 +73,7 @@ from marketsim.kernels.hooks import (
     CALLING,
     CHURN_HOOK,
     EXPOSURE_HOOK,
-    HIGHEST,
     KERNEL_HOOK_TYPE,
-    LOWEST,
     PERSUASION_HOOK,
     PURCHASE_HOOK,
     SATISFACTION_HOOK,
@@ -276,6 +282,19 @@ class KernelHooks:
         """Whether any kernel hook runs (only then are the people copied for them)."""
         return bool(self.first[-1] > 0)
 
+    @functools.cached_property
+    def _inline_spec(self) -> str:
+        used = int(self.first[-1])
+        pairs = zip(self.functions, self.view_functions, self.viewed, strict=True)
+        functions = [v if w else f for f, v, w in pairs]
+        return inline_spec(functions[:used], [self.point_of(k) for k in range(used)])
+
+    def spec(self, people: int) -> str:
+        """How the kernel calls these hooks for a market of `people` (`hook_chain`)."""
+        if not self.active:
+            return NO_HOOKS
+        return self._inline_spec if inlines(people) else POINTERS
+
     def point_of(self, slot: int) -> int:
         """The hook point whose chain holds `slot`."""
         return int(np.searchsorted(self.first, slot, side="right") - 1)
@@ -315,58 +334,10 @@ class KernelHooks:
 
 
 @inline_jit
-def _hook(point, value, i, s, hook_args):
-    """`value` after the chain of kernel hooks at `point` (as it is where there is none).
-
-    Each hook gets the previous one's result. Before a call the block's `watch` row says
-    who is being called for what, so a hook that raises can be named; a result outside
-    the point's range is recorded (the block's first only) and the value before it kept.
-    """
-    (key, shared, functions, view_functions, viewed, first, params, state, seen, segments) = (
-        hook_args[:10]
-    )
-    watch, on = hook_args[10], hook_args[11]
-    if not on:
-        return value
-    for k in range(first[point], first[point + 1]):
-        watch[CALLING] = k + 1
-        watch[CALLED_FOR] = i
-        watch[VALUE_IN] = value
-        if viewed[k]:
-            people = KernelView(
-                shared[0],
-                shared[1],
-                shared[2],
-                shared[3],
-                shared[4],
-                shared[5],
-                shared[6],
-                shared[7],
-                shared[8],
-                shared[9],
-                shared[10],
-                state[k],
-                seen[k],
-                segments[k],
-            )
-            out = view_functions[k](key, i, s, value, people, params[k])
-        else:
-            out = functions[k](key, i, s, value, shared[0], shared[1], shared[2], params[k])
-        if abs(out) < np.inf and LOWEST[point] <= out <= HIGHEST[point]:
-            value = out
-        elif watch[BAD_SLOT] == 0.0:
-            watch[BAD_SLOT] = k + 1
-            watch[BAD_PERSON] = i
-            watch[BAD_VALUE] = out
-        watch[CALLING] = 0.0
-    return value
-
-
-@inline_jit
 def _hooked(point, hook_args):
     """Whether any kernel hook is active at `point`."""
     first = hook_args[5]
-    return hook_args[11] and first[point + 1] > first[point]
+    return hook_args[HOOKED] and first[point + 1] > first[point]
 
 
 @inline_jit
@@ -546,7 +517,7 @@ def _interest(h, i, s, memory, wom, attitude, seg, setup_key, hook_args):
     if not uniform(setup_key, i, P_POTENTIAL) < seg[s, SegmentColumn.POTENTIAL]:
         return False  # never in the market
     pressure = persuasion * (1.0 - np.exp(-memory)) + wom
-    pressure = _hook(PERSUASION_HOOK, pressure, i, s, hook_args)
+    pressure = run_chain(PERSUASION_HOOK, pressure, i, s, hook_args)
     return u < min(1.0, attitude * (1.0 - (1.0 - interest) * np.exp(-pressure)))
 
 
@@ -592,7 +563,7 @@ def _purchase_or_search(
     Returns (stage, unit bought (NEW or 0), channel visited or -1).
     """
     chance = min(1.0, seg[s, SegmentColumn.PURCHASE] * chance_mult)
-    if draw(h, P_BUY) < _hook(PURCHASE_HOOK, chance, i, s, hook_args):
+    if draw(h, P_BUY) < run_chain(PURCHASE_HOOK, chance, i, s, hook_args):
         return CUSTOMER, NEW, -1
     visited = -1
     if draw(h, P_SEARCH) < seg[s, SegmentColumn.SEARCH]:
@@ -613,7 +584,7 @@ def _purchase_or_search(
 def _lead(h, i, s, chance_mult, seg, hook_args):
     """3.6: a lead buys or goes cold. Returns (stage, unit bought)."""
     chance = min(1.0, seg[s, SegmentColumn.LEAD_CONVERSION] * chance_mult)
-    if draw(h, P_BUY) < _hook(PURCHASE_HOOK, chance, i, s, hook_args):
+    if draw(h, P_BUY) < run_chain(PURCHASE_HOOK, chance, i, s, hook_args):
         return CUSTOMER, NEW
     if draw(h, P_DECAY) < seg[s, SegmentColumn.INTEREST_DECAY]:
         return AWARE, 0
@@ -668,11 +639,11 @@ def _customer(
         if tau % billing[p] == 0:
             period = np.float64(billing[p])
             lapse = 1.0 - (1.0 - min(1.0, churn)) ** period
-            if draw(h, P_CHURN) < _hook(CHURN_HOOK, lapse, i, s, hook_args):
+            if draw(h, P_CHURN) < run_chain(CHURN_HOOK, lapse, i, s, hook_args):
                 return AWARE, 0
             return CUSTOMER, BILLED
         return CUSTOMER, 0
-    if draw(h, P_CHURN) < _hook(CHURN_HOOK, min(1.0, churn), i, s, hook_args):
+    if draw(h, P_CHURN) < run_chain(CHURN_HOOK, min(1.0, churn), i, s, hook_args):
         return AWARE, 0
     if model[p] == REPEAT and tau > 0:
         hazard = (tau / scale[p]) ** shape[p] - ((tau - 1) / scale[p]) ** shape[p]
@@ -680,7 +651,7 @@ def _customer(
         if varied and relative[s, p] > 0.0:
             own = relative[s, p] ** -eps
         chance = (1.0 - np.exp(-hazard * rate)) * own * seg[s, SegmentColumn.REPEAT]
-        if draw(h, P_REPEAT) < _hook(PURCHASE_HOOK, chance, i, s, hook_args):
+        if draw(h, P_REPEAT) < run_chain(PURCHASE_HOOK, chance, i, s, hook_args):
             return CUSTOMER, AGAIN
     return CUSTOMER, 0
 
@@ -738,7 +709,7 @@ def _satisfaction(h, i, s, p, eps, quality, relative, hook_args):
     chance = quality[p]
     if relative[s, p] > 1.0:
         chance *= relative[s, p] ** -eps
-    return 1 if draw(h, P_SATISFY) < _hook(SATISFACTION_HOOK, chance, i, s, hook_args) else 0
+    return 1 if draw(h, P_SATISFY) < run_chain(SATISFACTION_HOOK, chance, i, s, hook_args) else 0
 
 
 @inline_jit
@@ -776,13 +747,15 @@ def _speaks(st, satisfied, mode):
 # --------------------------------------------------------------------------- the step
 
 
-def _advance_for(alike: bool, hooked: bool) -> Any:
-    """The step's loop, with `alike` and `hooked` fixed when it is compiled.
+def _advance_for(alike: bool, spec: str) -> Any:
+    """The step's loop, with `alike` and the hooks' chain `spec` fixed when it is compiled.
 
     With alike people (no trait varies, one ad-memory group, no media habits) every
-    branch on traits is compiled away, and without kernel hooks every hook call, so
-    such runs pay nothing for them.
+    branch on traits is compiled away, and without kernel hooks (`NO_HOOKS`) every hook
+    call, so such runs pay nothing for them; `spec` says how hooks are called
+    (`marketsim.kernels.hook_chain`).
     """
+    hooked = spec != NO_HOOKS
 
     def _advance(
         t,
@@ -903,6 +876,7 @@ def _advance_for(alike: bool, hooked: bool) -> Any:
                 segments,
                 watch[b],
                 hooked,
+                spec,
             )
             tally = counts[b]
             acc = scratch[b]
@@ -937,13 +911,13 @@ def _advance_for(alike: bool, hooked: bool) -> Any:
                     groups,
                     habits,
                 )
-                exposures = _hook(EXPOSURE_HOOK, raw, i, s, hook_args)
+                exposures = run_chain(EXPOSURE_HOOK, raw, i, s, hook_args)
                 memory, carried = _remember(i, s, exposures, raw, ad_memory, retention, acc, groups)
                 if touch >= 0 and was != CUSTOMER:  # touches after a purchase don't claim it
                     _touch(i, touch, first_touch, last_touch)
                 talk = 0.0
                 if was <= AWARE:
-                    talk = _hook(WOM_HOOK, _talk(i, s, seg, talk_in, contacts), i, s, hook_args)
+                    talk = run_chain(WOM_HOOK, _talk(i, s, seg, talk_in, contacts), i, s, hook_args)
                 wom = talk * seg[s, SegmentColumn.WORD_OF_MOUTH] * response
                 st = was
                 unit = 0
@@ -1050,7 +1024,9 @@ def _advance_for(alike: bool, hooked: bool) -> Any:
 _F32 = types.float32[::1]
 _F64 = types.float64[::1]
 _F64_2D = types.float64[:, ::1]
-ADVANCE_SIGNATURE = types.void(
+_FUNCTIONS = types.UniTuple(KERNEL_HOOK_TYPE, KERNEL_SLOTS)
+_VIEW_FUNCTIONS = types.UniTuple(VIEW_HOOK_TYPE, KERNEL_SLOTS)
+_ADVANCE_ARGS = (
     types.int64,  # t
     types.uint64,  # key
     types.uint64,  # setup_key
@@ -1110,8 +1086,8 @@ ADVANCE_SIGNATURE = types.void(
     types.float32[:, ::1],  # ad memory at the start of the step
     types.int32[::1],  # purchased_at at the start of the step
     types.int32[::1],  # customer_since at the start of the step
-    types.UniTuple(KERNEL_HOOK_TYPE, KERNEL_SLOTS),  # kernel hooks, chain by chain
-    types.UniTuple(VIEW_HOOK_TYPE, KERNEL_SLOTS),  # the same, of the view form
+    _FUNCTIONS,  # kernel hooks, chain by chain (chain spec POINTERS; else ())
+    _VIEW_FUNCTIONS,  # the same, of the view form
     types.boolean[::1],  # viewed: which of the two each slot calls
     types.int64[::1],  # first: where each hook point's chain starts
     types.UniTuple(types.float64[::1], KERNEL_SLOTS),  # each hook's parameters
@@ -1124,37 +1100,53 @@ ADVANCE_SIGNATURE = types.void(
 )
 
 
+def _signature(spec: str) -> Any:
+    """`_advance`'s one signature for chain spec `spec`: only `POINTERS` takes functions.
+
+    Passing first-class functions costs milliseconds a call (numba looks up each one's
+    address), so the other variants take empty tuples in their place.
+    """
+    if spec == POINTERS:
+        return types.void(*_ADVANCE_ARGS)
+    return types.void(
+        *(types.Tuple(()) if a in (_FUNCTIONS, _VIEW_FUNCTIONS) else a for a in _ADVANCE_ARGS)
+    )
+
+
 @functools.cache
-def _compiled(alike: bool, hooked: bool) -> Any:
-    """`_advance` compiled for `ADVANCE_SIGNATURE` (or loaded from numba's cache).
+def _compiled(alike: bool, spec: str) -> Any:
+    """`_advance` compiled for its one signature (or loaded from numba's cache).
 
     Compiled on first use, not at import: a process that only imports marketsim (such as
     the fork server that worker processes start from) must not start numba's threads.
     Without numba's reference counting (`_nrt=False`), as `_advance` says why.
     """
-    return njit(ADVANCE_SIGNATURE, _nrt=False, **PARALLEL_JIT)(_advance_for(alike, hooked))
+    return njit(_signature(spec), _nrt=False, **PARALLEL_JIT)(_advance_for(alike, spec))
 
 
 def compile_every_variant() -> None:
-    """Compile (or load from numba's cache) all four variants: alike or not, hooked or not.
+    """Compile (or load from numba's cache) the four shared variants of the customer step.
+
+    Alike people or not, with kernel hooks called through pointers or without hooks.
 
     The customer step is by far the longest kernel to compile (about 15 s a variant on a
     free 2-core machine) and a scenario needs one or two variants, so compiling all ahead
-    (`marketsim warm-up`) leaves no scenario waiting for it.
+    (`marketsim warm-up`) leaves no scenario waiting for it. Kernels with a plugin set
+    inlined are compiled by the first run that needs them.
     """
-    for alike, hooked in itertools.product((True, False), repeat=2):
-        _compiled(alike, hooked)
+    for alike, spec in itertools.product((True, False), (NO_HOOKS, POINTERS)):
+        _compiled(alike, spec)
 
 
 @functools.cache
-def _entry(alike: bool, hooked: bool) -> Any:
+def _entry(alike: bool, spec: str) -> Any:
     """The compiled `_advance`'s entry point, called without numba's dispatch.
 
     Its one signature is fixed, so matching the arguments' types on every call (which
     for the tuples of first-class functions the hooks travel in costs milliseconds, more
     than the step of a small market) can only find it again.
     """
-    dispatcher = _compiled(alike, hooked)
+    dispatcher = _compiled(alike, spec)
     return dispatcher.overloads[dispatcher.signatures[0]].entry_point
 
 
@@ -1252,8 +1244,9 @@ def advance(
     )
     watch = np.zeros((nblocks, WATCH_WIDTH))
     views = hooks.views(people, step.t)
+    spec = hooks.spec(people.stage.shape[0])
     try:
-        _entry(alike, bool(hooks.first[-1] > 0))(
+        _entry(alike, spec)(
             np.int64(step.t),
             np.uint64(step.key),
             np.uint64(step.setup_key),
@@ -1313,8 +1306,8 @@ def advance(
             views[0].ad_memory,
             views[0].purchased_at,
             views[0].customer_since,
-            hooks.functions,
-            hooks.view_functions,
+            hooks.functions if spec == POINTERS else (),
+            hooks.view_functions if spec == POINTERS else (),
             hooks.viewed,
             hooks.first,
             hooks.params,

@@ -1,0 +1,131 @@
+"""Kernel hooks compiled into the customer kernel run exactly as hooks called by pointer.
+
+Large markets run a plugin set's kernel hooks inlined (`marketsim.kernels.hook_chain`),
+small ones through the shared kernel's function pointers: the two must agree bit for bit
+and name a faulty hook alike. One plugin set covers both hook forms, a chain on one point
+and a second point, so one kernel is compiled; its parameters (read at run time) switch
+the faults on.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import textwrap
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+
+from marketsim.kernels import hook_chain
+from marketsim.kernels.customer_step import HookSlot, KernelHooks
+from marketsim.kernels.hooks import PURCHASE_HOOK, WOM_HOOK
+from marketsim.plugins.runtime import PluginRunError
+from tests.test_plugins_guarantees import STATEFUL, folder, market, rows  # noqa: F401
+
+CHAIN = """\
+- plugin: add
+  a: 0.5
+- plugin: echo
+- plugin: scale
+  b: 0.8
+- plugin: raises
+  cut: {cut}
+- plugin: returns
+  value: {value}
+  first: {first}
+"""
+
+
+def outcome(text: str, mode: str, monkeypatch) -> list[dict]:
+    monkeypatch.setenv(hook_chain.MODE_VARIABLE, mode)
+    return rows(text, steps=6)
+
+
+def failure(text: str, mode: str, monkeypatch) -> str:
+    with pytest.raises(PluginRunError) as caught:
+        outcome(text, mode, monkeypatch)
+    return str(caught.value)
+
+
+def test_inlined_hooks_give_the_pointer_kernels_results_and_faults(folder, monkeypatch):  # noqa: F811
+    (folder / "stateful.py").write_text(STATEFUL)
+    fine = market(3000, CHAIN.format(cut=10**9, value=0.3, first=2000))
+    inlined = outcome(fine, "inline", monkeypatch)
+    assert inlined == outcome(fine, "pointers", monkeypatch)
+    assert inlined == rows(fine, engine="reference", steps=6)
+    assert inlined != outcome(market(3000, "[]"), "inline", monkeypatch)  # hooks act
+    bad = market(3000, CHAIN.format(cut=10**9, value=5.0, first=2000))
+    message = failure(bad, "inline", monkeypatch)
+    assert message == failure(bad, "pointers", monkeypatch)
+    assert message.startswith("plugin 'returns' returned 5.0 from its 'purchase' kernel hook")
+    raising = market(3000, CHAIN.format(cut=1500, value=0.3, first=2000))
+    message = failure(raising, "inline", monkeypatch)
+    assert message == failure(raising, "pointers", monkeypatch)
+    assert message.startswith("plugin 'raises' failed in its 'word_of_mouth' kernel hook")
+    assert "for person 1500 (given " in message
+    assert message.endswith("ValueError: no word of mouth past the cut")
+
+
+@numba.njit(cache=True)
+def _same(key, i, s, value, stage, indptr, indices, params):
+    return value
+
+
+def hooks_of(*functions) -> KernelHooks:
+    slots = [HookSlot(f, np.zeros(0), np.zeros((0, 0)), np.zeros((0, 0))) for f in functions]
+    return KernelHooks.chains([[] if p != WOM_HOOK else slots for p in range(6)])
+
+
+def test_markets_from_the_threshold_inline_and_the_variable_overrides(monkeypatch):
+    monkeypatch.delenv(hook_chain.MODE_VARIABLE, raising=False)
+    hooks = hooks_of(_same)
+    assert hooks.spec(hook_chain.INLINE_FROM - 1) == hook_chain.POINTERS
+    assert hooks.spec(hook_chain.INLINE_FROM).startswith("inline:")
+    assert KernelHooks.chains([[]] * 6).spec(10**8) == hook_chain.NO_HOOKS
+    monkeypatch.setenv(hook_chain.MODE_VARIABLE, "inline")
+    assert hooks.spec(10).startswith("inline:")
+    monkeypatch.setenv(hook_chain.MODE_VARIABLE, "pointers")
+    assert hooks.spec(10**8) == hook_chain.POINTERS
+    monkeypatch.setenv(hook_chain.MODE_VARIABLE, "fast")
+    with pytest.raises(
+        ValueError,
+        match="MARKETSIM_PLUGIN_KERNELS must be one of auto, inline, pointers, but got 'fast'",
+    ):
+        hooks.spec(10)
+
+
+def module(path: Path, helper: str):
+    path.write_text(
+        textwrap.dedent(f"""\
+        import numba
+
+        @numba.njit
+        def helper(value):
+            return {helper}
+
+        @numba.njit
+        def hook(key, i, s, value, stage, indptr, indices, params):
+            return helper(value)
+        """)
+    )
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded.hook
+
+
+def test_an_edited_plugin_module_compiles_its_own_kernel(tmp_path):
+    # The spec keys numba's cache: a plugin whose helper was edited must not load the
+    # kernel compiled with the old one.
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = module(tmp_path / "a" / "plug.py", "value")
+    spec = hook_chain.inline_spec([first], [WOM_HOOK])
+    again = module(tmp_path / "b" / "plug.py", "value")
+    assert hook_chain.inline_spec([again], [WOM_HOOK]) == spec  # same code, same kernel
+    edited = module(tmp_path / "a" / "plug.py", "value * 2.0")  # only the helper changes
+    assert hook_chain.inline_spec([edited], [WOM_HOOK]) != spec
+    assert hook_chain.inline_spec([first], [WOM_HOOK]) == spec  # what was loaded counts
+    assert hook_chain.inline_spec([first], [PURCHASE_HOOK]) != spec  # another layout
+    assert hook_chain.inline_spec([first, first], [WOM_HOOK, WOM_HOOK]) != spec
