@@ -17,9 +17,11 @@ import numba
 import numpy as np
 import pytest
 
+from marketsim.engine.model import MarketModel
 from marketsim.kernels import hook_chain
 from marketsim.kernels.customer_step import HookSlot, KernelHooks
 from marketsim.kernels.hooks import PURCHASE_HOOK, WOM_HOOK
+from marketsim.plugins.prepare import scenario_from_text
 from marketsim.plugins.runtime import PluginRunError
 from tests.test_plugins_guarantees import STATEFUL, folder, market, rows  # noqa: F401
 
@@ -129,3 +131,18 @@ def test_an_edited_plugin_module_compiles_its_own_kernel(tmp_path):
     assert hook_chain.inline_spec([first], [WOM_HOOK]) == spec  # what was loaded counts
     assert hook_chain.inline_spec([first], [PURCHASE_HOOK]) != spec  # another layout
     assert hook_chain.inline_spec([first, first], [WOM_HOOK, WOM_HOOK]) != spec
+
+
+def test_warm_up_compiles_the_inlined_kernel_a_large_market_runs(folder):  # noqa: F811
+    from marketsim.drivers.warm_up import warm_up
+    from marketsim.kernels.compiling import on_first_compile
+
+    text = market(hook_chain.INLINE_FROM, "- plugin: scale\n  b: 0.9\n- plugin: add\n")
+    scenario = scenario_from_text(text, "g.yaml")
+    warm_up([scenario], every_variant=False)
+    compiled = []
+    with on_first_compile(lambda: compiled.append(True)):
+        model = MarketModel(scenario)
+        model.step()
+    assert model.population.size >= hook_chain.INLINE_FROM
+    assert compiled == []  # the run at full size found its kernel compiled
