@@ -51,7 +51,8 @@ class NegativeWordOfMouth(Plugin):
     def setup(self, model) -> None:
         pop = model.population
         rows = np.arange(pop.size, dtype=np.int64)
-        self.unhappy = uniforms(model.setup_key, rows, self.purpose(0)) < self.params.dissatisfied
+        unhappy = uniforms(model.setup_key, rows, self.purpose(0)) < self.params.dissatisfied
+        self.unhappy = np.flatnonzero(unhappy)  # rows, ascending: a step reads only theirs
         segs = model.scenario.segments
         self.mixed = [
             (int(pop.offsets[s]), int(pop.offsets[s + 1]), float(seg.network.degree))
@@ -62,21 +63,15 @@ class NegativeWordOfMouth(Plugin):
     def word_of_mouth(self, ctx) -> None:
         pop = ctx.population
         stage = pop.stage
-        speakers = np.flatnonzero(self.unhappy & (stage == CUSTOMER))
+        speakers = self.unhappy[stage[self.unhappy] == CUSTOMER]
         if speakers.size == 0:
             return
         per = 1.0 + self.params.weight  # no longer praising, and speaking against
-        starts = pop.indptr[speakers]
-        degree = pop.indptr[speakers + 1] - starts
-        total = int(degree.sum())
-        heard = np.zeros(pop.size, dtype=np.int64)
-        if total:  # how many dissatisfied customers each person hears from
-            first = np.repeat(starts - (np.cumsum(degree) - degree), degree)
-            heard = np.bincount(pop.indices[first + np.arange(total)], minlength=pop.size)
-        hit = np.flatnonzero(heard)  # only they change: work on them alone
-        against = per * heard[hit]
+        hit, heard = _listeners(pop.indptr, pop.indices, speakers, pop.size)
+        against = per * heard
         for lo, hi, mixed_degree in self.mixed:
-            share = np.count_nonzero(self.unhappy[lo:hi] & (stage[lo:hi] == CUSTOMER)) / (hi - lo)
+            count = np.searchsorted(speakers, hi) - np.searchsorted(speakers, lo)
+            share = count / (hi - lo)
             if share > 0:
                 hit = np.concatenate([hit, np.arange(lo, hi)])
                 against = np.concatenate([against, np.full(hi - lo, per * mixed_degree * share)])
@@ -87,3 +82,22 @@ class NegativeWordOfMouth(Plugin):
         if self.params.clip:
             lowered = np.maximum(lowered, np.minimum(talk, 0.0))
         ctx.talk[hit] = lowered
+
+
+def _listeners(
+    indptr: np.ndarray, indices: np.ndarray, speakers: np.ndarray, people: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The contacts of `speakers` (ascending) and how many speakers each hears from.
+
+    Few speakers: sorting their contacts is cheaper than a count over everyone.
+    """
+    starts = indptr[speakers]
+    degree = indptr[speakers + 1] - starts
+    total = int(degree.sum())
+    first = np.repeat(starts - (np.cumsum(degree) - degree), degree)
+    contacts = indices[first + np.arange(total)]
+    if 16 * total < people:
+        return np.unique(contacts, return_counts=True)
+    heard = np.bincount(contacts, minlength=people)
+    hit = np.flatnonzero(heard)
+    return hit, heard[hit]
