@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from itertools import pairwise
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from marketsim import cli
 from marketsim.drivers.simulation import simulate
+from marketsim.engine.trait_bands import _stable_order
 from marketsim.scenario.schema import Scenario
 from tests.conftest import ROOT, diverse_data
 
@@ -104,3 +108,18 @@ def test_alike_people_have_no_bands_in_summary_or_report(tmp_path):
     bands = json.loads((tmp_path / "b" / "summary.json").read_text())["by_trait"]
     assert [b["low"] for b in bands["price_sensitivity"]] == [0.5, 3.0]
     assert "By trait" in (tmp_path / "b" / "report.html").read_text()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(width=32, allow_nan=False),
+            st.sampled_from([0.0, -0.0, 0.7, 1.3]),  # ties, and zeros of both signs
+        ),
+        max_size=300,
+    )
+)
+def test_the_fast_stable_order_is_numpys_stable_argsort(values):
+    values = np.array(values, dtype=np.float32)
+    np.testing.assert_array_equal(_stable_order(values), np.argsort(values, kind="stable"))

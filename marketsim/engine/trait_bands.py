@@ -143,7 +143,7 @@ def _quantile_bands(
     A person falls in the quintile holding the middle of their weight in the ranking.
     """
     m = values.shape[0]
-    order = np.argsort(values, kind="stable")
+    order = _stable_order(values)
     if weight is None:
         ranked = (np.arange(m, dtype=np.int64) * 2 + 1) * QUANTILES // (2 * m)
     else:
@@ -156,3 +156,17 @@ def _quantile_bands(
     stop = np.searchsorted(ranked, np.arange(QUANTILES), side="right")
     first, last = order[np.minimum(start, m - 1)], order[np.maximum(stop - 1, 0)]
     return band, values[first], values[last]
+
+
+def _stable_order(values: np.ndarray) -> np.ndarray:
+    """`np.argsort(values, kind="stable")` of float32 values, about ten times faster.
+
+    Each value's bits, made to order as the floats do, above its row: sorting these
+    distinct 64-bit keys needs no stable sort (numpy's is a merge sort; its default one
+    is vectorised), and ties come out in row order.
+    """
+    bits = (values.astype(np.float32) + np.float32(0.0)).view(np.uint32)  # -0.0 as 0.0
+    flip = (bits >> np.uint32(31)) * np.uint32(0x7FFFFFFF) | np.uint32(1 << 31)
+    ordered = (bits ^ flip).astype(np.uint64)  # negatives: every bit; others: the sign bit
+    keys = np.sort((ordered << np.uint64(32)) | np.arange(values.shape[0], dtype=np.uint64))
+    return (keys & np.uint64(0xFFFFFFFF)).view(np.int64)
