@@ -229,11 +229,12 @@ class MarketModel(mesa.Model):
                 ]
         mean_field = np.zeros(len(self.market.people))
         if against:
-            # people are stored segment by segment: sums over the runs, no per-person copy
-            detractors = np.add.reduceat(pop.detractor, pop.offsets[:-1], dtype=np.int64)
+            # people are stored segment by segment: a count over each well-mixed run
             degree = self.segment_parameters.well_mixed_degree
-            sampled = np.diff(pop.offsets)
-            mean_field = np.where(degree >= 0, degree * detractors / sampled, 0.0)
+            offsets = pop.offsets
+            for s in np.flatnonzero(degree >= 0):
+                detractors = np.count_nonzero(pop.detractor[offsets[s] : offsets[s + 1]])
+                mean_field[s] = degree[s] * detractors / (offsets[s + 1] - offsets[s])
         word_of_mouth_input(
             pop.stage,
             pop.segment,

@@ -1200,7 +1200,8 @@ def advance(
 ) -> np.ndarray:
     """Move every person one step in place; return counts[segment, CountColumn...].
 
-    `people.contacts` is brought up to date first (`update_contacts`).
+    `people.contacts` is brought up to date first (`update_contacts`) unless the step's
+    `talk` gives everyone's word-of-mouth input instead.
     """
     check_people(people)
     n_channels, n_segments = step.exposure.shape
@@ -1231,7 +1232,8 @@ def advance(
         )
     if step.talk.shape[0] not in (0, people.stage.shape[0]):
         raise ValueError(f"`talk` must be empty or one per person, but got {step.talk.shape}")
-    update_contacts(people, step.seg)
+    if step.talk.shape[0] == 0:  # else `talk` replaces the tally: it may catch up later
+        update_contacts(people, step.seg)
     nblocks = max(1, -(-people.stage.shape[0] // BLOCK))
     counts = np.zeros(
         (nblocks, n_segments, n_count_columns(n_channels, n_products)), dtype=np.int64
