@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from marketsim import cli
+from marketsim.core.stages import CUSTOMER
 from marketsim.drivers.simulation import simulate
 from marketsim.engine.trait_bands import _stable_order
+from marketsim.kernels.bands import band_totals
 from marketsim.scenario.schema import Scenario
 from tests.conftest import ROOT, diverse_data
 
@@ -123,3 +125,25 @@ def test_alike_people_have_no_bands_in_summary_or_report(tmp_path):
 def test_the_fast_stable_order_is_numpys_stable_argsort(values):
     values = np.array(values, dtype=np.float32)
     np.testing.assert_array_equal(_stable_order(values), np.argsort(values, kind="stable"))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.lists(st.integers(0, 40), min_size=1, max_size=4))
+def test_band_totals_are_the_weighted_bincounts_to_the_last_bit(seed, sizes):
+    rng = np.random.default_rng(seed)
+    n = sum(sizes) + 10
+    stage = rng.integers(0, CUSTOMER + 1, n).astype(np.int8)
+    purchases = rng.integers(0, 9, n).astype(np.int32)
+    spent = (rng.random(n) * 100).astype(np.float32)
+    starts = np.cumsum([3, *sizes[:-1]])
+    stops = starts + np.array(sizes)
+    weights = rng.random(len(sizes)) * 50
+    rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, stops, strict=True)])
+    band = rng.integers(0, 5, rows.size).astype(np.int8)
+    w = np.repeat(weights, sizes)
+    expected = [
+        np.bincount(band, weights=x * w, minlength=5)
+        for x in (np.ones(rows.size), stage[rows] == CUSTOMER, purchases[rows], spent[rows])
+    ]
+    totals = band_totals(band, starts, stops, weights, stage, purchases, spent, 5)
+    np.testing.assert_array_equal(totals, np.array(expected))

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from marketsim.core.stages import CUSTOMER
 from marketsim.engine.population import Population
+from marketsim.kernels.bands import band_totals
 from marketsim.scenario.schema import Scenario, Segment
 from marketsim.scenario.traits import Mix, Trait, varies
 
@@ -75,7 +75,7 @@ def _bands_of(
     """One trait's bands over the rows `blocks` (first, stop, people per agent).
 
     Segments are contiguous blocks of rows, so the trait's people are gathered by
-    slices, and totals are bincounts: a few bytes of scratch per person.
+    slices, and the totals are one pass over those rows (`band_totals`).
     """
 
     def take(array: np.ndarray) -> np.ndarray:
@@ -93,15 +93,11 @@ def _bands_of(
         band, low, high = _quantile_bands(values, weight)
     else:
         band, low, high = np.searchsorted(levels, values).astype(np.int8), levels, levels
-
-    def total(x: np.ndarray | None) -> np.ndarray:
-        w = weight if x is None else (x if weight is None else x * weight)
-        return unit * np.bincount(band, weights=w, minlength=len(low))
-
-    people = total(None)
-    customers = total(take(population.stage) == CUSTOMER)
-    units = total(take(population.purchases))
-    revenue = total(take(population.spent))
+    lo, hi, scale = (np.array(part) for part in zip(*blocks, strict=True))
+    per_agent = np.ones(len(blocks)) if weight is None else scale.astype(np.float64)
+    people, customers, units, revenue = unit * band_totals(
+        band, lo, hi, per_agent, population.stage, population.purchases, population.spent, len(low)
+    )
     return [
         TraitBand(
             name,
