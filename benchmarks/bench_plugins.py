@@ -106,8 +106,8 @@ IDENTICAL = (
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     import numba
 
+    from marketsim.core.hooks import INLINE_FROM, MODE_VARIABLE
     from marketsim.engine.model import MarketModel
-    from marketsim.kernels.hook_chain import INLINE_FROM, MODE_VARIABLE
     from marketsim.plugins import add_plugin_paths
     from marketsim.plugins.prepare import load_scenario
     from marketsim.scenario.scale import scaled

@@ -17,6 +17,8 @@ import numba
 import numpy as np
 import pytest
 
+from marketsim.core import hooks as hooks_core
+from marketsim.core.errors import InputError
 from marketsim.engine.model import MarketModel
 from marketsim.kernels import hook_chain
 from marketsim.kernels.customer_step import HookSlot, KernelHooks
@@ -40,7 +42,7 @@ CHAIN = """\
 
 
 def outcome(text: str, mode: str, monkeypatch) -> list[dict]:
-    monkeypatch.setenv(hook_chain.MODE_VARIABLE, mode)
+    monkeypatch.setenv(hooks_core.MODE_VARIABLE, mode)
     return rows(text, steps=6)
 
 
@@ -80,21 +82,22 @@ def hooks_of(*functions) -> KernelHooks:
 
 
 def test_markets_from_the_threshold_inline_and_the_variable_overrides(monkeypatch):
-    monkeypatch.delenv(hook_chain.MODE_VARIABLE, raising=False)
+    monkeypatch.delenv(hooks_core.MODE_VARIABLE, raising=False)
     hooks = hooks_of(_same)
-    assert hooks.spec(hook_chain.INLINE_FROM - 1) == hook_chain.POINTERS
-    assert hooks.spec(hook_chain.INLINE_FROM).startswith("inline:")
+    assert hooks.spec(hooks_core.INLINE_FROM - 1) == hook_chain.POINTERS
+    assert hooks.spec(hooks_core.INLINE_FROM).startswith("inline:")
     assert KernelHooks.chains([[]] * 6).spec(10**8) == hook_chain.NO_HOOKS
-    monkeypatch.setenv(hook_chain.MODE_VARIABLE, "inline")
+    monkeypatch.setenv(hooks_core.MODE_VARIABLE, "inline")
     assert hooks.spec(10).startswith("inline:")
-    monkeypatch.setenv(hook_chain.MODE_VARIABLE, "pointers")
+    monkeypatch.setenv(hooks_core.MODE_VARIABLE, "pointers")
     assert hooks.spec(10**8) == hook_chain.POINTERS
-    monkeypatch.setenv(hook_chain.MODE_VARIABLE, "fast")
-    with pytest.raises(
-        ValueError,
-        match="MARKETSIM_PLUGIN_KERNELS must be one of auto, inline, pointers, but got 'fast'",
-    ):
+    monkeypatch.setenv(hooks_core.MODE_VARIABLE, "fast")
+    with pytest.raises(InputError) as caught:
         hooks.spec(10)
+    assert str(caught.value) == (
+        "environment variable MARKETSIM_PLUGIN_KERNELS: expected one of auto, inline, "
+        "pointers, found 'fast'"
+    )
 
 
 def module(path: Path, helper: str):
@@ -137,12 +140,26 @@ def test_warm_up_compiles_the_inlined_kernel_a_large_market_runs(folder):  # noq
     from marketsim.drivers.warm_up import warm_up
     from marketsim.kernels.compiling import on_first_compile
 
-    text = market(hook_chain.INLINE_FROM, "- plugin: scale\n  b: 0.9\n- plugin: add\n")
+    text = market(hooks_core.INLINE_FROM, "- plugin: scale\n  b: 0.9\n- plugin: add\n")
     scenario = scenario_from_text(text, "g.yaml")
     warm_up([scenario], every_variant=False)
     compiled = []
     with on_first_compile(lambda: compiled.append(True)):
         model = MarketModel(scenario)
         model.step()
-    assert model.population.size >= hook_chain.INLINE_FROM
+    assert model.population.size >= hooks_core.INLINE_FROM
     assert compiled == []  # the run at full size found its kernel compiled
+
+
+def test_a_bad_mode_stops_any_command_with_exit_2(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from marketsim import cli
+
+    monkeypatch.setenv(hooks_core.MODE_VARIABLE, "fast")
+    out = tmp_path / "out"
+    scenario = Path(__file__).parent / "contract" / "minimal-b2c.yaml"
+    result = CliRunner().invoke(cli.app, ["run", str(scenario), "-o", str(out)])
+    assert result.exit_code == 2
+    assert "environment variable MARKETSIM_PLUGIN_KERNELS: expected one of" in result.output
+    assert not out.exists()

@@ -21,6 +21,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from marketsim.core.errors import MarketsimError, RunError
+from marketsim.core.hooks import plugin_kernel_mode
 
 app = typer.Typer(
     name="marketsim",
@@ -44,6 +45,7 @@ def command(name: str | None = None, *, on: typer.Typer | None = None) -> Callab
         @functools.wraps(fn)
         def run(*args: Any, **kwargs: Any) -> Any:
             try:
+                plugin_kernel_mode()  # a bad setting stops any command before it starts
                 return fn(*args, **kwargs)
             except MarketsimError as e:
                 if _options["traceback"]:

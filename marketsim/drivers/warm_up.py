@@ -11,9 +11,9 @@ import os
 from collections.abc import Sequence
 from unittest import mock
 
+from marketsim.core.hooks import MODE_VARIABLE, inlines
 from marketsim.drivers.simulation import simulate
 from marketsim.kernels.customer_step import compile_every_variant
-from marketsim.kernels.hook_chain import MODE_VARIABLE, inlines
 from marketsim.scenario.examples import SMALL_MARKET
 from marketsim.scenario.scale import scaled
 from marketsim.scenario.schema import Scenario

@@ -25,7 +25,7 @@ import numba
 import numpy as np
 from numba import njit, types
 
-from marketsim.core.hooks import KERNEL_SLOTS
+from marketsim.core.hooks import KERNEL_SLOTS, inlines
 from marketsim.core.layout import (
     AGAIN,
     AGAINST,
@@ -57,14 +57,7 @@ from marketsim.core.purposes import (
 )
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, UNAWARE
 from marketsim.kernels.config import PARALLEL_JIT, inline_jit, jit, parallel_jit
-from marketsim.kernels.hook_chain import (
-    HOOKED,
-    NO_HOOKS,
-    POINTERS,
-    inline_spec,
-    inlines,
-    run_chain,
-)
+from marketsim.kernels.hook_chain import HOOKED, NO_HOOKS, POINTERS, inline_spec, run_chain
 from marketsim.kernels.hooks import (
     BAD_PERSON,
     BAD_SLOT,

@@ -19,7 +19,6 @@ named) and keeps the value before a result outside the point's range, recording 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Iterator, Sequence
 from types import CodeType
 from typing import Any
@@ -45,13 +44,6 @@ from marketsim.kernels.hooks import (
 NO_HOOKS = ""
 POINTERS = "pointers"
 
-INLINE_FROM = 200_000
-"""People from which a market with kernel hooks runs them inlined (`MODE_VARIABLE=auto`):
-below it, compiling a kernel for the plugin set would cost more than it saves."""
-
-MODE_VARIABLE = "MARKETSIM_PLUGIN_KERNELS"
-MODES = ("auto", "inline", "pointers")
-
 _INLINED: dict[str, tuple[tuple[Any, bool, int], ...]] = {}
 """Inlined specs' slots as (function, takes a view, hook point), for compiling."""
 
@@ -59,14 +51,6 @@ HOOKED, SPEC = 11, 12
 """Where `hook_args` holds whether any hook runs, and the chain spec. Before them: key,
 shared start-of-step arrays, functions and view functions (or ()), viewed, first,
 params, state, seen, segments, watch row."""
-
-
-def inlines(people: int) -> bool:
-    """Whether a market of `people` with kernel hooks runs them inlined (`MODE_VARIABLE`)."""
-    mode = os.environ.get(MODE_VARIABLE, "auto")
-    if mode not in MODES:
-        raise ValueError(f"{MODE_VARIABLE} must be one of {', '.join(MODES)}, but got {mode!r}")
-    return mode == "inline" or (mode == "auto" and people >= INLINE_FROM)
 
 
 def inline_spec(functions: Sequence[Any], points: Sequence[int]) -> str:
