@@ -24,11 +24,13 @@ from marketsim.drivers.calibrate import build_target
 from marketsim.drivers.calibrate.fit import distance
 from marketsim.drivers.optimize.study import JOURNAL_FILE, Storage
 from marketsim.drivers.simulation import run_replicate
+from marketsim.plugins.discovery import PATH_VARIABLE
 from marketsim.plugins.prepare import load_scenario
 from marketsim.scenario.history import read_history
 from marketsim.scenario.paths import with_values
 from marketsim.testing.cluster import local_cluster
 from tests.conftest import ROOT
+from tests.test_plugins_guarantees import PLUGINS, market
 
 B2C = ROOT / "tests" / "contract" / "minimal-b2c.yaml"
 TWO = ROOT / "tests" / "contract" / "two-segments.yaml"
@@ -73,6 +75,25 @@ def test_run_replicates_on_the_cluster_match_the_local_run(cluster, tmp_path):
     invoke(*args, "-o", tmp_path / "local")
     invoke(*args, "-o", tmp_path / "remote", "--cluster", cluster)
     assert_same_files(tmp_path / "local", tmp_path / "remote")
+
+
+def test_plugin_path_folders_travel_to_the_workers(cluster, tmp_path, monkeypatch):
+    # The workers started before the command and were never told of the folder.
+    monkeypatch.delenv(PATH_VARIABLE, raising=False)  # the command adds to it: undone after
+    folder = tmp_path / "my_plugins"
+    folder.mkdir()
+    (folder / "guarantees.py").write_text(PLUGINS)
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(market(1000, "- plugin: py_add\n  a: 0.05\n"))
+    args = ["run", scenario, "--plugin-path", folder, "-r", "2", "-q"]
+    invoke(*args, "-o", tmp_path / "local")
+    invoke(*args, "-o", tmp_path / "remote", "--cluster", cluster)
+    assert_same_files(tmp_path / "local", tmp_path / "remote")
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(market(1000, "[]"))
+    invoke("run", plain, "-r", "2", "-q", "-o", tmp_path / "plain")
+    timeseries = [tmp_path / d / "timeseries.csv" for d in ("remote", "plain")]
+    assert timeseries[0].read_bytes() != timeseries[1].read_bytes()  # the plugin acted
 
 
 def test_sweep_on_the_cluster_matches_the_local_run(cluster, tmp_path):

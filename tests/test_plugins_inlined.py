@@ -163,3 +163,29 @@ def test_a_bad_mode_stops_any_command_with_exit_2(monkeypatch, tmp_path):
     assert result.exit_code == 2
     assert "environment variable MARKETSIM_PLUGIN_KERNELS: expected one of" in result.output
     assert not out.exists()
+
+
+_TABLE = {"weight": 1.0}
+
+
+@numba.njit
+def _reads_a_dict(key, i, s, value, stage, indptr, indices, params):
+    return value * _TABLE["weight"]
+
+
+def test_hooks_the_cache_key_cannot_account_for_are_called_by_pointer(monkeypatch):
+    monkeypatch.delenv(hooks_core.MODE_VARIABLE, raising=False)
+    assert hooks_of(_reads_a_dict).spec(10**7) == hook_chain.POINTERS
+    assert hooks_of(_same).spec(10**7).startswith("inline:")
+
+
+def test_a_pickled_hook_set_registers_its_spec_again_where_it_lands(monkeypatch):
+    import pickle
+
+    monkeypatch.delenv(hooks_core.MODE_VARIABLE, raising=False)
+    hooks = hooks_of(_same)
+    spec = hooks.spec(10**7)
+    hook_chain._INLINED.pop(spec)  # as in a process that never built these hooks
+    landed = pickle.loads(pickle.dumps(hooks))
+    assert landed.spec(10**7) == spec
+    assert spec in hook_chain._INLINED

@@ -37,6 +37,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from marketsim.core.errors import InputError
+from marketsim.plugins.discovery import path_folders
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -219,6 +220,11 @@ class DaskCluster(Executor):
             raise InputError(f"--cluster {address}: cannot reach the Dask scheduler: {e}") from e
         self.address = address
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        folders = path_folders()
+        if folders:  # the workers cannot see this machine's --plugin-path folders
+            from marketsim.drivers.cluster_plugins import PluginFolders
+
+            self.client.register_plugin(PluginFolders(folders))
 
     def _submit(self, job: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         return self.client.map(job, items, pure=False)

@@ -13,7 +13,11 @@ warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning)
 # Inlining a plugin's chain into the kernel trips a pedantic check of numba's SSA pass
 # ("variable ... is not in scope") that numba itself says is internal; the inlined
 # kernels are tested bit for bit against the others.
-warnings.filterwarnings("ignore", category=NumbaIRAssumptionWarning)
+warnings.filterwarnings(
+    "ignore",
+    message=r"variable '.*_inlined_chain.*' is not in scope",
+    category=NumbaIRAssumptionWarning,
+)
 
 JIT = {"nogil": True, "cache": True, "fastmath": False, "error_model": "numpy"}
 PARALLEL_JIT = {**JIT, "parallel": True}

@@ -276,7 +276,7 @@ class KernelHooks:
         return bool(self.first[-1] > 0)
 
     @functools.cached_property
-    def _inline_spec(self) -> str:
+    def _inline_spec(self) -> str | None:
         used = int(self.first[-1])
         pairs = zip(self.functions, self.view_functions, self.viewed, strict=True)
         functions = [v if w else f for f, v, w in pairs]
@@ -286,7 +286,13 @@ class KernelHooks:
         """How the kernel calls these hooks for a market of `people` (`hook_chain`)."""
         if not self.active:
             return NO_HOOKS
-        return self._inline_spec if inlines(people) else POINTERS
+        if inlines(people) and self._inline_spec is not None:
+            return self._inline_spec
+        return POINTERS
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Without the inlined spec: another process registers its own when it needs it."""
+        return {k: v for k, v in self.__dict__.items() if k != "_inline_spec"}
 
     def point_of(self, slot: int) -> int:
         """The hook point whose chain holds `slot`."""

@@ -19,14 +19,14 @@ named) and keeps the value before a result outside the point's range, recording 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
-from types import CodeType
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
+from marketsim.kernels.code_key import Unaccounted, fingerprint
 from marketsim.kernels.config import JIT, inline_jit
 from marketsim.kernels.hooks import (
     BAD_PERSON,
@@ -53,58 +53,28 @@ shared start-of-step arrays, functions and view functions (or ()), viewed, first
 params, state, seen, segments, watch row."""
 
 
-def inline_spec(functions: Sequence[Any], points: Sequence[int]) -> str:
+def inline_spec(functions: Sequence[Any], points: Sequence[int]) -> str | None:
     """The chain spec that compiles `functions` (slot by slot, at `points`) into the kernel.
 
-    Named by what decides the machine code: each function's code and that of the numba
-    functions and constants it reads, its form and compile options, and the chain's
-    layout. The spec keys numba's cache, so an edited plugin (or helper) compiles afresh.
-    Registered so that compiling the kernel finds the functions.
+    Named by what decides the machine code (`code_key.fingerprint` of each function,
+    its form, the chain's layout): the spec keys numba's cache, so an edited plugin or
+    helper compiles afresh. None where a function reads something the fingerprint
+    cannot account for: such hooks are called by pointer. Registered so that compiling
+    the kernel finds the functions.
     """
     digest = hashlib.sha256()
     slots = []
     for fn, point in zip(functions, points, strict=True):
         viewed = takes_view(fn)
-        digest.update(repr((point, viewed, sorted(fn.targetoptions.items()))).encode())
-        for part in _code_of(fn.py_func, set()):
-            digest.update(part)
+        digest.update(repr((point, viewed)).encode())
+        try:
+            digest.update(fingerprint(fn))
+        except Unaccounted:
+            return None
         slots.append((fn, viewed, point))
     spec = "inline:" + digest.hexdigest()[:32]
     _INLINED[spec] = tuple(slots)
     return spec
-
-
-def _code_of(py_func: Callable[..., Any], seen: set[int]) -> Iterator[bytes]:
-    """What `py_func` computes, as bytes to hash.
-
-    Its bytecode, constants and names, the same of every numba function it calls by a
-    global name, and the global constants it reads.
-    """
-    if id(py_func) in seen:
-        return
-    seen.add(id(py_func))
-    yield py_func.__qualname__.encode()
-    yield from _code_parts(py_func.__code__)
-    for name in _names(py_func.__code__):
-        value = py_func.__globals__.get(name)
-        if hasattr(value, "py_func"):
-            yield from _code_of(value.py_func, seen)
-        elif isinstance(value, int | float | complex | str | bytes | tuple | np.ndarray):
-            yield repr((name, value.tolist() if isinstance(value, np.ndarray) else value)).encode()
-
-
-def _code_parts(code: CodeType) -> Iterator[bytes]:
-    yield code.co_code
-    yield repr((code.co_names, code.co_varnames, code.co_freevars)).encode()
-    for const in code.co_consts:
-        yield from _code_parts(const) if isinstance(const, CodeType) else (repr(const).encode(),)
-
-
-def _names(code: CodeType) -> Iterator[str]:
-    yield from code.co_names
-    for const in code.co_consts:
-        if isinstance(const, CodeType):
-            yield from _names(const)
 
 
 def run_chain(point, value, i, s, hook_args):
@@ -180,7 +150,8 @@ def _slot_call(fn: Any, k: int, viewed: bool, point: int) -> Any:
             key, shared = hook_args[0], hook_args[1]
             params, state, seen, segments, watch = hook_args[6:11]
             _called(watch, k, i, value)
-            out = fn(key, i, s, value, _view(shared, state[k], seen[k], segments[k]), params[k])
+            people = _view(shared, state[k], seen[k], segments[k])
+            out = fn(key, i, np.int64(s), value, people, params[k])
             return _checked(point, k, i, value, out, watch)
 
     else:
@@ -188,7 +159,7 @@ def _slot_call(fn: Any, k: int, viewed: bool, point: int) -> Any:
         def call(value, i, s, hook_args):
             key, shared, params, watch = hook_args[0], hook_args[1], hook_args[6], hook_args[10]
             _called(watch, k, i, value)
-            out = fn(key, i, s, value, shared[0], shared[1], shared[2], params[k])
+            out = fn(key, i, np.int64(s), value, shared[0], shared[1], shared[2], params[k])
             return _checked(point, k, i, value, out, watch)
 
     return njit(inline="always", **JIT)(call)
@@ -225,4 +196,6 @@ def _chain_for(point, value, i, s, hook_args):
         return _no_chain
     if spec.literal_value == POINTERS:
         return _pointer_chain
+    if spec.literal_value not in _INLINED:
+        raise KeyError(f"kernel hooks {spec.literal_value} were not registered in this process")
     return _inlined_chain(spec.literal_value, point.literal_value)

@@ -15,7 +15,8 @@ The kernel calls each in its own form: a first-form hook costs no more than pass
 arrays. It receives `KERNEL_SLOTS` slots: each hook point's chain
 (its plugins in scenario order, each given the previous one's value) in `KERNEL_HOOKS`
 order, then `identity_hook` in the slots left over. A fixed number of slots means one
-compiled kernel whatever the scenario.
+compiled kernel whatever the scenario, for hooks called through pointers; large markets
+compile their hooks into a kernel of their own (`marketsim.kernels.hook_chain`).
 
 Hooks read other people's state as it was at the start of the step (copies the kernel
 takes when any hook is active), so what they see never depends on which thread moved

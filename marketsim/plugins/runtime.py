@@ -2,7 +2,8 @@
 
 Hooks run in scenario order, Python and kernel hooks alike: several plugins on one hook
 point form a chain, each seeing what the one before it left. Kernel hooks are handed to
-the customer kernel as first-class numba functions, chain by chain (`KernelHooks`).
+the customer kernel chain by chain (`KernelHooks`), which calls them through function
+pointers or has them compiled in (`marketsim.kernels.hook_chain`).
 
 Every hook is guarded. One that raises, or leaves a value out of range (NaN or an
 infinity anywhere, a chance outside [0, 1], a negative exposure), stops the run with a
