@@ -18,7 +18,7 @@ import pytest
 from marketsim.drivers import metrics
 from marketsim.drivers.simulation import simulate
 from marketsim.drivers.sweep import evaluate
-from marketsim.plugins.prepare import load_scenario
+from marketsim.plugins.prepare import load_scenario, scenario_from_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SAAS = ROOT / "scenarios" / "b2b_saas.yaml"
@@ -197,3 +197,18 @@ def test_money_balances_refunds_included(path):
     assert by_type == pytest.approx(ts["revenue"].sum(), rel=1e-9, abs=1e-6)
     segments = sum(s.revenue.mean for s in summary.by_segment.values())
     assert segments == pytest.approx(revenue, rel=1e-9, abs=1e-6)
+
+
+def test_a_promotion_books_the_discount_it_gives_on_deals_reps_and_brokers_close():
+    # Accounts buy only through reps and brokers, so every unit the promotion discounts
+    # is a deal: the margin it gives is 0.2 / 0.8 of what the deals in its window paid.
+    promotion = "  - {id: deal, type: promotion, budget: 1000, discount: 0.2, start: 4, end: 10}\n"
+    text = (ROOT / "tests" / "contract" / "minimal-b2b.yaml").read_text()
+    run = simulate(scenario_from_text(text.replace("channels:\n", "channels:\n" + promotion, 1)))
+    ts = run.timeseries
+    window = ts[(ts.step >= 4) & (ts.step < 10)]
+    assert window["renewals"].sum() == 0 and ts["refunds"].sum() == 0  # only new deals
+    paid = window.groupby("replicate")["revenue_accounts"].sum().mean()
+    assert paid > 0
+    given = run.summary.by_channel["deal"].discount_cost.mean
+    assert given == pytest.approx(paid * 0.2 / 0.8, rel=1e-9)

@@ -65,6 +65,9 @@ class SalesBook:
 
     Attributes:
         units / paid: [segment, product] units sold by reps and brokers, and revenue.
+        priced_now: [segment, product] the part of `paid` priced at this step's prices
+            (deals won and broker sales; not renewals, which keep their contract's), on
+            which this step's promotions gave their discount.
         last_touch / first_touch: revenue by the buyer's touch code (as the kernel's),
             net of refunds.
         involvement: revenue by who closed it: reps, brokers, or a renewal (net).
@@ -82,6 +85,7 @@ class SalesBook:
 
     units: np.ndarray
     paid: np.ndarray
+    priced_now: np.ndarray
     last_touch: np.ndarray
     first_touch: np.ndarray
     cost: np.ndarray
@@ -105,6 +109,7 @@ class SalesBook:
         return cls(
             units=np.zeros((n_segments, n_products), dtype=np.int64),
             paid=np.zeros((n_segments, n_products)),
+            priced_now=np.zeros((n_segments, n_products)),
             last_touch=np.zeros(n_channels + 2),
             first_touch=np.zeros(n_channels + 2),
             cost=np.zeros(n_segments),
@@ -185,7 +190,9 @@ class Ledger:
         first = counts[:, first_col : first_col + n + 2]
         self.last_touch_revenue += average @ last + sales.last_touch
         self.first_touch_revenue += average @ first + sales.first_touch
-        self._book_discounts(discounts, bought, billed, price, renewal_price)
+        self._book_discounts(
+            discounts, bought * list_price * price, billed * list_price * renewal_price, sales
+        )
         recurring = float((billed * renewal_price * list_price).sum())
         self.involvement["self_service"] += float(by_segment.sum()) - recurring
         self.involvement["renewals"] += recurring
@@ -268,34 +275,31 @@ class Ledger:
         return [row[series][s] for row in self.segment_rows]
 
     def _book_discounts(
-        self,
-        discounts: list[Discount],
-        bought: np.ndarray,
-        billed: np.ndarray,
-        price: np.ndarray,
-        renewal_price: np.ndarray,
+        self, discounts: list[Discount], bought: np.ndarray, billed: np.ndarray, sales: SalesBook
     ) -> None:
         """The revenue promotions gave up this step, each unit's discount counted once.
 
-        Where promotions overlap, their discounts multiply; the discount given on a unit
-        is shared among them in proportion to -log(1 - rate), their shares of the
-        combined log discount.
+        `bought` and `billed` are what buyers and subscribers paid, [segment, product];
+        reps' and brokers' sales at this step's prices count like purchases. Where
+        promotions overlap, their discounts multiply; the discount given on a unit is
+        shared among them in proportion to -log(1 - rate), their shares of the combined
+        log discount.
         """
         if not discounts:
             return
-        shape = price.shape
+        shape = bought.shape
         weight = np.zeros((len(discounts), *shape))
         billed_weight = np.zeros_like(weight)
         for k, d in enumerate(discounts):
             weight[k][np.ix_(d.segments, d.products)] = -math.log1p(-d.rate)
             billed_weight[k][np.ix_(d.segments, d.billed)] = -math.log1p(-d.rate)
-        for units, paid_share, w in (
-            (bought, price, weight),
-            (billed, renewal_price, billed_weight),
+        for paid, w in (
+            (bought + sales.priced_now, weight),
+            (billed, billed_weight),
         ):
             total = w.sum(axis=0)
             factor = np.exp(-total)  # what the promotions together leave of the price
-            given = units * self.products.list_price * paid_share * (1.0 / factor - 1.0)
+            given = paid * (1.0 / factor - 1.0)
             share = np.divide(w, total, out=np.zeros_like(w), where=total > 0)
             self.discount_cost[[d.channel for d in discounts]] += (share * given).sum(axis=(1, 2))
 

@@ -225,12 +225,17 @@ class SalesOrganisation:
         acc.renew_at[a] = step.t + length if length > 0 else -1
         return Deal(s, product, units, value, int(acc.first[a]), 1)
 
-    def book(self, step: SalesStep, deal: Deal) -> None:
-        """Book a deal's units and revenue, by segment, product and the buyer's touches."""
+    def book(self, step: SalesStep, deal: Deal, renewal: bool = False) -> None:
+        """Book a deal's units and revenue, by segment, product and the buyer's touches.
+
+        A deal but a `renewal` was priced at this step's prices (promotions included).
+        """
         book = step.book
         book.units[deal.segment, deal.product] += deal.units
         book.new_customers[deal.segment] += deal.new_customers
         book.paid[deal.segment, deal.product] += deal.value
+        if not renewal:
+            book.priced_now[deal.segment, deal.product] += deal.value
         last, first = self.touches(deal.touch_person)
         book.last_touch[last] += deal.value
         book.first_touch[first] += deal.value

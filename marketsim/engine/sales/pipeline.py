@@ -211,7 +211,7 @@ def renewals(org: SalesOrganisation, step: SalesStep) -> None:
             acc.renew_at[a] += org.contract_length[s]
             units, value = int(org.deal_size[s]), float(acc.value[a])
             deal = Deal(int(s), int(acc.product[a]), units, value, int(acc.first[a]))
-            org.book(step, deal)
+            org.book(step, deal, renewal=True)
             step.book.involvement["renewals"] += deal.value
         else:
             churned.append(a)
