@@ -98,10 +98,14 @@ class SalesBook:
     by_segment: dict[str, np.ndarray] = field(default_factory=dict)
 
     def count(self, name: str, segments: np.ndarray) -> None:
-        """Add one to pipeline count `name` of each segment listed (once per sale or account)."""
+        """Count one `name` event in each listed segment (an account or sale each).
+
+        Into the segment's tally and the market's total alike, so the two cannot part.
+        """
         n = len(self.cost)
         found = np.bincount(segments, minlength=n) if len(segments) else np.zeros(n, np.int64)
         self.by_segment[name] = self.by_segment.get(name, 0) + found
+        self.counts[name] = self.counts.get(name, 0) + len(segments)
 
     @classmethod
     def empty(cls, n_segments: int, n_products: int, n_channels: int) -> SalesBook:

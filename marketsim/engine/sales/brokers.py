@@ -99,7 +99,6 @@ def _sale(
         pop.satisfied[entity] = 0 if mis_sold else 1
         person = entity
     org.book(step, deal)
-    step.book.counts["broker_sales"] = step.book.counts.get("broker_sales", 0) + 1
     step.book.count("broker_sales", np.array([s]))
     fee = agent.earn(deal.value)
     if agent.role == "seller":

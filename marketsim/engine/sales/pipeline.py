@@ -19,16 +19,12 @@ if TYPE_CHECKING:
     from marketsim.engine.sales.organisation import SalesOrganisation
 
 
-def _add(step: SalesStep, name: str, n: int) -> None:
-    step.book.counts[name] = step.book.counts.get(name, 0) + int(n)
-
-
 def route_and_expire(org: SalesOrganisation, step: SalesStep) -> None:
     """Marketing hands scored leads to sales; leads and appointments left waiting go cold."""
     acc, routing = org.accounts, org.spec.routing
     centres = org.centres(step)
     waiting = acc.stage == K.WITH_MARKETING
-    routed, lost = K.route_leads(
+    _, lost = K.route_leads(
         acc,
         centres,
         step.key,
@@ -42,7 +38,7 @@ def route_and_expire(org: SalesOrganisation, step: SalesStep) -> None:
     step.book.count("leads", acc.segment[waiting & (acc.stage == LEAD)])
     cold = K.expire(acc, centres, step.t, LEAD, routing.handoff_delay + routing.lead_expiry)
     cold += K.expire(acc, centres, step.t, QUALIFIED, routing.lead_expiry)
-    step.book.counts |= {"leads": routed, "leads_lost": lost, "leads_cold": cold}
+    step.book.counts |= {"leads_lost": lost, "leads_cold": cold}
 
 
 def _working(team: list[Salesperson], start: int, t: int) -> list[Salesperson]:
@@ -98,7 +94,6 @@ def inside_sales(org: SalesOrganisation, step: SalesStep) -> None:
     for r, rep in enumerate(reps):
         rep.worked("calls", int((reps_of == r).sum()))
     step.book.counts["calls"] = len(called)
-    step.book.counts["appointments"] = int(qualified.sum())
     step.book.count("appointments", acc.segment[called[qualified == 1]])
 
 
@@ -148,12 +143,7 @@ def outside_sales(org: SalesOrganisation, step: SalesStep) -> None:
     )
     for r, rep in enumerate(reps):
         rep.worked("meetings", int((reps_of == r).sum()))
-    step.book.counts |= {
-        "meetings": len(accounts),
-        "no_shows": int((outcome == K.NO_SHOW).sum()),
-        "opportunities": int((outcome == K.OPENED).sum()),
-        "proposals": int((outcome == K.PROPOSED).sum()),
-    }
+    step.book.counts["no_shows"] = int((outcome == K.NO_SHOW).sum())
     step.book.count("meetings", acc.segment[accounts])
     step.book.count("opportunities", acc.segment[accounts[outcome == K.OPENED]])
     step.book.count("proposals", acc.segment[accounts[outcome == K.PROPOSED]])
@@ -187,7 +177,6 @@ def decisions(org: SalesOrganisation, step: SalesStep) -> None:
     stale = K.expire(acc, centres, step.t, OPPORTUNITY, org.spec.outside.max_cycle)
     competitor = int((outcome == K.LOST_COMPETITOR).sum())
     no_decision = int((outcome == K.LOST_NO_DECISION).sum()) + stale
-    _add(step, "deals_won", len(won))
     step.book.count("deals_won", acc.segment[won])
     step.book.counts |= {
         "deals_lost": competitor + no_decision,
@@ -217,6 +206,5 @@ def renewals(org: SalesOrganisation, step: SalesStep) -> None:
             churned.append(a)
     lapsed = np.array(churned, dtype=np.int64)
     K.close(acc, org.centres(step), lapsed, np.zeros(len(lapsed), dtype=np.bool_))
-    step.book.counts |= {"renewals": len(renewed), "contracts_churned": len(lapsed)}
     step.book.count("renewals", acc.segment[np.array(renewed, dtype=np.int64)])
     step.book.count("contracts_churned", acc.segment[lapsed])
