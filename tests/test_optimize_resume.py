@@ -117,3 +117,12 @@ def test_sigkill_with_workers_leaves_no_orphan_adding_trials(tmp_path):
     assert again.returncode == 0, again.stderr
     trials = pd.read_csv(out / "trials.csv")
     assert (trials["state"] == "complete").sum() == WANTED
+
+
+def test_a_stored_question_that_is_not_a_mapping_is_named_as_such():
+    from marketsim.drivers.optimize.study import differences
+
+    assert differences(["trials", 5], {"trials": 5}) == [
+        "its record is not a question marketsim wrote (found list)"
+    ]
+    assert differences({"trials": 4}, {"trials": 5}) == ["trials: study has 4, now 5"]

@@ -246,7 +246,7 @@ def prepare_study(
 def differences(recorded: Any, wanted: dict[str, Any]) -> list[str]:
     """What a stored record of a question says that `wanted` does not (one line each)."""
     if not isinstance(recorded, dict):
-        return ["it was not made by marketsim optimize"]
+        return [f"its record is not a question marketsim wrote (found {type(recorded).__name__})"]
     out = []
     for key in sorted(set(recorded) | set(wanted)):
         if _canon(recorded.get(key)) != _canon(wanted.get(key)):
