@@ -10,6 +10,9 @@ the faults on.
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -25,7 +28,7 @@ from marketsim.kernels.customer_step import HookSlot, KernelHooks
 from marketsim.kernels.hooks import PURCHASE_HOOK, WOM_HOOK
 from marketsim.plugins.prepare import scenario_from_text
 from marketsim.plugins.runtime import PluginRunError
-from tests.test_plugins_guarantees import STATEFUL, folder, market, rows  # noqa: F401
+from tests.test_plugins_guarantees import ROOT, STATEFUL, folder, market, rows  # noqa: F401
 
 CHAIN = """\
 - plugin: add
@@ -189,3 +192,24 @@ def test_a_pickled_hook_set_registers_its_spec_again_where_it_lands(monkeypatch)
     landed = pickle.loads(pickle.dumps(hooks))
     assert landed.spec(10**7) == spec
     assert spec in hook_chain._INLINED
+
+
+def test_inlined_hooks_give_the_same_bytes_on_one_and_two_threads(folder, tmp_path):  # noqa: F811
+    # Several parallel blocks, hooks reading neighbours' stage and their own state.
+    (folder / "stateful.py").write_text(STATEFUL)
+    scenario = tmp_path / "big.yaml"
+    behaviours = "- plugin: neighbours\n  weight: 2.0\n- plugin: echo\n- plugin: add\n"
+    scenario.write_text(market(30_000, behaviours, horizon=6))
+    outputs = []
+    for threads in (1, 2):
+        out = tmp_path / f"out{threads}"
+        env = {
+            **os.environ,
+            "NUMBA_NUM_THREADS": str(threads),
+            "PYTHONPATH": str(ROOT),
+            hooks_core.MODE_VARIABLE: "inline",
+        }
+        command = [sys.executable, "-m", "marketsim", "run", str(scenario), "--out", str(out)]
+        subprocess.run([*command, "--quiet"], env=env, check=True, capture_output=True)
+        outputs.append((out / "timeseries.csv").read_bytes())
+    assert outputs[0] == outputs[1]
