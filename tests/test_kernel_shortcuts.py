@@ -24,7 +24,7 @@ from marketsim.kernels.customer_step import (
     WEIGHED,
     _exposure_weights,
     _weighed,
-    update_contacts,
+    update_tallies,
 )
 from marketsim.scenario.schema import Scenario
 
@@ -113,7 +113,7 @@ def test_running_contact_tally_matches_a_recount_after_outside_writes(everything
         model.step()
         # Anyone may write stages between steps (sales, plugins, Customer views).
         pop.stage[rows[step * 25 : (step + 1) * 25]] = CUSTOMER if step % 2 else AWARE
-        update_contacts(pop, model.segment_parameters.base)
+        update_tallies(pop, model.segment_parameters.base)
         np.testing.assert_array_equal(
             pop.contacts, _recount(pop.stage, pop.indptr, pop.indices), err_msg=f"{step=}"
         )

@@ -16,7 +16,7 @@ from marketsim.engine.channels import StepInputs
 from marketsim.engine.model import MarketModel
 from marketsim.engine.population import Population
 from marketsim.kernels import reference, rng
-from marketsim.kernels.customer_step import update_contacts
+from marketsim.kernels.customer_step import update_tallies
 from marketsim.kernels.reference import speaks, talkers
 from marketsim.scenario.schema import Scenario
 
@@ -126,7 +126,7 @@ def test_running_tally_of_customer_contacts_matches_a_recount(everything):
         model.step()
     pop = model.population
     seg = model.segment_parameters.base
-    update_contacts(pop, seg)
+    update_tallies(pop, seg)
     recount = [
         sum(speaks(int(j), pop, seg) for j in pop.indices[pop.indptr[i] : pop.indptr[i + 1]])
         for i in range(pop.size)

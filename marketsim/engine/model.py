@@ -33,8 +33,7 @@ from marketsim.kernels import reference
 from marketsim.kernels.customer_step import (
     StepArrays,
     advance,
-    update_contacts,
-    update_heard,
+    update_tallies,
     word_of_mouth_input,
 )
 from marketsim.kernels.rng import stream_key
@@ -184,8 +183,10 @@ class MarketModel(mesa.Model):
         self.plugins.call("persuasion", ctx)
         self.plugins.call("purchase", ctx)
         self.plugins.call("churn", ctx)
-        ctx.talk = self._word_of_mouth(ctx)
-        counts = self._advance_customers(t, key, ctx.seg, segments, inputs, ctx.talk)
+        ctx.talk, detractors_mean = self._word_of_mouth(ctx)
+        counts = self._advance_customers(
+            t, key, ctx.seg, segments, inputs, ctx.talk, detractors_mean
+        )
         trust = 2.0 * self.market.reputation
         book, moved = self.sales.step(t, key, trust, segments.pull, segments.shares, inputs.price)
         counts[:, :N_STAGES] += moved
@@ -198,21 +199,24 @@ class MarketModel(mesa.Model):
         self.plugins.call("after_step", ctx)
         self.ledger.rows[-1].update(self.plugins.measure(ctx))
 
-    def _word_of_mouth(self, ctx: StepContext) -> np.ndarray:
-        """Per-person word-of-mouth input, when detractors or a Python hook need it.
+    def _word_of_mouth(self, ctx: StepContext) -> tuple[np.ndarray, np.ndarray]:
+        """(per-person word-of-mouth input, detractors' mean field per segment).
 
-        Otherwise an empty array: the kernel reads the running tally of contacts.
+        The input is an empty array unless a Python hook or the reference engine needs it:
+        the kernel reads the running tallies of contacts (and detractors heard) itself. The
+        mean field is empty while nobody speaks against the company.
         """
         pop = self.population
         against = bool(pop.detractor.any())
-        if not (self.plugins.python_hooks("word_of_mouth") or against):
-            return np.zeros(0, dtype=np.float32)
+        python = self.plugins.python_hooks("word_of_mouth")
+        nobody = np.zeros(0, dtype=np.float32)
         if against:
             pop.hear_detractors()
+        mean_field = self._detractors_mean() if against else np.zeros(0)
+        if not python and (self.engine == "kernel" or not against):
+            return nobody, mean_field
         if self.engine == "kernel":
-            update_contacts(pop, ctx.seg)
-            if against:
-                update_heard(pop)
+            update_tallies(pop, ctx.seg)
         else:
             networked = [
                 pop.stage[i] <= AWARE
@@ -227,26 +231,30 @@ class MarketModel(mesa.Model):
                     reference.detractors_heard(i, pop) if networked[i] else 0
                     for i in range(pop.size)
                 ]
-        mean_field = np.zeros(len(self.market.people))
-        if against:
-            # people are stored segment by segment: a count over each well-mixed run
-            degree = self.segment_parameters.well_mixed_degree
-            offsets = pop.offsets
-            for s in np.flatnonzero(degree >= 0):
-                detractors = np.count_nonzero(pop.detractor[offsets[s] : offsets[s + 1]])
-                mean_field[s] = degree[s] * detractors / (offsets[s + 1] - offsets[s])
         word_of_mouth_input(
             pop.stage,
             pop.segment,
             ctx.seg,
             pop.contacts,
             pop.heard if against else pop.heard[:0],
-            mean_field,
+            mean_field if against else np.zeros(len(self.market.people)),
             pop.talk,
         )
         ctx.talk = pop.talk
         self.plugins.call("word_of_mouth", ctx)
-        return np.ascontiguousarray(ctx.talk, dtype=np.float32)
+        return np.ascontiguousarray(ctx.talk, dtype=np.float32), np.zeros(0)
+
+    def _detractors_mean(self) -> np.ndarray:
+        """[segment] detractors a person of a well-mixed segment hears from on average."""
+        pop = self.population
+        mean_field = np.zeros(len(self.market.people))
+        # people are stored segment by segment: a count over each well-mixed run
+        degree = self.segment_parameters.well_mixed_degree
+        offsets = pop.offsets
+        for s in np.flatnonzero(degree >= 0):
+            detractors = np.count_nonzero(pop.detractor[offsets[s] : offsets[s + 1]])
+            mean_field[s] = degree[s] * detractors / (offsets[s + 1] - offsets[s])
+        return mean_field
 
     def _advance_customers(
         self,
@@ -256,6 +264,7 @@ class MarketModel(mesa.Model):
         segments: SegmentStep,
         inputs: StepInputs,
         talk: np.ndarray,
+        detractors_mean: np.ndarray,
     ) -> np.ndarray:
         media = self.media
         step = StepArrays(
@@ -282,6 +291,7 @@ class MarketModel(mesa.Model):
             available=segments.available,
             pull=segments.pull,
             talk=talk,
+            detractors_mean=detractors_mean,
         )
         hooks = self.plugins.kernel_hooks()
         engine = reference.customer_step if self.engine == "reference" else advance

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
 import numba
@@ -178,7 +178,10 @@ class StepArrays:
         relative: [segment, product] price paid over the segment's reference price.
         available: [segment, product] whether the segment considers and can buy it.
         pull: [segment] the product range's pull at the segment's own elasticity.
-        talk: each person's word-of-mouth input, or empty to read `contacts`.
+        talk: each person's word-of-mouth input, or empty to read `contacts` (less
+            `heard`, where detractors are tallied).
+        detractors_mean: [segment] detractors a person of a well-mixed segment hears
+            from on average, or empty where nobody speaks against the company.
 
     """
 
@@ -205,6 +208,7 @@ class StepArrays:
     available: np.ndarray
     pull: np.ndarray
     talk: np.ndarray
+    detractors_mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 class HookSlot(NamedTuple):
@@ -465,13 +469,22 @@ def _remember(i, s, exposures, raw, ad_memory, retention, acc, groups):
 
 
 @inline_jit
-def _talk(i, s, seg, talk_in, contacts):
-    """Word-of-mouth input of an unaware or aware person, before hooks (section 7)."""
+def _talk(i, s, seg, talk_in, contacts, heard, detractors_mean):
+    """Word-of-mouth input of an unaware or aware person, before hooks (section 7).
+
+    Talking customers minus detractors among the person's contacts (`heard`, empty
+    where nobody is tallied), or their means in a well-mixed segment; rounded to float32
+    as `word_of_mouth_input` stores it, so either way gives the same bits.
+    """
     if talk_in.shape[0] > 0:
         return np.float64(talk_in[i])
     mean_field = seg[s, SegmentColumn.MEAN_FIELD_TALKERS]
     if mean_field >= 0.0:
+        if detractors_mean.shape[0] > 0:
+            return np.float64(np.float32(mean_field - detractors_mean[s]))
         return np.float64(np.float32(mean_field))
+    if heard.shape[0] > 0:
+        return np.float64(contacts[i] - heard[i])
     return np.float64(contacts[i])
 
 
@@ -766,6 +779,7 @@ def _advance_for(alike: bool, spec: str) -> Any:
         first_touch,
         last_touch,
         contacts,
+        heard,
         product,
         purchased_at,
         customer_since,
@@ -779,6 +793,7 @@ def _advance_for(alike: bool, spec: str) -> Any:
         attitude_of,
         habit,
         talk_in,
+        detractors_mean,
         seg,
         exposure,
         bernoulli,
@@ -832,8 +847,9 @@ def _advance_for(alike: bool, spec: str) -> Any:
 
         Block b tallies into `counts[b]` and keeps its per-person memory-group sums in
         `scratch[b]`, so sums never depend on threads and nothing is allocated. `contacts`
-        must be current (`sync_contacts`): it is the word-of-mouth input read before any
-        update, unless `talk_in` (one value per person) replaces it. `p0` is exp(-exposure),
+        (less `heard`, where detractors are tallied) must be current (`update_tallies`): it
+        is the word-of-mouth input read before any update, unless `talk_in` (one value
+        per person) replaces it. `p0` is exp(-exposure),
         the chance of no exposure from each Poisson stream. The kernel allocates nothing, so
         it is compiled without reference counting: otherwise every array a phase helper
         reads would cost atomic increments per person, tripling the step's time. Kernel
@@ -916,7 +932,13 @@ def _advance_for(alike: bool, spec: str) -> Any:
                     _touch(i, touch, first_touch, last_touch)
                 talk = 0.0
                 if was <= AWARE:
-                    talk = run_chain(WOM_HOOK, _talk(i, s, seg, talk_in, contacts), i, s, hook_args)
+                    talk = run_chain(
+                        WOM_HOOK,
+                        _talk(i, s, seg, talk_in, contacts, heard, detractors_mean),
+                        i,
+                        s,
+                        hook_args,
+                    )
                 wom = talk * seg[s, SegmentColumn.WORD_OF_MOUTH] * response
                 st = was
                 unit = 0
@@ -1035,6 +1057,7 @@ _ADVANCE_ARGS = (
     types.int8[::1],  # first_touch
     types.int8[::1],  # last_touch
     types.int32[::1],  # contacts
+    types.int32[::1],  # heard: detractors among contacts, or empty
     types.int8[::1],  # product
     types.int32[::1],  # purchased_at
     types.int32[::1],  # customer_since
@@ -1048,6 +1071,7 @@ _ADVANCE_ARGS = (
     _F32,  # attitude
     types.float32[:, ::1],  # habit [person, medium]
     _F32,  # talk: word-of-mouth input per person, or empty to use contacts
+    _F64,  # detractors_mean [segment], or empty
     _F64_2D,  # seg
     _F64_2D,  # exposure
     types.boolean[::1],  # bernoulli
@@ -1157,6 +1181,8 @@ _DTYPES = {
     "last_touch": np.int8,
     "contacts": np.int32,
     "counted": np.bool_,
+    "heard": np.int32,
+    "heard_counted": np.bool_,
     "product": np.int8,
     "purchased_at": np.int32,
     "customer_since": np.int32,
@@ -1172,7 +1198,17 @@ _DTYPES = {
     "indptr": np.int64,
     "indices": np.int32,
 }
-_OPTIONAL = frozenset({"price_sensitivity", "purchase_rate", "word_of_mouth", "attitude", "habit"})
+_OPTIONAL = frozenset(
+    {
+        "heard",
+        "heard_counted",
+        "price_sensitivity",
+        "purchase_rate",
+        "word_of_mouth",
+        "attitude",
+        "habit",
+    }
+)
 _MATRICES = frozenset({"ad_memory", "habit"})
 
 
@@ -1199,8 +1235,9 @@ def advance(
 ) -> np.ndarray:
     """Move every person one step in place; return counts[segment, CountColumn...].
 
-    `people.contacts` is brought up to date first (`update_contacts`) unless the step's
-    `talk` gives everyone's word-of-mouth input instead.
+    `people.contacts` (and `people.heard`, where detractors are tallied) are brought up
+    to date first (`update_tallies`) unless the step's `talk` gives everyone's
+    word-of-mouth input instead.
     """
     check_people(people)
     n_channels, n_segments = step.exposure.shape
@@ -1231,8 +1268,13 @@ def advance(
         )
     if step.talk.shape[0] not in (0, people.stage.shape[0]):
         raise ValueError(f"`talk` must be empty or one per person, but got {step.talk.shape}")
-    if step.talk.shape[0] == 0:  # else `talk` replaces the tally: it may catch up later
-        update_contacts(people, step.seg)
+    if step.detractors_mean.shape[0] not in (0, n_segments):
+        raise ValueError(
+            f"`detractors_mean` must be empty or one per segment ({n_segments}), "
+            f"but got {step.detractors_mean.shape}"
+        )
+    if step.talk.shape[0] == 0:  # else `talk` replaces the tallies: they may catch up later
+        update_tallies(people, step.seg)
     nblocks = max(1, -(-people.stage.shape[0] // BLOCK))
     counts = np.zeros(
         (nblocks, n_segments, n_count_columns(n_channels, n_products)), dtype=np.int64
@@ -1257,6 +1299,7 @@ def advance(
             people.first_touch,
             people.last_touch,
             people.contacts,
+            people.heard,
             people.product,
             people.purchased_at,
             people.customer_since,
@@ -1270,6 +1313,7 @@ def advance(
             people.attitude,
             people.habit,
             np.ascontiguousarray(step.talk, dtype=np.float32),
+            f64(step.detractors_mean),
             f64(step.seg),
             f64(step.exposure),
             np.ascontiguousarray(step.bernoulli, dtype=np.bool_),
@@ -1369,37 +1413,25 @@ def _no_exposure_chance(exposure: np.ndarray) -> np.ndarray:
     )
 
 
-def update_contacts(people: People, seg: np.ndarray) -> None:
-    """Bring `people.contacts` up to date with their stages (see `sync_contacts`)."""
+def update_tallies(people: People, seg: np.ndarray) -> None:
+    """Bring `people.contacts` and, where detractors are tallied, `people.heard` up to date."""
     silent = np.ascontiguousarray(seg[:, SegmentColumn.DISSATISFIED_WORD] != PRAISE)
-    sync_contacts(
-        False,
-        people.stage,
-        people.satisfied,
-        people.segment,
-        silent,
-        people.detractor,
-        people.counted,
-        people.indptr,
-        people.indices,
-        people.contacts,
-    )
-
-
-def update_heard(people: People) -> None:
-    """Bring `people.heard` (detractors among each person's contacts) up to date."""
-    sync_contacts(
-        True,
-        people.stage,
-        people.satisfied,
-        people.segment,
-        np.zeros(0, dtype=np.bool_),
-        people.detractor,
-        people.heard_counted,
-        people.indptr,
-        people.indices,
-        people.heard,
-    )
+    tallies = [(False, people.counted, people.contacts)]
+    if people.heard.shape[0]:
+        tallies.append((True, people.heard_counted, people.heard))
+    for detractors, counted, tally in tallies:
+        sync_contacts(
+            detractors,
+            people.stage,
+            people.satisfied,
+            people.segment,
+            silent,
+            people.detractor,
+            counted,
+            people.indptr,
+            people.indices,
+            tally,
+        )
 
 
 @jit
@@ -1414,6 +1446,8 @@ def sync_contacts(
     writing `stage`) touch their contacts' tallies, so a step costs a scan of `stage`, not
     of the network. Integer increments commute: the result does not depend on order.
     One loop serves both tallies: a helper called per person would pay reference counts.
+    Serial: the scan is a pass over a few bytes a person, and splitting it over threads
+    (one tally each, or ranges of people) measured slower.
     """
     for i in range(stage.shape[0]):
         if detractors:
