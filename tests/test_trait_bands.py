@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from marketsim import cli
 from marketsim.core.stages import CUSTOMER
 from marketsim.drivers.simulation import simulate
-from marketsim.engine.trait_bands import _stable_order
+from marketsim.engine.trait_bands import QUANTILES, _quantile_bands, _rows, _sorted_keys
 from marketsim.kernels.bands import band_totals
 from marketsim.scenario.schema import Scenario
 from tests.conftest import ROOT, diverse_data
@@ -124,7 +124,7 @@ def test_alike_people_have_no_bands_in_summary_or_report(tmp_path):
 )
 def test_the_fast_stable_order_is_numpys_stable_argsort(values):
     values = np.array(values, dtype=np.float32)
-    np.testing.assert_array_equal(_stable_order(values), np.argsort(values, kind="stable"))
+    np.testing.assert_array_equal(_rows(_sorted_keys(values)), np.argsort(values, kind="stable"))
 
 
 @settings(max_examples=50, deadline=None)
@@ -147,3 +147,29 @@ def test_band_totals_are_the_weighted_bincounts_to_the_last_bit(seed, sizes):
     ]
     totals = band_totals(band, starts, stops, weights, stage, purchases, spent, 5)
     np.testing.assert_array_equal(totals, np.array(expected))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(width=32, allow_nan=False, allow_infinity=False),
+            st.sampled_from([0.0, -0.0, 0.7, 1.3]),
+        ),
+        min_size=1,
+        max_size=300,
+    )
+)
+def test_quintiles_found_by_key_are_those_of_the_ranking(values):
+    values = np.array(values, dtype=np.float32)
+    m = values.size
+    order = np.argsort(values, kind="stable")
+    ranked = (np.arange(m) * 2 + 1) * QUANTILES // (2 * m)
+    expected = np.empty(m, dtype=np.int8)
+    expected[order] = ranked
+    start = np.searchsorted(ranked, np.arange(QUANTILES), side="left")
+    stop = np.searchsorted(ranked, np.arange(QUANTILES), side="right")
+    band, low, high = _quantile_bands(values, None)
+    np.testing.assert_array_equal(band, expected)
+    np.testing.assert_array_equal(low, values[order[np.minimum(start, m - 1)]])
+    np.testing.assert_array_equal(high, values[order[np.maximum(stop - 1, 0)]])

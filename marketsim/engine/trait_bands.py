@@ -8,12 +8,13 @@ in real people (a sampled segment's agents weigh `represents / size`).
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
 
 from marketsim.engine.population import Population
-from marketsim.kernels.bands import band_totals
+from marketsim.kernels.bands import band_totals, bands_by_key, order_keys
 from marketsim.scenario.schema import Scenario, Segment
 from marketsim.scenario.traits import Mix, Trait, varies
 
@@ -137,32 +138,48 @@ def _quantile_bands(
     """Each person's quintile by (weighted) rank, ties in row order; each band's range.
 
     A person falls in the quintile holding the middle of their weight in the ranking.
+    Unweighted, the quintiles' first ranks are known, so each person's band is found by
+    comparing their sort key with the keys at those ranks: no scatter through the order.
     """
     m = values.shape[0]
-    order = _stable_order(values)
+    keys = _sorted_keys(values)
+    order = _rows(keys)
     if weight is None:
-        ranked = (np.arange(m, dtype=np.int64) * 2 + 1) * QUANTILES // (2 * m)
+        start = np.array([_first_rank(b, m) for b in range(QUANTILES)])
+        bounds = np.array([keys[r] if r < m else _NO_KEY for r in start[1:]], dtype=np.uint64)
+        band = bands_by_key(np.ascontiguousarray(values, dtype=np.float32).view(np.uint32), bounds)
+        stop = np.append(start[1:], m)
     else:
         cumulative = np.cumsum(weight[order])
         middle = (cumulative - weight[order] / 2) / cumulative[-1]
         ranked = np.minimum((middle * QUANTILES).astype(np.int64), QUANTILES - 1)
-    band = np.empty(m, dtype=np.int8)
-    band[order] = ranked
-    start = np.searchsorted(ranked, np.arange(QUANTILES), side="left")
-    stop = np.searchsorted(ranked, np.arange(QUANTILES), side="right")
+        band = np.empty(m, dtype=np.int8)
+        band[order] = ranked
+        start = np.searchsorted(ranked, np.arange(QUANTILES), side="left")
+        stop = np.searchsorted(ranked, np.arange(QUANTILES), side="right")
     first, last = order[np.minimum(start, m - 1)], order[np.maximum(stop - 1, 0)]
     return band, values[first], values[last]
 
 
-def _stable_order(values: np.ndarray) -> np.ndarray:
-    """`np.argsort(values, kind="stable")` of float32 values, about ten times faster.
+_NO_KEY = np.uint64(2**64 - 1)
+"""Above every key (a finite float's ordered bits never reach all ones)."""
+
+
+def _first_rank(band: int, m: int) -> int:
+    """The first of m ranks whose middle falls in quintile `band`: ((2r + 1) Q) // (2m)."""
+    return bisect.bisect_left(range(m), band, key=lambda r: (2 * r + 1) * QUANTILES // (2 * m))
+
+
+def _sorted_keys(values: np.ndarray) -> np.ndarray:
+    """`order_keys` of float32 values, sorted: their rows, low halves, are the stable order.
 
     Each value's bits, made to order as the floats do, above its row: sorting these
-    distinct 64-bit keys needs no stable sort (numpy's is a merge sort; its default one
-    is vectorised), and ties come out in row order.
+    distinct 64-bit keys needs no stable sort (numpy's is a merge sort, ten times slower
+    here; its default one is vectorised), and ties come out in row order.
     """
-    bits = (values.astype(np.float32) + np.float32(0.0)).view(np.uint32)  # -0.0 as 0.0
-    flip = (bits >> np.uint32(31)) * np.uint32(0x7FFFFFFF) | np.uint32(1 << 31)
-    ordered = (bits ^ flip).astype(np.uint64)  # negatives: every bit; others: the sign bit
-    keys = np.sort((ordered << np.uint64(32)) | np.arange(values.shape[0], dtype=np.uint64))
+    return np.sort(order_keys(np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)))
+
+
+def _rows(keys: np.ndarray) -> np.ndarray:
+    """The rows sorted `keys` stand for: `np.argsort(values, kind="stable")`."""
     return (keys & np.uint64(0xFFFFFFFF)).view(np.int64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from marketsim.core.stages import CUSTOMER
-from marketsim.kernels.config import jit
+from marketsim.kernels.config import inline_jit, jit
 
 
 @jit
@@ -27,4 +27,42 @@ def band_totals(band, starts, stops, weights, stage, purchases, spent, n_bands):
             out[1, k] += (1.0 if stage[i] == CUSTOMER else 0.0) * w
             out[2, k] += np.float64(purchases[i]) * w
             out[3, k] += np.float64(spent[i]) * w
+    return out
+
+
+@inline_jit
+def _order_key(bits, i):
+    """Person i's sort key: their float32 value's bits, made to order as floats do, over i.
+
+    -0.0 counts as 0.0; negatives flip every bit, the rest only the sign bit.
+    """
+    b = bits[i]
+    if b == np.uint32(0x80000000):
+        b = np.uint32(0)
+    flip = np.uint32(0xFFFFFFFF) if b >> np.uint32(31) else np.uint32(0x80000000)
+    return (np.uint64(b ^ flip) << np.uint64(32)) | np.uint64(i)
+
+
+@jit
+def order_keys(bits):
+    """Distinct 64-bit keys of float32 values (`bits`: their uint32 view) in value order.
+
+    Ties order by row, so sorting the keys gives numpy's stable argsort in the low half.
+    """
+    out = np.empty(bits.shape[0], dtype=np.uint64)
+    for i in range(bits.shape[0]):
+        out[i] = _order_key(bits, i)
+    return out
+
+
+@jit
+def bands_by_key(bits, bounds):
+    """Each row's band: how many of the sorted band-start keys `bounds` its key reaches."""
+    out = np.empty(bits.shape[0], dtype=np.int8)
+    for i in range(bits.shape[0]):
+        key = _order_key(bits, i)
+        band = 0
+        for bound in bounds:
+            band += key >= bound
+        out[i] = band
     return out
