@@ -13,10 +13,12 @@ import yaml
 from typer.testing import CliRunner
 
 from marketsim import cli
+from marketsim.core.errors import ScenarioError
 from marketsim.drivers.contribution import increments, without_channel
 from marketsim.drivers.posterior import Draws, draw
 from marketsim.drivers.results import replicate_metrics
 from marketsim.drivers.simulation import run_replicate, simulate
+from marketsim.drivers.sweep import evaluate
 from marketsim.plugins.prepare import load_scenario, prepare
 from marketsim.scenario.posterior import read_posterior
 
@@ -439,3 +441,15 @@ def test_the_docs_commands_run(calibration, tmp_path):
         files = [str(ROOT / w) if (ROOT / w).is_file() else w for w in words]
         done = runner.invoke(cli.app, files)
         assert done.exit_code == 0, f"{command}\n{done.output}"
+
+
+def test_evaluate_checks_the_draws_against_every_scenario(calibration, small, tmp_path):
+    renamed = tmp_path / "renamed.yaml"
+    renamed.write_text(small.read_text().replace("households", "homes"))
+    scenarios = [load_scenario(small), load_scenario(renamed)]
+    draws = Draws(read_posterior(calibration))
+    evaluate(scenarios[:1], seed=1, replicates=1, posterior=draws)  # the first one fits
+    ran = []
+    with pytest.raises(ScenarioError, match=r"segments\.households\.churn"):
+        evaluate(scenarios, seed=1, replicates=1, posterior=draws, on_done=ran.append)
+    assert ran == []  # refused before anything ran

@@ -132,14 +132,14 @@ def evaluate(
 
     Every scenario's replicate r draws from the same random streams (common random
     numbers), and with a `posterior` runs on its draw r, so differences between
-    scenarios are paired replicate by replicate. The draws are checked against the
-    first scenario (the others differ from it in values only).
+    scenarios are paired replicate by replicate. The draws are checked against every
+    scenario before any runs: a value one point sets may refuse a drawn one.
     """
     if replicates < 1:
         raise ValueError(f"`replicates >= 1` must hold, but got {replicates=}")
     ready = [prepare(s) for s in scenarios]
-    if posterior is not None and ready:
-        posterior.check(ready[0], replicates)
+    for scenario in ready if posterior is not None else ():
+        posterior.check(scenario, replicates)
     jobs = [(s, seed, r) for s in ready for r in range(replicates)]
     job = partial(replicate_job, posterior=posterior)
     flat = (executor or InProcess()).map(job, jobs, on_done=on_done)
