@@ -454,7 +454,8 @@ def _remember(i, s, exposures, raw, ad_memory, retention, acc, groups):
         memory = carried + exposures
         ad_memory[i, 0] = memory
         return memory, carried
-    scale = exposures / raw if raw > 0.0 else 1.0
+    # x / x is exactly 1: without a plugin changing exposures, no division
+    scale = 1.0 if exposures == raw or raw <= 0.0 else exposures / raw
     if raw <= 0.0:
         acc[0] = exposures
     carried = 0.0
