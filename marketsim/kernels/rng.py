@@ -106,8 +106,7 @@ def poisson_inverse(u: float, lam: float, p0: float) -> int:
     c = p
     while u >= c and k < 10_000:
         k += 1
-        # lam / 1 and lam / 2 are exactly lam and lam * 0.5: the commonest k skip a division
-        p *= lam if k == 1 else lam * 0.5 if k == 2 else lam / k
+        p *= lam / k
         c += p
         if p == 0.0 and c < u:
             break
