@@ -42,8 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_b2c import TRAITS_ON, load_average, machine  # noqa: E402
-from marketsim.core.layout import SegmentColumn  # noqa: E402
-from marketsim.kernels.customer_step import BLOCK  # noqa: E402
+from marketsim.core.layout import BLOCK, SegmentColumn  # noqa: E402
 from marketsim.kernels.rng import draw, entity_hash, poisson_inverse  # noqa: E402
 
 

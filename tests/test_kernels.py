@@ -9,7 +9,15 @@ from conftest import diverse_data, make_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marketsim.core.layout import AGAINST, PRAISE, SegmentColumn
+from marketsim.core.layout import (
+    AGAINST,
+    BLOCK,
+    MIN_BLOCK,
+    PRAISE,
+    SPREAD_BLOCKS,
+    SegmentColumn,
+    customer_blocks,
+)
 from marketsim.core.stages import CUSTOMER
 from marketsim.drivers.simulation import simulate
 from marketsim.engine.channels import StepInputs
@@ -200,3 +208,20 @@ def test_a_segments_network_does_not_depend_on_other_segments(everything):
     assert ties_of_last_segment(everything) == ties_of_last_segment(
         make_scenario(segments=bigger_first)
     )
+
+
+@given(st.integers(1, 10**9))
+def test_customer_blocks_cover_the_market_and_give_every_thread_work(people):
+    blocks = customer_blocks(people)
+    size = -(-people // blocks)  # as the kernel splits them
+    assert blocks * size >= people and (blocks - 1) * size < people  # none left out or empty
+    assert size <= BLOCK
+    assert blocks <= -(-people // MIN_BLOCK)  # no more than blocks of MIN_BLOCK need
+    if people >= SPREAD_BLOCKS * MIN_BLOCK:
+        assert blocks >= SPREAD_BLOCKS
+
+
+def test_a_small_market_is_split_for_both_threads():
+    assert customer_blocks(10_000) == 10  # was one block: one thread idle
+    assert customer_blocks(100_000) == 64  # was 7 blocks: a thread idle an eighth of it
+    assert customer_blocks(500) == 1

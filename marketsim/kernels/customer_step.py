@@ -30,11 +30,11 @@ from marketsim.core.layout import (
     AGAIN,
     AGAINST,
     BILLED,
-    BLOCK,
     NEW,
     PRAISE,
     CountColumn,
     SegmentColumn,
+    customer_blocks,
     n_count_columns,
 )
 from marketsim.core.purposes import (
@@ -844,7 +844,7 @@ def _advance_for(alike: bool, spec: str) -> Any:
         p0,
         weights,
     ):
-        """Move every person one step, in blocks of `BLOCK` people run in parallel.
+        """Move every person one step, in `counts.shape[0]` blocks run in parallel.
 
         Block b tallies into `counts[b]` and keeps its per-person memory-group sums in
         `scratch[b]`, so sums never depend on threads and nothing is allocated. `contacts`
@@ -863,7 +863,8 @@ def _advance_for(alike: bool, spec: str) -> Any:
         varied = not alike and price_sensitivity.shape[0] > 0
         groups = not alike and ad_memory.shape[1] > 1
         habits = not alike and habit.shape[0] > 0
-        nblocks = (n + BLOCK - 1) // BLOCK
+        nblocks = counts.shape[0]
+        size = (n + nblocks - 1) // nblocks
         for b in numba.prange(nblocks):
             # Built inside the parallel loop: a parfor cannot capture a tuple of arrays.
             shared = (
@@ -896,7 +897,7 @@ def _advance_for(alike: bool, spec: str) -> Any:
             )
             tally = counts[b]
             acc = scratch[b]
-            for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
+            for i in range(b * size, min(n, (b + 1) * size)):
                 s = seg_of[i]
                 was = stage[i]
                 h = entity_hash(key, i)
@@ -1276,7 +1277,7 @@ def advance(
         )
     if step.talk.shape[0] == 0:  # else `talk` replaces the tallies: they may catch up later
         update_tallies(people, step.seg)
-    nblocks = max(1, -(-people.stage.shape[0] // BLOCK))
+    nblocks = customer_blocks(people.stage.shape[0])
     counts = np.zeros(
         (nblocks, n_segments, n_count_columns(n_channels, n_products)), dtype=np.int64
     )
