@@ -142,12 +142,13 @@ def _quantile_bands(
     comparing their sort key with the keys at those ranks: no scatter through the order.
     """
     m = values.shape[0]
-    keys = _sorted_keys(values)
+    bits = _bits(values)
+    keys = np.sort(order_keys(bits))
     order = _rows(keys)
     if weight is None:
         start = np.array([_first_rank(b, m) for b in range(QUANTILES)])
         bounds = np.array([keys[r] if r < m else _NO_KEY for r in start[1:]], dtype=np.uint64)
-        band = bands_by_key(np.ascontiguousarray(values, dtype=np.float32).view(np.uint32), bounds)
+        band = bands_by_key(bits, bounds)
         stop = np.append(start[1:], m)
     else:
         cumulative = np.cumsum(weight[order])
@@ -170,16 +171,16 @@ def _first_rank(band: int, m: int) -> int:
     return bisect.bisect_left(range(m), band, key=lambda r: (2 * r + 1) * QUANTILES // (2 * m))
 
 
-def _sorted_keys(values: np.ndarray) -> np.ndarray:
-    """`order_keys` of float32 values, sorted: their rows, low halves, are the stable order.
+def _bits(values: np.ndarray) -> np.ndarray:
+    """The float32 values' bits, contiguous (a habit is a column of a matrix)."""
+    return np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
+
+
+def _rows(keys: np.ndarray) -> np.ndarray:
+    """The rows that sorted `order_keys` stand for: `np.argsort(values, kind="stable")`.
 
     Each value's bits, made to order as the floats do, above its row: sorting these
     distinct 64-bit keys needs no stable sort (numpy's is a merge sort, ten times slower
     here; its default one is vectorised), and ties come out in row order.
     """
-    return np.sort(order_keys(np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)))
-
-
-def _rows(keys: np.ndarray) -> np.ndarray:
-    """The rows sorted `keys` stand for: `np.argsort(values, kind="stable")`."""
     return (keys & np.uint64(0xFFFFFFFF)).view(np.int64)
