@@ -28,6 +28,7 @@ from marketsim.plugins.sdk import (
     Probability,
     SegmentColumn,
     param,
+    portable,
 )
 
 CHANCES = [SegmentColumn.PURCHASE, SegmentColumn.LEAD_CONVERSION]
@@ -69,7 +70,9 @@ class ReferencePrice(Plugin):
     def purchase(self, ctx) -> None:
         paid = ctx.inputs.price
         gap = (self.reference - paid) / self.reference
-        response = np.exp(np.where(gap >= 0.0, self.params.gain * gap, self.params.loss * gap))
+        response = portable.exp(
+            np.where(gap >= 0.0, self.params.gain * gap, self.params.loss * gap)
+        )
         _, shares = ctx.model.products.choice(ctx.step, paid)
         weight = shares.sum(axis=1)
         mean = np.divide(

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from marketsim.core import portable
 from marketsim.engine.products import ProductRange
 from marketsim.scenario.schema import Product, Scenario
 
@@ -64,7 +65,7 @@ def discount_factors(scenario: Scenario) -> np.ndarray:
     per_year = scenario.steps_per_year
     steps = max(1, math.ceil(scenario.equity.years * per_year - 1e-9))
     k = np.arange(1, steps + 1, dtype=np.float64)
-    return (1.0 + scenario.equity.discount_rate) ** (-k / per_year)
+    return portable.power(1.0 + scenario.equity.discount_rate, -k / per_year)
 
 
 def can_have_equity(scenario: Scenario) -> bool:
@@ -134,10 +135,11 @@ def _repeat_value(
     """
     scale = product.repurchase_every / math.gamma(1.0 + 1.0 / product.repurchase_shape)
     tau = np.arange(oldest + disc.size + 2, dtype=np.float64)
-    hazard = (tau / scale) ** product.repurchase_shape - (
-        np.maximum(tau - 1.0, 0.0) / scale
-    ) ** product.repurchase_shape
-    chance = np.minimum(1.0, (1.0 - np.exp(-hazard)) * response)
+    shape = product.repurchase_shape
+    hazard = portable.power(tau / scale, shape) - portable.power(
+        np.maximum(tau - 1.0, 0.0) / scale, shape
+    )
+    chance = np.minimum(1.0, (1.0 - portable.exp(-hazard)) * response)
     moving = np.flatnonzero(np.abs(chance - chance[-1]) > 1e-12)
     cap = min(tau.size - 1, int(moving[-1]) + 2 if moving.size else 1)
     chance = chance[: cap + 1]
@@ -162,7 +164,7 @@ def _subscription_value(billing: int, term: int, renewal: float, disc: np.ndarra
     k = np.arange(1, disc.size + 1)[None, :]
     decisions = (ages + k) // term - ages // term
     billed = (ages + k) % billing == 0
-    return (disc[None, :] * renewal**decisions * billed).sum(axis=1)
+    return (disc[None, :] * portable.power(renewal, decisions) * billed).sum(axis=1)
 
 
 def _contract_values(
@@ -184,6 +186,6 @@ def _contract_values(
         value = float(held.account_value[a]) - units[s] * unit_cost[held.account_product[a]]
         steps = np.arange(due, disc.size + 1, seg.contract_length)
         out[s] += value * float(
-            (disc[steps - 1] * seg.renewal ** np.arange(1, steps.size + 1)).sum()
+            (disc[steps - 1] * portable.power(seg.renewal, np.arange(1, steps.size + 1))).sum()
         )
     return out

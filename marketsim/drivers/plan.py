@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from marketsim.core import portable
 from marketsim.engine.channels.base import spend_plan
 from marketsim.scenario.schema import Scenario
 
@@ -125,13 +126,13 @@ def _table(
     }
     total = np.zeros(n)
     for cid, plan in budgets.items():
-        money = round_keeping_total(plan @ weights)
+        money = round_keeping_total(portable.matmul(plan, weights))
         table[f"budget_{cid}"] = money.astype(np.int64)
         total += money
     table["marketing_total"] = total.astype(np.int64)
     time = weights.sum(axis=0)
     for name, count in teams.items():
-        average = np.round(count @ weights / time, 1)
+        average = np.round(portable.matmul(count, weights) / time, 1)
         whole = np.all(average == np.round(average))
         table[f"headcount_{name}"] = average.astype(np.int64) if whole else average
     return pd.DataFrame(table)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from marketsim.core import portable
 from marketsim.core.layout import N_STAGES, CountColumn, units_by_product, units_first_touch
 from marketsim.core.stages import CUSTOMER, STAGES
 from marketsim.engine.channels import Discount
@@ -192,8 +193,8 @@ class Ledger:
         last = counts[:, CountColumn.UNITS_LAST_TOUCH : CountColumn.UNITS_LAST_TOUCH + n + 2]
         first_col = units_first_touch(n)
         first = counts[:, first_col : first_col + n + 2]
-        self.last_touch_revenue += average @ last + sales.last_touch
-        self.first_touch_revenue += average @ first + sales.first_touch
+        self.last_touch_revenue += portable.matmul(average, last) + sales.last_touch
+        self.first_touch_revenue += portable.matmul(average, first) + sales.first_touch
         self._book_discounts(
             discounts, bought * list_price * price, billed * list_price * renewal_price, sales
         )
@@ -218,7 +219,7 @@ class Ledger:
         self.product_units += all_units.sum(axis=0)
         new_by_segment = counts[:, CountColumn.NEW_CUSTOMERS] + sales.new_customers
         customers_by_segment = np.where(self.consumer, counts[:, CUSTOMER], sales.customer_accounts)
-        acquisition = spend @ self.reach + sales.cost + sales.commissions
+        acquisition = portable.matmul(spend, self.reach) + sales.cost + sales.commissions
         self.segment_acquisition_cost += acquisition
         stage_counts = counts[:, :N_STAGES].sum(axis=0)
         row: dict[str, float | int] = {
@@ -302,7 +303,7 @@ class Ledger:
             (billed, billed_weight),
         ):
             total = w.sum(axis=0)
-            factor = np.exp(-total)  # what the promotions together leave of the price
+            factor = portable.exp(-total)  # what the promotions together leave of the price
             given = paid * (1.0 / factor - 1.0)
             share = np.divide(w, total, out=np.zeros_like(w), where=total > 0)
             self.discount_cost[[d.channel for d in discounts]] += (share * given).sum(axis=(1, 2))

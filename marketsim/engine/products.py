@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from marketsim.core import portable
 from marketsim.kernels.customer_step import ONE_OFF, REPEAT, SUBSCRIPTION, ProductArrays
 from marketsim.scenario.schema import Product, Scenario, Segment
 from marketsim.scenario.traits import mean_of
@@ -82,7 +83,7 @@ class ProductRange:
 
         The price response of the product alone: (price paid / reference)^-elasticity.
         """
-        return self.relative(price) ** -self.elasticity[:, None]
+        return portable.power(self.relative(price), -self.elasticity[:, None])
 
     def choice(self, step: int, price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pull V per segment and choice shares [segment, product] at `step`.
@@ -92,10 +93,10 @@ class ProductRange:
             price: [segment, product] price paid as a share of list price.
         """
         available = self.available(step)
-        attract = self.appeal * self.relative(price) ** -self.elasticity[:, None]
-        weight = np.where(available, attract ** (1.0 / self.substitution[:, None]), 0.0)
+        attract = self.appeal * portable.power(self.relative(price), -self.elasticity[:, None])
+        weight = np.where(available, portable.power(attract, 1.0 / self.substitution[:, None]), 0.0)
         total = weight.sum(axis=1)
-        pull = total**self.substitution
+        pull = portable.power(total, self.substitution)
         shares = np.divide(
             weight, total[:, None], out=np.zeros_like(weight), where=total[:, None] > 0
         )

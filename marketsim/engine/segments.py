@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from marketsim.core import portable
 from marketsim.core.layout import AGAINST, N_SEGMENT_COLUMNS, PRAISE, SILENT, SegmentColumn
 from marketsim.core.stages import CUSTOMER
 from marketsim.engine.channels import MarketState, StepInputs
@@ -77,7 +78,9 @@ class SegmentParameters:
         seg[:, SegmentColumn.LEAD_CONVERSION] *= buy
         seg[:, SegmentColumn.REPEAT] = own
         if self.churn_trust.any():
-            seg[:, SegmentColumn.CHURN] *= np.where(trust > 0, trust, 1.0) ** -self.churn_trust
+            seg[:, SegmentColumn.CHURN] *= portable.power(
+                np.where(trust > 0, trust, 1.0), -self.churn_trust
+            )
         talkers = market.stage_counts[:, CUSTOMER] - market.silent
         share = talkers / market.people
         seg[:, SegmentColumn.MEAN_FIELD_TALKERS] = np.where(

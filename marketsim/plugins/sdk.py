@@ -12,6 +12,8 @@
 - Counter-based random numbers: `uniform`, `draw`, `entity_hash` (numba), `uniform_py`,
   `uniforms` (arrays), `key_to_params` / `key_from_params`, `P_PLUGIN`.
 - Words for `Plugin.check` messages: `show`, `quoted`, `did_you_mean`.
+- `portable`: `exp`, `log`, `power` (elementwise) and `matmul` with the same bits on
+  every machine (numpy's own and BLAS pick CPU-specific code), for Python hooks.
 
 The numba-backed names (`KERNEL_SIGNATURE` and the random-number functions) load on
 first use, so a plugin without kernels never pays for numba.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from marketsim.core import portable
 from marketsim.core.errors import did_you_mean, quoted, show
 from marketsim.core.hooks import HOOKS, KERNEL_HOOKS
 from marketsim.core.layout import NEVER_CUSTOMER, SegmentColumn
@@ -107,6 +110,7 @@ __all__ = [
     "key_from_params",
     "key_to_params",
     "param",
+    "portable",
     "quoted",
     "show",
     "uniform",

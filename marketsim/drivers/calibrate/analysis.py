@@ -23,6 +23,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from marketsim.core import portable
 from marketsim.drivers.calibrate.abc import ABC_DB, Particles
 from marketsim.drivers.calibrate.fit import metrics
 from marketsim.drivers.calibrate.records import (
@@ -112,7 +113,7 @@ def analyse(
     accepted = [t for t in order if t.values[0] <= threshold]
     d = np.array([t.values[0] for t in accepted])
     spread = threshold - d_best
-    weights = np.exp(-(d - d_best) / spread) if spread > 0 else np.ones_like(d)
+    weights = portable.exp(-(d - d_best) / spread) if spread > 0 else np.ones_like(d)
     weights /= weights.sum()
     sets = WeightedSets(
         label="trial",
@@ -280,7 +281,7 @@ def weighted_quantile(x: np.ndarray, weights: np.ndarray, q: float) -> float:
 
 def _scaled(p: Parameter, x: np.ndarray | float) -> np.ndarray:
     """Values on the scale the parameter is searched on (log or linear)."""
-    return np.log(x) if p.log else np.asarray(x, dtype=np.float64)
+    return portable.log(x) if p.log else np.asarray(x, dtype=np.float64)
 
 
 def _estimate(p: Parameter, best: float, x: np.ndarray, w: np.ndarray) -> ParameterEstimate:
