@@ -89,8 +89,7 @@ def history_of(scenario, weeks: int):
     plan = History("bench", None, spend, {}, tuple(range(weeks)))
     truth = prepare(with_values(with_history(scenario, plan), TRUTH | {"calibrate": None}))
     model = MarketModel(truth, seed=2024, replicate=0, materialize_customers=False)
-    for _ in range(weeks):
-        model.step()
+    model.run_model(weeks)
     noise = np.random.default_rng(2024).lognormal(0.0, 0.08, size=(weeks, len(OUTCOMES)))
     lines = ["step,spend_tv,spend_search," + ",".join(OUTCOMES)]
     for t, row in enumerate(model.ledger.rows):

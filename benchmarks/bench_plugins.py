@@ -128,8 +128,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     def run(model: Any) -> float:
         start = time.perf_counter()
-        for _ in range(steps):
-            model.step()
+        model.run_model(steps)
         return time.perf_counter() - start
 
     for variant in VARIANTS:  # compile everything first

@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, UNAWARE
 from marketsim.engine.model import MarketModel
 from marketsim.kernels import network, reference, rng
+from marketsim.kernels.contact_tallies import update_tallies
 from marketsim.kernels.customer_step import (
     SLACK,
     WEIGHED,
     _exposure_weights,
     _weighed,
-    update_tallies,
 )
 from marketsim.scenario.schema import Scenario
 

@@ -24,7 +24,7 @@ from marketsim.engine.channels import StepInputs
 from marketsim.engine.model import MarketModel
 from marketsim.engine.population import Population
 from marketsim.kernels import reference, rng
-from marketsim.kernels.customer_step import update_tallies
+from marketsim.kernels.contact_tallies import update_tallies
 from marketsim.kernels.reference import speaks, talkers
 from marketsim.scenario.schema import Scenario
 

@@ -33,10 +33,7 @@ def run_replicate(
     model = MarketModel(
         scenario, seed=seed, replicate=replicate, materialize_customers=False, engine=engine
     )
-    while model.running:
-        model.step()
-        if progress is not None:
-            progress(1)
+    model.run_model(progress=progress)
     return Replicate(model.ledger, of_model(model))
 
 

@@ -17,6 +17,7 @@ from marketsim.core.stages import AWARE, UNAWARE
 from marketsim.engine.media import channel_media
 from marketsim.engine.traits import TraitColumns, draw_traits
 from marketsim.kernels import network
+from marketsim.kernels.contact_tallies import TallyChanges
 from marketsim.kernels.population import draw_initial_awareness
 from marketsim.kernels.rng import derive_key, stream_key
 from marketsim.scenario.schema import Scenario
@@ -53,6 +54,9 @@ class Population:
             tallied; brought up to date from `stage` before every step.
         heard / heard_counted: the same for detractors among each person's contacts;
             empty until someone is a detractor.
+        changes: who the customer step changed since the tallies' last sync, so the
+            sync need not scan everyone; whoever else writes `stage`, `satisfied` or
+            `detractor` calls `changes.forget()`.
 
     """
 
@@ -77,6 +81,7 @@ class Population:
     counted: np.ndarray = field(default=None)  # type: ignore[assignment]
     heard: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     heard_counted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    changes: TallyChanges = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         n = self.stage.shape[0]
@@ -84,12 +89,15 @@ class Population:
             self.contacts = np.zeros(n, dtype=np.int32)
         if self.counted is None:
             self.counted = np.zeros(n, dtype=np.bool_)
+        if self.changes is None:
+            self.changes = TallyChanges.for_people(n)
 
     def hear_detractors(self) -> None:
         """Start tallying detractors among contacts (once someone is one)."""
         if self.heard.shape[0] == 0:
             self.heard = np.zeros(self.size, dtype=np.int32)
             self.heard_counted = np.zeros(self.size, dtype=np.bool_)
+            self.changes.forget()  # nobody's detractor flag is counted yet
 
     @property
     def price_sensitivity(self) -> np.ndarray:
@@ -123,7 +131,7 @@ class Population:
 
     def nbytes(self) -> int:
         """Memory held by the arrays, in bytes."""
-        arrays = [*vars(self).values(), *vars(self.traits).values()]
+        arrays = [*vars(self).values(), *vars(self.traits).values(), *vars(self.changes).values()]
         return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
 
     @classmethod

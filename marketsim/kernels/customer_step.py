@@ -56,7 +56,8 @@ from marketsim.core.purposes import (
     P_STOCK,
 )
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, UNAWARE
-from marketsim.kernels.config import PARALLEL_JIT, inline_jit, jit, parallel_jit
+from marketsim.kernels.config import PARALLEL_JIT, inline_jit, parallel_jit
+from marketsim.kernels.contact_tallies import TallyChanges, update_tallies
 from marketsim.kernels.hook_chain import HOOKED, NO_HOOKS, POINTERS, inline_spec, run_chain
 from marketsim.kernels.hooks import (
     BAD_PERSON,
@@ -115,6 +116,7 @@ class People(Protocol):
     habit: np.ndarray  # float32 [person, medium with habits], or (0, 0)
     indptr: np.ndarray  # int64: contact network, CSR
     indices: np.ndarray  # int32
+    changes: TallyChanges  # who may have changed what they say since the tallies' sync
 
 
 @dataclass(frozen=True)
@@ -843,6 +845,8 @@ def _advance_for(alike: bool, spec: str) -> Any:
         watch,
         p0,
         weights,
+        changed,
+        n_changed,
     ):
         """Move every person one step, in `counts.shape[0]` blocks run in parallel.
 
@@ -855,7 +859,8 @@ def _advance_for(alike: bool, spec: str) -> Any:
         it is compiled without reference counting: otherwise every array a phase helper
         reads would cost atomic increments per person, tripling the step's time. Kernel
         hooks read `seen_*` (other people as at the start of the step), their plugins'
-        `state` (and `seen`, as it was) and report into `watch[b]`.
+        `state` (and `seen`, as it was) and report into `watch[b]`. Block b appends the
+        people whose talking status may have changed to `changed[b]` (`TallyChanges`).
         """
         n = stage.shape[0]
         n_channels = exposure.shape[0]
@@ -1026,6 +1031,11 @@ def _advance_for(alike: bool, spec: str) -> Any:
                     st, satisfied[i], seg[s, SegmentColumn.DISSATISFIED_WORD]
                 ):
                     tally[s, CountColumn.SILENT] += 1
+                if (st == CUSTOMER) != (was == CUSTOMER) or (unit > 0 and unit != BILLED):
+                    listed = n_changed[b]  # stage, satisfaction or detractor flag written
+                    if listed < changed.shape[1]:
+                        changed[b, listed] = i
+                    n_changed[b] = listed + 1
                 _count(
                     tally,
                     s,
@@ -1122,6 +1132,8 @@ _ADVANCE_ARGS = (
     _F64_2D,  # watch [block, WATCH_WIDTH]
     _F64_2D,  # p0: exp(-exposure)
     _F64_2D,  # weights [channel, exposures]: ad memory they add
+    types.int32[:, ::1],  # changed [block, CHANGES_PER_BLOCK]: people listed as changed
+    types.int64[::1],  # n_changed [block]: how many each block listed
 )
 
 
@@ -1230,6 +1242,22 @@ def check_people(people: People) -> None:
             raise ValueError(f"`{name}` must have {length} entries, but got {a.shape[0]}")
     if people.ad_memory.shape[1] < 1:
         raise ValueError("`ad_memory` needs at least one memory group")
+    blocks = customer_blocks(n)
+    rows, count = people.changes.rows, people.changes.count
+    if not (
+        rows.dtype == np.int32
+        and count.dtype == np.int64
+        and rows.flags.c_contiguous
+        and rows.ndim == 2
+        and rows.shape[0] == blocks
+        and rows.shape[1] > 0
+        and count.shape == (blocks,)
+    ):
+        raise ValueError(
+            f"`changes` must list people in {blocks} blocks (int32 rows, int64 counts), but "
+            f"got {rows.dtype} rows of shape {rows.shape} and {count.dtype} counts of shape "
+            f"{count.shape}"
+        )
 
 
 def advance(
@@ -1364,6 +1392,8 @@ def advance(
             watch,
             _no_exposure_chance(step.exposure),
             _exposure_weights(step.impact, step.threshold, step.wear_out),
+            people.changes.rows,
+            people.changes.count,
         )
     except Exception as e:  # a hook raised: numba stops that block with its watch row set
         calling = np.flatnonzero(watch[:, CALLING])
@@ -1413,54 +1443,6 @@ def _no_exposure_chance(exposure: np.ndarray) -> np.ndarray:
     return np.array([[math.exp(-x) for x in row] for row in exposure.tolist()]).reshape(
         exposure.shape
     )
-
-
-def update_tallies(people: People, seg: np.ndarray) -> None:
-    """Bring `people.contacts` and, where detractors are tallied, `people.heard` up to date."""
-    silent = np.ascontiguousarray(seg[:, SegmentColumn.DISSATISFIED_WORD] != PRAISE)
-    tallies = [(False, people.counted, people.contacts)]
-    if people.heard.shape[0]:
-        tallies.append((True, people.heard_counted, people.heard))
-    for detractors, counted, tally in tallies:
-        sync_contacts(
-            detractors,
-            people.stage,
-            people.satisfied,
-            people.segment,
-            silent,
-            people.detractor,
-            counted,
-            people.indptr,
-            people.indices,
-            tally,
-        )
-
-
-@jit
-def sync_contacts(
-    detractors, stage, satisfied, seg_of, silent, detractor, counted, indptr, indices, tally
-):
-    """Bring `tally[i]` up to date: talking customers (or `detractors`) among i's contacts.
-
-    A customer talks for the company unless let down where the segment's dissatisfied
-    keep quiet or speak against (`silent[segment]`). `counted[i]` says whether i counted
-    when last tallied. Only people whose status changed since (in the kernel or by anyone
-    writing `stage`) touch their contacts' tallies, so a step costs a scan of `stage`, not
-    of the network. Integer increments commute: the result does not depend on order.
-    One loop serves both tallies: a helper called per person would pay reference counts.
-    Serial: the scan is a pass over a few bytes a person, and splitting it over threads
-    (one tally each, or ranges of people) measured slower.
-    """
-    for i in range(stage.shape[0]):
-        if detractors:
-            now = detractor[i] != 0
-        else:
-            now = stage[i] == CUSTOMER and (not silent[seg_of[i]] or satisfied[i] != 0)
-        if now != counted[i]:
-            d = 1 if now else -1
-            for k in range(indptr[i], indptr[i + 1]):
-                tally[indices[k]] += d
-            counted[i] = now
 
 
 @parallel_jit

@@ -118,6 +118,11 @@ class PluginSet:
             values[column] = float(value)
         return values
 
+    @property
+    def any_python_hooks(self) -> bool:
+        """Whether any plugin runs Python during a step (which may write people)."""
+        return any(self._python.values())
+
     def python_hooks(self, hook: str) -> list[Plugin]:
         """Plugins implementing the Python hook `hook`."""
         return self._python[hook]

@@ -143,8 +143,7 @@ def _runs(
     ledgers = []
     for r in range(replicates):
         model = MarketModel(scenario, seed=seed, replicate=r, materialize_customers=False)
-        for _ in range(steps):
-            model.step()
+        model.run_model(steps)
         ledgers.append(model.ledger)
     return {s: np.array([ledger.series(s) for ledger in ledgers], dtype=np.float64) for s in series}
 

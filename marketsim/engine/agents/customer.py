@@ -41,6 +41,7 @@ class Customer(mesa.Agent):
         if name not in STAGES:
             raise ValueError(f"stage must be one of {STAGES}, but got {name!r}")
         self.model.population.stage[self.row] = STAGES.index(name)
+        self.model.population.changes.forget()
 
     @property
     def ad_memory(self) -> float:

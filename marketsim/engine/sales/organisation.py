@@ -140,6 +140,15 @@ class SalesOrganisation:
         """Each broker group's agents."""
         return self.force.brokers
 
+    @property
+    def writes_people(self) -> bool:
+        """Whether its phases may write people's stage, satisfaction or detractor flag.
+
+        Account-based selling moves buying centres through the funnel, and brokers'
+        deals and refunds move consumers; reps with no accounts to work touch nobody.
+        """
+        return bool(self.accounts.count) or any(self.brokers)
+
     def agent_rows(self, replicate: int) -> list[dict[str, object]]:
         """One row per rep and broker for agents.csv."""
         return [agent.row(replicate) for agent in self.force.agents]

@@ -1,0 +1,146 @@
+"""The running tallies of who talks for (and against) us among each person's contacts.
+
+The customer step reads each person's tally instead of their contacts' stages; the
+tallies are synced before every step from what changed since the last one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from marketsim.core.layout import PRAISE, SegmentColumn, customer_blocks
+from marketsim.core.stages import CUSTOMER
+from marketsim.kernels.config import jit
+
+if TYPE_CHECKING:
+    from marketsim.kernels.customer_step import People
+
+CHANGES_PER_BLOCK = 1024
+"""People a block of the customer step lists as changed before the next sync scans all."""
+
+
+@dataclass
+class TallyChanges:
+    """Who may have started or stopped talking for (or against) us since the last sync.
+
+    The customer step appends the people of block b whose stage, satisfaction or
+    detractor flag it changed to `rows[b, :count[b]]`, so the next sync of the contact
+    tallies looks at them alone, not at everyone. The list is `known` only while the
+    step is the only writer: anyone else writing those arrays (sales, Python plugins, a
+    `Customer`, code between `MarketModel.step` calls) makes it unknown, and the next
+    sync scans everyone, as it does when a block listed more than its room.
+
+    Attributes:
+        rows: int32 [block, room] the listed people.
+        count: int64 [block] people each block listed (past its room: too many).
+        silent: bool [segment] which segments' let-down customers stopped speaking for
+            us when the tallies were synced (a change there changes everyone's status).
+        known: whether the lists name everyone who may have changed.
+    """
+
+    rows: np.ndarray
+    count: np.ndarray
+    silent: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+    known: bool = False
+
+    @classmethod
+    def for_people(cls, people: int, room: int = CHANGES_PER_BLOCK) -> TallyChanges:
+        """Lists for a market of `people` (its step's blocks), of `room` people a block."""
+        blocks = customer_blocks(people)
+        return cls(
+            np.empty((blocks, room), dtype=np.int32),
+            np.zeros(blocks, dtype=np.int64),
+        )
+
+    def forget(self) -> None:
+        """Someone other than the customer step may have written people: scan them all."""
+        self.known = False
+
+    def pending(self, silent: np.ndarray) -> np.ndarray:
+        """Each block's count of listed people, or an empty array where all must be scanned."""
+        listed = self.known and np.array_equal(silent, self.silent)
+        if listed and self.count.max(initial=0) <= self.rows.shape[1]:
+            return self.count
+        return self.count[:0]
+
+    def synced(self, silent: np.ndarray) -> None:
+        """The tallies are current: nobody is pending."""
+        self.count[:] = 0
+        self.silent = silent
+        self.known = True
+
+
+def update_tallies(people: People, seg: np.ndarray) -> None:
+    """Bring `people.contacts` and, where detractors are tallied, `people.heard` up to date.
+
+    Only the people `people.changes` lists are looked at while the list is known;
+    otherwise everyone is.
+    """
+    silent = np.ascontiguousarray(seg[:, SegmentColumn.DISSATISFIED_WORD] != PRAISE)
+    changes = people.changes
+    pending = changes.pending(silent)
+    tallies = [(False, people.counted, people.contacts)]
+    if people.heard.shape[0]:
+        tallies.append((True, people.heard_counted, people.heard))
+    for detractors, counted, tally in tallies:
+        sync_contacts(
+            detractors,
+            people.stage,
+            people.satisfied,
+            people.segment,
+            silent,
+            people.detractor,
+            counted,
+            people.indptr,
+            people.indices,
+            tally,
+            changes.rows,
+            pending,
+        )
+    changes.synced(silent)
+
+
+@jit
+def sync_contacts(
+    detractors,
+    stage,
+    satisfied,
+    seg_of,
+    silent,
+    detractor,
+    counted,
+    indptr,
+    indices,
+    tally,
+    rows,
+    pending,
+):
+    """Bring `tally[i]` up to date: talking customers (or `detractors`) among i's contacts.
+
+    A customer talks for the company unless let down where the segment's dissatisfied
+    keep quiet or speak against (`silent[segment]`). `counted[i]` says whether i counted
+    when last tallied. Only people whose status changed since touch their contacts'
+    tallies; they are among `rows[b, :pending[b]]` (listed by the customer step), or,
+    with `pending` empty, anyone (everyone is scanned: a pass over `stage`, not over the
+    network). Integer increments commute: the result does not depend on order.
+    One loop serves both tallies and both ways of finding people: a helper called per
+    person would pay reference counts. Serial: the scan is a pass over a few bytes a
+    person, and splitting it over threads (one tally each, or ranges of people)
+    measured slower.
+    """
+    everyone = pending.shape[0] == 0
+    for b in range(1 if everyone else pending.shape[0]):
+        for r in range(stage.shape[0] if everyone else pending[b]):
+            i = r if everyone else rows[b, r]
+            if detractors:
+                now = detractor[i] != 0
+            else:
+                now = stage[i] == CUSTOMER and (not silent[seg_of[i]] or satisfied[i] != 0)
+            if now != counted[i]:
+                d = 1 if now else -1
+                for k in range(indptr[i], indptr[i + 1]):
+                    tally[indices[k]] += d
+                counted[i] = now
