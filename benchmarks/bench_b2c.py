@@ -31,7 +31,10 @@ loads. The worker
 4. repeats `--repeats` times: build the model (population build time, which is
    dominated by the contact network) and step it (stepping time). Throughput is
    customers x steps / stepping time, in customer-steps per second; the stepping time
-   is the whole `model.step()`, channels and ledger included, not the kernel alone.
+   is the whole step (`MarketModel.run_model`, as the commands run it), channels and
+   ledger included, not the kernel alone. Each step's own time is kept too: their
+   median and lower quartile are less swayed by a neighbour on a shared machine
+   than whole runs are.
 5. measures the peer, the plain-Python reference engine
    (`MarketModel(..., engine="reference")`), on `--peer-customers` people for
    `--peer-steps` steps, once (it is slow), and reports the speed-up of the kernel
@@ -46,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import os
 import platform
@@ -125,21 +129,28 @@ def _busy() -> float:
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
-def time_steps(model: Any, steps: int) -> tuple[float, float]:
+def time_steps(
+    model: Any, steps: int, step_times: list[float] | None = None
+) -> tuple[float, float]:
     """Step `model` as its users do; return the wall time and others' share of the CPUs.
 
-    marketsim's drivers run a model with `run_model`; a Mesa user calls `step()`.
+    marketsim's drivers run a model with `run_model`; a Mesa user calls `step()`. Each
+    step's own wall time is appended to `step_times`, if given.
     """
     from marketsim.engine.model import MarketModel
 
     busy, own = _busy(), sum(os.times()[:2])
     start = time.perf_counter()
+    stamps = [start]
     if isinstance(model, MarketModel):
-        model.run_model(steps)
+        model.run_model(steps, progress=lambda _: stamps.append(time.perf_counter()))
     else:
         for _ in range(steps):
             model.step()
+            stamps.append(time.perf_counter())
     wall = time.perf_counter() - start
+    if step_times is not None:
+        step_times.extend(b - a for a, b in itertools.pairwise(stamps))
     others = (_busy() - busy) - (sum(os.times()[:2]) - own)
     return wall, max(0.0, others / (wall * (os.cpu_count() or 1)))
 
@@ -181,11 +192,11 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
     del model
     gc.collect()
 
-    builds, stepping, others = [], [], []
+    builds, stepping, others, each_step = [], [], [], []
     for _ in range(args.repeats):
         model, took = build(args.customers)
         builds.append(took)
-        wall, other = time_steps(model, args.steps)
+        wall, other = time_steps(model, args.steps, each_step)
         stepping.append(wall)
         others.append(other)
         del model
@@ -212,6 +223,7 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
         "build_s": builds,
         "step_s": stepping,
         "others_share": others,
+        "each_step_s": each_step,
         "peer_customers": peer_customers,
         "peer_steps": args.peer_steps,
         "peer_step_s": peer_time,
@@ -248,7 +260,10 @@ def summarize(raw: dict[str, Any], box: dict[str, Any]) -> dict[str, Any]:
     speeds = [work / t for t in raw["step_s"]]
     peer_speed = raw["peer_customers"] * raw["peer_steps"] / raw["peer_step_s"]
     median = statistics.median(speeds)
+    each = sorted(raw["each_step_s"])
     return {
+        "step_median_s": statistics.median(each),
+        "step_lower_quartile_s": each[len(each) // 4],
         "speed_median": median,
         "speed_min": min(speeds),
         "speed_max": max(speeds),
@@ -278,6 +293,11 @@ def report(res: dict[str, Any]) -> str:
         f"stepping    {res['speed_median'] / 1e6:.1f} M customer-steps/s "
         f"(median of {raw['repeats']}; min {res['speed_min'] / 1e6:.1f}, "
         f"max {res['speed_max'] / 1e6:.1f})  [floor {FLOOR_SPEED / 1e6:.0f} M: {ok_speed}]",
+        f"per step    {res['step_median_s'] * 1e3:.2f} ms median, "
+        f"{res['step_lower_quartile_s'] * 1e3:.2f} ms lower quartile of the "
+        f"{raw['repeats']} x {raw['steps']} steps "
+        f"({raw['customers'] / res['step_lower_quartile_s'] / 1e6:.1f} M customer-steps/s at "
+        "the quartile: steps a busy machine slowed fall above it)",
         f"build       {res['build_median_s']:.2f} s population and network (median)",
         f"memory      {res['bytes_per_customer']:.0f} bytes/customer (peak RSS "
         f"{raw['peak_rss'] / mb:.0f} MiB - {raw['baseline_rss'] / mb:.0f} MiB after warm-up)"
