@@ -233,6 +233,7 @@ ABC = (
 )
 
 
+@pytest.mark.slow
 def test_abc_writes_its_files_repeats_across_workers_and_resumes(tmp_path):
     one, two = tmp_path / "one", tmp_path / "two"
     done = invoke("calibrate", COMPANY, "--data", HISTORY, "--lift", LIFT, *ABC, "-o", one)

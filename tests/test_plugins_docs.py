@@ -18,6 +18,7 @@ import time
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,7 @@ def environment() -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_the_tutorial_runs_as_written(tmp_path):
     found = blocks(DOC.read_text(encoding="utf-8"))
     assert {language for language, _, _ in found} <= KNOWN

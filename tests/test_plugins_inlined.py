@@ -55,6 +55,7 @@ def failure(text: str, mode: str, monkeypatch) -> str:
     return str(caught.value)
 
 
+@pytest.mark.slow
 def test_inlined_hooks_give_the_pointer_kernels_results_and_faults(folder, monkeypatch):  # noqa: F811
     (folder / "stateful.py").write_text(STATEFUL)
     fine = market(3000, CHAIN.format(cut=10**9, value=0.3, first=2000))
@@ -194,6 +195,7 @@ def test_a_pickled_hook_set_registers_its_spec_again_where_it_lands(monkeypatch)
     assert spec in hook_chain._INLINED
 
 
+@pytest.mark.slow
 def test_inlined_hooks_give_the_same_bytes_on_one_and_two_threads(folder, tmp_path):  # noqa: F811
     # Several parallel blocks, hooks reading neighbours' stage and their own state.
     (folder / "stateful.py").write_text(STATEFUL)
