@@ -105,10 +105,9 @@ def update_tallies(people: People, seg: np.ndarray) -> None:
 
 
 @inline_jit
-def _sync_person(
-    i, detractors, stage, satisfied, seg_of, silent, detractor, counted, indptr, indices, tally
-):
+def _sync_person(i, detractors, people):
     """Add or take person i from their contacts' tallies if their status changed."""
+    stage, satisfied, seg_of, silent, detractor, counted, indptr, indices, tally = people
     if detractors:
         now = detractor[i] != 0
     else:
@@ -149,34 +148,11 @@ def sync_contacts(
     40 times slower. Serial: the scan is a pass over a few bytes a person, and
     splitting it over threads (one tally each, or ranges of people) measured slower.
     """
+    people = (stage, satisfied, seg_of, silent, detractor, counted, indptr, indices, tally)
     if pending.shape[0] == 0:
         for i in range(stage.shape[0]):
-            _sync_person(
-                i,
-                detractors,
-                stage,
-                satisfied,
-                seg_of,
-                silent,
-                detractor,
-                counted,
-                indptr,
-                indices,
-                tally,
-            )
+            _sync_person(i, detractors, people)
     else:
         for b in range(pending.shape[0]):
             for r in range(pending[b]):
-                _sync_person(
-                    rows[b, r],
-                    detractors,
-                    stage,
-                    satisfied,
-                    seg_of,
-                    silent,
-                    detractor,
-                    counted,
-                    indptr,
-                    indices,
-                    tally,
-                )
+                _sync_person(rows[b, r], detractors, people)
