@@ -1,16 +1,30 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from marketsim.plugins.discovery import PATH_VARIABLE
 from marketsim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = sorted((ROOT / "tests" / "contract").glob("*.yaml"))
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+@pytest.fixture(autouse=True)
+def _plugin_path_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test leaves MARKETSIM_PLUGIN_PATH as it found it.
+
+    `--plugin-path` and `add_plugin_paths` write it for the worker processes to inherit;
+    left behind, a folder would follow later tests (in whatever order pytest-xdist runs
+    them) onto their workers. (`monkeypatch.delenv` of an unset variable restores
+    nothing, so tests cannot rely on it.)
+    """
+    monkeypatch.setenv(PATH_VARIABLE, os.environ.get(PATH_VARIABLE, ""))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
