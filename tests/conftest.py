@@ -31,7 +31,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the modules holding `slow` tests first, each module's tests in their order.
 
     `make test` spreads whole modules over one process a core (pytest-xdist,
-    `--dist loadfile`), so a long module left to the end would run alone.
+    `--dist loadfile --no-loadscope-reorder`, which keeps this order rather than
+    putting the modules with the most tests first), so a long module left to the end
+    would run alone.
     """
     slow = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow)
