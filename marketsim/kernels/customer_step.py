@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -25,6 +24,7 @@ import numba
 import numpy as np
 from numba import njit, types
 
+from marketsim.core import portable
 from marketsim.core.hooks import KERNEL_SLOTS, inlines
 from marketsim.core.layout import (
     AGAIN,
@@ -1440,9 +1440,7 @@ def _exposure_weights(
 
 def _no_exposure_chance(exposure: np.ndarray) -> np.ndarray:
     """exp(-rate) of each [channel, segment] Poisson stream, with libm's exp as numba's."""
-    return np.array([[math.exp(-x) for x in row] for row in exposure.tolist()]).reshape(
-        exposure.shape
-    )
+    return np.ascontiguousarray(portable.exp(-np.asarray(exposure, dtype=np.float64)))
 
 
 @parallel_jit
