@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import diverse_data, make_scenario
+from conftest import EVERYTHING, diverse_data, make_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +27,7 @@ from marketsim.engine.model import MarketModel
 from marketsim.engine.population import Population
 from marketsim.kernels import reference, rng
 from marketsim.kernels.contact_tallies import update_tallies
+from marketsim.kernels.customer_step import REPEAT_TABLE
 from marketsim.kernels.reference import speaks, talkers
 from marketsim.scenario.schema import Scenario
 
@@ -99,11 +102,41 @@ def subscribing() -> Scenario:
     return Scenario.model_validate(data)
 
 
-@pytest.mark.parametrize("name", ["everything", "diverse", "subscribing"])
+def _long_standing(data: dict) -> Scenario:
+    """The scenario whose young customers last bought widgets long before step 0.
+
+    Their steps since the purchase run past `REPEAT_TABLE`, where the kernel works the
+    chance of buying again out itself instead of reading `ProductArrays.repeat`. With
+    a shape of 1 the chance stays far from 1 that long after, so a wrong one shows.
+    """
+    data["products"][0]["repurchase_shape"] = 1.0
+    young = data["segments"][0]
+    young.pop("initial_awareness")
+    young["start"] = {
+        "customers": 0.5,
+        "last_purchase": {"dist": "gamma", "mean": REPEAT_TABLE, "shape": 4},
+    }
+    return Scenario.model_validate(data)
+
+
+@pytest.fixture
+def long_standing() -> Scenario:
+    return _long_standing(copy.deepcopy(EVERYTHING))
+
+
+@pytest.fixture
+def long_standing_diverse() -> Scenario:
+    return _long_standing(diverse_data())
+
+
+@pytest.mark.parametrize(
+    "name", ["everything", "diverse", "subscribing", "long_standing", "long_standing_diverse"]
+)
 def test_kernel_engine_matches_reference_engine_bit_for_bit(name, request):
     scenario = request.getfixturevalue(name)
     kernel = MarketModel(scenario, engine="kernel", replicate=1)
     ref = MarketModel(scenario, engine="reference", replicate=1)
+    before = kernel.population.purchased_at.copy()
     for _ in range(scenario.horizon):
         kernel.step()
         ref.step()
@@ -122,6 +155,10 @@ def test_kernel_engine_matches_reference_engine_bit_for_bit(name, request):
         assert frame["forgot"].sum() > 0
         assert (pop.satisfied == 0).any() and pop.detractor.any()
         assert (pop.purchased_at > scenario.horizon).any() or (pop.purchases > 1).any()
+    if name.startswith("long_standing"):  # repeat purchases read from the table and past it
+        bought = kernel.population.purchases > 0
+        assert (bought & (before <= -REPEAT_TABLE)).sum() > 20
+        assert (bought & (before < 0) & (before > -REPEAT_TABLE + scenario.horizon)).sum() > 20
     if name == "subscribing":  # billed, and (renewing always) many gone at a bill
         plan = kernel.population.product == 2
         assert (kernel.population.purchases[plan] > 1).sum() > 100

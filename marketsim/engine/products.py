@@ -15,7 +15,13 @@ import math
 import numpy as np
 
 from marketsim.core import portable
-from marketsim.kernels.customer_step import ONE_OFF, REPEAT, SUBSCRIPTION, ProductArrays
+from marketsim.kernels.customer_step import (
+    ONE_OFF,
+    REPEAT,
+    SUBSCRIPTION,
+    ProductArrays,
+    repeat_table,
+)
 from marketsim.scenario.schema import Product, Scenario, Segment
 from marketsim.scenario.traits import mean_of
 
@@ -53,10 +59,13 @@ class ProductRange:
     def arrays(self) -> ProductArrays:
         """How each product is bought, as the customer kernel takes it."""
         codes = {"one_off": ONE_OFF, "repeat": REPEAT, "subscription": SUBSCRIPTION}
+        model = np.array([codes[m] for m in self.models], dtype=np.int8)
+        scale = np.array([_weibull_scale(p) for p in self.specs])
+        shape = np.array([p.repurchase_shape for p in self.specs], dtype=np.float64)
         return ProductArrays(
-            model=np.array([codes[m] for m in self.models], dtype=np.int8),
-            scale=np.array([_weibull_scale(p) for p in self.specs]),
-            shape=np.array([p.repurchase_shape for p in self.specs]),
+            model=model,
+            scale=scale,
+            shape=shape,
             billing=np.array([p.billing_period or 1 for p in self.specs], dtype=np.int64),
             term=np.array([p.renewal_term for p in self.specs], dtype=np.int64),
             list_price=self.list_price.astype(np.float64),
@@ -64,6 +73,7 @@ class ProductRange:
             every=np.array([p.repurchase_every for p in self.specs], dtype=np.float64),
             stockpile=np.array([p.stockpile for p in self.specs], dtype=np.float64),
             quality=np.array([p.quality for p in self.specs], dtype=np.float64),
+            repeat=repeat_table(model, scale, shape),
         )
 
     def relative(self, price: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -133,6 +134,10 @@ class ProductArrays:
         every: a repeat product's mean steps between purchases (what a unit lasts).
         stockpile: extra units bought per unit of relative discount.
         quality: chance a purchase at or below the reference price satisfies.
+        repeat: [0, product, tau] a repeat product's hazard of buying again tau steps
+            after the last purchase, and [1, product, tau] the chance 1 - exp(-hazard),
+            for tau < `REPEAT_TABLE`: worked out once (`repeat_table`), not per customer
+            and step (two pows and an exp each).
 
     """
 
@@ -146,6 +151,7 @@ class ProductArrays:
     every: np.ndarray
     stockpile: np.ndarray
     quality: np.ndarray
+    repeat: np.ndarray
 
 
 ONE_OFF, REPEAT, SUBSCRIPTION = 0, 1, 2
@@ -607,6 +613,13 @@ def _lead(h, i, s, chance_mult, seg, hook_args):
 
 
 @inline_jit
+def _repeat_hazard(tau, scale, shape):
+    """3.7: the Weibull hazard of buying again between tau - 1 and tau steps after."""
+    # Float exponents: libm's pow, as Python's `**` (`repeat_table` runs this in Python).
+    return (tau / scale) ** shape - ((tau - 1) / scale) ** shape
+
+
+@inline_jit
 def _customer(
     h,
     i,
@@ -622,6 +635,7 @@ def _customer(
     model,
     scale,
     shape,
+    repeat,
     billing,
     term,
     again,
@@ -661,11 +675,16 @@ def _customer(
     if draw(h, P_CHURN) < run_chain(CHURN_HOOK, min(1.0, churn), i, s, hook_args):
         return AWARE, 0
     if model[p] == REPEAT and tau > 0:
-        hazard = (tau / scale[p]) ** shape[p] - ((tau - 1) / scale[p]) ** shape[p]
+        if tau >= repeat.shape[2]:
+            ready = 1.0 - np.exp(-_repeat_hazard(tau, scale[p], shape[p]) * rate)
+        elif rate == 1.0:  # hazard x 1 is the hazard: the table's chance, bit for bit
+            ready = repeat[1, p, tau]
+        else:
+            ready = 1.0 - np.exp(-repeat[0, p, tau] * rate)
         own = again[s, p]
         if varied and relative[s, p] > 0.0:
             own = relative[s, p] ** -eps
-        chance = (1.0 - np.exp(-hazard * rate)) * own * seg[s, SegmentColumn.REPEAT]
+        chance = ready * own * seg[s, SegmentColumn.REPEAT]
         if draw(h, P_REPEAT) < run_chain(PURCHASE_HOOK, chance, i, s, hook_args):
             return CUSTOMER, AGAIN
     return CUSTOMER, 0
@@ -819,6 +838,7 @@ def _advance_for(alike: bool, spec: str) -> Any:
         model,
         scale,
         shape,
+        repeat,
         billing,
         term,
         list_price,
@@ -999,6 +1019,7 @@ def _advance_for(alike: bool, spec: str) -> Any:
                         model,
                         scale,
                         shape,
+                        repeat,
                         billing,
                         term,
                         again,
@@ -1106,6 +1127,7 @@ _ADVANCE_ARGS = (
     types.int8[::1],  # model
     _F64,  # scale
     _F64,  # shape
+    types.float64[:, :, ::1],  # repeat [hazard or chance, product, tau]
     types.int64[::1],  # billing
     types.int64[::1],  # term
     _F64,  # list_price
@@ -1366,6 +1388,7 @@ def advance(
             np.ascontiguousarray(products.model, dtype=np.int8),
             f64(products.scale),
             f64(products.shape),
+            f64(products.repeat),
             i64(products.billing),
             i64(products.term),
             f64(products.list_price),
@@ -1436,6 +1459,27 @@ def _exposure_weights(
         ],
         dtype=np.float64,
     ).reshape(len(impact), WEIGHED)
+
+
+REPEAT_TABLE = 256
+"""Steps since a purchase that `ProductArrays.repeat` covers (a kernel works out the rest)."""
+
+
+def repeat_table(model: np.ndarray, scale: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """`ProductArrays.repeat` for products of these purchase models, Weibull scales, shapes.
+
+    `_repeat_hazard` itself, run by Python: libm's pow and exp, as the kernel's. Rows of
+    products that are not bought repeatedly stay zero (the kernel never reads them).
+    """
+    hazard = _repeat_hazard.py_func
+    table = np.zeros((2, len(model), REPEAT_TABLE))
+    for p in np.flatnonzero(model == REPEAT):
+        lam, k = float(scale[p]), float(shape[p])
+        for tau in range(1, REPEAT_TABLE):
+            h = hazard(tau, lam, k)
+            table[0, p, tau] = h
+            table[1, p, tau] = 1.0 - math.exp(-h)
+    return table
 
 
 def _no_exposure_chance(exposure: np.ndarray) -> np.ndarray:
