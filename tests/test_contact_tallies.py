@@ -17,7 +17,8 @@ from marketsim.engine.population import Population
 from marketsim.kernels.contact_tallies import TallyChanges, update_tallies
 from marketsim.plugins.prepare import load_scenario
 from marketsim.scenario.scale import scaled
-from tests.conftest import CONTRACT, SCENARIOS
+from marketsim.scenario.schema import Scenario
+from tests.conftest import CONTRACT, SCENARIOS, diverse_data
 
 STEPS = 16
 
@@ -28,10 +29,13 @@ def _per_owner(pop: Population, flag: np.ndarray) -> np.ndarray:
     return np.bincount(owner, weights=flag[pop.indices], minlength=pop.size).astype(np.int64)
 
 
-def _run_checking(model: MarketModel, steps: int) -> list[int | None]:
+def _run_checking(
+    model: MarketModel, steps: int, buyers: list[int] | None = None
+) -> list[int | None]:
     """Run `steps` steps with `run_model`, recounting after each.
 
-    Returns, for each step, how many people its lists named (None: no lists kept).
+    Returns, for each step, how many people its lists named (None: no lists kept), and
+    appends to `buyers` how many people bought in each step.
 
     Where the customer step alone writes people, the tallies a step read (synced at its
     start from the lists) must equal the recount after the step before; elsewhere the
@@ -41,9 +45,13 @@ def _run_checking(model: MarketModel, steps: int) -> list[int | None]:
     seg = model.segment_parameters.base
     kept: list[int | None] = []
     before: list[tuple[np.ndarray, np.ndarray]] = []
+    purchases = [pop.purchases.copy()]
 
     def after_step(_: int) -> None:
         kept.append(int(pop.changes.count.sum()) if pop.changes.known else None)
+        if buyers is not None:
+            buyers.append(int((pop.purchases != purchases[-1]).sum()))
+            purchases.append(pop.purchases.copy())
         where = f"step {model.steps - 1}"
         if not pop.changes.known:
             update_tallies(pop, seg)
@@ -81,6 +89,22 @@ def test_tallies_from_change_lists_equal_a_recount_on_every_shipped_scenario(pat
     assert [n is not None for n in kept] == [alone] * len(kept)
     if alone:
         assert sum(kept) > 0  # the lists named people, and the recount checked them
+
+
+def test_repeat_buyers_whose_word_is_unchanged_are_not_listed():
+    # Networked repeat buyers who speak against us or keep quiet when let down, of
+    # imperfect quality: a repeat purchase may turn a buyer's word or leave it as it was.
+    data = diverse_data()
+    data["segments"][2]["dissatisfied_word_of_mouth"] = "silent"  # hubs: scale-free
+    scenario = Scenario.model_validate(data)
+    model = MarketModel(scenario, materialize_customers=False)
+    buyers: list[int] = []
+    kept = _run_checking(model, scenario.horizon, buyers)
+    assert None not in kept and sum(kept) > 0
+    assert sum(kept) < sum(buyers)  # unchanged repeat buyers were left off the lists
+    pop = model.population
+    hubs = pop.segment == 2
+    assert ((pop.purchases > 1) & (pop.satisfied == 0) & hubs).any() and pop.detractor.any()
 
 
 def test_a_block_listing_more_than_its_room_falls_back_to_a_scan(everything):

@@ -27,12 +27,13 @@ CHANGES_PER_BLOCK = 1024
 class TallyChanges:
     """Who may have started or stopped talking for (or against) us since the last sync.
 
-    The customer step appends the people of block b whose stage, satisfaction or
-    detractor flag it changed to `rows[b, :count[b]]`, so the next sync of the contact
-    tallies looks at them alone, not at everyone. The list is `known` only while the
-    step is the only writer: anyone else writing those arrays (sales, Python plugins, a
-    `Customer`, code between `MarketModel.step` calls) makes it unknown, and the next
-    sync scans everyone, as it does when a block listed more than its room.
+    The customer step appends the people of block b who became or stopped being
+    customers, or whose satisfaction or detractor flag it changed (a repeat purchase
+    that leaves both as they were is not listed), to `rows[b, :count[b]]`, so the next
+    sync of the contact tallies looks at them alone, not at everyone. The list is
+    `known` only while the step is the only writer: anyone else writing those arrays
+    (sales, Python plugins, a `Customer`, code between `MarketModel.step` calls) makes
+    it unknown, and the next sync scans everyone, as it does when a block listed more than its room.
 
     Attributes:
         rows: int32 [block, room] the listed people.

@@ -880,7 +880,9 @@ def _advance_for(alike: bool, spec: str) -> Any:
         reads would cost atomic increments per person, tripling the step's time. Kernel
         hooks read `seen_*` (other people as at the start of the step), their plugins'
         `state` (and `seen`, as it was) and report into `watch[b]`. Block b appends the
-        people whose talking status may have changed to `changed[b]` (`TallyChanges`).
+        people who became or stopped being customers, or whose satisfaction or detractor
+        flag changed, to `changed[b]` (`TallyChanges`): the only ones whose talking
+        status can differ from the last sync's.
         """
         n = stage.shape[0]
         n_channels = exposure.shape[0]
@@ -1029,6 +1031,7 @@ def _advance_for(alike: bool, spec: str) -> Any:
                     )
                 quantity = 1
                 p = -1
+                moved = (st == CUSTOMER) != (was == CUSTOMER)  # what they say may change
                 if unit > 0:
                     if unit == NEW:
                         product[i] = _choose(
@@ -1039,9 +1042,12 @@ def _advance_for(alike: bool, spec: str) -> Any:
                         extra, until = _stock_up(h, t, p, price[s, p], model, every, stockpile)
                         quantity += extra
                         purchased_at[i] = until
-                        satisfied[i] = _satisfaction(h, i, s, p, eps, quality, relative, hook_args)
+                        pleased = _satisfaction(h, i, s, p, eps, quality, relative, hook_args)
+                        moved |= pleased != satisfied[i]
+                        satisfied[i] = pleased
                         if seg[s, SegmentColumn.DISSATISFIED_WORD] == AGAINST:
-                            detractor[i] = 1 - satisfied[i]
+                            moved |= detractor[i] != 1 - pleased
+                            detractor[i] = 1 - pleased
                     paid = renewal_price[s, p] if unit == BILLED else price[s, p]
                     purchases[i] += quantity
                     spent[i] += np.float32(quantity * list_price[p] * paid)
@@ -1052,8 +1058,8 @@ def _advance_for(alike: bool, spec: str) -> Any:
                     st, satisfied[i], seg[s, SegmentColumn.DISSATISFIED_WORD]
                 ):
                     tally[s, CountColumn.SILENT] += 1
-                if (st == CUSTOMER) != (was == CUSTOMER) or (unit > 0 and unit != BILLED):
-                    listed = n_changed[b]  # stage, satisfaction or detractor flag written
+                if moved:  # customer or not, satisfaction or detractor flag changed
+                    listed = n_changed[b]
                     if listed < changed.shape[1]:
                         changed[b, listed] = i
                     n_changed[b] = listed + 1
