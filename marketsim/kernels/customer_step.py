@@ -525,14 +525,16 @@ def _interest(h, i, s, memory, wom, attitude, seg, setup_key, hook_args):
     u = draw(h, P_INTEREST)
     persuasion = seg[s, SegmentColumn.PERSUASION]
     interest = seg[s, SegmentColumn.INTEREST]
-    # With persuasion, wom, interest >= 0: p <= interest + pressure
-    # <= interest + persuasion + wom, as 1 - exp(-x) <= x.
+    # With persuasion, wom >= 0 and 0 <= interest <= 1, the chance rises with pressure
+    # and pressure <= persuasion x min(1, max(0, memory)) + wom = x, as 1 - exp(-m) is
+    # below both 1 and m (and below 0 for m < 0); so p <= 1 - (1 - interest) exp(-x)
+    # <= interest + x, as 1 - exp(-x) <= x.
     if (
         not _hooked(PERSUASION_HOOK, hook_args)
         and persuasion >= 0.0
         and wom >= 0.0
-        and interest >= 0.0
-        and u >= attitude * (interest + persuasion + wom) + SLACK
+        and 0.0 <= interest <= 1.0
+        and u >= attitude * (interest + persuasion * min(1.0, max(0.0, memory)) + wom) + SLACK
     ):
         return False
     if not uniform(setup_key, i, P_POTENTIAL) < seg[s, SegmentColumn.POTENTIAL]:
