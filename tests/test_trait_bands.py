@@ -15,7 +15,7 @@ from marketsim import cli
 from marketsim.core.stages import CUSTOMER
 from marketsim.drivers.simulation import simulate
 from marketsim.engine.trait_bands import QUANTILES, _bits, _quantile_bands, _rows
-from marketsim.kernels.bands import band_totals, order_keys
+from marketsim.kernels.bands import band_totals, keys_at_ranks, order_keys
 from marketsim.scenario.schema import Scenario
 from tests.conftest import ROOT, diverse_data
 
@@ -174,3 +174,24 @@ def test_quintiles_found_by_key_are_those_of_the_ranking(values):
     np.testing.assert_array_equal(band, expected)
     np.testing.assert_array_equal(low, values[order[np.minimum(start, m - 1)]])
     np.testing.assert_array_equal(high, values[order[np.maximum(stop - 1, 0)]])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(width=32, allow_nan=False),
+            st.sampled_from([0.0, -0.0, 0.7, 0.70001, 1.3]),  # ties and one bucket's keys
+        ),
+        min_size=1,
+        max_size=2000,
+    ),
+    st.data(),
+)
+def test_the_select_finds_the_keys_a_sort_puts_at_each_rank(values, data):
+    keys = order_keys(_bits(np.array(values, dtype=np.float32)))
+    ranks = np.array(
+        data.draw(st.lists(st.integers(0, keys.size - 1), min_size=1, max_size=12)),
+        dtype=np.int64,
+    )
+    np.testing.assert_array_equal(keys_at_ranks(keys, ranks), np.sort(keys)[ranks])

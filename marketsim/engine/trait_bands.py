@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from marketsim.engine.population import Population
-from marketsim.kernels.bands import band_totals, bands_by_key, order_keys
+from marketsim.kernels.bands import band_totals, bands_by_key, keys_at_ranks, order_keys
 from marketsim.scenario.schema import Scenario, Segment
 from marketsim.scenario.traits import Mix, Trait, varies
 
@@ -139,9 +139,9 @@ def _quantile_bands(
 
     A person falls in the quintile holding the middle of their weight in the ranking.
     Unweighted, the quintiles' first ranks are known, so only the keys at those ranks
-    and at the bands' last ranks are needed: a partition finds them (a quarter of a
-    full sort's time at a million people), and each person's band is found by
-    comparing their key with them, with no scatter through the order.
+    and at the bands' last ranks are needed (`keys_at_ranks`: a select, not a sort), and
+    each person's band is found by comparing their key with them, with no scatter
+    through the order.
     """
     m = values.shape[0]
     bits = _bits(values)
@@ -150,13 +150,11 @@ def _quantile_bands(
         start = np.array([_first_rank(b, m) for b in range(QUANTILES)])
         stop = np.append(start[1:], m)
         ends = np.concatenate([np.minimum(start, m - 1), np.maximum(stop - 1, 0)])
-        keys = np.partition(keys, np.unique(ends))
-        order = _rows(keys)  # right at the ranks partitioned on, which are all used
-        bounds = np.array([keys[r] if r < m else _NO_KEY for r in start[1:]], dtype=np.uint64)
-        band = bands_by_key(bits, bounds)
+        at = keys_at_ranks(keys, ends)
+        band = bands_by_key(bits, np.where(start[1:] < m, at[1:QUANTILES], _NO_KEY))
+        first, last = _rows(at[:QUANTILES]), _rows(at[QUANTILES:])
     else:
-        keys = np.sort(keys)
-        order = _rows(keys)
+        order = _rows(np.sort(keys))
         cumulative = np.cumsum(weight[order])
         middle = (cumulative - weight[order] / 2) / cumulative[-1]
         ranked = np.minimum((middle * QUANTILES).astype(np.int64), QUANTILES - 1)
@@ -164,7 +162,7 @@ def _quantile_bands(
         band[order] = ranked
         start = np.searchsorted(ranked, np.arange(QUANTILES), side="left")
         stop = np.searchsorted(ranked, np.arange(QUANTILES), side="right")
-    first, last = order[np.minimum(start, m - 1)], order[np.maximum(stop - 1, 0)]
+        first, last = order[np.minimum(start, m - 1)], order[np.maximum(stop - 1, 0)]
     return band, values[first], values[last]
 
 
