@@ -106,13 +106,20 @@ def update_tallies(people: People, seg: np.ndarray) -> None:
 
 
 @inline_jit
+def speaks(stage, satisfied, silent):
+    """Whether a person speaks for the company.
+
+    Every customer does, except a let-down one in a segment whose dissatisfied keep quiet
+    or speak against (`silent`: `dissatisfied_word_of_mouth` other than praise).
+    """
+    return stage == CUSTOMER and (not silent or satisfied != 0)
+
+
+@inline_jit
 def _sync_person(i, detractors, people):
     """Add or take person i from their contacts' tallies if their status changed."""
     stage, satisfied, seg_of, silent, detractor, counted, indptr, indices, tally = people
-    if detractors:
-        now = detractor[i] != 0
-    else:
-        now = stage[i] == CUSTOMER and (not silent[seg_of[i]] or satisfied[i] != 0)
+    now = detractor[i] != 0 if detractors else speaks(stage[i], satisfied[i], silent[seg_of[i]])
     if now != counted[i]:
         d = 1 if now else -1
         for k in range(indptr[i], indptr[i + 1]):

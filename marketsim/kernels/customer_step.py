@@ -58,7 +58,7 @@ from marketsim.core.purposes import (
 )
 from marketsim.core.stages import AWARE, CUSTOMER, INTERESTED, LEAD, UNAWARE
 from marketsim.kernels.config import PARALLEL_JIT, inline_jit, parallel_jit
-from marketsim.kernels.contact_tallies import TallyChanges, update_tallies
+from marketsim.kernels.contact_tallies import TallyChanges, speaks, update_tallies
 from marketsim.kernels.hook_chain import HOOKED, NO_HOOKS, POINTERS, inline_spec, run_chain
 from marketsim.kernels.hooks import (
     BAD_PERSON,
@@ -770,16 +770,6 @@ def _count(
         tally[s, product_col + (unit - 1) * n_products + p] += quantity
 
 
-@inline_jit
-def _speaks(st, satisfied, mode):
-    """Whether a person speaks for the company.
-
-    Every customer does, except a let-down one in a segment whose dissatisfied keep quiet
-    or speak against (`dissatisfied_word_of_mouth`).
-    """
-    return st == CUSTOMER and (mode == PRAISE or satisfied != 0)
-
-
 # --------------------------------------------------------------------------- the step
 
 
@@ -1056,8 +1046,8 @@ def _advance_for(alike: bool, spec: str) -> Any:
                 stage[i] = st
                 if st == CUSTOMER and was != CUSTOMER:
                     customer_since[i] = t
-                if st == CUSTOMER and not _speaks(
-                    st, satisfied[i], seg[s, SegmentColumn.DISSATISFIED_WORD]
+                if st == CUSTOMER and not speaks(
+                    st, satisfied[i], seg[s, SegmentColumn.DISSATISFIED_WORD] != PRAISE
                 ):
                     tally[s, CountColumn.SILENT] += 1
                 if moved:  # customer or not, satisfaction or detractor flag changed
