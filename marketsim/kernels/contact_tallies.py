@@ -33,7 +33,8 @@ class TallyChanges:
     sync of the contact tallies looks at them alone, not at everyone. The list is
     `known` only while the step is the only writer: anyone else writing those arrays
     (sales, Python plugins, a `Customer`, code between `MarketModel.step` calls) makes
-    it unknown, and the next sync scans everyone, as it does when a block listed more than its room.
+    it unknown, and the next sync scans everyone, as it does when a block listed more
+    than its room.
 
     Attributes:
         rows: int32 [block, room] the listed people.

@@ -677,12 +677,12 @@ def _customer(
     if draw(h, P_CHURN) < run_chain(CHURN_HOOK, min(1.0, churn), i, s, hook_args):
         return AWARE, 0
     if model[p] == REPEAT and tau > 0:
-        if tau >= repeat.shape[2]:
-            ready = 1.0 - np.exp(-_repeat_hazard(tau, scale[p], shape[p]) * rate)
-        elif rate == 1.0:  # hazard x 1 is the hazard: the table's chance, bit for bit
+        tabled = tau < repeat.shape[2]
+        if tabled and rate == 1.0:  # hazard x 1 is the hazard: the table's chance, bit for bit
             ready = repeat[1, p, tau]
         else:
-            ready = 1.0 - np.exp(-repeat[0, p, tau] * rate)
+            hazard = repeat[0, p, tau] if tabled else _repeat_hazard(tau, scale[p], shape[p])
+            ready = 1.0 - np.exp(-hazard * rate)
         own = again[s, p]
         if varied and relative[s, p] > 0.0:
             own = relative[s, p] ** -eps
