@@ -24,6 +24,7 @@ from marketsim.kernels.customer_step import (
     SLACK,
     WEIGHED,
     _exposure_weights,
+    _reaching,
     _weighed,
 )
 from marketsim.scenario.schema import Scenario
@@ -83,6 +84,29 @@ def test_looked_up_exposure_weights_are_those_the_kernel_computes(impact, thresh
     table = _exposure_weights(np.array([impact]), np.array([threshold]), np.array([wear_out]))
     for k in range(WEIGHED):
         assert table[0, k] == _weighed(k, impact, threshold, wear_out)
+
+
+@given(
+    rates=st.integers(1, 7).flatmap(
+        lambda channels: st.lists(
+            st.lists(
+                st.one_of(st.just(0.0), st.floats(-1.0, 5.0), st.just(float("nan"))),
+                min_size=channels,
+                max_size=channels,
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_reaching_lists_the_channels_the_full_loop_would_draw_for(rates):
+    # The kernel loops over `reaching[s]` instead of every channel, skipping rate <= 0.
+    exposure = np.array(rates).T  # [channel, segment]
+    reaching = _reaching(exposure)
+    for s in range(exposure.shape[1]):
+        drawn = [c for c in range(exposure.shape[0]) if not exposure[c, s] <= 0.0]
+        assert list(reaching[s]) == drawn + [-1] * (exposure.shape[0] - len(drawn))
 
 
 @given(

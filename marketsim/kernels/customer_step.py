@@ -397,11 +397,15 @@ def _exposure(
     habit,
     p0,
     weights,
+    reaching,
     acc,
     groups,
     habits,
 ):
     """3.1: (weighted exposures this step, the channel that weighed most or -1).
+
+    `reaching[s]` lists the channels whose rate in segment s is positive, in channel
+    order, then -1s: the others can expose nobody there and make no draw.
 
     `weights[c, k]` is `_weighed(k, ...)` of channel c for the commonest k, computed once.
 
@@ -415,10 +419,11 @@ def _exposure(
     total = 0.0
     touch = -1
     strongest = 0.0
-    for c in range(exposure.shape[0]):
+    for j in range(reaching.shape[1]):
+        c = reaching[s, j]
+        if c < 0:
+            break
         lam = exposure[c, s]
-        if lam <= 0.0:
-            continue
         u = draw(h, P_EXPOSURE + c)
         if habits and habit_of[c] >= 0:  # the person's own rate: the habit x the mean
             mine = lam * np.float64(habit[i, habit_of[c]])
@@ -857,6 +862,7 @@ def _advance_for(alike: bool, spec: str) -> Any:
         watch,
         p0,
         weights,
+        reaching,
         changed,
         n_changed,
     ):
@@ -943,6 +949,7 @@ def _advance_for(alike: bool, spec: str) -> Any:
                     habit,
                     p0,
                     weights,
+                    reaching,
                     acc,
                     groups,
                     habits,
@@ -1152,6 +1159,7 @@ _ADVANCE_ARGS = (
     _F64_2D,  # watch [block, WATCH_WIDTH]
     _F64_2D,  # p0: exp(-exposure)
     _F64_2D,  # weights [channel, exposures]: ad memory they add
+    types.int64[:, ::1],  # reaching [segment, j]: channels with a positive rate, then -1
     types.int32[:, ::1],  # changed [block, CHANGES_PER_BLOCK]: people listed as changed
     types.int64[::1],  # n_changed [block]: how many each block listed
 )
@@ -1413,6 +1421,7 @@ def advance(
             watch,
             _no_exposure_chance(step.exposure),
             _exposure_weights(step.impact, step.threshold, step.wear_out),
+            _reaching(step.exposure),
             people.changes.rows,
             people.changes.count,
         )
@@ -1478,6 +1487,16 @@ def repeat_table(model: np.ndarray, scale: np.ndarray, shape: np.ndarray) -> np.
             table[0, p, tau] = h
             table[1, p, tau] = 1.0 - math.exp(-h)
     return table
+
+
+def _reaching(exposure: np.ndarray) -> np.ndarray:
+    """[segment, j] the channels whose rate in the segment is positive, in order, then -1."""
+    rates = np.asarray(exposure).T
+    reaching = np.full(rates.shape, -1, dtype=np.int64)
+    for s, row in enumerate(rates):
+        positive = np.flatnonzero(~(row <= 0.0))
+        reaching[s, : positive.size] = positive
+    return reaching
 
 
 def _no_exposure_chance(exposure: np.ndarray) -> np.ndarray:
