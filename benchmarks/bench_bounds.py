@@ -19,13 +19,15 @@ threads like the real one:
   million people 85-97% are unaware throughout): their draw of each channel reaching
   their segment at this step's rates, the Poisson inversion, ad memory kept and
   updated, the word-of-mouth tally read, the awareness hazard and its draw, the stage
-  written back and tallied. The floor of the step's own logic, without the rarer
-  stages' work.
+  written back and tallied; with `--traits` also each person's media habits scaling
+  their rates (and the exp() of their own Poisson rate when it may expose them), their
+  per-medium ad memories and their word-of-mouth response. The floor of the step's
+  own logic, without the rarer stages' work.
 
 - **real, unaware**: the real step (`model.step()`) on the same market where nobody
   ever leaves unaware (no one aware at the start, ads and innovation moving nobody,
-  the awareness draw still made): the shipped code's own commonest path, traits
-  included with `--traits`, which the hand-written unaware path above leaves out.
+  the awareness draw still made): the shipped code's own commonest path, the one the
+  hand-written unaware path above writes out.
 
 Each is reported as customer-steps per second: the step cannot be faster than any of
 them, and if the three were perfectly overlapped it could reach the slowest. The real
@@ -48,6 +50,13 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_b2c import TRAITS_ON, load_average, machine  # noqa: E402
 from marketsim.core.layout import BLOCK, SegmentColumn  # noqa: E402
+from marketsim.core.purposes import P_AWARE, P_EXPOSURE  # noqa: E402
+from marketsim.kernels.customer_step import (  # noqa: E402
+    _exposure_weights,
+    _no_exposure_chance,
+    _reaching,
+    _weighed,
+)
 from marketsim.kernels.rng import draw, entity_hash, poisson_inverse  # noqa: E402
 
 
@@ -91,32 +100,81 @@ def _draws(n, key, per_person, out):
 
 
 @numba.njit(parallel=True, cache=True)
-def _unaware(key, seg_of, stage, memory, contacts, exposure, p0, retention, seg, counts):
+def _unaware(key, seg_of, stage, memory, contacts, response, habit, exposure, bernoulli, group,
+             habit_of, p0, weights, impact, threshold, wear_out, reaching, retention, seg,
+             counts, scratch):  # fmt: skip
     n = stage.shape[0]
+    groups = memory.shape[1] > 1
     for b in numba.prange((n + BLOCK - 1) // BLOCK):
+        acc = scratch[b]
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             s = seg_of[i]
             h = entity_hash(key, i)
+            if groups:
+                acc[:] = 0.0
             exposures = 0.0
-            for c in range(exposure.shape[0]):
+            for j in range(reaching.shape[1]):
+                c = reaching[s, j]
+                if c < 0:
+                    break
                 lam = exposure[c, s]
-                if lam <= 0.0:
-                    continue
-                u = draw(h, c)
-                if u >= p0[c, s]:
-                    exposures += poisson_inverse(u, lam, p0[c, s])
-            carried = retention[s, 0] * np.float64(memory[i, 0])
-            memory[i, 0] = carried + exposures
-            talk = np.float64(contacts[i])
+                u = draw(h, P_EXPOSURE + c)
+                if habit.shape[0] > 0 and habit_of[c] >= 0:  # the person's own rate
+                    mine = lam * np.float64(habit[i, habit_of[c]])
+                    if bernoulli[c]:
+                        k = 1 if u < min(1.0, mine) else 0
+                    elif u < 1.0 - mine - 1e-9:
+                        k = 0
+                    else:
+                        k = poisson_inverse(u, mine, np.exp(-mine)) if mine > 0.0 else 0
+                elif bernoulli[c]:
+                    k = 1 if u < lam else 0
+                elif u < p0[c, s]:
+                    k = 0
+                else:
+                    k = poisson_inverse(u, lam, p0[c, s])
+                if k > 0:
+                    if k < weights.shape[1]:
+                        weight = weights[c, k]
+                    else:
+                        weight = _weighed(k, impact[c], threshold[c], wear_out[c])
+                    exposures += weight
+                    if groups:
+                        acc[group[c]] += weight
+            carried = 0.0
+            for g in range(memory.shape[1]):
+                kept = retention[s, g] * np.float64(memory[i, g])
+                memory[i, g] = kept + (acc[g] if groups else exposures)
+                carried += kept
+            wom = np.float64(contacts[i]) * seg[s, SegmentColumn.WORD_OF_MOUTH]
+            if response.shape[0] > 0:
+                wom *= np.float64(response[i])
             hazard = (
                 seg[s, SegmentColumn.INNOVATION_HAZARD]
-                + seg[s, SegmentColumn.ATTENTION] * exposures
-                + seg[s, SegmentColumn.WORD_OF_MOUTH] * talk
+                + seg[s, SegmentColumn.ATTENTION]
+                * (exposures + seg[s, SegmentColumn.AWARENESS_ADSTOCK] * carried)
+                + wom
             )
             st = stage[i]
-            aware = draw(h, 99) < hazard
+            aware = draw(h, P_AWARE) < hazard
             stage[i] = st  # written back unchanged: every repeat sees the same market
             counts[b, s, st + aware] += 1
+
+
+def unaware_path_arguments(people, step) -> tuple:
+    """`_unaware`'s arguments for `people` at the step whose kernel arrays are `step`.
+
+    Its tallies are the last two: [block, segment, stage] (aware or not added to the
+    stage) and each block's memory-group sums.
+    """
+    blocks = (people.size + BLOCK - 1) // BLOCK
+    return (step.key, people.segment, people.stage, people.ad_memory, people.contacts,
+            people.word_of_mouth, people.habit, step.exposure, step.bernoulli, step.group,
+            step.habit, _no_exposure_chance(step.exposure),
+            _exposure_weights(step.impact, step.threshold, step.wear_out), step.impact,
+            step.threshold, step.wear_out, _reaching(step.exposure), step.retention, step.seg,
+            np.zeros((blocks, step.seg.shape[0], 8), dtype=np.int64),
+            np.zeros((blocks, people.ad_memory.shape[1])))  # fmt: skip
 
 
 def _nobody_moves(segment: str) -> list[str]:
@@ -214,10 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         p.talk,
     )
     step = _step_arrays(model)
-    p0 = np.exp(-step.exposure)
-    counts = np.zeros((blocks.shape[0], len(scenario.segments), 8), dtype=np.int64)
-    unaware = (step.key, p.segment, p.stage, p.ad_memory, p.contacts, step.exposure, p0,
-               step.retention, step.seg, counts)  # fmt: skip
+    unaware = unaware_path_arguments(p, step)
     reaching = (step.exposure > 0).sum(axis=0)[p.segment].mean()
     bounds = {
         "unaware path": lambda: _unaware(*unaware),
@@ -245,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         "draws": f"{per_person} draws a person ({channels} channels + {args.stage_draws})",
         "real step": "model.step(), channels and ledger included",
         "real, unaware": "the same step where nobody ever leaves unaware (same exposures)",
-        "unaware path": f"everyone unaware: {reaching:.1f} channels reach a person, 2 draws more",
+        "unaware path": f"everyone unaware: {reaching:.1f} channels reach a person, 2 draws more"
+        + (", media habits and memories" if args.traits else ""),
     }
     for name, rate in rates.items():
         print(f"{name:<12} {rate / 1e6:8.1f} M customer-steps/s   {detail[name]}")
