@@ -62,13 +62,15 @@ from marketsim.kernels.rng import draw, entity_hash, poisson_inverse  # noqa: E4
 
 @numba.njit(parallel=True, cache=True)
 def _memory(stage, segment, memory, first, last, contacts, product, bought, satisfied,
-            detractor, purchases, spent, talk, out):  # fmt: skip
+            detractor, purchases, spent, talk, traits, out):  # fmt: skip
     n = stage.shape[0]
     for b in numba.prange((n + BLOCK - 1) // BLOCK):
         acc = 0.0
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             acc += (segment[i] + first[i] + last[i] + contacts[i] + product[i] + satisfied[i]
                     + detractor[i] + purchases[i] + talk[i])  # fmt: skip
+            for k in range(traits.shape[1]):
+                acc += traits[i, k]
             stage[i] = stage[i] ^ np.int8(0)
             for g in range(memory.shape[1]):
                 memory[i, g] = memory[i, g] * np.float32(1.0)
@@ -177,6 +179,16 @@ def unaware_path_arguments(people, step) -> tuple:
             np.zeros((blocks, people.ad_memory.shape[1])))  # fmt: skip
 
 
+def _trait_columns(people) -> np.ndarray:
+    """[person, k] every per-person trait and media habit, read by the memory bound."""
+    traits = (people.price_sensitivity, people.purchase_rate, people.word_of_mouth)
+    columns = [people.habit, *(a[:, None] for a in (*traits, people.attitude))]
+    columns = [c for c in columns if c.shape[0]]
+    if not columns:
+        return np.zeros((people.size, 0), dtype=np.float32)
+    return np.ascontiguousarray(np.hstack(columns), dtype=np.float32)
+
+
 def _nobody_moves(segment: str) -> list[str]:
     """Overrides keeping a segment's people unaware: nobody aware at the start, no
     awareness from ads or on their own (the draw is still made: the chance is 1e-12)."""
@@ -270,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         p.purchases,
         p.spent,
         p.talk,
+        _trait_columns(p),
     )
     step = _step_arrays(model)
     unaware = unaware_path_arguments(p, step)
