@@ -50,14 +50,15 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_b2c import TRAITS_ON, load_average, machine  # noqa: E402
 from marketsim.core.layout import BLOCK, SegmentColumn  # noqa: E402
-from marketsim.core.purposes import P_AWARE, P_EXPOSURE  # noqa: E402
+from marketsim.core.purposes import P_AWARE  # noqa: E402
 from marketsim.kernels.customer_step import (  # noqa: E402
+    _exposure,
     _exposure_weights,
     _no_exposure_chance,
     _reaching,
-    _weighed,
+    _remember,
 )
-from marketsim.kernels.rng import draw, entity_hash, poisson_inverse  # noqa: E402
+from marketsim.kernels.rng import draw, entity_hash  # noqa: E402
 
 
 @numba.njit(parallel=True, cache=True)
@@ -107,47 +108,16 @@ def _unaware(key, seg_of, stage, memory, contacts, response, habit, exposure, be
              counts, scratch):  # fmt: skip
     n = stage.shape[0]
     groups = memory.shape[1] > 1
+    habits = habit.shape[0] > 0
     for b in numba.prange((n + BLOCK - 1) // BLOCK):
         acc = scratch[b]
         for i in range(b * BLOCK, min(n, (b + 1) * BLOCK)):
             s = seg_of[i]
             h = entity_hash(key, i)
-            if groups:
-                acc[:] = 0.0
-            exposures = 0.0
-            for j in range(reaching.shape[1]):
-                c = reaching[s, j]
-                if c < 0:
-                    break
-                lam = exposure[c, s]
-                u = draw(h, P_EXPOSURE + c)
-                if habit.shape[0] > 0 and habit_of[c] >= 0:  # the person's own rate
-                    mine = lam * np.float64(habit[i, habit_of[c]])
-                    if bernoulli[c]:
-                        k = 1 if u < min(1.0, mine) else 0
-                    elif u < 1.0 - mine - 1e-9:
-                        k = 0
-                    else:
-                        k = poisson_inverse(u, mine, np.exp(-mine)) if mine > 0.0 else 0
-                elif bernoulli[c]:
-                    k = 1 if u < lam else 0
-                elif u < p0[c, s]:
-                    k = 0
-                else:
-                    k = poisson_inverse(u, lam, p0[c, s])
-                if k > 0:
-                    if k < weights.shape[1]:
-                        weight = weights[c, k]
-                    else:
-                        weight = _weighed(k, impact[c], threshold[c], wear_out[c])
-                    exposures += weight
-                    if groups:
-                        acc[group[c]] += weight
-            carried = 0.0
-            for g in range(memory.shape[1]):
-                kept = retention[s, g] * np.float64(memory[i, g])
-                memory[i, g] = kept + (acc[g] if groups else exposures)
-                carried += kept
+            exposures, _ = _exposure(h, i, s, exposure, bernoulli, impact, threshold, wear_out,
+                                     group, habit_of, habit, p0, weights, reaching, acc, groups,
+                                     habits)  # fmt: skip
+            _, carried = _remember(i, s, exposures, exposures, memory, retention, acc, groups)
             wom = np.float64(contacts[i]) * seg[s, SegmentColumn.WORD_OF_MOUTH]
             if response.shape[0] > 0:
                 wom *= np.float64(response[i])

@@ -1,9 +1,10 @@
-"""`benchmarks/bench_bounds.py`: the hand-written unaware path does the real step's work.
+"""`benchmarks/bench_bounds.py`: the unaware path does the real step's work.
 
 Its figure is quoted as the floor of the customer step's commonest path, so it must do
-what the real step does for a person who stays unaware: the same draws, exposures,
-media habits and ad memories. On a market where nobody leaves unaware, it must leave
-everyone's ad memory exactly where the real step leaves it.
+what the real step does for a person who stays unaware (the same draws, exposures,
+media habits and ad memories), composed from the step's own helpers without the rest
+of the step. On a market where nobody leaves unaware, it must leave everyone's ad
+memory exactly where the real step leaves it.
 """
 
 from __future__ import annotations
