@@ -1490,7 +1490,10 @@ def repeat_table(model: np.ndarray, scale: np.ndarray, shape: np.ndarray) -> np.
 
 
 def _reaching(exposure: np.ndarray) -> np.ndarray:
-    """[segment, j] the channels whose rate in the segment is positive, in order, then -1."""
+    """[segment, j] the channels a person of the segment draws for, in order, then -1.
+
+    Those whose rate is not zero or below: a rate of zero or less exposes nobody.
+    """
     rates = np.asarray(exposure).T
     reaching = np.full(rates.shape, -1, dtype=np.int64)
     for s, row in enumerate(rates):
