@@ -21,13 +21,15 @@ threads like the real one:
   updated, the word-of-mouth tally read, the awareness hazard and its draw, the stage
   written back and tallied; with `--traits` also each person's media habits scaling
   their rates (and the exp() of their own Poisson rate when it may expose them), their
-  per-medium ad memories and their word-of-mouth response. The floor of the step's
-  own logic, without the rarer stages' work.
+  per-medium ad memories and their word-of-mouth response. Exposure and ad memory are
+  the step's own helpers (`_exposure`, `_remember`), so it does the step's work bit for
+  bit (`tests/test_bench_bounds.py`). The floor of the step's own logic, without the
+  rarer stages' work and the rest of the loop.
 
 - **real, unaware**: the real step (`model.step()`) on the same market where nobody
   ever leaves unaware (no one aware at the start, ads and innovation moving nobody,
-  the awareness draw still made): the shipped code's own commonest path, the one the
-  hand-written unaware path above writes out.
+  the awareness draw still made): the shipped code's own commonest path, inside the
+  whole step, where the unaware path above runs its helpers alone.
 
 Each is reported as customer-steps per second: the step cannot be faster than any of
 them, and if the three were perfectly overlapped it could reach the slowest. The real
@@ -151,8 +153,13 @@ def unaware_path_arguments(people, step) -> tuple:
 
 def _trait_columns(people) -> np.ndarray:
     """[person, k] every per-person trait and media habit, read by the memory bound."""
-    traits = (people.price_sensitivity, people.purchase_rate, people.word_of_mouth)
-    columns = [people.habit, *(a[:, None] for a in (*traits, people.attitude))]
+    traits = (
+        people.price_sensitivity,
+        people.purchase_rate,
+        people.word_of_mouth,
+        people.attitude,
+    )
+    columns = [people.habit, *(a[:, None] for a in traits)]
     columns = [c for c in columns if c.shape[0]]
     if not columns:
         return np.zeros((people.size, 0), dtype=np.float32)

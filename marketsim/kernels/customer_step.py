@@ -404,8 +404,8 @@ def _exposure(
 ):
     """3.1: (weighted exposures this step, the channel that weighed most or -1).
 
-    `reaching[s]` lists the channels whose rate in segment s is positive, in channel
-    order, then -1s: the others can expose nobody there and make no draw.
+    `reaching[s]` lists the channels a person of segment s draws for (`_reaching`), in
+    channel order, then -1s: the others can expose nobody there and make no draw.
 
     `weights[c, k]` is `_weighed(k, ...)` of channel c for the commonest k, computed once.
 
@@ -1159,7 +1159,7 @@ _ADVANCE_ARGS = (
     _F64_2D,  # watch [block, WATCH_WIDTH]
     _F64_2D,  # p0: exp(-exposure)
     _F64_2D,  # weights [channel, exposures]: ad memory they add
-    types.int64[:, ::1],  # reaching [segment, j]: channels with a positive rate, then -1
+    types.int64[:, ::1],  # reaching [segment, j]: channels drawn for (`_reaching`), then -1
     types.int32[:, ::1],  # changed [block, CHANGES_PER_BLOCK]: people listed as changed
     types.int64[::1],  # n_changed [block]: how many each block listed
 )
